@@ -1,0 +1,460 @@
+/**
+ * Configuration: environment variables plus the policy file, parsed once with zod, frozen, failing fast.
+ * This is the only file that reads process.env (architecture.md rule 4). Error messages name variables, never values.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_POLICY, POLICY_CAPS, type Policy } from '../domain/policy/policy';
+import { METHOD_KINDS } from '../domain/model/methods';
+import { SsprError } from '../domain/errors';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optStr = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+/** "id:base64key,id2:base64key" → ordered key ring; the first is the active key. */
+const keyRing = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const entries = (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const keys: { id: string; key: Buffer }[] = [];
+    for (const e of entries) {
+      const i = e.indexOf(':');
+      const id = i > 0 ? e.slice(0, i) : '';
+      const key = Buffer.from(i > 0 ? e.slice(i + 1) : '', 'base64');
+      if (!/^[A-Za-z0-9_-]{1,16}$/.test(id) || key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'each entry must be "<id>:<base64 of 32 bytes>"' });
+        return z.NEVER;
+      }
+      keys.push({ id, key });
+    }
+    return keys;
+  });
+
+const EnvSchema = z.object({
+  SSPR_MODE: z.enum(['development', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_BASE_URL: optStr,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  POLICY_FILE: optStr,
+  // Bot Framework
+  MicrosoftAppId: optStr,
+  MicrosoftAppPassword: optStr,
+  MicrosoftAppTenantId: optStr,
+  MicrosoftAppType: z.enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI']).optional(),
+  ALLOWED_TENANTS: list,
+  // State
+  REDIS_URL: optStr,
+  REDIS_KEY_PREFIX: z.string().default('sspr:'),
+  REDIS_SKIP_DURABILITY_CHECK: bool,
+  STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
+  // Keys
+  CODE_HMAC_KEYS: keyRing,
+  FIELD_ENCRYPTION_KEYS: keyRing,
+  AUDIT_PSEUDONYM_KEY: optStr,
+  // Directory
+  DIRECTORY: z.enum(['memory', 'ldap', 'graph']).default('memory'),
+  DEMO_DIRECTORY_FILE: optStr,
+  LDAP_URL: optStr,
+  LDAP_DIALECT: z.enum(['openldap', 'ad']).default('openldap'),
+  LDAP_BIND_DN: optStr,
+  LDAP_BIND_PASSWORD: optStr,
+  LDAP_BASE_DN: optStr,
+  LDAP_USER_ID_ATTRIBUTE: z.string().default('employeeNumber'),
+  LDAP_STARTTLS: bool,
+  LDAP_CA_FILE: optStr,
+  LDAP_ALLOW_INSECURE: bool,
+  LDAP_PRIVILEGED_GROUPS: list,
+  GRAPH_TENANT_ID: optStr,
+  GRAPH_CLIENT_ID: optStr,
+  GRAPH_CLIENT_SECRET: optStr,
+  GRAPH_BASE_URL: z.string().default('https://graph.microsoft.com/v1.0'),
+  GRAPH_AUTHORITY_HOST: z.string().default('https://login.microsoftonline.com'),
+  // Senders
+  SENDERS: z.enum(['outbox', 'real']).default('outbox'),
+  SMTP_URL: optStr,
+  MAIL_FROM: optStr,
+  SMS_API_BASE_URL: optStr,
+  SMS_ACCOUNT_SID: optStr,
+  SMS_AUTH_TOKEN: optStr,
+  SMS_FROM: optStr,
+  // Teams app and SSO for the pages' API
+  TEAMS_APP_ID: optStr,
+  SSO_APP_ID: optStr,
+  SSO_JWKS_URL: z.string().default('https://login.microsoftonline.com/common/discovery/v2.0/keys'),
+  // Helpdesk
+  HELPDESK_WEBHOOK_URL: optStr,
+  HELPDESK_WEBHOOK_SECRET: optStr,
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+export type KeyRing = readonly { readonly id: string; readonly key: Buffer }[];
+
+export interface Config {
+  readonly mode: 'development' | 'production';
+  readonly port: number;
+  readonly host: string;
+  readonly publicBaseUrl: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+  readonly bot: {
+    readonly appId: string | undefined;
+    readonly appPassword: string | undefined;
+    readonly appTenantId: string | undefined;
+    readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+    /** Empty in development = any tenant. */
+    readonly allowedTenants: readonly string[];
+  };
+  readonly redis: {
+    readonly url: string | undefined;
+    readonly prefix: string;
+    readonly skipDurabilityCheck: boolean;
+    readonly stateTtlSeconds: number;
+  };
+  readonly keys: {
+    readonly codeHmac: KeyRing;
+    readonly fieldEncryption: KeyRing;
+    readonly auditPseudonym: Buffer;
+    /** True when development keys were generated because none were configured. */
+    readonly ephemeral: boolean;
+  };
+  readonly directory: {
+    readonly kind: 'memory' | 'ldap' | 'graph';
+    readonly demoFile: string;
+    readonly ldap: {
+      readonly url: string | undefined;
+      readonly dialect: 'openldap' | 'ad';
+      readonly bindDn: string | undefined;
+      readonly bindPassword: string | undefined;
+      readonly baseDn: string | undefined;
+      readonly userIdAttribute: string;
+      readonly startTls: boolean;
+      readonly caFile: string | undefined;
+      readonly allowInsecure: boolean;
+      readonly privilegedGroups: readonly string[];
+    };
+    readonly graph: {
+      readonly tenantId: string | undefined;
+      readonly clientId: string | undefined;
+      readonly clientSecret: string | undefined;
+      readonly baseUrl: string;
+      readonly authorityHost: string;
+    };
+  };
+  readonly senders: {
+    readonly kind: 'outbox' | 'real';
+    readonly smtpUrl: string | undefined;
+    readonly mailFrom: string;
+    readonly sms: {
+      readonly baseUrl: string | undefined;
+      readonly accountSid: string | undefined;
+      readonly authToken: string | undefined;
+      readonly from: string | undefined;
+    };
+  };
+  readonly teams: {
+    readonly appId: string | undefined;
+    readonly ssoAppId: string | undefined;
+    readonly jwksUrl: string;
+  };
+  readonly helpdesk: { readonly webhookUrl: string | undefined; readonly webhookSecret: string | undefined };
+  readonly policy: Policy;
+}
+
+export class ConfigError extends SsprError {
+  constructor(readonly problems: readonly string[]) {
+    super('config_invalid', `Configuration refused:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { expose: true });
+  }
+}
+
+// ---------- policy file ----------
+
+const text = (min: number, max: number) => z.string().trim().min(min).max(max);
+const PolicySchema = z
+  .object({
+    methods: z
+      .object({
+        enabled: z.array(z.enum(METHOD_KINDS)).min(1),
+        requiredForReset: z.union([z.literal(1), z.literal(2)]),
+        privilegedRoute: z.enum(['twoMethods', 'helpdesk']),
+        reconfirmAfterDays: z.number().int().min(0).max(730),
+        prefillFromDirectory: z.boolean(),
+      })
+      .partial()
+      .strict(),
+    securityQuestions: z
+      .object({
+        register: z.number().int().min(3).max(5),
+        answer: z.number().int().min(3).max(5),
+        custom: z
+          .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), en: text(3, 200), nl: text(3, 200) }).strict())
+          .max(POLICY_CAPS.customQuestions),
+        builtIn: z.boolean(),
+      })
+      .partial()
+      .strict(),
+    phone: z
+      .object({
+        allowedCountries: z.array(z.string().regex(/^[A-Z]{2}$/)),
+        blockedPrefixes: z.array(z.string().regex(/^\+\d{1,8}$/)),
+        sendsPerPrefixPerHour: z.number().int().min(1).max(10000),
+      })
+      .partial()
+      .strict(),
+    codes: z
+      .object({
+        lifetimeSeconds: z.number().int().min(60).max(POLICY_CAPS.codeLifetimeSeconds),
+        maxTries: z.number().int().min(1).max(POLICY_CAPS.maxTries),
+      })
+      .partial()
+      .strict(),
+    throttles: z
+      .object({
+        sendsPerHourPerChannel: z.number().int().min(1).max(POLICY_CAPS.sendsPerHourPerChannel),
+        minSecondsBetweenSends: z.number().int().min(30).max(3600),
+        sendsPerDayPerDestination: z.number().int().min(1).max(POLICY_CAPS.sendsPerDayPerDestination),
+        failedVerificationsBeforeBlock: z.number().int().min(1).max(POLICY_CAPS.failedVerificationsBeforeBlock),
+        blockHours: z.number().min(1).max(168),
+      })
+      .partial()
+      .strict(),
+    grant: z
+      .object({
+        lifetimeSeconds: z.number().int().min(60).max(POLICY_CAPS.grantLifetimeSeconds),
+        maxFlowSeconds: z.number().int().min(300).max(POLICY_CAPS.maxFlowSeconds),
+      })
+      .partial()
+      .strict(),
+    password: z
+      .object({
+        minLength: z.number().int().min(8).max(256),
+        maxLength: z.number().int().min(8).max(256),
+        recommendedLength: z.number().int().min(8).max(256),
+        organisationName: text(1, 100),
+        bannedTerms: z.array(text(1, 100)).max(POLICY_CAPS.bannedTerms),
+        forceChangeAtNextSignIn: z.boolean(),
+      })
+      .partial()
+      .strict(),
+    resets: z.object({ maxPerDay: z.number().int().min(1).max(50) }).partial().strict(),
+    scope: z
+      .object({ mode: z.enum(['everyone', 'groups']), groups: z.array(text(1, 256)) })
+      .partial()
+      .strict(),
+    helpdesk: z
+      .object({
+        agentGroups: z.array(text(1, 256)),
+        contactText: z.object({ en: text(1, 300), nl: text(1, 300) }).strict(),
+        allowHandoffToPrivileged: z.boolean(),
+      })
+      .partial()
+      .strict(),
+  })
+  .partial()
+  .strict();
+
+/** Merge a parsed policy file over the defaults and check cross-field rules. */
+export function parsePolicy(raw: unknown): Policy {
+  const r = PolicySchema.safeParse(raw);
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => `policy ${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const p = r.data;
+  const d = DEFAULT_POLICY;
+  const policy: Policy = {
+    methods: { ...d.methods, ...p.methods },
+    securityQuestions: { ...d.securityQuestions, ...p.securityQuestions },
+    phone: { ...d.phone, ...p.phone },
+    codes: { ...d.codes, ...p.codes },
+    throttles: { ...d.throttles, ...p.throttles },
+    grant: { ...d.grant, ...p.grant },
+    password: { ...d.password, ...p.password },
+    resets: { ...d.resets, ...p.resets },
+    scope: { ...d.scope, ...p.scope },
+    helpdesk: { ...d.helpdesk, ...p.helpdesk },
+  };
+  const problems: string[] = [];
+  if (policy.securityQuestions.answer > policy.securityQuestions.register)
+    problems.push('policy securityQuestions.answer: must not exceed securityQuestions.register');
+  if (policy.password.minLength > policy.password.maxLength)
+    problems.push('policy password.minLength: must not exceed password.maxLength');
+  if (policy.grant.lifetimeSeconds > policy.grant.maxFlowSeconds)
+    problems.push('policy grant.lifetimeSeconds: must not exceed grant.maxFlowSeconds');
+  if (policy.scope.mode === 'groups' && policy.scope.groups.length === 0)
+    problems.push('policy scope.groups: must list at least one group when scope.mode is "groups"');
+  const enabledPossession = policy.methods.enabled.filter((k) => k !== 'securityQuestions');
+  if (enabledPossession.length === 0) problems.push('policy methods.enabled: needs at least one method other than securityQuestions');
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze(policy);
+}
+
+export const DEFAULT_POLICY_FILE = 'config/policy.default.json';
+
+function loadPolicyFile(path: string, problems: string[]): Policy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(resolve(path), 'utf8'));
+  } catch (e) {
+    problems.push(`POLICY_FILE: cannot read or parse the policy file (${(e as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
+    return DEFAULT_POLICY;
+  }
+  try {
+    return parsePolicy(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) problems.push(...e.problems);
+    else throw e;
+    return DEFAULT_POLICY;
+  }
+}
+
+// ---------- environment ----------
+
+/** Parse and check the environment. Throws ConfigError naming every offending variable (never a value). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const prod = e.SSPR_MODE === 'production';
+  const problems: string[] = [];
+  const need = (name: keyof Env, why: string): void => {
+    const v = e[name];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) problems.push(`${name}: required in production (${why})`);
+  };
+
+  const policy = loadPolicyFile(e.POLICY_FILE ?? DEFAULT_POLICY_FILE, problems);
+
+  if (prod) {
+    need('MicrosoftAppId', 'empty disables Bot Framework authentication');
+    need('MicrosoftAppTenantId', 'single-tenant bot');
+    if (e.MicrosoftAppType !== 'UserAssignedMSI') need('MicrosoftAppPassword', 'bot credentials');
+    need('ALLOWED_TENANTS', 'tenant allow-list must not be empty');
+    need('REDIS_URL', 'state in memory is refused in production');
+    need('CODE_HMAC_KEYS', 'one-time codes are stored as HMACs');
+    need('FIELD_ENCRYPTION_KEYS', 'phone numbers, addresses and TOTP secrets are encrypted at rest');
+    need('AUDIT_PSEUDONYM_KEY', 'audit events carry pseudonymous user ids');
+    need('PUBLIC_BASE_URL', 'the Teams pages and manifest need the public https address');
+    need('SSO_APP_ID', 'the pages API validates Teams SSO tokens for this app');
+    if (e.PUBLIC_BASE_URL && !e.PUBLIC_BASE_URL.startsWith('https://')) problems.push('PUBLIC_BASE_URL: must be https in production');
+    if (e.DIRECTORY === 'memory') problems.push('DIRECTORY: the demo directory is refused in production (use ldap or graph)');
+    if (e.SENDERS === 'outbox') problems.push('SENDERS: the development outbox is refused in production (use real)');
+    if (e.MicrosoftAppType === 'MultiTenant') problems.push('MicrosoftAppType: MultiTenant is refused in production (SingleTenant)');
+  }
+  if (e.DIRECTORY === 'ldap') {
+    for (const n of ['LDAP_URL', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_BASE_DN'] as const)
+      if (e[n] === undefined) problems.push(`${n}: required when DIRECTORY=ldap`);
+    const plain = e.LDAP_URL?.startsWith('ldap://') && !e.LDAP_STARTTLS;
+    if (plain && (prod || !e.LDAP_ALLOW_INSECURE))
+      problems.push(
+        prod
+          ? 'LDAP_URL: plain LDAP is refused in production; use ldaps:// or LDAP_STARTTLS=true (R29)'
+          : 'LDAP_URL: plain LDAP needs LDAP_ALLOW_INSECURE=true (development only) or ldaps:// / LDAP_STARTTLS=true',
+      );
+    if (prod && e.LDAP_ALLOW_INSECURE) problems.push('LDAP_ALLOW_INSECURE: refused in production (R29)');
+  }
+  if (e.DIRECTORY === 'graph') {
+    for (const n of ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'] as const)
+      if (e[n] === undefined) problems.push(`${n}: required when DIRECTORY=graph`);
+  }
+  if (e.SENDERS === 'real') {
+    for (const n of ['SMTP_URL', 'MAIL_FROM', 'SMS_API_BASE_URL', 'SMS_ACCOUNT_SID', 'SMS_AUTH_TOKEN', 'SMS_FROM'] as const)
+      if (e[n] === undefined) problems.push(`${n}: required when SENDERS=real`);
+  }
+  const unique = [...new Set(problems)];
+  if (unique.length) throw new ConfigError(unique);
+
+  const ephemeral = e.CODE_HMAC_KEYS.length === 0 || e.FIELD_ENCRYPTION_KEYS.length === 0 || !e.AUDIT_PSEUDONYM_KEY;
+  const devKey = (label: string): Buffer => {
+    // Development only: fixed, well-known keys so a dev Redis keeps working across restarts. Never in production.
+    const b = Buffer.alloc(32);
+    b.write(`sspr-development-${label}`.padEnd(32, '.').slice(0, 32));
+    return b;
+  };
+
+  const config: Config = {
+    mode: e.SSPR_MODE,
+    port: e.PORT,
+    host: e.HOST,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    logLevel: e.LOG_LEVEL,
+    bot: {
+      appId: e.MicrosoftAppId,
+      appPassword: e.MicrosoftAppPassword,
+      appTenantId: e.MicrosoftAppTenantId,
+      appType: e.MicrosoftAppType ?? (prod ? 'SingleTenant' : 'MultiTenant'),
+      allowedTenants: e.ALLOWED_TENANTS,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.REDIS_KEY_PREFIX,
+      skipDurabilityCheck: e.REDIS_SKIP_DURABILITY_CHECK,
+      stateTtlSeconds: e.STATE_TTL_SECONDS,
+    },
+    keys: {
+      codeHmac: e.CODE_HMAC_KEYS.length ? e.CODE_HMAC_KEYS : [{ id: 'dev', key: devKey('code') }],
+      fieldEncryption: e.FIELD_ENCRYPTION_KEYS.length ? e.FIELD_ENCRYPTION_KEYS : [{ id: 'dev', key: devKey('field') }],
+      auditPseudonym: e.AUDIT_PSEUDONYM_KEY ? Buffer.from(e.AUDIT_PSEUDONYM_KEY, 'utf8') : devKey('audit'),
+      ephemeral,
+    },
+    directory: {
+      kind: e.DIRECTORY,
+      demoFile: e.DEMO_DIRECTORY_FILE ?? 'config/demo-directory.json',
+      ldap: {
+        url: e.LDAP_URL,
+        dialect: e.LDAP_DIALECT,
+        bindDn: e.LDAP_BIND_DN,
+        bindPassword: e.LDAP_BIND_PASSWORD,
+        baseDn: e.LDAP_BASE_DN,
+        userIdAttribute: e.LDAP_USER_ID_ATTRIBUTE,
+        startTls: e.LDAP_STARTTLS,
+        caFile: e.LDAP_CA_FILE,
+        allowInsecure: e.LDAP_ALLOW_INSECURE,
+        privilegedGroups: e.LDAP_PRIVILEGED_GROUPS,
+      },
+      graph: {
+        tenantId: e.GRAPH_TENANT_ID,
+        clientId: e.GRAPH_CLIENT_ID,
+        clientSecret: e.GRAPH_CLIENT_SECRET,
+        baseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
+        authorityHost: e.GRAPH_AUTHORITY_HOST.replace(/\/+$/, ''),
+      },
+    },
+    senders: {
+      kind: e.SENDERS,
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM ?? 'Password Reset Assistant <no-reply@localhost>',
+      sms: { baseUrl: e.SMS_API_BASE_URL, accountSid: e.SMS_ACCOUNT_SID, authToken: e.SMS_AUTH_TOKEN, from: e.SMS_FROM },
+    },
+    teams: { appId: e.TEAMS_APP_ID, ssoAppId: e.SSO_APP_ID, jwksUrl: e.SSO_JWKS_URL },
+    helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET },
+    policy,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Buffer.isBuffer(o) && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,125 @@
+import type { MethodKind } from '../model/methods';
+
+/**
+ * The organisation's self-service policy (policy file, parsed and capped in bot/config.ts).
+ * Numbers are defaults from shared/docs/requirements.md; the file may tighten them and loosen them only up to the caps
+ * in POLICY_CAPS.
+ */
+export interface Policy {
+  readonly methods: {
+    /** Kinds users may register. Security questions are off by default. */
+    readonly enabled: readonly MethodKind[];
+    /** Methods a reset needs: 1 or 2 (R4). */
+    readonly requiredForReset: 1 | 2;
+    /** Privileged users (R3): always two methods without questions, or sent to the helpdesk. */
+    readonly privilegedRoute: 'twoMethods' | 'helpdesk';
+    /** Re-confirmation period in days, 0 = never (0–730). */
+    readonly reconfirmAfterDays: number;
+    /** Pre-populate mobile/alternate e-mail from the directory as "not yet confirmed". */
+    readonly prefillFromDirectory: boolean;
+  };
+  readonly securityQuestions: {
+    readonly register: number; // 3–5
+    readonly answer: number; // 3–5, ≤ register
+    /** Custom questions (up to 20), each with its text per language (3–200 characters). */
+    readonly custom: readonly { readonly id: string; readonly en: string; readonly nl: string }[];
+    /** Offer the built-in question set as well as the custom ones. */
+    readonly builtIn: boolean;
+  };
+  readonly phone: {
+    /** ISO 3166 country codes whose numbers may receive SMS/voice (R30). */
+    readonly allowedCountries: readonly string[];
+    /** E.164 prefixes refused (premium-rate and similar), e.g. "+3190" (R30). */
+    readonly blockedPrefixes: readonly string[];
+    /** Sends per hour to one country-plus-3-digit prefix before refusing (R30). */
+    readonly sendsPerPrefixPerHour: number;
+  };
+  readonly codes: {
+    readonly lifetimeSeconds: number; // R6: 300, cap 600
+    readonly maxTries: number; // R8: 5
+  };
+  readonly throttles: {
+    readonly sendsPerHourPerChannel: number; // R10: 5
+    readonly minSecondsBetweenSends: number; // R10: 60
+    readonly sendsPerDayPerDestination: number; // R10: 10
+    readonly failedVerificationsBeforeBlock: number; // R9: 5
+    readonly blockHours: number; // R9: 24
+  };
+  readonly grant: {
+    readonly lifetimeSeconds: number; // R16: 600
+    readonly maxFlowSeconds: number; // R16: 900
+  };
+  readonly password: {
+    readonly minLength: number; // R14: 8
+    readonly maxLength: number; // R14: 256
+    readonly recommendedLength: number; // 15
+    readonly organisationName: string;
+    readonly bannedTerms: readonly string[]; // ≤ 1000
+    readonly forceChangeAtNextSignIn: boolean;
+  };
+  readonly resets: {
+    /** Resets and unlocks per user per 24 h. */
+    readonly maxPerDay: number;
+  };
+  /** Who may use self-service: everyone, or members of the listed directory groups. */
+  readonly scope: { readonly mode: 'everyone' | 'groups'; readonly groups: readonly string[] };
+  readonly helpdesk: {
+    /** Directory groups whose members are helpdesk agents. */
+    readonly agentGroups: readonly string[];
+    /** How users reach a human, shown in messages (e.g. "call 1234 or open a ticket at …"). */
+    readonly contactText: { readonly en: string; readonly nl: string };
+    readonly allowHandoffToPrivileged: boolean;
+  };
+}
+
+export const POLICY_CAPS = {
+  codeLifetimeSeconds: 600,
+  maxTries: 5,
+  sendsPerHourPerChannel: 10,
+  sendsPerDayPerDestination: 20,
+  failedVerificationsBeforeBlock: 10,
+  grantLifetimeSeconds: 900,
+  maxFlowSeconds: 900,
+  customQuestions: 20,
+  bannedTerms: 1000,
+} as const;
+
+export const DEFAULT_POLICY: Policy = {
+  methods: {
+    enabled: ['mobilePhone', 'officePhone', 'email', 'authenticatorApp', 'recoveryCodes'],
+    requiredForReset: 2,
+    privilegedRoute: 'twoMethods',
+    reconfirmAfterDays: 180,
+    prefillFromDirectory: true,
+  },
+  securityQuestions: { register: 5, answer: 3, custom: [], builtIn: true },
+  phone: {
+    allowedCountries: ['NL', 'BE', 'DE', 'FR', 'GB', 'IE', 'US', 'CA'],
+    blockedPrefixes: ['+3190', '+3184', '+3187', '+44900', '+4487', '+1900'],
+    sendsPerPrefixPerHour: 30,
+  },
+  codes: { lifetimeSeconds: 300, maxTries: 5 },
+  throttles: {
+    sendsPerHourPerChannel: 5,
+    minSecondsBetweenSends: 60,
+    sendsPerDayPerDestination: 10,
+    failedVerificationsBeforeBlock: 5,
+    blockHours: 24,
+  },
+  grant: { lifetimeSeconds: 600, maxFlowSeconds: 900 },
+  password: {
+    minLength: 8,
+    maxLength: 256,
+    recommendedLength: 15,
+    organisationName: 'Contoso',
+    bannedTerms: [],
+    forceChangeAtNextSignIn: false,
+  },
+  resets: { maxPerDay: 5 },
+  scope: { mode: 'everyone', groups: [] },
+  helpdesk: {
+    agentGroups: [],
+    contactText: { en: 'Contact your IT helpdesk.', nl: 'Neem contact op met je IT-helpdesk.' },
+    allowHandoffToPrivileged: false,
+  },
+};

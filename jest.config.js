@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { ignoreCodes: [151002] }, isolatedModules: true }],
+  },
+  testTimeout: 30000,
+  maxWorkers: 2,
+  globalSetup: '<rootDir>/test/support/globalSetup.js',
+};
