@@ -1,0 +1,72 @@
+import type { UserRef } from '../model/user';
+
+/** What the directory says about a user. Never includes a password or hash. */
+export interface DirectoryUser {
+  /** The directory's own id (Graph object id, LDAP DN). Opaque to the domain. */
+  readonly directoryId: string;
+  readonly objectId: string;
+  readonly userPrincipalName: string;
+  readonly displayName: string;
+  readonly givenName?: string;
+  readonly surname?: string;
+  readonly enabled: boolean;
+  /** null when the directory cannot lock accounts (Entra cloud accounts). */
+  readonly locked: boolean | null;
+  /** Holds an admin role (Entra) or is in a protected group (AD/LDAP) (R3). */
+  readonly privileged: boolean;
+  /** Group names/ids the user belongs to, for the self-service scope and helpdesk checks. */
+  readonly groups: readonly string[];
+  /** Epoch ms of the last password change, when the directory tells. */
+  readonly passwordChangedAt: number | null;
+  /** Numbers and addresses the organisation holds, offered as "not yet confirmed" methods. */
+  readonly mobilePhone?: string;
+  readonly officePhone?: string;
+  readonly alternateEmail?: string;
+}
+
+/** What the directory lets the bot do and what it enforces itself. */
+export interface DirectoryCapabilities {
+  readonly kind: 'memory' | 'ldap-openldap' | 'ldap-ad' | 'graph';
+  readonly canUnlock: boolean;
+  readonly passwordMinLength: number;
+  readonly passwordMaxLength: number;
+  /** Entra: three of four character classes. */
+  readonly requiresThreeOfFourClasses: boolean;
+  /** Entra: ASCII only. */
+  readonly asciiOnly: boolean;
+}
+
+export type SetPasswordRefusal = 'policy' | 'history' | 'too_short' | 'too_long' | 'complexity';
+
+export type SetPasswordResult =
+  | { readonly ok: true; readonly changedAt: number }
+  | { readonly ok: false; readonly reason: SetPasswordRefusal }
+  /** The call timed out or the connection broke: the change may or may not have happened (F12). */
+  | { readonly ok: false; readonly reason: 'unknown' };
+
+export type UnlockResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_supported' | 'unknown' };
+
+/**
+ * The organisation's user directory (Entra via Graph, AD/OpenLDAP via LDAP, or the demo directory).
+ * Lookups are by the caller's Entra object id, resolved server-side (R2) — never by a typed name.
+ * Unexpected failures throw SsprError ('directory_unavailable', 'directory_denied', 'directory_throttled', …).
+ */
+export interface Directory {
+  capabilities(): DirectoryCapabilities;
+  /** The user behind a Teams identity, or null when there is none. */
+  findUser(user: UserRef): Promise<DirectoryUser | null>;
+  /** Find by UPN or mail (helpdesk use only: an agent names a user; never used for self-service). */
+  findByPrincipalName(upn: string): Promise<DirectoryUser | null>;
+  /** Replace the password as an administrator would (no old password). */
+  setPassword(
+    target: DirectoryUser,
+    newPassword: string,
+    options: { readonly forceChangeAtNextSignIn: boolean },
+  ): Promise<SetPasswordResult>;
+  /** Clear the lockout without touching the password (R28). */
+  unlock(target: DirectoryUser): Promise<UnlockResult>;
+  /** Re-read the last password change time (read-back after a timeout, R27/F12). */
+  readPasswordChangedAt(target: DirectoryUser): Promise<number | null>;
+  /** Can we reach the directory right now? (readiness, SSPR doctor) */
+  ping(): Promise<boolean>;
+}
