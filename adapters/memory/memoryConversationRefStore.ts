@@ -1,0 +1,14 @@
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import { userKey, type UserRef } from '../../domain/model/user';
+
+/** In-memory ConversationRefStore (embedded default and tests). */
+export class MemoryConversationRefStore implements ConversationRefStore {
+  private readonly refs = new Map<string, string>();
+  async save(user: UserRef, reference: Readonly<Record<string, unknown>>): Promise<void> {
+    this.refs.set(userKey(user), JSON.stringify(reference));
+  }
+  async get(user: UserRef): Promise<Readonly<Record<string, unknown>> | null> {
+    const v = this.refs.get(userKey(user));
+    return v === undefined ? null : (JSON.parse(v) as Record<string, unknown>);
+  }
+}

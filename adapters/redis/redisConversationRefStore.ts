@@ -1,0 +1,34 @@
+import type Redis from 'ioredis';
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import { SsprError } from '../../domain/errors';
+import { userKey, type UserRef } from '../../domain/model/user';
+
+/** ConversationReferences in Redis under the user's hash tag; refreshed on every turn, kept 180 days. */
+export class RedisConversationRefStore implements ConversationRefStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'sspr:',
+    private readonly ttlSeconds = 180 * 86400,
+  ) {}
+
+  private key(user: UserRef): string {
+    return `${this.prefix}{u:${userKey(user)}}:convref`;
+  }
+
+  async save(user: UserRef, reference: Readonly<Record<string, unknown>>): Promise<void> {
+    try {
+      await this.redis.set(this.key(user), JSON.stringify(reference), 'EX', this.ttlSeconds);
+    } catch (cause) {
+      throw new SsprError('state_unavailable', 'conversation reference could not be saved', { cause });
+    }
+  }
+
+  async get(user: UserRef): Promise<Readonly<Record<string, unknown>> | null> {
+    try {
+      const v = await this.redis.get(this.key(user));
+      return v === null ? null : (JSON.parse(v) as Record<string, unknown>);
+    } catch (cause) {
+      throw new SsprError('state_unavailable', 'conversation reference could not be read', { cause });
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { TeamsInfo, type TurnContext } from 'botbuilder';
+import type { UserRef } from '../domain/model/user';
+
+/** Who is calling, as resolved server-side from the channel (R2). */
+export interface Caller {
+  readonly user: UserRef;
+  readonly name: string;
+  readonly firstName: string;
+  readonly upn?: string;
+  readonly role: 'user' | 'guest' | 'anonymous' | 'unknown';
+}
+
+export type Access =
+  | { readonly ok: true; readonly caller: Caller }
+  | { readonly ok: false; readonly reason: 'not_personal' | 'no_identity' | 'tenant_not_allowed' | 'guest' | 'anonymous' };
+
+/** The tenant of an activity: Teams puts it in channelData.tenant.id (conversation.tenantId as a fallback). */
+export function activityTenant(context: TurnContext): string | undefined {
+  const cd = context.activity.channelData as { tenant?: { id?: unknown } } | undefined;
+  const id = cd?.tenant?.id ?? context.activity.conversation?.tenantId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+export function isPersonal(context: TurnContext): boolean {
+  const type = context.activity.conversation?.conversationType;
+  // The Emulator and Direct Line send no conversationType; Teams always does. Only 'personal' counts as 1:1 in Teams.
+  return type === 'personal' || (type === undefined && context.activity.channelId !== 'msteams');
+}
+
+export interface MemberLookup {
+  /** Look the member up in the channel roster (Teams: role, UPN). Null when the channel cannot tell. */
+  (context: TurnContext): Promise<{ name?: string; upn?: string; role?: string } | null>;
+}
+
+/** Ask Teams for the member (TeamsInfo.getMember). Any failure → null; the caller decides what that means. */
+export const teamsMemberLookup: MemberLookup = async (context) => {
+  try {
+    const m = await TeamsInfo.getMember(context, context.activity.from.id);
+    return { name: m.name, upn: m.userPrincipalName ?? m.email, role: m.userRole };
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Gate every SSPR turn: personal chats only (R1), an allow-listed tenant, an Entra identity, no guests or anonymous
+ * users (R2). `member` is the cached roster entry (looked up once per conversation).
+ */
+export function checkAccess(
+  context: TurnContext,
+  allowedTenants: readonly string[],
+  member: { name?: string; upn?: string; role?: string } | null,
+  requireRoster: boolean,
+): Access {
+  if (!isPersonal(context)) return { ok: false, reason: 'not_personal' };
+  const tenantId = activityTenant(context);
+  const objectId = context.activity.from?.aadObjectId;
+  if (!tenantId || !objectId) return { ok: false, reason: 'no_identity' };
+  if (allowedTenants.length > 0 && !allowedTenants.includes(tenantId)) return { ok: false, reason: 'tenant_not_allowed' };
+  if (requireRoster && member === null) return { ok: false, reason: 'no_identity' };
+  const role = (member?.role ?? (context.activity.from as { role?: string }).role ?? 'user').toLowerCase();
+  if (role === 'guest') return { ok: false, reason: 'guest' };
+  if (role === 'anonymous') return { ok: false, reason: 'anonymous' };
+  const name = member?.name ?? context.activity.from.name ?? '';
+  return {
+    ok: true,
+    caller: {
+      user: { tenantId, objectId },
+      name,
+      firstName: name.split(/\s+/)[0] ?? '',
+      ...(member?.upn ? { upn: member.upn } : {}),
+      role: role === 'user' ? 'user' : 'unknown',
+    },
+  };
+}

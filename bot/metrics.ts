@@ -1,0 +1,33 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one bot process. A registry per app instance (tests run several in one process). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly turns = new Counter({
+    name: 'sspr_turns_total',
+    help: 'Turns processed, by activity type and outcome',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly turnSeconds = new Histogram({
+    name: 'sspr_turn_duration_seconds',
+    help: 'Time to process one turn',
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'sspr_errors_total',
+    help: 'Turn errors by stable error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly redisFailures = new Counter({
+    name: 'sspr_redis_failures_total',
+    help: 'Redis operations that failed or timed out',
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,151 @@
+import {
+  CardFactory,
+  ConversationState,
+  MessageFactory,
+  TeamsActivityHandler,
+  TurnContext,
+  type ChannelAccount,
+  type StatePropertyAccessor,
+} from 'botbuilder';
+import type { DialogState } from 'botbuilder-dialogs';
+import { createHash } from 'node:crypto';
+import { buildWelcomeCard } from '../cards/welcomeCard';
+import { FLOW_SCHEMA_VERSION } from '../dialogs/dialogIds';
+import type { RootDialog } from '../dialogs/rootDialog';
+import { recognizeIntent } from '../dialogs/intents';
+import { turnTranslator } from '../dialogs/turnLocale';
+import type { ConversationRefStore } from '../domain/ports/conversationRefs';
+import type { UserRef } from '../domain/model/user';
+import { checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
+import type { Logger } from './logger';
+
+/** Per-conversation bookkeeping kept beside the dialog stack. References only, never secrets. */
+interface ConversationMeta {
+  schema?: number;
+  welcomed?: boolean;
+  member?: { name?: string; upn?: string; role?: string } | null;
+  memberAt?: number;
+  refHash?: string;
+}
+
+export const CALLER_KEY = Symbol('sspr.caller');
+const MEMBER_CACHE_MS = 60 * 60 * 1000;
+
+export interface SsprBotDeps {
+  readonly conversationState: ConversationState;
+  readonly root: RootDialog;
+  readonly refs: ConversationRefStore;
+  readonly allowedTenants: readonly string[];
+  /** Production: a caller Teams cannot resolve is refused. Development: the activity's own fields are trusted. */
+  readonly requireRoster: boolean;
+  readonly logger: Logger;
+  readonly memberLookup?: MemberLookup;
+  /** How many verification methods a user has (to invite them to register at first contact). */
+  readonly methodCount?: (user: UserRef) => Promise<number>;
+  /** Messages in team channels (helpdesk). Without it the bot points to the 1:1 chat. */
+  readonly onChannelMessage?: (context: TurnContext) => Promise<boolean>;
+  readonly now?: () => number;
+}
+
+/** The Teams edge of the product: gates every turn (R1, R2), keeps conversation references, runs the root dialog. */
+export class SsprBot extends TeamsActivityHandler {
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+  private readonly meta: StatePropertyAccessor<ConversationMeta>;
+  private readonly lookup: MemberLookup;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: SsprBotDeps) {
+    super();
+    this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
+    this.meta = deps.conversationState.createProperty<ConversationMeta>('meta');
+    this.lookup = deps.memberLookup ?? teamsMemberLookup;
+    this.now = deps.now ?? Date.now;
+
+    this.onMessage(async (context, next) => {
+      await this.handleMessage(context);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      await this.welcomeOnInstall(context, context.activity.membersAdded ?? []);
+      await next();
+    });
+  }
+
+  /** Runs the turn, then saves state once (one write). */
+  override async run(context: TurnContext): Promise<void> {
+    await super.run(context);
+    await this.deps.conversationState.saveChanges(context, false);
+  }
+
+  private async handleMessage(context: TurnContext): Promise<void> {
+    const t = turnTranslator(context);
+    if (!isPersonal(context)) {
+      if (this.deps.onChannelMessage && (await this.deps.onChannelMessage(context))) return;
+      // R1: no state is created and nothing is sent but a pointer to the 1:1 chat.
+      await context.sendActivity(t('scope.personalOnly'));
+      return;
+    }
+    const meta = await this.meta.get(context, {});
+    if (meta.schema !== undefined && meta.schema !== FLOW_SCHEMA_VERSION) {
+      // Architecture rule 3: a dialog stack from an older deploy is cleared, kindly.
+      await this.dialogState.delete(context);
+      await context.sendActivity(t('flow.restarted'));
+    }
+    meta.schema = FLOW_SCHEMA_VERSION;
+
+    if (meta.member === undefined || meta.memberAt === undefined || this.now() - meta.memberAt > MEMBER_CACHE_MS) {
+      meta.member = context.activity.from?.aadObjectId ? await this.lookup(context) : null;
+      meta.memberAt = this.now();
+    }
+    const access = checkAccess(context, this.deps.allowedTenants, meta.member, this.deps.requireRoster);
+    if (!access.ok) {
+      this.deps.logger.warn({ reason: access.reason, activityId: context.activity.id }, 'access refused');
+      await context.sendActivity(t('access.refused', { contact: '' }).trim());
+      return;
+    }
+    context.turnState.set(CALLER_KEY, access.caller);
+    await this.refreshReference(context, access.caller, meta);
+
+    const fresh = !meta.welcomed;
+    meta.welcomed = true;
+    const intent = context.activity.value === undefined ? recognizeIntent(context.activity.text) : 'unknown';
+    const idle = !(await this.dialogState.get(context))?.dialogStack?.length;
+    if (idle && (fresh || intent === 'greeting')) {
+      await this.sendWelcome(context, access.caller);
+      if (intent === 'greeting' || intent === 'unknown') return;
+    }
+    await this.deps.root.run(context, this.dialogState);
+  }
+
+  private async refreshReference(context: TurnContext, caller: Caller, meta: ConversationMeta): Promise<void> {
+    const ref = TurnContext.getConversationReference(context.activity);
+    const hash = createHash('sha256').update(JSON.stringify(ref)).digest('base64url').slice(0, 16);
+    // Stored only when it changed (service URL moves are rare) — saves a Redis round trip on most turns.
+    if (meta.refHash === hash) return;
+    await this.deps.refs.save(caller.user, ref as unknown as Record<string, unknown>);
+    meta.refHash = hash;
+  }
+
+  private async sendWelcome(context: TurnContext, caller: Caller | null): Promise<void> {
+    const t = turnTranslator(context);
+    const count = caller && this.deps.methodCount ? await this.deps.methodCount(caller.user) : undefined;
+    const card = buildWelcomeCard({
+      t,
+      firstName: caller?.firstName || context.activity.from?.name?.split(/\s+/)[0] || '',
+      choices: this.deps.root.menuChoices,
+      inviteToRegister: count === 0,
+    });
+    await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
+  }
+
+  /** Welcome on install in a 1:1 chat (the bot itself was added). */
+  private async welcomeOnInstall(context: TurnContext, added: readonly ChannelAccount[]): Promise<void> {
+    if (!isPersonal(context)) return;
+    if (!added.some((m) => m.id === context.activity.recipient?.id)) return;
+    const meta = await this.meta.get(context, {});
+    if (meta.welcomed) return;
+    meta.welcomed = true;
+    meta.schema = FLOW_SCHEMA_VERSION;
+    await this.sendWelcome(context, null);
+  }
+}

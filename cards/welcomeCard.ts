@@ -1,0 +1,21 @@
+import { card, heading, paragraph, type AdaptiveCard } from './adaptiveCard';
+import { menuActions } from './menuCard';
+import type { Translator } from '../locales';
+import type { MenuChoice } from './verbs';
+
+export interface WelcomeView {
+  readonly t: Translator;
+  readonly firstName: string;
+  readonly choices: readonly MenuChoice[];
+  /** Invite to register when the user has no methods yet. */
+  readonly inviteToRegister: boolean;
+}
+
+/** First contact: who the bot is, what it never asks for, and the menu. */
+export function buildWelcomeCard(view: WelcomeView): AdaptiveCard {
+  const { t } = view;
+  const body = [heading(t('welcome.title', { name: view.firstName })), paragraph(t('welcome.body'))];
+  if (view.inviteToRegister) body.push(paragraph(t('welcome.noMethods'), { weight: 'Bolder' }));
+  body.push(paragraph(t('menu.title'), { spacing: 'Medium' }));
+  return card(body, menuActions(t, view.choices));
+}

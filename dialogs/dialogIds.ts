@@ -1,0 +1,17 @@
+/**
+ * Dialog ids and the flow schema version are a persisted schema (architecture rule 3): dialog stacks in Redis name
+ * these ids, and a waterfall's identity includes its step count. Never rename an id casually; bump
+ * FLOW_SCHEMA_VERSION whenever a waterfall's steps change, so conversations left mid-dialog by an older deploy are
+ * reset with an explanation instead of failing.
+ */
+export const FLOW_SCHEMA_VERSION = 1;
+
+export const DIALOG_IDS = {
+  ROOT: 'root',
+  ROOT_WATERFALL: 'root.waterfall',
+  SECURITY_INFO: 'securityInfo',
+  RESET: 'resetPassword',
+  UNLOCK: 'unlockAccount',
+  VERIFY: 'verifyIdentity',
+  HANDOFF: 'helpdeskHandoff',
+} as const;

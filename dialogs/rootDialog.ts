@@ -1,0 +1,159 @@
+import { ActivityTypes, CardFactory, MessageFactory, type StatePropertyAccessor, type TurnContext } from 'botbuilder';
+import {
+  ComponentDialog,
+  DialogSet,
+  DialogTurnStatus,
+  WaterfallDialog,
+  type Dialog,
+  type DialogContext,
+  type DialogState,
+  type DialogTurnResult,
+  type WaterfallStepContext,
+} from 'botbuilder-dialogs';
+import { buildMenuCard } from '../cards/menuCard';
+import { RootVerb, type MenuChoice } from '../cards/verbs';
+import type { Locale } from '../locales';
+import { DIALOG_IDS } from './dialogIds';
+import { recognizeIntent, type Intent } from './intents';
+import { turnLocale, turnTranslator } from './turnLocale';
+
+/** A user goal the root can start: its menu choice and the ComponentDialog that runs it. */
+export interface Journey {
+  readonly choice: Exclude<MenuChoice, 'help'>;
+  readonly dialog: Dialog;
+}
+
+export interface RootDialogDeps {
+  readonly journeys: readonly Journey[];
+  /** How to reach the helpdesk, per language (policy). */
+  readonly contactText: (locale: Locale) => string;
+}
+
+/** What the user asked for this turn: a menu/card choice, a typed intent, or nothing recognisable. */
+type Request = { kind: 'intent'; intent: Intent } | { kind: 'invalidSubmit' };
+
+/**
+ * The root of every 1:1 conversation: recognises what the user wants (typed in English or Dutch, or a menu card
+ * choice), starts the matching journey, and lets "help" and "cancel" interrupt any journey.
+ */
+export class RootDialog extends ComponentDialog {
+  private readonly journeys: ReadonlyMap<string, Journey>;
+
+  constructor(private readonly deps: RootDialogDeps) {
+    super(DIALOG_IDS.ROOT);
+    this.journeys = new Map(deps.journeys.map((j) => [j.choice, j]));
+    for (const j of deps.journeys) this.addDialog(j.dialog);
+    this.addDialog(new WaterfallDialog(DIALOG_IDS.ROOT_WATERFALL, [this.routeStep.bind(this), this.finishStep.bind(this)]));
+    this.initialDialogId = DIALOG_IDS.ROOT_WATERFALL;
+  }
+
+  /** Menu choices that exist in this deployment (the menu offers nothing else). */
+  get menuChoices(): MenuChoice[] {
+    const order: MenuChoice[] = ['reset', 'unlock', 'securityInfo'];
+    return [...order.filter((c) => this.journeys.has(c)), 'help'];
+  }
+
+  /** Run one turn through the dialog stack kept in `accessor`. */
+  async run(context: TurnContext, accessor: StatePropertyAccessor<DialogState>): Promise<void> {
+    const set = new DialogSet(accessor);
+    set.add(this);
+    const dc = await set.createContext(context);
+    const result = await dc.continueDialog();
+    if (result.status === DialogTurnStatus.empty) await dc.beginDialog(this.id);
+  }
+
+  /** Help and cancel interrupt whatever journey is running. */
+  protected override async onContinueDialog(innerDc: DialogContext): Promise<DialogTurnResult> {
+    const interrupted = await this.interrupt(innerDc);
+    return interrupted ?? super.onContinueDialog(innerDc);
+  }
+
+  private async interrupt(dc: DialogContext): Promise<DialogTurnResult | undefined> {
+    const { activity } = dc.context;
+    if (activity.type !== ActivityTypes.Message) return undefined;
+    const req = readRequest(dc.context);
+    const t = turnTranslator(dc.context);
+    if (req.kind !== 'intent') return undefined;
+    if (req.intent === 'cancel') {
+      await dc.context.sendActivity(t('cancel.done'));
+      return dc.cancelAllDialogs();
+    }
+    if (req.intent === 'help') {
+      await this.sendHelp(dc.context);
+      return { status: DialogTurnStatus.waiting };
+    }
+    // A menu choice for another journey while one runs: switch (the old journey is abandoned, nothing was changed).
+    if (activity.value !== undefined && isJourneyIntent(req.intent) && this.journeys.has(req.intent)) {
+      await dc.cancelAllDialogs();
+      return dc.beginDialog(this.id);
+    }
+    return undefined;
+  }
+
+  /** Reads the request and starts the journey, or shows help / the menu. */
+  private async routeStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const { context } = step;
+    const t = turnTranslator(context);
+    const req = readRequest(context);
+    if (req.kind === 'invalidSubmit') {
+      await context.sendActivity(t('error.invalidSubmit'));
+      await this.sendMenu(context);
+      return step.endDialog();
+    }
+    const { intent } = req;
+    if (isJourneyIntent(intent)) {
+      const journey = this.journeys.get(intent);
+      if (journey) return step.beginDialog(journey.dialog.id);
+      await context.sendActivity(t('notAvailable.journey'));
+      await this.sendMenu(context);
+      return step.endDialog();
+    }
+    if (intent === 'help') {
+      await this.sendHelp(context);
+      return step.endDialog();
+    }
+    if (intent === 'cancel') {
+      await context.sendActivity(t('cancel.nothing'));
+      return step.endDialog();
+    }
+    if (intent === 'unknown') await this.sendMenu(context, t('unknown.text'));
+    else await this.sendMenu(context);
+    return step.endDialog();
+  }
+
+  /** After a journey ends the conversation is idle again. */
+  private async finishStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    return step.endDialog();
+  }
+
+  async sendMenu(context: TurnContext, intro?: string): Promise<void> {
+    const t = turnTranslator(context);
+    const view = intro === undefined ? { t, choices: this.menuChoices } : { t, choices: this.menuChoices, intro };
+    await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(buildMenuCard(view))));
+  }
+
+  private async sendHelp(context: TurnContext): Promise<void> {
+    const t = turnTranslator(context);
+    await context.sendActivity(
+      MessageFactory.text(`**${t('help.title')}**\n\n${t('help.body', { contact: this.deps.contactText(turnLocale(context)) })}`),
+    );
+    await this.sendMenu(context);
+  }
+}
+
+const JOURNEY_INTENTS = new Set<Intent>(['reset', 'unlock', 'securityInfo']);
+function isJourneyIntent(i: Intent): i is 'reset' | 'unlock' | 'securityInfo' {
+  return JOURNEY_INTENTS.has(i);
+}
+
+/** A card submit of the root's verbs, or typed text. Card values that are not root verbs are left to journeys. */
+function readRequest(context: TurnContext): Request {
+  const { value, text } = context.activity;
+  if (value !== undefined && value !== null) {
+    const parsed = RootVerb.safeParse(value);
+    if (!parsed.success) return { kind: 'invalidSubmit' };
+    if (parsed.data.verb === 'cancel') return { kind: 'intent', intent: 'cancel' };
+    return { kind: 'intent', intent: parsed.data.choice };
+  }
+  return { kind: 'intent', intent: recognizeIntent(text) };
+}
