@@ -58,7 +58,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     }
   });
 
-  server.get('/healthz', (_req: Request, res: Response) => {
+  server.get('/healthz', async (_req: Request, res: Response) => {
     res.send(200, { status: 'alive' });
   });
   server.get('/readyz', async (_req: Request, res: Response) => {

@@ -1,0 +1,139 @@
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  ConversationState,
+  MemoryStorage,
+  type Storage,
+  type TurnContext,
+} from 'botbuilder';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { Metrics } from './metrics';
+import { createHttpServer } from './server';
+import { SsprBot } from './teamsBot';
+import { RootDialog } from '../dialogs/rootDialog';
+import { turnTranslator } from '../dialogs/turnLocale';
+import { isSsprError } from '../domain/errors';
+import type { ConversationRefStore } from '../domain/ports/conversationRefs';
+import { MemoryConversationRefStore } from '../adapters/memory/memoryConversationRefStore';
+import { RedisConversationRefStore } from '../adapters/redis/redisConversationRefStore';
+import { createRedis, checkRedisDurability, isRedisReady } from './redisClient';
+import { RedisStorage } from './redisStorage';
+
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly adapter: CloudAdapter;
+  readonly redis: Redis | null;
+  /** Start listening; resolves with the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Graceful shutdown: stop accepting, wait for in-flight turns (≤ drainMs), close Redis. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export interface AppOverrides {
+  /** Use this Redis client instead of creating one from config.redis.url. */
+  readonly redis?: Redis;
+  readonly memberLookup?: ConstructorParameters<typeof SsprBot>[0]['memberLookup'];
+}
+
+/** The composition root: config → adapters → use-cases → dialogs → server. */
+export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const metrics = new Metrics({ defaultMetrics: true });
+  const redis = overrides.redis ?? (config.redis.url ? createRedis(config.redis.url, { connectionName: 'sspr-bot' }) : null);
+  if (redis) redis.on('error', () => metrics.redisFailures.inc());
+
+  if (redis && config.mode === 'production' && !config.redis.skipDurabilityCheck) {
+    const report = await checkRedisDurability(redis);
+    if (!report.ok) {
+      redis.disconnect();
+      throw new Error(
+        `Redis is not set up for durability (R23): ${report.problems.join('; ')}. ` +
+          'Fix the Redis configuration or set REDIS_SKIP_DURABILITY_CHECK=true to override.',
+      );
+    }
+  }
+
+  const storage: Storage = redis
+    ? new RedisStorage(redis, { prefix: `${config.redis.prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds })
+    : new MemoryStorage();
+  const refs: ConversationRefStore = redis
+    ? new RedisConversationRefStore(redis, config.redis.prefix)
+    : new MemoryConversationRefStore();
+  const conversationState = new ConversationState(storage);
+
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.bot.appId ?? '',
+    MicrosoftAppPassword: config.bot.appPassword ?? '',
+    MicrosoftAppTenantId: config.bot.appTenantId ?? '',
+    MicrosoftAppType: config.bot.appType,
+  });
+  const adapter = new CloudAdapter(auth);
+
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    const ref = randomBytes(4).toString('hex');
+    const code = isSsprError(error) ? error.code : 'internal';
+    metrics.errors.inc({ code });
+    // Rule 10: the detail goes to the log with an incident id; the user sees only the id.
+    logger.error(
+      { incident: ref, code, err: { name: error.name, message: isSsprError(error) ? error.message : undefined, stack: error.stack }, activityId: context.activity.id },
+      'turn failed',
+    );
+    const t = turnTranslator(context);
+    try {
+      await context.sendActivity(t(code === 'state_unavailable' || code === 'lock_timeout' ? 'error.unavailable' : 'error.generic', { ref }));
+    } catch {
+      /* the channel may be gone too; the log has the incident */
+    }
+    if (code !== 'state_unavailable') {
+      try {
+        await conversationState.delete(context);
+      } catch {
+        /* state store unavailable: nothing more to do */
+      }
+    }
+  };
+
+  const policy = config.policy;
+  const root = new RootDialog({ journeys: [], contactText: (l) => policy.helpdesk.contactText[l] });
+  const bot = new SsprBot({
+    conversationState,
+    root,
+    refs,
+    allowedTenants: config.bot.allowedTenants,
+    requireRoster: config.mode === 'production',
+    logger,
+    ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
+  });
+
+  const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
+  const http = createHttpServer({ adapter, bot, logger, metrics, ready });
+
+  return {
+    config,
+    logger,
+    metrics,
+    adapter,
+    redis,
+    listen: (port = config.port, host = config.host) =>
+      new Promise<number>((resolve) => {
+        http.server.listen(port, host, () => {
+          const addr = http.server.address();
+          resolve(addr.port);
+        });
+      }),
+    close: async (drainMs = 10_000) => {
+      await new Promise<void>((resolve) => {
+        http.server.close(() => resolve());
+        // Closing stops new connections; in-flight turns finish below.
+        setImmediate(resolve);
+      });
+      const deadline = Date.now() + drainMs;
+      while (http.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
