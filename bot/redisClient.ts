@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface CreateRedisOptions {
+  /** Per-command timeout (default 800 ms, capped at 1000 ms: F7). */
+  commandTimeoutMs?: number;
+  /** TCP connect timeout (default 1000 ms). */
+  connectTimeoutMs?: number;
+  /** Longest pause between background reconnect attempts (default 1000 ms, so recovery is noticed quickly). */
+  maxReconnectDelayMs?: number;
+  connectionName?: string;
+  /** Connect on first command instead of at construction. */
+  lazyConnect?: boolean;
+}
+
+/**
+ * An ioredis client that fails fast (R22, F1, F7): no offline queue, at most one retry per command, a command
+ * timeout ≤ 1 s, and a retry strategy that never gives up reconnecting in the background so recovery is automatic.
+ * RESP2 (`protocol: 2`) keeps the reply shapes the scripts and CONFIG GET parsing rely on.
+ */
+export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
+  const maxDelay = opts.maxReconnectDelayMs ?? 1000;
+  const options: RedisOptions = {
+    protocol: 2,
+    connectTimeout: opts.connectTimeoutMs ?? 1000,
+    commandTimeout: Math.min(opts.commandTimeoutMs ?? 800, 1000),
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+    lazyConnect: opts.lazyConnect ?? false,
+    ...(opts.connectionName === undefined ? {} : { connectionName: opts.connectionName }),
+  };
+  const redis = new Redis(url, options);
+  // Without a listener ioredis reports every failed reconnect as an unhandled 'error' event.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+export interface DurabilityReport {
+  ok: boolean;
+  /** Human-readable, naming the Redis setting (never a secret). */
+  problems: string[];
+}
+
+/**
+ * R23: production needs `appendonly yes` and `maxmemory-policy noeviction`. Reads them with CONFIG GET; a server
+ * that refuses CONFIG (managed Redis) is reported as a problem so the operator must override explicitly.
+ */
+export async function checkRedisDurability(redis: Redis): Promise<DurabilityReport> {
+  const problems: string[] = [];
+  const get = async (name: string): Promise<string | undefined> => {
+    try {
+      const reply = (await redis.config('GET', name)) as unknown;
+      const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
+      const value = flat[1];
+      return typeof value === 'string' ? value : undefined;
+    } catch (e) {
+      problems.push(`cannot read ${name}: ${e instanceof Error ? e.message.split('\n')[0] : 'unknown error'}`);
+      return undefined;
+    }
+  };
+  const appendonly = await get('appendonly');
+  if (appendonly !== undefined && appendonly !== 'yes') problems.push(`appendonly is "${appendonly}", expected "yes"`);
+  const policy = await get('maxmemory-policy');
+  if (policy !== undefined && policy !== 'noeviction') {
+    problems.push(`maxmemory-policy is "${policy}", expected "noeviction"`);
+  }
+  return { ok: problems.length === 0, problems };
+}
+
+/**
+ * Readiness (R22: not-ready within 5 s): writes and reads back a short-lived probe key within `timeoutMs` (default 1000). Never throws.
+ */
+export async function isRedisReady(redis: Redis, options: { timeoutMs?: number; key?: string } = {}): Promise<boolean> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const key = options.key ?? 'sspr:ready-probe';
+  const value = randomBytes(6).toString('hex');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const probe = (async () => {
+    try {
+      if (redis.status !== 'ready') return false;
+      // A key per probe, so instances probing at the same time never read each other's value.
+      const probeKey = `${key}:${value}`;
+      await redis.set(probeKey, value, 'PX', 5000);
+      return (await redis.get(probeKey)) === value;
+    } catch {
+      return false;
+    }
+  })();
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,40 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The lock a turn holds, as exposed on `context.turnState` under {@link TURN_LEASE_KEY}. */
+export interface TurnLease {
+  readonly conversationId: string;
+  /** Redis key of the lock. */
+  readonly lockKey: string;
+  /** Monotonically increasing per conversation (INCR); a later holder always has a larger token. */
+  readonly token: number;
+}
+
+/** turnState key under which {@link TurnGuard} puts the {@link TurnLease} of the running turn. */
+export const TURN_LEASE_KEY = Symbol('sspr.turnLease');
+
+/** What a running turn shares with {@link RedisStorage} without passing the turn context through botbuilder. */
+export interface TurnScopeData {
+  readonly lease: TurnLease;
+  /** Storage keys that belong to the locked conversation: writes to them carry the fencing token. */
+  readonly isFenced: (storageKey: string) => boolean;
+  /** Raw values read in the same round trip as the lock (storage key → raw value or null); consumed once. */
+  readonly prefetched: Map<string, string | null>;
+  /** The storage whose keys were prefetched; other storages sharing the scope ignore {@link prefetched}. */
+  readonly prefetchedBy: object | undefined;
+}
+
+/**
+ * The per-turn context shared by one {@link TurnGuard} and one {@link RedisStorage} (inject the same instance into
+ * both). Backed by AsyncLocalStorage, so concurrent turns in one process never see each other's lease.
+ */
+export class TurnScope {
+  private readonly als = new AsyncLocalStorage<TurnScopeData>();
+
+  run<T>(data: TurnScopeData, fn: () => Promise<T>): Promise<T> {
+    return this.als.run(data, fn);
+  }
+
+  current(): TurnScopeData | undefined {
+    return this.als.getStore();
+  }
+}

@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { ActivityTypes, type Activity, type Middleware, type TurnContext } from 'botbuilder';
+import type { Redis } from 'ioredis';
+import { SsprError } from '../domain/errors';
+import type { RedisStorage } from './redisStorage';
+import { LuaScript, isNoScript } from './state/luaScript';
+import { TURN_LEASE_KEY, TurnScope, type TurnLease, type TurnScopeData } from './state/turnScope';
+
+export { TURN_LEASE_KEY, TurnScope, type TurnLease } from './state/turnScope';
+
+/**
+ * Dedupe check + lock acquisition in one script (one round trip).
+ * KEYS: lock, fence counter, dedupe mark. ARGV: owner, lock ttl ms, dedupe ttl s, fence ttl s, dedupe on ('1'/'0').
+ * Replies {'dup', 0} | {'busy', pttl} | {'ok', token}. The dedupe mark is set only when the lock is won, so a
+ * duplicate that is still waiting sees it on its next attempt.
+ */
+const ACQUIRE_LUA = `
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then return {'dup', 0} end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {'busy', tonumber(ARGV[2])}
+end
+if pttl >= 0 then return {'busy', pttl} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+if ARGV[5] == '1' then redis.call('SET', KEYS[3], token, 'EX', ARGV[3]) end
+return {'ok', token}
+`;
+
+/** Compare-and-delete. KEYS: lock. ARGV: expected value. */
+const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Compare-and-extend. KEYS: lock. ARGV: expected value, ttl ms. */
+const REFRESH_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+export interface TurnGuardOptions {
+  /** Prefix of the guard's keys (default `sspr:`); must not contain `{` or `}` (the hash tag follows it). */
+  keyPrefix?: string;
+  /** Shared with RedisStorage: carries the fencing token and prefetched state into the turn. */
+  scope?: TurnScope;
+  /**
+   * Read these storage keys in the same round trip as the lock (default: conversation and user state keys).
+   * Requires that `storage` uses the same client as the guard; otherwise nothing is prefetched.
+   */
+  prefetch?: { storage: RedisStorage; keys?: (activity: Partial<Activity>) => string[] };
+  /** Lock expiry, refreshed every third of it while the turn runs (default 15000 ms). */
+  lockTtlMs?: number;
+  /** Longest wait for the lock before SsprError('lock_timeout') (default 8000 ms). */
+  maxWaitMs?: number;
+  /** How long a processed activity id is remembered (default 86400 s). */
+  dedupeTtlSeconds?: number;
+  /** Expiry of the per-conversation fencing counter; keep it ≥ the state TTL (default 30 days). */
+  fenceTtlSeconds?: number;
+  /** Upper bound of one Redis round trip of the guard (default 1500 ms), so a hung Redis fails the turn < 3 s. */
+  redisTimeoutMs?: number;
+  /** Told about failures that cannot fail the turn any more (lock release/refresh). */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+/** Storage keys botbuilder's ConversationState and UserState use for an activity. */
+export function defaultStateKeys(activity: Partial<Activity>): string[] {
+  const channel = activity.channelId ?? '';
+  const keys = [`${channel}/conversations/${activity.conversation?.id ?? ''}`];
+  if (activity.from?.id) keys.push(`${channel}/users/${activity.from.id}`);
+  return keys;
+}
+
+type AcquireOutcome = { kind: 'dup' } | { kind: 'busy'; pttl: number } | { kind: 'ok'; token: number; prefetched: Map<string, string | null> };
+
+/**
+ * Turn safety middleware (R24, R25, R22).
+ *
+ * - Duplicate deliveries: the first turn for an `activity.id` in a conversation sets `dedupe:{c:<conv>}:<id>`
+ *   (24 h); later deliveries are dropped silently (an `invoke` is answered 200 with no body so Teams stops retrying).
+ *   The mark is kept even when the turn fails: at most once beats a second code send.
+ * - Serialised turns: `lock:{c:<conv>}` holds `<random owner>:<token>` where token = INCR `fence:{c:<conv>}`, so a
+ *   later holder always has a larger token. Waits by polling (5→100 ms with jitter) up to `maxWaitMs`; the lock's TTL
+ *   is refreshed while the turn runs and it is released by compare-and-delete. The {@link TurnLease} is put on
+ *   `context.turnState` under {@link TURN_LEASE_KEY}; with a shared {@link TurnScope}, RedisStorage writes the
+ *   conversation's items with the token and refuses a write from a holder older than the last writer.
+ * - Fail closed: any Redis error or a round trip slower than `redisTimeoutMs` throws SsprError('state_unavailable')
+ *   before the turn runs; a turn never runs without the lock.
+ *
+ * Redis round trips per uncontended turn: 1 (dedupe + lock + prefetch of conversation/user state, pipelined) +
+ * 1 (state write: BotState writes, one script per item, issued together) + 1 (release) = 3. Each wait while another
+ * turn holds the lock costs one more, as does a refresh for turns longer than a third of the lock TTL.
+ *
+ * All keys of a conversation share the hash tag `{c:<conversationId>}` (Redis Cluster, F20); `{`, `}` and `%` in the
+ * id are percent-escaped so the tag and the key stay unambiguous.
+ */
+export class TurnGuard implements Middleware {
+  private readonly keyPrefix: string;
+  private readonly lockTtlMs: number;
+  private readonly maxWaitMs: number;
+  private readonly dedupeTtlSeconds: number;
+  private readonly fenceTtlSeconds: number;
+  private readonly redisTimeoutMs: number;
+  private readonly acquireScript = new LuaScript(ACQUIRE_LUA);
+  private readonly releaseScript = new LuaScript(RELEASE_LUA);
+  private readonly refreshScript = new LuaScript(REFRESH_LUA);
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: TurnGuardOptions = {},
+  ) {
+    this.keyPrefix = options.keyPrefix ?? 'sspr:';
+    if (/[{}]/.test(this.keyPrefix)) throw new SsprError('config_invalid', 'TurnGuard keyPrefix must not contain braces');
+    this.lockTtlMs = options.lockTtlMs ?? 15_000;
+    this.maxWaitMs = options.maxWaitMs ?? 8_000;
+    this.dedupeTtlSeconds = options.dedupeTtlSeconds ?? 86_400;
+    this.fenceTtlSeconds = options.fenceTtlSeconds ?? 30 * 86_400;
+    this.redisTimeoutMs = options.redisTimeoutMs ?? 1_500;
+  }
+
+  /** The Redis keys used for a conversation (exposed for tests and operations). */
+  keysFor(conversationId: string, activityId?: string): { lock: string; fence: string; dedupe: string } {
+    const tag = `{c:${conversationId.replace(/[%{}]/g, (ch) => encodeURIComponent(ch))}}`;
+    return {
+      lock: `${this.keyPrefix}lock:${tag}`,
+      fence: `${this.keyPrefix}fence:${tag}`,
+      dedupe: `${this.keyPrefix}dedupe:${tag}:${activityId ?? ''}`,
+    };
+  }
+
+  async onTurn(context: TurnContext, next: () => Promise<void>): Promise<void> {
+    const activity = context.activity;
+    const conversationId = activity.conversation?.id;
+    if (!conversationId) throw new SsprError('invalid_input', 'activity without conversation id');
+    const activityId = activity.id ? activity.id : undefined;
+    const keys = this.keysFor(conversationId, activityId);
+    const owner = randomBytes(12).toString('hex');
+
+    const outcome = await this.waitForLock(keys, owner, activityId !== undefined, activity);
+    if (outcome.kind === 'dup') {
+      if (activity.type === String(ActivityTypes.Invoke)) {
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200 } });
+      }
+      return;
+    }
+
+    const lease: TurnLease = { conversationId, lockKey: keys.lock, token: outcome.token };
+    const lockValue = `${owner}:${outcome.token}`;
+    context.turnState.set(TURN_LEASE_KEY, lease);
+    const refresher = setInterval(() => {
+      this.refreshScript
+        .run(this.redis, [keys.lock], [lockValue, this.lockTtlMs])
+        .catch((e: unknown) => this.options.onBackgroundError?.(e));
+    }, Math.max(Math.floor(this.lockTtlMs / 3), 50));
+    refresher.unref();
+    try {
+      if (this.options.scope) {
+        const convKey = `${activity.channelId ?? ''}/conversations/${conversationId}`;
+        const data: TurnScopeData = {
+          lease,
+          isFenced: (k) => k === convKey || k.startsWith(`${convKey}/`),
+          prefetched: outcome.prefetched,
+          prefetchedBy: this.prefetchStorage(),
+        };
+        await this.options.scope.run(data, next);
+      } else {
+        await next();
+      }
+    } finally {
+      clearInterval(refresher);
+      try {
+        await this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue]));
+      } catch (e) {
+        // The lock then expires by its TTL; the turn's own outcome stands.
+        this.options.onBackgroundError?.(e);
+      }
+    }
+  }
+
+  private prefetchStorage(): RedisStorage | undefined {
+    const storage = this.options.prefetch?.storage;
+    return storage && storage.client === this.redis ? storage : undefined;
+  }
+
+  private async waitForLock(
+    keys: { lock: string; fence: string; dedupe: string },
+    owner: string,
+    dedupe: boolean,
+    activity: Partial<Activity>,
+  ): Promise<Exclude<AcquireOutcome, { kind: 'busy' }>> {
+    const deadline = Date.now() + this.maxWaitMs;
+    let delay = 5;
+    for (;;) {
+      const outcome = await this.withTimeout(this.tryAcquire(keys, owner, dedupe, activity));
+      if (outcome.kind !== 'busy') return outcome;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new SsprError('lock_timeout', 'conversation is busy; lock wait exceeded');
+      const pause = Math.min(delay + Math.floor(Math.random() * delay), Math.max(outcome.pttl, 1), remaining);
+      await new Promise((r) => setTimeout(r, pause));
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  private async tryAcquire(
+    keys: { lock: string; fence: string; dedupe: string },
+    owner: string,
+    dedupe: boolean,
+    activity: Partial<Activity>,
+  ): Promise<AcquireOutcome> {
+    const scriptKeys = [keys.lock, keys.fence, keys.dedupe];
+    const args = [owner, this.lockTtlMs, this.dedupeTtlSeconds, this.fenceTtlSeconds, dedupe ? '1' : '0'];
+    const storage = this.options.scope ? this.prefetchStorage() : undefined;
+    const stateKeys = storage ? (this.options.prefetch?.keys ?? defaultStateKeys)(activity) : [];
+    let reply: unknown;
+    const prefetched = new Map<string, string | null>();
+    if (!storage || stateKeys.length === 0) {
+      reply = await this.acquireScript.run(this.redis, scriptKeys, args);
+    } else {
+      // Pipelined: the GETs run after the script on the server, so when the lock was won they see the state as the
+      // previous holder left it.
+      let res = await this.execPipeline((p) => {
+        this.acquireScript.queue(p, scriptKeys, args);
+        for (const k of stateKeys) p.get(storage.redisKey(k));
+      });
+      if (res[0]?.[0] && isNoScript(res[0][0])) {
+        res = await this.execPipeline((p) => {
+          this.acquireScript.queueEval(p, scriptKeys, args);
+          for (const k of stateKeys) p.get(storage.redisKey(k));
+        });
+      }
+      for (const [err] of res) if (err) throw err;
+      reply = res[0]?.[1];
+      stateKeys.forEach((k, i) => {
+        const v = res[i + 1]?.[1];
+        prefetched.set(k, typeof v === 'string' ? v : null);
+      });
+    }
+    const [kind, n] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const num = Number(n);
+    if (kind === 'dup') return { kind: 'dup' };
+    if (kind === 'busy') return { kind: 'busy', pttl: num };
+    if (kind === 'ok' && Number.isSafeInteger(num)) return { kind: 'ok', token: num, prefetched };
+    throw new SsprError('internal', 'unexpected reply from lock script');
+  }
+
+  private async execPipeline(fill: (p: ReturnType<Redis['pipeline']>) => void): Promise<[Error | null, unknown][]> {
+    const p = this.redis.pipeline();
+    fill(p);
+    return (await p.exec()) ?? [];
+  }
+
+  /** Bounds one round trip and maps every Redis failure to state_unavailable (fail closed). */
+  private async withTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SsprError('state_unavailable', 'state store did not answer in time')),
+        this.redisTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (e) {
+      if (e instanceof SsprError) throw e;
+      throw new SsprError('state_unavailable', 'state store unavailable', { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
