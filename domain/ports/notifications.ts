@@ -1,0 +1,18 @@
+import type { UserRef } from '../model/user';
+
+/** Events the user is told about after the fact (R18), with "wasn't you?" guidance. */
+export type NotificationEvent =
+  | 'password_reset'
+  | 'account_unlocked'
+  | 'methods_changed'
+  | 'helpdesk_flow_started'
+  | 'verification_blocked';
+
+/**
+ * Tells the user about a security event: a Teams message in their 1:1 chat and an e-mail to every registered
+ * notification address (the bot layer implements it, within 60 s). Carries no secrets; the implementation must not
+ * throw for delivery problems it can retry in the background.
+ */
+export interface Notifications {
+  notify(user: UserRef, event: NotificationEvent, correlationId: string): Promise<void>;
+}

@@ -1,0 +1,85 @@
+import type { Result } from '../errors';
+import { fail, ok } from '../errors';
+import type { UserRef } from '../model/user';
+import type { Challenge, ChallengeRefusal } from '../verification/methodProver';
+import { usableMethods } from '../verification/methodRules';
+import { transition } from '../verification/stateMachine';
+import { advanceFlow, loadBoundFlow } from './flowAccess';
+import type { RecoveryDeps } from './recoveryDeps';
+
+export interface RequestChallengeInput {
+  readonly user: UserRef;
+  readonly conversationId: string;
+  readonly flowId: string;
+  readonly methodId: string;
+  readonly locale: 'en' | 'nl';
+  readonly correlationId: string;
+}
+
+export type RequestChallengeRefusal =
+  | 'no_flow'
+  | 'expired'
+  | 'blocked'
+  | 'method_not_allowed'
+  | 'invalid_state'
+  | ChallengeRefusal;
+
+type Deps = Pick<RecoveryDeps, 'policy' | 'methods' | 'prover' | 'flows' | 'block' | 'audit' | 'clock'>;
+
+/**
+ * The user chose a method (or asked for a new code): checks the flow (bound to this user and conversation), the
+ * R9 block and the method rules (R3/R4), moves the flow to `challengeSent` and only then sends the challenge, so a
+ * refused transition never sends anything. A new code does not reset the R9 count. `blocked` carries `retryAt`.
+ */
+export class RequestChallenge {
+  constructor(private readonly deps: Deps) {}
+
+  async execute(input: RequestChallengeInput): Promise<Result<Challenge, RequestChallengeRefusal>> {
+    const { user } = input;
+    const flow = await loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId);
+    if (!flow) return fail('no_flow');
+    const now = this.deps.clock.now();
+    const methods = await this.deps.methods.list(user);
+    const usable = usableMethods(methods, this.deps.policy, flow.privileged);
+    const ctx = { now, usable };
+
+    const until = await this.deps.block.blockedUntil(user);
+    if (until !== null) {
+      const next = transition(flow, { type: 'blockedObserved', until }, ctx);
+      if (next.ok) await advanceFlow(this.deps.flows, flow, next.value);
+      return fail('blocked', until);
+    }
+    const next = transition(flow, { type: 'choose', methodId: input.methodId }, ctx);
+    if (!next.ok) return fail(next.reason === 'method_not_allowed' ? 'method_not_allowed' : stateRefusal(flow.state.name));
+    const advanced = await advanceFlow(this.deps.flows, flow, next.value);
+    if (next.value.name === 'expired') return fail('expired');
+
+    const method = usable.find((m) => m.id === input.methodId);
+    if (!method) return fail('method_not_allowed');
+    const challenge = await this.deps.prover.challenge(user, method, {
+      flowId: flow.flowId,
+      correlationId: input.correlationId,
+      locale: input.locale,
+    });
+    await this.deps.audit.record({
+      type: 'verification.challenge',
+      correlationId: input.correlationId,
+      user,
+      methodKind: method.kind,
+      outcome: challenge.ok ? 'success' : 'failure',
+      ...(challenge.ok ? {} : { reason: challenge.reason }),
+    });
+    if (!challenge.ok) {
+      const back = transition(advanced, { type: 'challengeRefused' }, { now: this.deps.clock.now(), usable });
+      if (back.ok) await advanceFlow(this.deps.flows, advanced, back.value);
+      return challenge.retryAt === undefined ? fail(challenge.reason) : fail(challenge.reason, challenge.retryAt);
+    }
+    return ok(challenge.value);
+  }
+}
+
+export function stateRefusal(name: string): 'expired' | 'blocked' | 'invalid_state' {
+  if (name === 'expired') return 'expired';
+  if (name === 'blocked') return 'blocked';
+  return 'invalid_state';
+}

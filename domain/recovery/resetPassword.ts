@@ -1,0 +1,143 @@
+import type { Result } from '../errors';
+import { fail, ok } from '../errors';
+import type { UserRef } from '../model/user';
+import type { DirectoryUser, SetPasswordRefusal, SetPasswordResult } from '../ports/directory';
+import type { GrantRefusal } from '../ports/grantStore';
+import { randomHex } from './recoveryDeps';
+import type { RecoveryDeps } from './recoveryDeps';
+
+export interface ResetPasswordInput {
+  /** The caller (R2): the account written is always the one the directory returns for this UserRef. */
+  readonly user: UserRef;
+  readonly conversationId: string;
+  readonly flowId: string;
+  /** Already checked against the password policy (R14) by the caller. Never logged, stored or echoed. */
+  readonly newPassword: string;
+  readonly correlationId: string;
+}
+
+export type PasswordRefusalReason = `password_${SetPasswordRefusal}`;
+
+export type ResetPasswordRefusal =
+  | GrantRefusal
+  | PasswordRefusalReason
+  | 'daily_cap'
+  | 'account_unavailable'
+  /** Outcome unknown and the read-back shows no change: the grant is spent, the user verifies again. */
+  | 'not_applied'
+  /** Outcome unknown and the read-back failed too: the grant stays claimed; tell the user it is pending. */
+  | 'pending';
+
+type Deps = Pick<
+  RecoveryDeps,
+  'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random'
+>;
+
+/**
+ * Resets the caller's password with a verified grant (R16) — one effective directory write per grant (R27):
+ * the grant is claimed and the idempotency key stored atomically before the call; concurrent calls get
+ * `in_progress`. A refusal by the directory (F13) gives the grant back for another password and adds no R9
+ * count. A timeout (F12) is resolved by reading `passwordChangedAt` back before anything else. Success clears
+ * the R9 counters, counts toward the daily cap, and writes the audit event and the R18 notification.
+ * Wrap the returned promise in `withDeadline` to answer within 2 s (R26).
+ */
+export class ResetPassword {
+  constructor(private readonly deps: Deps) {}
+
+  async execute(input: ResetPasswordInput): Promise<Result<{ changedAt: number }, ResetPasswordRefusal>> {
+    const { user, correlationId } = input;
+    const { directory, grants } = this.deps;
+    const audit = (outcome: 'success' | 'failure' | 'refused', reason?: string): Promise<void> =>
+      this.deps.audit.record({
+        type: 'recovery.password_reset',
+        correlationId,
+        user,
+        outcome,
+        ...(reason === undefined ? {} : { reason }),
+      });
+
+    if ((await this.deps.counter.countToday(user)) >= this.deps.policy.resets.maxPerDay) {
+      await audit('refused', 'daily_cap');
+      return fail('daily_cap');
+    }
+    const target = await directory.findUser(user);
+    if (!target || !target.enabled) {
+      await audit('refused', target ? 'account_disabled' : 'user_unknown');
+      return fail('account_unavailable');
+    }
+
+    const attemptId = randomHex(this.deps.random, 16);
+    const claim = await grants.claim(user, input.conversationId, input.flowId, 'reset', attemptId);
+    if (!claim.ok) {
+      await audit('refused', `grant_${claim.reason}`);
+      return fail(claim.reason);
+    }
+
+    let result: SetPasswordResult;
+    try {
+      result = await directory.setPassword(target, input.newPassword, {
+        forceChangeAtNextSignIn: this.deps.policy.password.forceChangeAtNextSignIn,
+      });
+    } catch {
+      // A thrown error may come after the write was applied: same as a timeout (F12).
+      result = { ok: false, reason: 'unknown' };
+    }
+
+    if (result.ok) return this.succeeded(input, attemptId, result.changedAt);
+    if (result.reason !== 'unknown') {
+      await grants.settle(user, input.flowId, attemptId, 'released');
+      await audit('refused', `directory_${result.reason}`);
+      return fail(`password_${result.reason}`);
+    }
+    return this.readBack(input, attemptId, target);
+  }
+
+  private async readBack(
+    input: ResetPasswordInput,
+    attemptId: string,
+    target: DirectoryUser,
+  ): Promise<Result<{ changedAt: number }, ResetPasswordRefusal>> {
+    let after: number | null;
+    try {
+      after = await this.deps.directory.readPasswordChangedAt(target);
+    } catch {
+      await this.deps.audit.record({
+        type: 'recovery.password_reset',
+        correlationId: input.correlationId,
+        user: input.user,
+        outcome: 'info',
+        reason: 'outcome_pending',
+      });
+      return fail('pending');
+    }
+    const before = target.passwordChangedAt;
+    if (after !== null && (before === null || after > before)) return this.succeeded(input, attemptId, after);
+    await this.deps.grants.settle(input.user, input.flowId, attemptId, 'spent');
+    await this.deps.audit.record({
+      type: 'recovery.password_reset',
+      correlationId: input.correlationId,
+      user: input.user,
+      outcome: 'failure',
+      reason: 'not_applied_after_timeout',
+    });
+    return fail('not_applied');
+  }
+
+  private async succeeded(
+    input: ResetPasswordInput,
+    attemptId: string,
+    changedAt: number,
+  ): Promise<Result<{ changedAt: number }, ResetPasswordRefusal>> {
+    await this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed');
+    await this.deps.block.clear(input.user);
+    await this.deps.counter.record(input.user);
+    await this.deps.audit.record({
+      type: 'recovery.password_reset',
+      correlationId: input.correlationId,
+      user: input.user,
+      outcome: 'success',
+    });
+    await this.deps.notifications.notify(input.user, 'password_reset', input.correlationId);
+    return ok({ changedAt });
+  }
+}

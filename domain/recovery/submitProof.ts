@@ -1,0 +1,142 @@
+import type { Result } from '../errors';
+import { fail, ok } from '../errors';
+import type { UserRef } from '../model/user';
+import type { ProofResponse } from '../verification/methodProver';
+import { nextChoices, usableMethods } from '../verification/methodRules';
+import { transition } from '../verification/stateMachine';
+import { advanceFlow, loadBoundFlow, toChoices } from './flowAccess';
+import type { MethodChoice, RecoveryDeps } from './recoveryDeps';
+import { stateRefusal } from './requestChallenge';
+
+export interface SubmitProofInput {
+  readonly user: UserRef;
+  readonly conversationId: string;
+  readonly flowId: string;
+  /** The user's answer; passed to the prover, never stored or logged. */
+  readonly response: ProofResponse;
+  readonly locale: 'en' | 'nl';
+  readonly correlationId: string;
+}
+
+export type SubmitProofAnswer =
+  | { readonly status: 'verified'; readonly grantExpiresAt: number }
+  | { readonly status: 'next_method'; readonly choices: readonly MethodChoice[] };
+
+export type SubmitProofRefusal =
+  | 'no_flow'
+  | 'expired'
+  | 'blocked'
+  | 'invalid_state'
+  | 'wrong'
+  | 'code_expired'
+  | 'too_many_tries'
+  | 'no_code'
+  | 'no_methods_left';
+
+type Deps = Pick<RecoveryDeps, 'policy' | 'methods' | 'prover' | 'flows' | 'grants' | 'block' | 'audit' | 'clock'>;
+
+/**
+ * Checks the answer to the current challenge. A wrong answer counts toward the per-user R9 block (shared by all
+ * conversations and processes); the 5th within 24 h blocks for 24 h (`blocked` with `retryAt`). Once the
+ * required methods are proved, the flow becomes `verified` and the single-use grant is issued (R16).
+ * Redis down: the prover and the stores throw SsprError — nothing is accepted (F2, R22).
+ */
+export class SubmitProof {
+  constructor(private readonly deps: Deps) {}
+
+  async execute(input: SubmitProofInput): Promise<Result<SubmitProofAnswer, SubmitProofRefusal>> {
+    const { user } = input;
+    const flow = await loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId);
+    if (!flow) return fail('no_flow');
+    const usable = usableMethods(await this.deps.methods.list(user), this.deps.policy, flow.privileged);
+    const ctxAt = (): { now: number; usable: typeof usable } => ({ now: this.deps.clock.now(), usable });
+
+    if (flow.state.name !== 'challengeSent') return fail(stateRefusal(flow.state.name));
+    if (ctxAt().now >= flow.expiresAt) {
+      const exp = transition(flow, { type: 'proofAccepted' }, ctxAt());
+      if (exp.ok) await advanceFlow(this.deps.flows, flow, exp.value);
+      return fail('expired');
+    }
+    const until = await this.deps.block.blockedUntil(user);
+    if (until !== null) {
+      const next = transition(flow, { type: 'blockedObserved', until }, ctxAt());
+      if (next.ok) await advanceFlow(this.deps.flows, flow, next.value);
+      return fail('blocked', until);
+    }
+    const methodId = flow.state.methodId;
+    const method = usable.find((m) => m.id === methodId);
+    if (!method) return fail('invalid_state');
+
+    const proof = await this.deps.prover.prove(
+      user,
+      method,
+      { flowId: flow.flowId, correlationId: input.correlationId, locale: input.locale },
+      input.response,
+    );
+    const audit = (outcome: 'success' | 'failure', reason?: string): Promise<void> =>
+      this.deps.audit.record({
+        type: 'verification.proof',
+        correlationId: input.correlationId,
+        user,
+        methodKind: method.kind,
+        outcome,
+        ...(reason === undefined ? {} : { reason }),
+      });
+
+    if (!proof.ok) {
+      let blockedUntil: number | null = null;
+      if (proof.reason === 'wrong') {
+        const counted = await this.deps.block.recordFailure(user);
+        blockedUntil = counted.blockedUntil;
+      }
+      await audit('failure', proof.reason);
+      const next = transition(flow, { type: 'proofRefused', reason: proof.reason, blockedUntil }, ctxAt());
+      if (next.ok) await advanceFlow(this.deps.flows, flow, next.value);
+      if (blockedUntil !== null) {
+        await this.deps.audit.record({
+          type: 'verification.blocked',
+          correlationId: input.correlationId,
+          user,
+          outcome: 'info',
+          reason: 'too_many_failures',
+          detail: { until: new Date(blockedUntil).toISOString() },
+        });
+        return fail('blocked', blockedUntil);
+      }
+      return fail(proof.reason === 'expired' ? 'code_expired' : proof.reason);
+    }
+
+    await audit('success');
+    const next = transition(flow, { type: 'proofAccepted' }, ctxAt());
+    if (!next.ok) return fail(stateRefusal(flow.state.name));
+    const advanced = await advanceFlow(this.deps.flows, flow, next.value);
+    switch (advanced.state.name) {
+      case 'verified': {
+        const grant = await this.deps.grants.issue({
+          user,
+          conversationId: flow.conversationId,
+          flowId: flow.flowId,
+          goal: flow.goal,
+          flowStartedAt: flow.startedAt,
+        });
+        await this.deps.audit.record({
+          type: 'verification.verified',
+          correlationId: input.correlationId,
+          user,
+          outcome: 'success',
+          detail: { methods: advanced.state.proved.length },
+        });
+        return ok({ status: 'verified', grantExpiresAt: grant.expiresAt });
+      }
+      case 'choosingMethod':
+        return ok({
+          status: 'next_method',
+          choices: toChoices(nextChoices(usable, advanced.state.proved, flow.required)),
+        });
+      case 'expired':
+        return fail('expired');
+      default:
+        return fail('no_methods_left');
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import type { Result } from '../errors';
+import { fail, ok } from '../errors';
+import type { UserRef } from '../model/user';
+import type { GrantRefusal } from '../ports/grantStore';
+import type { UnlockResult } from '../ports/directory';
+import { randomHex } from './recoveryDeps';
+import type { RecoveryDeps } from './recoveryDeps';
+
+export interface UnlockAccountInput {
+  readonly user: UserRef;
+  readonly conversationId: string;
+  readonly flowId: string;
+  readonly correlationId: string;
+}
+
+export type UnlockRefusal = GrantRefusal | 'daily_cap' | 'account_unavailable' | 'unlock_not_supported' | 'not_applied' | 'pending';
+
+type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random'>;
+
+/**
+ * Unlocks the caller's account with a verified unlock grant (R16). Never touches the password and never binds as
+ * the user (R28). Same single-write discipline as ResetPassword (R27): on an unknown outcome the lock state is read
+ * back. Success clears the R9 counters, counts toward the daily cap and notifies the user (R18).
+ */
+export class UnlockAccount {
+  constructor(private readonly deps: Deps) {}
+
+  async execute(input: UnlockAccountInput): Promise<Result<{ unlocked: true }, UnlockRefusal>> {
+    const { user, correlationId } = input;
+    const { directory, grants } = this.deps;
+    const audit = (outcome: 'success' | 'failure' | 'refused' | 'info', reason?: string): Promise<void> =>
+      this.deps.audit.record({
+        type: 'recovery.account_unlock',
+        correlationId,
+        user,
+        outcome,
+        ...(reason === undefined ? {} : { reason }),
+      });
+
+    if (!directory.capabilities().canUnlock) {
+      await audit('refused', 'unlock_not_supported');
+      return fail('unlock_not_supported');
+    }
+    if ((await this.deps.counter.countToday(user)) >= this.deps.policy.resets.maxPerDay) {
+      await audit('refused', 'daily_cap');
+      return fail('daily_cap');
+    }
+    const target = await directory.findUser(user);
+    if (!target || !target.enabled) {
+      await audit('refused', target ? 'account_disabled' : 'user_unknown');
+      return fail('account_unavailable');
+    }
+    const attemptId = randomHex(this.deps.random, 16);
+    const claim = await grants.claim(user, input.conversationId, input.flowId, 'unlock', attemptId);
+    if (!claim.ok) {
+      await audit('refused', `grant_${claim.reason}`);
+      return fail(claim.reason);
+    }
+
+    let result: UnlockResult;
+    try {
+      result = await directory.unlock(target);
+    } catch {
+      result = { ok: false, reason: 'unknown' };
+    }
+    if (!result.ok && result.reason === 'not_supported') {
+      await grants.settle(user, input.flowId, attemptId, 'released');
+      await audit('refused', 'unlock_not_supported');
+      return fail('unlock_not_supported');
+    }
+    if (!result.ok) {
+      let after;
+      try {
+        after = await directory.findUser(user);
+      } catch {
+        await audit('info', 'outcome_pending');
+        return fail('pending');
+      }
+      if (!after || after.locked !== false) {
+        await grants.settle(user, input.flowId, attemptId, 'spent');
+        await audit('failure', 'not_applied_after_timeout');
+        return fail('not_applied');
+      }
+    }
+    await grants.settle(user, input.flowId, attemptId, 'consumed');
+    await this.deps.block.clear(user);
+    await this.deps.counter.record(user);
+    await audit('success');
+    await this.deps.notifications.notify(user, 'account_unlocked', correlationId);
+    return ok({ unlocked: true });
+  }
+}

@@ -1,0 +1,63 @@
+import type { Result } from '../errors';
+import type { MethodKind } from '../model/methods';
+import type { UserRef } from '../model/user';
+
+/** One registered method as the verification flow needs to see it. Never carries a secret or a full number. */
+export interface RegisteredMethod {
+  readonly id: string;
+  readonly kind: MethodKind;
+  /** Epoch ms when the user confirmed it; null = pre-filled from the directory and not yet confirmed. */
+  readonly confirmedAt: number | null;
+  /** Masked destination for display (phone: last 2 digits; e-mail: first letter + domain). */
+  readonly maskedDestination?: string;
+  /** Stable hash of the phone number, so SMS, voice and office phone to one number count as one method (R4). */
+  readonly phoneKey?: string;
+}
+
+/** Lists a user's registered methods (implemented over the method store at integration time). */
+export interface RegisteredMethodsReader {
+  list(user: UserRef): Promise<readonly RegisteredMethod[]>;
+}
+
+/** The flow a challenge or proof belongs to (for correlation and for drawing questions once per flow). */
+export interface ProofContext {
+  readonly flowId: string;
+  readonly correlationId: string;
+  readonly locale: 'en' | 'nl';
+}
+
+/** What the user is asked to do after choosing a method. */
+export type Challenge =
+  | { readonly kind: 'code_sent'; readonly expiresAt: number; readonly maskedDestination: string }
+  | { readonly kind: 'enter_totp' }
+  | { readonly kind: 'answer_questions'; readonly questionIds: readonly string[] }
+  | { readonly kind: 'enter_recovery_code' };
+
+export type ChallengeRefusal = 'throttled' | 'destination_refused' | 'send_failed' | 'method_unavailable';
+
+/** The user's answer to a challenge. Passed straight through to the prover; never stored or logged. */
+export type ProofResponse =
+  | { readonly kind: 'code'; readonly code: string }
+  | { readonly kind: 'totp'; readonly code: string }
+  | { readonly kind: 'answers'; readonly answers: Readonly<Record<string, string>> }
+  | { readonly kind: 'recoveryCode'; readonly code: string };
+
+/**
+ * `wrong` counts toward the R9 block; the others do not (the code died or was never there: ask for a new one).
+ */
+export type ProofRefusal = 'wrong' | 'expired' | 'too_many_tries' | 'no_code';
+
+/**
+ * Challenges and checks one method (one-time codes, TOTP, security questions, recovery codes).
+ * Implemented over the code/method services at integration time; the state machine only calls this port.
+ * Unexpected failures (Redis down, provider down) throw SsprError.
+ */
+export interface MethodProver {
+  challenge(user: UserRef, method: RegisteredMethod, ctx: ProofContext): Promise<Result<Challenge, ChallengeRefusal>>;
+  prove(
+    user: UserRef,
+    method: RegisteredMethod,
+    ctx: ProofContext,
+    response: ProofResponse,
+  ): Promise<Result<void, ProofRefusal>>;
+}
