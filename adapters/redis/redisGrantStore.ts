@@ -1,0 +1,136 @@
+import type Redis from 'ioredis';
+import { SsprError, fail, ok, type Result } from '../../domain/errors';
+import type { UserRef } from '../../domain/model/user';
+import type { Grant, GrantRefusal, GrantSettlement, GrantStore } from '../../domain/ports/grantStore';
+import type { RecoveryGoal } from '../../domain/verification/stateMachine';
+import { LUA_NOW, LuaScript, RecoveryRedisBase, type RecoveryRedisOptions } from './recoveryRedis';
+
+/** Grant and idempotency records stay a day after use, so a replayed submit answers `consumed`, not `no_grant`. */
+const KEEP_MS = 24 * 60 * 60 * 1000;
+const FIELDS = ['conv', 'goal', 'issuedAt', 'expiresAt', 'state'] as const;
+
+// KEYS[1] grant; ARGV: now, lifetimeMs, maxFlowMs, flowStartedAt, conv, goal. Idempotent per flow.
+const ISSUE = new LuaScript(`${LUA_NOW}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local exp = math.min(now + tonumber(ARGV[2]), tonumber(ARGV[4]) + tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[1], 'conv', ARGV[5], 'goal', ARGV[6], 'issuedAt', now, 'expiresAt', exp, 'state', 'ready')
+  redis.call('PEXPIRE', KEYS[1], math.max(exp - now, 0) + ${KEEP_MS})
+end
+return redis.call('HMGET', KEYS[1], 'conv', 'goal', 'issuedAt', 'expiresAt', 'state')
+`);
+
+// KEYS[1] grant, KEYS[2] idempotency key; ARGV: now, conv, goal, attemptId.
+// Checks and the move ready -> writing and the idempotency record happen in one script (R27, F16).
+const CLAIM = new LuaScript(`${LUA_NOW}
+local g = redis.call('HMGET', KEYS[1], 'conv', 'goal', 'issuedAt', 'expiresAt', 'state')
+if not g[5] then return {'no_grant'} end
+if g[2] ~= ARGV[3] then return {'no_grant'} end
+if g[1] ~= ARGV[2] then return {'wrong_conversation'} end
+if g[5] == 'writing' then return {'in_progress'} end
+if g[5] ~= 'ready' then return {'consumed'} end
+if now >= tonumber(g[4]) then return {'expired'} end
+redis.call('HSET', KEYS[1], 'state', 'writing', 'attempt', ARGV[4], 'claimedAt', now)
+redis.call('SET', KEYS[2], ARGV[4] .. ':writing:' .. now, 'PX', ${KEEP_MS})
+return {'ok', g[1], g[2], g[3], g[4], tostring(now)}
+`);
+
+// KEYS[1] grant, KEYS[2] idempotency key; ARGV: now, attemptId, outcome (consumed|released|spent).
+const SETTLE = new LuaScript(`${LUA_NOW}
+local g = redis.call('HMGET', KEYS[1], 'state', 'attempt')
+if g[1] ~= 'writing' or g[2] ~= ARGV[2] then return 0 end
+if ARGV[3] == 'released' then
+  redis.call('HSET', KEYS[1], 'state', 'ready')
+  redis.call('HDEL', KEYS[1], 'attempt', 'claimedAt')
+else
+  redis.call('HSET', KEYS[1], 'state', ARGV[3])
+end
+redis.call('SET', KEYS[2], ARGV[2] .. ':' .. ARGV[3] .. ':' .. now, 'PX', ${KEEP_MS})
+return 1
+`);
+
+export interface GrantTimes {
+  /** policy.grant.lifetimeSeconds × 1000 (R16: 10 min). */
+  readonly lifetimeMs: number;
+  /** policy.grant.maxFlowSeconds × 1000 (R16: never past 15 min from the flow's start). */
+  readonly maxFlowMs: number;
+}
+
+/**
+ * Grants in Redis: `{u:<tenant>:<oid>}:grant:<flowId>` (hash) and `{u:…}:idem:<flowId>` (the R27 idempotency
+ * record `attemptId:state:time`), both under the user's hash tag so the claim script is single-slot (F20).
+ */
+export class RedisGrantStore extends RecoveryRedisBase implements GrantStore {
+  constructor(
+    redis: Redis,
+    options: RecoveryRedisOptions,
+    private readonly times: GrantTimes,
+  ) {
+    super(redis, options);
+  }
+
+  async issue(input: {
+    user: UserRef;
+    conversationId: string;
+    flowId: string;
+    goal: RecoveryGoal;
+    flowStartedAt: number;
+  }): Promise<Grant> {
+    const res = await this.run(
+      ISSUE,
+      [this.key(input.user, `grant:${input.flowId}`)],
+      [this.times.lifetimeMs, this.times.maxFlowMs, input.flowStartedAt, input.conversationId, input.goal],
+      'issue grant',
+    );
+    const f = asStrings(res, FIELDS.length);
+    return toGrant(input.user, input.flowId, f[0], f[1], f[2], f[3]);
+  }
+
+  async claim(
+    user: UserRef,
+    conversationId: string,
+    flowId: string,
+    goal: RecoveryGoal,
+    attemptId: string,
+  ): Promise<Result<{ grant: Grant; claimedAt: number }, GrantRefusal>> {
+    const res = await this.run(
+      CLAIM,
+      [this.key(user, `grant:${flowId}`), this.key(user, `idem:${flowId}`)],
+      [conversationId, goal, attemptId],
+      'claim grant',
+    );
+    const f = asStrings(res, 1);
+    if (f[0] !== 'ok') return fail(f[0] as GrantRefusal);
+    const g = asStrings(res, 6);
+    return ok({ grant: toGrant(user, flowId, g[1], g[2], g[3], g[4]), claimedAt: Number(g[5]) });
+  }
+
+  async settle(user: UserRef, flowId: string, attemptId: string, outcome: GrantSettlement): Promise<void> {
+    await this.run(
+      SETTLE,
+      [this.key(user, `grant:${flowId}`), this.key(user, `idem:${flowId}`)],
+      [attemptId, outcome],
+      'settle grant',
+    );
+  }
+
+  async state(user: UserRef, flowId: string): Promise<'ready' | 'writing' | 'consumed' | 'spent' | null> {
+    const s = await this.call(() => this.redis.hget(this.key(user, `grant:${flowId}`), 'state'), 'read grant');
+    return s === null ? null : (s as 'ready' | 'writing' | 'consumed' | 'spent');
+  }
+}
+
+function asStrings(res: unknown, n: number): string[] {
+  if (!Array.isArray(res) || res.length < n) throw new SsprError('internal', 'unexpected reply from the grant script');
+  return res.map((x: unknown) => (typeof x === 'string' ? x : x === null ? '' : String(x as number)));
+}
+
+function toGrant(user: UserRef, flowId: string, conv?: string, goal?: string, issuedAt?: string, expiresAt?: string): Grant {
+  return {
+    flowId,
+    user: { tenantId: user.tenantId, objectId: user.objectId },
+    conversationId: conv ?? '',
+    goal: goal === 'unlock' ? 'unlock' : 'reset',
+    issuedAt: Number(issuedAt),
+    expiresAt: Number(expiresAt),
+  };
+}
