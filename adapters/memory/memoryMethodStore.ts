@@ -1,0 +1,67 @@
+import type { UserRef } from '../../domain/model/user';
+import type { RegisteredMethod } from '../../domain/methods/registeredMethod';
+import type { MethodSecrets, MethodStore, MethodToSave } from '../../domain/ports/methodStore';
+import type { MethodRecordCodec } from '../redis/redisMethodStore';
+
+/** In-memory MethodStore keeping the same encrypted record shape as Redis (via MethodRecordCodec). */
+export class MemoryMethodStore implements MethodStore {
+  private readonly users = new Map<string, Map<string, string>>();
+
+  constructor(private readonly codec: MethodRecordCodec) {}
+
+  private of(user: UserRef): Map<string, string> {
+    const k = `${user.tenantId}:${user.objectId}`;
+    let m = this.users.get(k);
+    if (!m) {
+      m = new Map();
+      this.users.set(k, m);
+    }
+    return m;
+  }
+
+  async list(user: UserRef): Promise<readonly RegisteredMethod[]> {
+    return [...this.of(user).values()]
+      .map((v) => this.codec.decodeMethod(v))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async get(user: UserRef, methodId: string): Promise<{ method: RegisteredMethod; secrets: MethodSecrets } | null> {
+    const v = this.of(user).get(methodId);
+    return v === undefined ? null : this.codec.decode(user, v);
+  }
+
+  async save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod> {
+    const { json, method } = this.codec.encode(user, entry);
+    this.of(user).set(method.id, json);
+    return method;
+  }
+
+  private patch(user: UserRef, id: string, change: (m: RegisteredMethod) => RegisteredMethod): boolean {
+    const m = this.of(user);
+    const v = m.get(id);
+    if (v === undefined) return false;
+    m.set(id, this.codec.withMethod(v, change));
+    return true;
+  }
+
+  async markConfirmed(user: UserRef, methodId: string, at: number): Promise<boolean> {
+    return this.patch(user, methodId, (m) => ({ ...m, confirmedAt: Math.max(at, m.confirmedAt ?? 0) }));
+  }
+
+  async markUsed(user: UserRef, methodId: string, at: number): Promise<boolean> {
+    return this.patch(user, methodId, (m) => ({ ...m, lastUsedAt: Math.max(at, m.lastUsedAt ?? 0) }));
+  }
+
+  async remove(user: UserRef, methodId: string): Promise<boolean> {
+    return this.of(user).delete(methodId);
+  }
+
+  async removeAll(user: UserRef): Promise<void> {
+    this.users.delete(`${user.tenantId}:${user.objectId}`);
+  }
+
+  /** Test helper: the raw stored records (to prove nothing is in clear). */
+  rawRecords(): readonly string[] {
+    return [...this.users.values()].flatMap((m) => [...m.values()]);
+  }
+}

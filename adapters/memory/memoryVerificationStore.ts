@@ -1,0 +1,64 @@
+import type { Clock } from '../../domain/ports/clock';
+import type { CodeAttemptOutcome, CodeSlot, VerificationStore } from '../../domain/ports/verificationStore';
+import type { HmacKeyRing } from '../crypto/keyRing';
+
+interface Entry {
+  kid: string;
+  mac: string;
+  tries: number;
+  expiresAt: number;
+  issuedUntil: number;
+}
+
+/** In-memory VerificationStore with the same semantics as the Redis one; time from the injected clock. */
+export class MemoryVerificationStore implements VerificationStore {
+  private readonly codes = new Map<string, Entry>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly hmac: HmacKeyRing,
+  ) {}
+
+  private key(s: CodeSlot): string {
+    return `${s.user.tenantId}:${s.user.objectId}:${s.purpose}:${s.methodId}`;
+  }
+
+  async create(slot: CodeSlot, code: string, lifetimeSeconds: number): Promise<{ expiresAt: number }> {
+    const { kid, mac } = this.hmac.sign(`${this.key(slot)}:${code}`);
+    const expiresAt = this.clock.now() + lifetimeSeconds * 1000;
+    this.codes.set(this.key(slot), { kid, mac, tries: 0, expiresAt, issuedUntil: expiresAt + 3_600_000 });
+    return { expiresAt };
+  }
+
+  async attempt(slot: CodeSlot, code: string, maxTries: number): Promise<CodeAttemptOutcome> {
+    const k = this.key(slot);
+    const e = this.codes.get(k);
+    const now = this.clock.now();
+    if (!e) return 'no_code';
+    if (now >= e.expiresAt) {
+      if (now >= e.issuedUntil) {
+        this.codes.delete(k);
+        return 'no_code';
+      }
+      return 'expired';
+    }
+    e.tries += 1;
+    if (e.tries > maxTries) return 'too_many_tries';
+    if (this.hmac.verify(e.kid, e.mac, `${k}:${code}`)) {
+      this.codes.delete(k);
+      return 'ok';
+    }
+    return e.tries >= maxTries ? 'too_many_tries' : 'invalid';
+  }
+
+  async discard(slot: CodeSlot): Promise<void> {
+    this.codes.delete(this.key(slot));
+  }
+
+  /** Test helper: never exposes a code, only whether a record exists. */
+  has(slot: CodeSlot): boolean {
+    if (!this.codes.has(this.key(slot))) return false;
+    return true;
+  }
+}
+

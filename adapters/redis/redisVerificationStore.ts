@@ -1,0 +1,103 @@
+import type Redis from 'ioredis';
+import { SsprError } from '../../domain/errors';
+import type { CodeAttemptOutcome, CodeSlot, VerificationStore } from '../../domain/ports/verificationStore';
+import type { HmacKeyRing } from '../crypto/keyRing';
+import { LuaScript } from './luaScript';
+import type { RedisKeys } from './redisKeys';
+
+/** How long after expiry a code is still reported as 'expired' rather than 'no_code'. */
+const ISSUED_MARKER_EXTRA_MS = 3_600_000;
+
+// KEYS: code, issued-marker. ARGV: record, lifetime ms, marker ms. Expiry is part of the SET that creates the key (R6);
+// the expiry returned is computed from the server's clock (F17).
+const CREATE = new LuaScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+local t = redis.call('TIME')
+return {t[1], t[2]}
+`);
+
+// KEYS: code, issued-marker. ARGV: maxTries, then kid/mac pairs of the submitted code under every key of the ring.
+// The try is counted first (R8); the compare is constant-time; a match deletes the code in the same script (R7).
+const ATTEMPT = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 'expired' end
+  return 'no_code'
+end
+local kid, mac, tries = string.match(v, '^([^|]+)|([0-9a-f]+)|(%d+)$')
+if not kid then return redis.error_reply('corrupt code record') end
+tries = tonumber(tries) + 1
+local max = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], kid .. '|' .. mac .. '|' .. tries, 'KEEPTTL')
+if tries > max then return 'too_many_tries' end
+local candidate = ''
+for i = 2, #ARGV, 2 do
+  if ARGV[i] == kid then candidate = ARGV[i + 1] end
+end
+local diff = 0
+if #candidate ~= #mac then diff = 1 end
+for i = 1, #mac do
+  local a = string.byte(mac, i)
+  local b = string.byte(candidate, i) or 0
+  diff = bit.bor(diff, bit.bxor(a, b))
+end
+if diff == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 'ok'
+end
+if tries >= max then return 'too_many_tries' end
+return 'invalid'
+`);
+
+const OUTCOMES: readonly CodeAttemptOutcome[] = ['ok', 'invalid', 'expired', 'too_many_tries', 'no_code'];
+
+/** VerificationStore on Redis: `kid|hmac|tries` under a per-user hash-tagged key, one Lua script per attempt. */
+export class RedisVerificationStore implements VerificationStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly hmac: HmacKeyRing,
+  ) {}
+
+  private slotKeys(slot: CodeSlot): [string, string] {
+    return [this.keys.code(slot.user, slot.purpose, slot.methodId), this.keys.codeIssued(slot.user, slot.purpose, slot.methodId)];
+  }
+
+  async create(slot: CodeSlot, code: string, lifetimeSeconds: number): Promise<{ expiresAt: number }> {
+    const { kid, mac } = this.hmac.sign(this.material(slot, code));
+    const ms = lifetimeSeconds * 1000;
+    try {
+      const t = (await CREATE.run(this.redis, this.slotKeys(slot), [`${kid}|${mac}|0`, ms, ms + ISSUED_MARKER_EXTRA_MS])) as [
+        string | number,
+        string | number,
+      ];
+      return { expiresAt: Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000) + ms };
+    } catch (cause) {
+      throw new SsprError('state_unavailable', 'could not store the one-time code', { cause });
+    }
+  }
+
+  async attempt(slot: CodeSlot, code: string, maxTries: number): Promise<CodeAttemptOutcome> {
+    const all = this.hmac.signAll(this.material(slot, code));
+    const pairs = Object.entries(all).flat();
+    let r: unknown;
+    try {
+      r = await ATTEMPT.run(this.redis, this.slotKeys(slot), [maxTries, ...pairs]);
+    } catch (cause) {
+      throw new SsprError('state_unavailable', 'could not check the one-time code', { cause });
+    }
+    const outcome = OUTCOMES.find((o) => o === r);
+    if (!outcome) throw new SsprError('internal', 'unexpected reply from the code script');
+    return outcome;
+  }
+
+  async discard(slot: CodeSlot): Promise<void> {
+    await this.redis.del(...this.slotKeys(slot));
+  }
+
+  /** Binding the HMAC to the slot means a code for one flow/method never matches another. */
+  private material(slot: CodeSlot, code: string): string {
+    return `${slot.user.tenantId}:${slot.user.objectId}:${slot.purpose}:${slot.methodId}:${code}`;
+  }
+}

@@ -1,0 +1,27 @@
+import type { UserRef } from '../model/user';
+
+/** Identifies the one live code of a user for a purpose and method (R11). */
+export interface CodeSlot {
+  readonly user: UserRef;
+  readonly purpose: 'register' | 'verify';
+  readonly methodId: string;
+}
+
+export type CodeAttemptOutcome = 'ok' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code';
+
+/**
+ * One-time code storage (R5–R8, R11). Implementations keep only a keyed HMAC of the code with its key id, set the
+ * expiry in the same command that creates the record, decide expiry by the store's own time (F17), count a try
+ * before comparing, compare in constant time and consume atomically.
+ */
+export interface VerificationStore {
+  /** Create the live code for a slot, replacing any previous one. Returns the expiry (epoch ms, store time). */
+  create(slot: CodeSlot, code: string, lifetimeSeconds: number): Promise<{ expiresAt: number }>;
+  /**
+   * One submission: count the try, then compare; on a match consume the code. After `maxTries` wrong tries the
+   * code is dead and every further submission is 'too_many_tries' even if it is right.
+   */
+  attempt(slot: CodeSlot, code: string, maxTries: number): Promise<CodeAttemptOutcome>;
+  /** Drop the live code of a slot (flow cancelled). */
+  discard(slot: CodeSlot): Promise<void>;
+}
