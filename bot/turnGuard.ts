@@ -65,11 +65,14 @@ export interface TurnGuardOptions {
   onBackgroundError?: (error: unknown) => void;
 }
 
-/** Storage keys botbuilder's ConversationState and UserState use for an activity. */
+/**
+ * Storage keys botbuilder 4.23's ConversationState and UserState (default, empty namespace) use for an activity:
+ * `<channel>/conversations/<conversation>/` and `<channel>/users/<user>/`.
+ */
 export function defaultStateKeys(activity: Partial<Activity>): string[] {
   const channel = activity.channelId ?? '';
-  const keys = [`${channel}/conversations/${activity.conversation?.id ?? ''}`];
-  if (activity.from?.id) keys.push(`${channel}/users/${activity.from.id}`);
+  const keys = [`${channel}/conversations/${activity.conversation?.id ?? ''}/`];
+  if (activity.from?.id) keys.push(`${channel}/users/${activity.from.id}/`);
   return keys;
 }
 
