@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  body: any;
+}
+
+/**
+ * A local Bot Connector stand-in: records what the bot sends (POST …/activities, PUT for card updates) and answers
+ * roster look-ups (GET …/members/:id). The real Connector cannot be reached from here.
+ */
+export class ConnectorStub {
+  readonly calls: RecordedCall[] = [];
+  private server: Server | null = null;
+  port = 0;
+  /** Members by user id for TeamsInfo.getMember; unknown ids get 404. */
+  readonly members = new Map<string, Record<string, unknown>>();
+  /** Answer with this status to activity posts (e.g. 429, 403) when set. */
+  failWith: { status: number; body?: unknown; times: number } | null = null;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
+  get activities(): any[] {
+    return this.calls.filter((c) => c.method === 'POST' && /\/activities/.test(c.path)).map((c) => c.body);
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    const a = this.server.address();
+    this.port = typeof a === 'object' && a ? a.port : 0;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    let body: any = undefined;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      body = raw;
+    }
+    this.calls.push({ method: req.method ?? '', path, body });
+    const json = (status: number, o: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(o));
+    };
+    const member = /\/v3\/conversations\/[^/]+\/members\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && member) {
+      const m = this.members.get(decodeURIComponent(member[1]!));
+      return m ? json(200, m) : json(404, { error: { code: 'MemberNotFoundInConversation', message: 'not found' } });
+    }
+    if (/\/activities/.test(path) && (req.method === 'POST' || req.method === 'PUT')) {
+      if (this.failWith && this.failWith.times > 0) {
+        this.failWith.times--;
+        return json(this.failWith.status, this.failWith.body ?? {});
+      }
+      return json(200, { id: randomUUID() });
+    }
+    if (req.method === 'POST' && /\/v3\/conversations\/?$/.test(path)) return json(200, { id: `a:${randomUUID()}` });
+    json(404, {});
+  }
+
+  clear(): void {
+    this.calls.length = 0;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
