@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+
+/** A user of the demo directory, as the development page offers it. */
+export interface DemoUser {
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly name: string;
+  readonly upn: string;
+  readonly note?: string;
+}
+
+/** A Bot Framework activity as it travels through the development channel (loosely typed on purpose: it is JSON). */
+export type ChannelActivity = Record<string, unknown> & { id?: string; type?: string };
+
+/** One development conversation: the demo user the bot sees, the locale, and the Direct Line activity stream. */
+export interface DevConversation {
+  readonly id: string;
+  readonly user: DemoUser;
+  readonly locale: string;
+  /** Append-only log; the watermark is the number of entries a client has seen. Updates re-append the same id. */
+  readonly stream: ChannelActivity[];
+  /** Whether the conversation was started by a Direct Line client (the bot was told it was added). */
+  started: boolean;
+  lastUsed: number;
+  nextSeq: number;
+}
+
+interface TokenEntry {
+  readonly conversationId: string;
+  readonly expiresAt: number;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresIn: number;
+}
+
+/** The bot's Teams-like id in the development channel. */
+export const DEV_BOT_ID = '28:sspr-dev-bot';
+
+const TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * In-memory conversations and Direct Line tokens of the development channel (one instance per server, development
+ * mode only). Bounded: the least recently used conversation is dropped beyond `maxConversations`.
+ */
+export class DevConversations {
+  private readonly conversations = new Map<string, DevConversation>();
+  private readonly tokens = new Map<string, TokenEntry>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly maxConversations = 50,
+  ) {}
+
+  create(user: DemoUser, locale: string): DevConversation {
+    const conversation: DevConversation = {
+      id: `dev-${randomBytes(12).toString('base64url')}`,
+      user,
+      locale,
+      stream: [],
+      started: false,
+      lastUsed: this.now(),
+      nextSeq: 1,
+    };
+    this.conversations.set(conversation.id, conversation);
+    this.evict();
+    return conversation;
+  }
+
+  get(id: string): DevConversation | undefined {
+    const c = this.conversations.get(id);
+    if (c) c.lastUsed = this.now();
+    return c;
+  }
+
+  /** The most recently used conversation of a user (Teams keeps one personal chat per user and bot). */
+  findByUser(matches: (user: DemoUser) => boolean): DevConversation | undefined {
+    let best: DevConversation | undefined;
+    for (const c of this.conversations.values()) {
+      if (matches(c.user) && (!best || c.lastUsed >= best.lastUsed)) best = c;
+    }
+    return best;
+  }
+
+  issueToken(conversationId: string): IssuedToken {
+    const token = randomBytes(32).toString('base64url');
+    this.tokens.set(token, { conversationId, expiresAt: this.now() + TOKEN_TTL_SECONDS * 1000 });
+    this.pruneTokens();
+    return { token, expiresIn: TOKEN_TTL_SECONDS };
+  }
+
+  /** The conversation a bearer token is bound to, or undefined when the token is unknown or expired. */
+  conversationOfToken(authorization: string | undefined): string | undefined {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    const token = match?.[1];
+    if (!token) return undefined;
+    const entry = this.tokens.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.tokens.delete(token);
+      return undefined;
+    }
+    return entry.conversationId;
+  }
+
+  /** Appends an activity with a new id (unless it has one already, as an update does) and returns that id. */
+  append(conversation: DevConversation, activity: ChannelActivity): string {
+    const id = activity.id ?? this.newActivityId(conversation);
+    conversation.stream.push({ ...activity, id });
+    return id;
+  }
+
+  newActivityId(conversation: DevConversation): string {
+    return `${conversation.id}|${String(conversation.nextSeq++).padStart(7, '0')}`;
+  }
+
+  /** The newest version of an activity in the stream. */
+  latest(conversation: DevConversation, activityId: string): ChannelActivity | undefined {
+    for (let i = conversation.stream.length - 1; i >= 0; i--) {
+      const a = conversation.stream[i];
+      if (a?.id === activityId) return a;
+    }
+    return undefined;
+  }
+
+  /** Activities after `watermark` and the new watermark (Direct Line 3.0 semantics). */
+  since(conversation: DevConversation, watermark: string | undefined): { activities: ChannelActivity[]; watermark: string } {
+    const from = /^\d+$/.test(watermark ?? '') ? Math.min(Number(watermark), conversation.stream.length) : 0;
+    return { activities: conversation.stream.slice(from), watermark: String(conversation.stream.length) };
+  }
+
+  clear(): void {
+    this.conversations.clear();
+    this.tokens.clear();
+  }
+
+  private evict(): void {
+    while (this.conversations.size > this.maxConversations) {
+      let oldest: DevConversation | undefined;
+      for (const c of this.conversations.values()) if (!oldest || c.lastUsed < oldest.lastUsed) oldest = c;
+      if (!oldest) return;
+      this.conversations.delete(oldest.id);
+      for (const [token, entry] of this.tokens) if (entry.conversationId === oldest.id) this.tokens.delete(token);
+    }
+  }
+
+  private pruneTokens(): void {
+    const now = this.now();
+    for (const [token, entry] of this.tokens) {
+      if (entry.expiresAt <= now || !this.conversations.has(entry.conversationId)) this.tokens.delete(token);
+    }
+  }
+}

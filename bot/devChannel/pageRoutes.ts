@@ -1,0 +1,113 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, resolve, sep } from 'node:path';
+import type { Request, Response, Server } from 'restify';
+import { catalogKeys, resolveLocale, t } from '../../locales';
+import type { DevChannelContext } from './registerDevChannel';
+import { param, query } from './http';
+import { DEV_BOT_NAME } from './teamsActivity';
+
+/** Everything from this origin, nothing from the internet; Web Chat injects its styles at run time. */
+export const DEVCHAT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/** dist/web next to the compiled server, or dist/web under the working directory (when run from sources). */
+export function findWebRoot(): string | undefined {
+  const candidates = [resolve(__dirname, '..', '..', 'web'), resolve(process.cwd(), 'dist', 'web')];
+  return candidates.find((dir) => existsSync(join(dir, 'devchat', 'main.js')));
+}
+
+/** Web Chat's full bundle (with the Adaptive Cards renderer) from node_modules. */
+export function findWebChatBundle(): string | undefined {
+  try {
+    const file = join(dirname(require.resolve('botframework-webchat')), '..', 'dist', 'webchat.js');
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The page (`/`, `/devchat/*`) and its JSON helpers (`/devchannel/config`, `/devchannel/outbox`). */
+export function registerPageRoutes(server: Server, ctx: DevChannelContext): void {
+  const webRoot = ctx.deps.webRoot ?? findWebRoot();
+  const devchatRoot = webRoot ? resolve(webRoot, 'devchat') : undefined;
+  const webChatBundle = findWebChatBundle();
+  const stringKeys = catalogKeys('en').filter((k) => k.startsWith('devchat.'));
+
+  const pageHeaders = (res: Response, type: string): void => {
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Security-Policy', DEVCHAT_CSP);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-cache');
+  };
+
+  const sendFile = async (res: Response, file: string | undefined): Promise<void> => {
+    const body = file ? await readFile(file).catch(() => undefined) : undefined;
+    if (!file || !body) {
+      res.send(404, { error: { code: 'NotFound', message: 'Not found.' } });
+      return;
+    }
+    pageHeaders(res, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    res.sendRaw(200, body);
+  };
+
+  server.get('/', async (_req: Request, res: Response) => {
+    if (!devchatRoot || !existsSync(join(devchatRoot, 'index.html'))) {
+      pageHeaders(res, 'text/plain; charset=utf-8');
+      res.sendRaw(503, 'The development chat page is not built yet. Run `npm run build` (or `node scripts/buildWeb.js`) and reload.\n');
+      return;
+    }
+    pageHeaders(res, 'text/html; charset=utf-8');
+    res.sendRaw(200, readFileSync(join(devchatRoot, 'index.html')));
+  });
+
+  server.get('/devchat/*', async (req: Request, res: Response) => {
+    const rel = param(req, '*');
+    if (rel === 'vendor/webchat.js') {
+      await sendFile(res, webChatBundle);
+      return;
+    }
+    if (!devchatRoot) {
+      await sendFile(res, undefined);
+      return;
+    }
+    const file = resolve(devchatRoot, rel);
+    await sendFile(res, file.startsWith(devchatRoot + sep) && !rel.includes('\0') ? file : undefined);
+  });
+
+  server.get('/devchannel/config', async (req: Request, res: Response) => {
+    const locale = resolveLocale(query(req, 'locale'));
+    const strings: Record<string, string> = {};
+    for (const key of stringKeys) strings[key] = t(locale, key);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(200, { locale, botName: DEV_BOT_NAME, users: ctx.deps.demoUsers(), strings });
+  });
+
+  server.get('/devchannel/outbox', async (_req: Request, res: Response) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(200, { items: ctx.deps.listOutbox() });
+  });
+}

@@ -1,0 +1,395 @@
+/**
+ * The local development chat page: Web Chat (served from node_modules as window.WebChat) talking Direct Line to the
+ * development server, a demo-user picker, a language switch, the dev outbox, and an overlay for Teams dialog pages
+ * (`window.devHost.openDialog(url, title)`).
+ */
+
+interface DemoUser {
+  tenantId: string;
+  objectId: string;
+  name: string;
+  upn: string;
+  note?: string;
+}
+
+interface PageConfig {
+  locale: Lang;
+  botName: string;
+  users: DemoUser[];
+  strings: Record<string, string>;
+}
+
+interface OutboxItem {
+  at: number;
+  channel: string;
+  to: string;
+  subject?: string;
+  text: string;
+}
+
+type Lang = 'en' | 'nl';
+
+/** The part of a botframework-directlinejs DirectLine object this page uses. */
+interface DirectLineLike {
+  conversationId?: string;
+  token?: string;
+  end(): void;
+}
+
+interface CardAction {
+  type: string;
+  value?: unknown;
+}
+
+type CardActionHandler = (args: { cardAction: CardAction }) => unknown;
+
+interface WebChatGlobal {
+  createDirectLine(options: { token: string; domain: string; webSocket: boolean; pollingInterval?: number }): DirectLineLike;
+  renderWebChat(props: Record<string, unknown>, element: HTMLElement): void;
+}
+
+/** What Teams-like pages opened in the overlay can call on the host. */
+export interface DevHost {
+  openDialog(url: string, title?: string): void;
+  closeDialog(): void;
+  /** Like Teams' dialog submit: sends a `task/submit` invoke to the bot with `result` and closes the dialog. */
+  submitDialog(result: unknown): Promise<void>;
+}
+
+declare global {
+  interface Window {
+    WebChat?: WebChatGlobal;
+    devHost: DevHost;
+  }
+}
+
+const OUTBOX_POLL_MS = 2000;
+const STORAGE_USER = 'devchat.user';
+const STORAGE_LANG = 'devchat.lang';
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+}
+
+function userKey(u: DemoUser): string {
+  return `${u.tenantId}/${u.objectId}`;
+}
+
+function storedLang(): Lang {
+  const saved = localStorage.getItem(STORAGE_LANG);
+  if (saved === 'en' || saved === 'nl') return saved;
+  return navigator.language.toLowerCase().startsWith('nl') ? 'nl' : 'en';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+class DevChatPage implements DevHost {
+  private config: PageConfig | undefined;
+  private lang: Lang = storedLang();
+  private directLine: DirectLineLike | undefined;
+  private user: DemoUser | undefined;
+  private outboxSignature = '';
+  private returnFocus: HTMLElement | null = null;
+
+  private readonly userSelect = byId<HTMLSelectElement>('user-select');
+  private readonly langSelect = byId<HTMLSelectElement>('language-select');
+  private readonly host = byId<HTMLDivElement>('webchat-host');
+  private readonly error = byId<HTMLParagraphElement>('chat-error');
+  private readonly identity = byId<HTMLDListElement>('identity');
+  private readonly outbox = byId<HTMLOListElement>('outbox');
+  private readonly backdrop = byId<HTMLDivElement>('dialog-backdrop');
+  private readonly dialogTitle = byId<HTMLHeadingElement>('dialog-title');
+  private readonly dialogFrame = byId<HTMLIFrameElement>('dialog-frame');
+  private readonly dialogClose = byId<HTMLButtonElement>('dialog-close');
+
+  async init(): Promise<void> {
+    this.langSelect.value = this.lang;
+    byId<HTMLFormElement>('settings').addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.start();
+    });
+    this.userSelect.addEventListener('change', () => {
+      localStorage.setItem(STORAGE_USER, this.userSelect.value);
+      void this.start();
+    });
+    this.langSelect.addEventListener('change', () => {
+      this.lang = this.langSelect.value === 'nl' ? 'nl' : 'en';
+      localStorage.setItem(STORAGE_LANG, this.lang);
+      void this.loadConfig().then(() => this.start());
+    });
+    this.dialogClose.addEventListener('click', () => this.closeDialog());
+    this.backdrop.addEventListener('keydown', (e) => this.onDialogKey(e));
+    window.addEventListener('message', (e) => this.onFrameMessage(e));
+    await this.loadConfig();
+    await this.start();
+    void this.pollOutbox();
+  }
+
+  private t(key: string, params: Record<string, string> = {}): string {
+    const template = this.config?.strings[key] ?? key;
+    return template.replace(/\{(\w+)\}/g, (m, name: string) => params[name] ?? m);
+  }
+
+  private async loadConfig(): Promise<void> {
+    const res = await fetch(`/devchannel/config?locale=${this.lang}`, { headers: { Accept: 'application/json' } });
+    this.config = (await res.json()) as PageConfig;
+    document.documentElement.lang = this.lang;
+    document.title = this.t('devchat.title');
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-i18n]'))) {
+      const key = el.dataset.i18n;
+      if (key) el.textContent = this.t(key);
+    }
+    const wanted = this.userSelect.value || localStorage.getItem(STORAGE_USER) || '';
+    this.userSelect.replaceChildren(
+      ...this.config.users.map((u) => {
+        const option = document.createElement('option');
+        option.value = userKey(u);
+        option.textContent = u.note ? `${u.name} — ${u.note}` : u.name;
+        return option;
+      }),
+    );
+    if (this.config.users.some((u) => userKey(u) === wanted)) this.userSelect.value = wanted;
+    this.outboxSignature = '';
+  }
+
+  /** Starts a fresh conversation for the chosen user and language (a new Direct Line token and conversation). */
+  async start(): Promise<void> {
+    const config = this.config;
+    if (!config) return;
+    this.directLine?.end();
+    this.directLine = undefined;
+    this.error.hidden = true;
+    const user = config.users.find((u) => userKey(u) === this.userSelect.value) ?? config.users[0];
+    this.user = user;
+    this.renderIdentity(user);
+    if (!user) {
+      this.showError(this.t('devchat.error.noUsers'));
+      return;
+    }
+    const locale = this.lang === 'nl' ? 'nl-NL' : 'en-US';
+    try {
+      const res = await fetch('/v3/directline/tokens/generate', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user: { id: user.objectId }, tenantId: user.tenantId, locale }),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const { token } = (await res.json()) as { token: string };
+      const webChat = window.WebChat;
+      if (!webChat) throw new Error('Web Chat did not load');
+      const directLine = webChat.createDirectLine({ token, domain: `${location.origin}/v3/directline`, webSocket: false, pollingInterval: 500 });
+      this.directLine = directLine;
+      // A new element each time: Web Chat keeps per-element state.
+      const element = document.createElement('div');
+      element.setAttribute('role', 'region');
+      element.setAttribute('aria-label', this.t('devchat.chat.label'));
+      this.host.replaceChildren(element);
+      webChat.renderWebChat(
+        {
+          directLine,
+          userID: `dl_${user.objectId}`,
+          username: user.name,
+          locale,
+          styleOptions: {
+            hideUploadButton: true,
+            botAvatarInitials: 'PR',
+            userAvatarInitials: initials(user.name),
+            bubbleMaxWidth: 640,
+            sendBoxButtonAlignment: 'bottom',
+          },
+          cardActionMiddleware: () => (next: CardActionHandler) => (args: { cardAction: CardAction }) => {
+            const data = args.cardAction.value;
+            const msteams = isRecord(data) && isRecord(data.msteams) ? data.msteams : undefined;
+            if (msteams?.type === 'task/fetch') {
+              const { msteams: _m, ...rest } = data as Record<string, unknown>;
+              void this.taskInvoke('task/fetch', rest);
+              return undefined;
+            }
+            return next(args);
+          },
+        },
+        element,
+      );
+    } catch {
+      this.showError(this.t('devchat.error.connect'));
+    }
+  }
+
+  private showError(text: string): void {
+    this.error.textContent = text;
+    this.error.hidden = false;
+  }
+
+  private renderIdentity(user: DemoUser | undefined): void {
+    const rows: [string, string][] = user
+      ? [
+          [this.t('devchat.identity.upn'), user.upn],
+          [this.t('devchat.identity.objectId'), user.objectId],
+          [this.t('devchat.identity.tenant'), user.tenantId],
+        ]
+      : [];
+    this.identity.replaceChildren(
+      ...rows.flatMap(([label, value]) => {
+        const dt = document.createElement('dt');
+        dt.textContent = label;
+        const dd = document.createElement('dd');
+        dd.textContent = value;
+        return [dt, dd];
+      }),
+    );
+  }
+
+  private async pollOutbox(): Promise<void> {
+    for (;;) {
+      try {
+        const res = await fetch('/devchannel/outbox', { headers: { Accept: 'application/json' }, cache: 'no-store' });
+        if (res.ok) this.renderOutbox(((await res.json()) as { items: OutboxItem[] }).items);
+      } catch {
+        // The server restarts during development; try again on the next tick.
+      }
+      await new Promise((r) => setTimeout(r, OUTBOX_POLL_MS));
+    }
+  }
+
+  private renderOutbox(items: OutboxItem[]): void {
+    const signature = `${items.length}:${items[items.length - 1]?.at ?? ''}`;
+    if (signature === this.outboxSignature) return;
+    this.outboxSignature = signature;
+    if (items.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'empty';
+      li.textContent = this.t('devchat.outbox.empty');
+      this.outbox.replaceChildren(li);
+      return;
+    }
+    const channelKey = (c: string): string =>
+      c === 'sms' || c === 'voice' || c === 'email' ? this.t(`devchat.outbox.channel.${c}`) : c;
+    this.outbox.replaceChildren(
+      ...[...items].reverse().map((item) => {
+        const li = document.createElement('li');
+        const meta = document.createElement('div');
+        meta.className = 'meta';
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.textContent = channelKey(item.channel);
+        const to = document.createElement('span');
+        to.textContent = this.t('devchat.outbox.to', { to: item.to });
+        const time = document.createElement('time');
+        const at = new Date(item.at);
+        time.dateTime = at.toISOString();
+        time.textContent = at.toLocaleTimeString(this.lang === 'nl' ? 'nl-NL' : 'en-GB');
+        meta.append(badge, to, time);
+        li.append(meta);
+        if (item.subject) {
+          const subject = document.createElement('p');
+          subject.className = 'subject';
+          subject.textContent = item.subject;
+          li.append(subject);
+        }
+        const text = document.createElement('pre');
+        text.textContent = item.text;
+        li.append(text);
+        return li;
+      }),
+    );
+  }
+
+  /** Sends an invoke as Teams would (task/fetch, task/submit) and acts on the bot's answer. */
+  private async taskInvoke(name: 'task/fetch' | 'task/submit', data: unknown): Promise<void> {
+    const dl = this.directLine;
+    if (!dl?.conversationId || !dl.token || !this.user) return;
+    const res = await fetch(`/v3/directline/conversations/${encodeURIComponent(dl.conversationId)}/activities`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${dl.token}` },
+      body: JSON.stringify({
+        type: 'invoke',
+        name,
+        value: { data, context: { theme: 'default' } },
+        locale: this.lang === 'nl' ? 'nl-NL' : 'en-US',
+        from: { id: `dl_${this.user.objectId}`, name: this.user.name, role: 'user' },
+      }),
+    });
+    if (!res.ok) return;
+    const answer = (await res.json()) as { body?: unknown };
+    const task = isRecord(answer.body) && isRecord(answer.body.task) ? answer.body.task : undefined;
+    if (task?.type === 'continue' && isRecord(task.value) && typeof task.value.url === 'string') {
+      this.openDialog(task.value.url, typeof task.value.title === 'string' ? task.value.title : undefined);
+    } else if (name === 'task/submit') {
+      this.closeDialog();
+    }
+  }
+
+  openDialog(url: string, title?: string): void {
+    const target = new URL(url, location.href);
+    // The overlay shows this server's pages only (the CSP's frame-src 'self' would block others anyway).
+    if (target.origin !== location.origin) return;
+    if (this.backdrop.hidden) this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const heading = title ?? this.t('devchat.dialog.defaultTitle');
+    this.dialogTitle.textContent = heading;
+    this.dialogFrame.title = heading;
+    this.dialogFrame.src = target.href;
+    this.backdrop.hidden = false;
+    this.dialogClose.focus();
+  }
+
+  closeDialog(): void {
+    if (this.backdrop.hidden) return;
+    this.backdrop.hidden = true;
+    this.dialogFrame.src = 'about:blank';
+    this.returnFocus?.focus();
+    this.returnFocus = null;
+  }
+
+  async submitDialog(result: unknown): Promise<void> {
+    await this.taskInvoke('task/submit', result);
+  }
+
+  private onDialogKey(e: KeyboardEvent): void {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      this.closeDialog();
+    } else if (e.key === 'Tab') {
+      // Keep focus inside the dialog: the close button and the framed page.
+      const focusables = [this.dialogClose, this.dialogFrame];
+      const i = focusables.indexOf(document.activeElement as HTMLButtonElement);
+      if (i !== -1) {
+        e.preventDefault();
+        const next = focusables[(i + (e.shiftKey ? focusables.length - 1 : 1)) % focusables.length];
+        next?.focus();
+      }
+    }
+  }
+
+  /** Pages in the overlay may post { type: 'devHost.closeDialog' } or { type: 'devHost.submitDialog', result }. */
+  private onFrameMessage(e: MessageEvent): void {
+    if (e.origin !== location.origin || e.source !== this.dialogFrame.contentWindow || !isRecord(e.data)) return;
+    if (e.data.type === 'devHost.closeDialog') this.closeDialog();
+    else if (e.data.type === 'devHost.submitDialog') void this.submitDialog(e.data.result);
+  }
+}
+
+function initials(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((p) => p[0]?.toUpperCase() ?? '')
+    .join('');
+}
+
+function boot(): void {
+  const page = new DevChatPage();
+  window.devHost = {
+    openDialog: (url, title) => page.openDialog(url, title),
+    closeDialog: () => page.closeDialog(),
+    submitDialog: (result) => page.submitDialog(result),
+  };
+  void page.init();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+else boot();
