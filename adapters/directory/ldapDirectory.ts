@@ -1,0 +1,392 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Attribute, Change, Client, Control, ResultCodeError, escapeFilter } from 'ldapts';
+import { SsprError } from '../../domain/errors';
+import type { Clock } from '../../domain/ports/clock';
+import type {
+  Directory,
+  DirectoryCapabilities,
+  DirectoryUser,
+  SetPasswordResult,
+  UnlockResult,
+} from '../../domain/ports/directory';
+import type { UserRef } from '../../domain/model/user';
+
+export type LdapDialect = 'openldap' | 'ad';
+
+export interface LdapDirectoryOptions {
+  /** ldaps://host:636, or ldap://host:389 with startTls, or plain ldap:// only with allowInsecure (R29). */
+  readonly url: string;
+  readonly dialect: LdapDialect;
+  /** The dedicated least-privilege service account (never the root DN / an Administrator account). */
+  readonly bindDn: string;
+  readonly bindPassword: string;
+  /** Where users live. */
+  readonly baseDn: string;
+  /** Where groups live (default: the dc= part of baseDn). */
+  readonly groupBaseDn?: string;
+  /** Attribute holding the Entra object id (default employeeNumber). */
+  readonly userIdAttribute?: string;
+  readonly startTls?: boolean;
+  /** PEM file of the CA that signs the server certificate. */
+  readonly caFile?: string;
+  /** PEM text (alternative to caFile, e.g. tests). */
+  readonly ca?: string | Buffer;
+  /** Development only: allow plain ldap:// without TLS (R29). */
+  readonly allowInsecure?: boolean;
+  /** Group DNs or names (cn) whose members are privileged (R3). Membership is checked transitively on AD. */
+  readonly privilegedGroups?: readonly string[];
+  /** OpenLDAP: an attribute/value that marks an account disabled (besides the admin lock "000001010000Z"). */
+  readonly disabledMarker?: { readonly attribute: string; readonly value: string };
+  /** Per-operation timeout (default 5000 ms); a modify that times out answers { ok:false, reason:'unknown' } (F12). */
+  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Password length bounds the directory enforces (capabilities; defaults 8–256 OpenLDAP, 8–256 AD). */
+  readonly passwordMinLength?: number;
+  readonly passwordMaxLength?: number;
+  readonly clock?: Clock;
+}
+
+/** ppolicy's "locked by an administrator, permanently" value. */
+const ADMIN_LOCK = '000001010000Z';
+/** AD userAccountControl ACCOUNTDISABLE. */
+const UAC_DISABLED = 0x2;
+/** AD LDAP_MATCHING_RULE_IN_CHAIN (transitive membership). */
+const IN_CHAIN = '1.2.840.113556.1.4.1941';
+const FILETIME_EPOCH_OFFSET_MS = 11_644_473_600_000;
+
+/** OpenLDAP "relax rules" control: lets an account with `manage` access delete the operational pwdFailureTime. */
+const RELAX_RULES_OID = '1.3.6.1.4.1.4203.666.5.12';
+const ROOT_LIKE_RDN = /^(cn|uid)=(admin|administrator|manager|root|directory manager)$/i;
+
+/** Generalized time (YYYYMMDDHHMMSS[.f]Z) → epoch ms, or null. */
+export function parseGeneralizedTime(v: string | undefined): number | null {
+  if (!v) return null;
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:[.,](\d+))?Z$/.exec(v.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, f] = m;
+  const ms = f ? Math.round(Number(`0.${f}`) * 1000) : 0;
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
+}
+
+/** AD FILETIME (100 ns since 1601) → epoch ms; 0 or absent → null. */
+export function parseFileTime(v: string | undefined): number | null {
+  if (!v || !/^\d+$/.test(v) || v === '0') return null;
+  return Number(BigInt(v) / 10_000n) - FILETIME_EPOCH_OFFSET_MS;
+}
+
+function text(x: unknown): string {
+  if (Buffer.isBuffer(x)) return x.toString('utf8');
+  return typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : '';
+}
+
+function first(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.length > 0 ? text(v[0]) : undefined;
+  if (v === undefined || v === null) return undefined;
+  return text(v);
+}
+
+function all(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? (v as unknown[]) : [v]).map(text);
+}
+
+function cnOf(dn: string): string {
+  const m = /^\s*cn=((?:\\.|[^,])+)/i.exec(dn);
+  return m?.[1] ? m[1].replace(/\\(.)/g, '$1') : dn;
+}
+
+function isTimeout(e: unknown): boolean {
+  return e instanceof Error && /timeout|timed out/i.test(`${e.name} ${e.message}`);
+}
+
+/**
+ * OpenLDAP (ppolicy) or Active Directory over LDAP, with a service account. Each operation opens its own TLS
+ * connection, binds as the service account and unbinds; the bot never binds as the user (R28) and never as root.
+ */
+export class LdapDirectory implements Directory {
+  private readonly idAttribute: string;
+  private readonly tlsOptions: ConnectionOptions | undefined;
+  private readonly host: string;
+  private readonly clock: Clock;
+  private readonly caps: DirectoryCapabilities;
+
+  constructor(private readonly options: LdapDirectoryOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch (cause) {
+      throw new SsprError('config_invalid', 'LDAP_URL is not a valid URL', { cause });
+    }
+    if (parsed.protocol !== 'ldap:' && parsed.protocol !== 'ldaps:') throw new SsprError('config_invalid', 'LDAP_URL must start with ldap:// or ldaps://');
+    this.host = parsed.hostname;
+    const encrypted = parsed.protocol === 'ldaps:' || options.startTls === true;
+    if (!encrypted && options.allowInsecure !== true) {
+      throw new SsprError('config_invalid', 'Plain LDAP is refused: use ldaps:// or StartTLS, or set LDAP_ALLOW_INSECURE for development (R29)');
+    }
+    if (!encrypted && options.dialect === 'ad') {
+      throw new SsprError('config_invalid', 'Active Directory password resets need an encrypted connection (ldaps:// or StartTLS)');
+    }
+    const rdn = options.bindDn.split(',')[0]?.trim() ?? '';
+    if (ROOT_LIKE_RDN.test(rdn)) {
+      throw new SsprError('config_invalid', 'LDAP_BIND_DN looks like a root/administrator account; use a dedicated least-privilege service account (R29)');
+    }
+    const ca = options.ca ?? (options.caFile ? readCa(options.caFile) : undefined);
+    this.tlsOptions = encrypted ? { rejectUnauthorized: true, ...(ca !== undefined ? { ca: [ca] } : {}), servername: this.host } : undefined;
+    this.idAttribute = options.userIdAttribute ?? 'employeeNumber';
+    if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(this.idAttribute)) throw new SsprError('config_invalid', 'LDAP_USER_ID_ATTRIBUTE is not an attribute name');
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.caps = {
+      kind: options.dialect === 'ad' ? 'ldap-ad' : 'ldap-openldap',
+      canUnlock: true,
+      passwordMinLength: options.passwordMinLength ?? 8,
+      passwordMaxLength: options.passwordMaxLength ?? (options.dialect === 'ad' ? 256 : 256),
+      requiresThreeOfFourClasses: false,
+      asciiOnly: false,
+    };
+  }
+
+  capabilities(): DirectoryCapabilities {
+    return this.caps;
+  }
+
+  async findUser(user: UserRef): Promise<DirectoryUser | null> {
+    return this.findOne(escapeFilter`(${this.idAttribute}=${user.objectId})`);
+  }
+
+  async findByPrincipalName(upn: string): Promise<DirectoryUser | null> {
+    const f = this.options.dialect === 'ad' ? escapeFilter`(|(userPrincipalName=${upn})(mail=${upn}))` : escapeFilter`(|(mail=${upn})(uid=${upn}))`;
+    return this.findOne(f);
+  }
+
+  async setPassword(target: DirectoryUser, newPassword: string, options: { readonly forceChangeAtNextSignIn: boolean }): Promise<SetPasswordResult> {
+    const changes: Change[] = [];
+    if (this.options.dialect === 'ad') {
+      const quoted = Buffer.from(`"${newPassword}"`, 'utf16le');
+      changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [quoted] }) }));
+      if (options.forceChangeAtNextSignIn) changes.push(replace('pwdLastSet', '0'));
+    } else {
+      // ppolicy_hash_cleartext hashes it on the server; ppolicy checks quality and history as for any change.
+      changes.push(replace('userPassword', newPassword));
+      if (options.forceChangeAtNextSignIn) changes.push(replace('pwdReset', 'TRUE'));
+    }
+    let sent = false;
+    try {
+      await this.withClient(async (c) => {
+        sent = true;
+        await c.modify(target.directoryId, changes);
+      });
+    } catch (e) {
+      const refusal = this.mapRefusal(e);
+      if (refusal) return { ok: false, reason: refusal };
+      // F12: the request may have been applied; the caller reads back readPasswordChangedAt before any retry.
+      if (sent && !(e instanceof ResultCodeError)) return { ok: false, reason: 'unknown' };
+      throw this.wrap(e, 'The directory refused the password change');
+    }
+    const changedAt = await this.readPasswordChangedAt(target).catch(() => null);
+    return { ok: true, changedAt: changedAt ?? this.clock.now() };
+  }
+
+  async unlock(target: DirectoryUser): Promise<UnlockResult> {
+    let sent = false;
+    try {
+      await this.withClient(async (c) => {
+        if (this.options.dialect === 'ad') {
+          sent = true;
+          await c.modify(target.directoryId, [replace('lockoutTime', '0')]);
+          return;
+        }
+        const entry = await this.readEntry(c, target.directoryId, ['pwdAccountLockedTime', 'pwdFailureTime']);
+        const lockedTime = first(entry?.['pwdAccountLockedTime']);
+        if (lockedTime === ADMIN_LOCK) throw new AdminLockError();
+        // R28: only the lockout attributes; the password is never touched and we never bind as the user.
+        const changes: Change[] = [];
+        if (lockedTime !== undefined) changes.push(remove('pwdAccountLockedTime'));
+        if (all(entry?.['pwdFailureTime']).length > 0) changes.push(remove('pwdFailureTime'));
+        if (changes.length === 0) return;
+        sent = true;
+        await c.modify(target.directoryId, changes, new Control(RELAX_RULES_OID, { critical: true }));
+      });
+      return { ok: true };
+    } catch (e) {
+      if (e instanceof AdminLockError) return { ok: false, reason: 'not_supported' };
+      if (sent && !(e instanceof ResultCodeError)) return { ok: false, reason: 'unknown' };
+      throw this.wrap(e, 'The directory refused the unlock');
+    }
+  }
+
+  async readPasswordChangedAt(target: DirectoryUser): Promise<number | null> {
+    const attr = this.options.dialect === 'ad' ? 'pwdLastSet' : 'pwdChangedTime';
+    try {
+      return await this.withClient(async (c) => {
+        const entry = await this.readEntry(c, target.directoryId, [attr]);
+        const v = first(entry?.[attr]);
+        return this.options.dialect === 'ad' ? parseFileTime(v) : parseGeneralizedTime(v);
+      });
+    } catch (e) {
+      throw this.wrap(e, 'The directory could not be read');
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.withClient(async () => undefined);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async findOne(idFilter: string): Promise<DirectoryUser | null> {
+    const cls = this.options.dialect === 'ad' ? '(objectCategory=person)(objectClass=user)' : '(objectClass=inetOrgPerson)';
+    const filter = `(&${cls}${idFilter})`;
+    const attributes =
+      this.options.dialect === 'ad'
+        ? ['displayName', 'givenName', 'sn', 'userPrincipalName', 'mail', 'mobile', 'telephoneNumber', 'otherMailbox', 'userAccountControl', 'lockoutTime', 'pwdLastSet', 'memberOf', this.idAttribute]
+        : ['uid', 'cn', 'displayName', 'givenName', 'sn', 'mail', 'mobile', 'telephoneNumber', 'memberOf', 'pwdAccountLockedTime', 'pwdChangedTime', this.idAttribute, ...(this.options.disabledMarker ? [this.options.disabledMarker.attribute] : [])];
+    try {
+      return await this.withClient(async (c) => {
+        const { searchEntries } = await c.search(this.options.baseDn, { scope: 'sub', filter, attributes, sizeLimit: 2 });
+        // An id that matches two entries is a data problem: refuse rather than act on the wrong account (R2).
+        if (searchEntries.length !== 1) return null;
+        const e = searchEntries[0] as Record<string, unknown> & { dn: string };
+        const groups = await this.groupsOf(c, e.dn, all(e['memberOf']));
+        return this.toUser(e, groups);
+      });
+    } catch (e) {
+      throw this.wrap(e, 'The directory could not be searched');
+    }
+  }
+
+  private async groupsOf(c: Client, dn: string, memberOf: string[]): Promise<string[]> {
+    const filter =
+      this.options.dialect === 'ad'
+        ? `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeValue(dn)}))`
+        : `(|(&(objectClass=groupOfNames)(member=${escapeValue(dn)}))(&(objectClass=groupOfUniqueNames)(uniqueMember=${escapeValue(dn)})))`;
+    const base = this.options.groupBaseDn ?? (this.options.baseDn.split(',').filter((p) => /^\s*dc=/i.test(p)).join(',') || this.options.baseDn);
+    const { searchEntries } = await c.search(base, {
+      scope: 'sub',
+      filter,
+      attributes: ['cn'],
+    });
+    return [...new Set([...memberOf, ...searchEntries.map((g) => g.dn)])];
+  }
+
+  private toUser(e: Record<string, unknown> & { dn: string }, groupDns: string[]): DirectoryUser {
+    const ad = this.options.dialect === 'ad';
+    const privileged = (this.options.privilegedGroups ?? []).some((p) =>
+      groupDns.some((g) => g.toLowerCase() === p.toLowerCase() || cnOf(g).toLowerCase() === p.toLowerCase()),
+    );
+    let enabled = true;
+    let locked: boolean;
+    let changedAt: number | null;
+    if (ad) {
+      enabled = (Number(first(e['userAccountControl']) ?? '0') & UAC_DISABLED) === 0;
+      locked = Number(first(e['lockoutTime']) ?? '0') > 0;
+      changedAt = parseFileTime(first(e['pwdLastSet']));
+    } else {
+      const lockTime = first(e['pwdAccountLockedTime']);
+      locked = lockTime !== undefined && lockTime !== ADMIN_LOCK;
+      if (lockTime === ADMIN_LOCK) enabled = false;
+      const marker = this.options.disabledMarker;
+      if (marker && all(e[marker.attribute]).some((v) => v.toLowerCase() === marker.value.toLowerCase())) enabled = false;
+      changedAt = parseGeneralizedTime(first(e['pwdChangedTime']));
+    }
+    const mail = first(e['mail']);
+    const upn = (ad ? first(e['userPrincipalName']) : undefined) ?? mail ?? first(e['uid']) ?? e.dn;
+    const givenName = first(e['givenName']);
+    const surname = first(e['sn']);
+    const mobile = first(e['mobile']);
+    const office = first(e['telephoneNumber']);
+    const altMail = ad ? first(e['otherMailbox']) : undefined;
+    return {
+      directoryId: e.dn,
+      objectId: first(e[this.idAttribute]) ?? '',
+      userPrincipalName: upn,
+      displayName: first(e['displayName']) ?? first(e['cn']) ?? upn,
+      ...(givenName !== undefined ? { givenName } : {}),
+      ...(surname !== undefined ? { surname } : {}),
+      enabled,
+      locked,
+      privileged,
+      groups: groupDns.map(cnOf),
+      passwordChangedAt: changedAt,
+      ...(mobile !== undefined ? { mobilePhone: mobile } : {}),
+      ...(office !== undefined ? { officePhone: office } : {}),
+      ...(altMail !== undefined ? { alternateEmail: altMail } : {}),
+    };
+  }
+
+  private async readEntry(c: Client, dn: string, attributes: string[]): Promise<Record<string, unknown> | undefined> {
+    const { searchEntries } = await c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes });
+    return searchEntries[0];
+  }
+
+  private async withClient<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const o = this.options;
+    const timeout = o.timeoutMs ?? 5000;
+    const client = new Client({
+      url: o.url,
+      timeout,
+      connectTimeout: o.connectTimeoutMs ?? timeout,
+      ...(o.url.startsWith('ldaps:') && this.tlsOptions ? { tlsOptions: this.tlsOptions } : {}),
+    });
+    try {
+      if (o.startTls && !o.url.startsWith('ldaps:')) await client.startTLS(this.tlsOptions ?? {});
+      await client.bind(o.bindDn, o.bindPassword);
+      return await fn(client);
+    } finally {
+      await client.unbind().catch(() => undefined);
+    }
+  }
+
+  private mapRefusal(e: unknown): 'policy' | 'history' | 'too_short' | 'complexity' | null {
+    if (!(e instanceof ResultCodeError)) return null;
+    const msg = e.message;
+    if (this.options.dialect === 'ad') {
+      // 0000052D: the password does not meet length, complexity or history requirements.
+      if (/0000052D/i.test(msg)) return 'policy';
+      return null;
+    }
+    if (e.code !== 19) return null; // constraintViolation
+    if (/history|not being changed/i.test(msg)) return 'history';
+    if (/too short/i.test(msg)) return 'too_short';
+    return 'policy';
+  }
+
+  private wrap(e: unknown, message: string): SsprError {
+    if (e instanceof SsprError) return e;
+    if (e instanceof ResultCodeError) {
+      // 49 invalidCredentials (service account), 50 insufficientAccessRights.
+      if (e.code === 49 || e.code === 50) return new SsprError('directory_denied', message, { cause: e });
+      if (e.code === 32) return new SsprError('directory_not_found', message, { cause: e });
+      if (e.code === 51 || e.code === 52) return new SsprError('directory_unavailable', message, { cause: e });
+      return new SsprError('directory_unavailable', message, { cause: e });
+    }
+    if (isTimeout(e)) return new SsprError('directory_timeout', message, { cause: e });
+    return new SsprError('directory_unavailable', message, { cause: e });
+  }
+}
+
+class AdminLockError extends Error {}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (cause) {
+    throw new SsprError('config_invalid', 'LDAP_CA_FILE could not be read', { cause });
+  }
+}
+
+function replace(type: string, value: string): Change {
+  return new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
+}
+
+function remove(type: string): Change {
+  return new Change({ operation: 'delete', modification: new Attribute({ type }) });
+}
+
+/** RFC 4515 escaping of one assertion value. */
+export function escapeValue(v: string): string {
+  return v.replace(/[\\*()\0]/g, (ch) => `\\${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -1,0 +1,299 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { SsprError } from '../../domain/errors';
+import type { Clock } from '../../domain/ports/clock';
+import type {
+  Directory,
+  DirectoryCapabilities,
+  DirectoryUser,
+  SetPasswordRefusal,
+  SetPasswordResult,
+  UnlockResult,
+} from '../../domain/ports/directory';
+import type { UserRef } from '../../domain/model/user';
+
+const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
+const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+
+const demoUserSchema = z.object({
+  objectId: z.string().uuid(),
+  userPrincipalName: z.string().min(3),
+  displayName: z.string().min(1),
+  givenName: z.string().optional(),
+  surname: z.string().optional(),
+  initialPassword: z.string().min(1),
+  passwordChangedAt: z.string().datetime().optional(),
+  enabled: z.boolean().default(true),
+  locked: z.boolean().default(false),
+  privileged: z.boolean().default(false),
+  mobilePhone: z.string().optional(),
+  officePhone: z.string().optional(),
+  alternateEmail: z.string().optional(),
+  groups: z.array(z.string()).default([]),
+});
+
+/** The shape of config/demo-directory.json. */
+export const demoDirectorySchema = z.object({
+  tenantId: z.string().uuid(),
+  organisationName: z.string().default('Contoso'),
+  lockoutThreshold: z.number().int().min(1).default(5),
+  users: z.array(demoUserSchema).min(1),
+});
+export type DemoDirectoryData = z.input<typeof demoDirectorySchema>;
+
+/** Faults for other components' tests (R26 slow directory, F12 timeout after apply, F13 refusal). */
+export interface MemoryDirectoryFaults {
+  /** Delay before every setPassword/unlock answer. */
+  readonly slowMs?: number;
+  /** setPassword applies the change, then answers { ok:false, reason:'unknown' } as a timed-out call would. */
+  readonly timeoutAfterApply?: boolean;
+  /** setPassword refuses with this reason and changes nothing. */
+  readonly refuse?: SetPasswordRefusal;
+  /** Every call throws SsprError('directory_unavailable'); ping() answers false. */
+  readonly unavailable?: boolean;
+}
+
+export interface MemoryDirectoryOptions {
+  readonly clock?: Clock;
+  readonly faults?: MemoryDirectoryFaults;
+  readonly capabilities?: Partial<Omit<DirectoryCapabilities, 'kind'>>;
+  /** How many previous passwords are refused with 'history' (default 1: the current one). */
+  readonly historySize?: number;
+  /** Injectable sleep for slowMs (tests with fake time). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface StoredHash {
+  readonly salt: Buffer;
+  readonly hash: Buffer;
+}
+
+interface MemoryUser {
+  readonly tenantId: string;
+  readonly objectId: string;
+  readonly userPrincipalName: string;
+  readonly displayName: string;
+  readonly givenName?: string;
+  readonly surname?: string;
+  enabled: boolean;
+  locked: boolean;
+  failedSignIns: number;
+  readonly privileged: boolean;
+  readonly groups: readonly string[];
+  passwordChangedAt: number | null;
+  mustChangeAtNextSignIn: boolean;
+  readonly mobilePhone?: string;
+  readonly officePhone?: string;
+  readonly alternateEmail?: string;
+  passwords: StoredHash[]; // newest first; [0] is current
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+async function hashPassword(password: string): Promise<StoredHash> {
+  const salt = randomBytes(16);
+  return { salt, hash: await scrypt(password, salt, 32, SCRYPT) };
+}
+
+async function matches(password: string, stored: StoredHash): Promise<boolean> {
+  const h = await scrypt(password, stored.salt, 32, SCRYPT);
+  return timingSafeEqual(h, stored.hash);
+}
+
+/**
+ * The embedded demo directory (development and tests): users from config/demo-directory.json, passwords kept as
+ * scrypt hashes only, a lockout model (N wrong `verifyPassword` calls lock the account) and fault injection.
+ */
+export class MemoryDirectory implements Directory {
+  private readonly users = new Map<string, MemoryUser>();
+  private readonly clock: Clock;
+  private faults: MemoryDirectoryFaults;
+  private readonly caps: DirectoryCapabilities;
+  private readonly historySize: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly writeCounts = new Map<string, number>();
+  private lockoutThreshold = 5;
+  private organisation = 'Contoso';
+
+  private constructor(options: MemoryDirectoryOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.faults = options.faults ?? {};
+    this.historySize = Math.max(1, options.historySize ?? 1);
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.caps = {
+      kind: 'memory',
+      canUnlock: true,
+      passwordMinLength: 8,
+      passwordMaxLength: 256,
+      requiresThreeOfFourClasses: false,
+      asciiOnly: false,
+      ...options.capabilities,
+    };
+  }
+
+  /** Builds the directory from parsed data; initial passwords are hashed here. */
+  static async create(data: DemoDirectoryData, options: MemoryDirectoryOptions = {}): Promise<MemoryDirectory> {
+    const parsed = demoDirectorySchema.safeParse(data);
+    if (!parsed.success) throw new SsprError('config_invalid', 'The demo directory file is not valid', { cause: parsed.error });
+    const dir = new MemoryDirectory(options);
+    dir.lockoutThreshold = parsed.data.lockoutThreshold;
+    dir.organisation = parsed.data.organisationName;
+    for (const u of parsed.data.users) {
+      dir.users.set(u.objectId.toLowerCase(), {
+        tenantId: parsed.data.tenantId.toLowerCase(),
+        objectId: u.objectId,
+        userPrincipalName: u.userPrincipalName,
+        displayName: u.displayName,
+        ...(u.givenName !== undefined ? { givenName: u.givenName } : {}),
+        ...(u.surname !== undefined ? { surname: u.surname } : {}),
+        enabled: u.enabled,
+        locked: u.locked,
+        failedSignIns: u.locked ? parsed.data.lockoutThreshold : 0,
+        privileged: u.privileged,
+        groups: u.groups,
+        passwordChangedAt: u.passwordChangedAt ? Date.parse(u.passwordChangedAt) : null,
+        mustChangeAtNextSignIn: false,
+        ...(u.mobilePhone !== undefined ? { mobilePhone: u.mobilePhone } : {}),
+        ...(u.officePhone !== undefined ? { officePhone: u.officePhone } : {}),
+        ...(u.alternateEmail !== undefined ? { alternateEmail: u.alternateEmail } : {}),
+        passwords: [await hashPassword(u.initialPassword)],
+      });
+    }
+    return dir;
+  }
+
+  /** Loads a demo directory JSON file (config/demo-directory.json by default in bot/config.ts). */
+  static async load(path: string, options: MemoryDirectoryOptions = {}): Promise<MemoryDirectory> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    } catch (cause) {
+      throw new SsprError('config_invalid', 'The demo directory file could not be read', { cause });
+    }
+    return MemoryDirectory.create(raw as DemoDirectoryData, options);
+  }
+
+  /** The demo organisation's name (for the password policy's organisation term). */
+  organisationName(): string {
+    return this.organisation;
+  }
+
+  /** Replace the active faults (tests). */
+  setFaults(faults: MemoryDirectoryFaults): void {
+    this.faults = faults;
+  }
+
+  /** How many effective password writes a user has had (R27: at most one per grant). */
+  passwordWrites(objectId: string): number {
+    return this.writeCounts.get(objectId.toLowerCase()) ?? 0;
+  }
+
+  /** Whether the account must change its password at next sign-in. */
+  mustChangeAtNextSignIn(objectId: string): boolean {
+    return this.users.get(objectId.toLowerCase())?.mustChangeAtNextSignIn ?? false;
+  }
+
+  /**
+   * A sign-in attempt: true when the account is enabled, not locked and the password matches. A wrong password
+   * counts toward the lockout threshold; reaching it locks the account. A correct one resets the count.
+   */
+  async verifyPassword(objectId: string, password: string): Promise<boolean> {
+    const u = this.users.get(objectId.toLowerCase());
+    if (!u) return false;
+    const current = u.passwords[0];
+    const ok = current !== undefined && (await matches(password, current));
+    if (u.locked || !u.enabled) return false;
+    if (!ok) {
+      u.failedSignIns += 1;
+      if (u.failedSignIns >= this.lockoutThreshold) u.locked = true;
+      return false;
+    }
+    u.failedSignIns = 0;
+    return true;
+  }
+
+  capabilities(): DirectoryCapabilities {
+    return this.caps;
+  }
+
+  async findUser(user: UserRef): Promise<DirectoryUser | null> {
+    this.assertAvailable();
+    const u = this.users.get(user.objectId.toLowerCase());
+    if (!u || u.tenantId !== user.tenantId.toLowerCase()) return null;
+    return this.view(u);
+  }
+
+  async findByPrincipalName(upn: string): Promise<DirectoryUser | null> {
+    this.assertAvailable();
+    const needle = upn.trim().toLowerCase();
+    for (const u of this.users.values()) {
+      if (u.userPrincipalName.toLowerCase() === needle || u.alternateEmail?.toLowerCase() === needle) return this.view(u);
+    }
+    return null;
+  }
+
+  async setPassword(target: DirectoryUser, newPassword: string, options: { readonly forceChangeAtNextSignIn: boolean }): Promise<SetPasswordResult> {
+    if (this.faults.slowMs) await this.sleep(this.faults.slowMs);
+    this.assertAvailable();
+    const u = this.users.get(target.objectId.toLowerCase());
+    if (!u) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    if (this.faults.refuse) return { ok: false, reason: this.faults.refuse };
+    const length = [...newPassword].length;
+    if (length < this.caps.passwordMinLength) return { ok: false, reason: 'too_short' };
+    if (length > this.caps.passwordMaxLength) return { ok: false, reason: 'too_long' };
+    for (const old of u.passwords.slice(0, this.historySize)) {
+      if (await matches(newPassword, old)) return { ok: false, reason: 'history' };
+    }
+    u.passwords = [await hashPassword(newPassword), ...u.passwords].slice(0, Math.max(this.historySize, 1) + 1);
+    u.passwordChangedAt = this.clock.now();
+    u.mustChangeAtNextSignIn = options.forceChangeAtNextSignIn;
+    this.writeCounts.set(u.objectId.toLowerCase(), this.passwordWrites(u.objectId) + 1);
+    if (this.faults.timeoutAfterApply) return { ok: false, reason: 'unknown' };
+    return { ok: true, changedAt: u.passwordChangedAt };
+  }
+
+  async unlock(target: DirectoryUser): Promise<UnlockResult> {
+    if (this.faults.slowMs) await this.sleep(this.faults.slowMs);
+    this.assertAvailable();
+    const u = this.users.get(target.objectId.toLowerCase());
+    if (!u) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    // R28: only the lockout state changes, never the password.
+    u.locked = false;
+    u.failedSignIns = 0;
+    return { ok: true };
+  }
+
+  async readPasswordChangedAt(target: DirectoryUser): Promise<number | null> {
+    this.assertAvailable();
+    return this.users.get(target.objectId.toLowerCase())?.passwordChangedAt ?? null;
+  }
+
+  async ping(): Promise<boolean> {
+    return !this.faults.unavailable;
+  }
+
+  private assertAvailable(): void {
+    if (this.faults.unavailable) throw new SsprError('directory_unavailable', 'The demo directory is unavailable (fault injected)');
+  }
+
+  private view(u: MemoryUser): DirectoryUser {
+    return {
+      directoryId: u.objectId,
+      objectId: u.objectId,
+      userPrincipalName: u.userPrincipalName,
+      displayName: u.displayName,
+      ...(u.givenName !== undefined ? { givenName: u.givenName } : {}),
+      ...(u.surname !== undefined ? { surname: u.surname } : {}),
+      enabled: u.enabled,
+      locked: u.locked,
+      privileged: u.privileged,
+      groups: [...u.groups],
+      passwordChangedAt: u.passwordChangedAt,
+      ...(u.mobilePhone !== undefined ? { mobilePhone: u.mobilePhone } : {}),
+      ...(u.officePhone !== undefined ? { officePhone: u.officePhone } : {}),
+      ...(u.alternateEmail !== undefined ? { alternateEmail: u.alternateEmail } : {}),
+    };
+  }
+}

@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Client, Change, Attribute } from 'ldapts';
+import { LdapDirectory, parseFileTime, parseGeneralizedTime, type LdapDirectoryOptions } from '../../../adapters/directory/ldapDirectory';
+import { SsprError } from '../../../domain/errors';
+import type { DirectoryUser } from '../../../domain/ports/directory';
+import { Slapd, SLAPD_BASE, SLAPD_PRIVILEGED_GROUP, SLAPD_ROOT_DN, SLAPD_ROOT_PASSWORD, SLAPD_SERVICE_DN, SLAPD_SERVICE_PASSWORD } from '../../support/slapd';
+import { freePort } from '../../support/redisServer';
+
+const TENANT = '00000000-0000-0000-0000-000000000001';
+const users = [
+  { uid: 'megan', objectId: '6e7b768e-07e2-4810-8459-485f84f8f204', givenName: 'Megan', surname: 'Bowen', password: 'Old-Megan-Pass-1', mobile: '+31612345678' },
+  { uid: 'adele', objectId: 'a1f0e0c4-5d2b-4a8e-b0f3-9c6d2e7f1b33', givenName: 'Adele', surname: 'Vance', password: 'Old-Adele-Pass-1' },
+  { uid: 'joni', objectId: '3d9c2b71-8e4f-4f0a-a6b2-5e1c7d9f0a44', givenName: 'Joni', surname: 'Sherman', password: 'Old-Joni-Pass-1' },
+  { uid: 'lidia', objectId: 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21', givenName: 'Lidia', surname: 'Holloway', password: 'Old-Lidia-Pass-1' },
+  { uid: 'pradeep', objectId: '8b4e6f2a-1c3d-4e5f-9a0b-7c8d9e0f1a55', givenName: 'Pradeep', surname: 'Gupta', password: 'Old-Pradeep-Pass-1' },
+  { uid: 'diego', objectId: 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66', givenName: 'Diego', surname: 'Siciliani', password: 'Old-Diego-Pass-1' },
+];
+const byUid = (uid: string) => users.find((u) => u.uid === uid)!;
+
+let slapd: Slapd;
+let dir: LdapDirectory;
+
+function options(over: Partial<LdapDirectoryOptions> = {}): LdapDirectoryOptions {
+  return {
+    url: slapd.url,
+    dialect: 'openldap',
+    bindDn: SLAPD_SERVICE_DN,
+    bindPassword: SLAPD_SERVICE_PASSWORD,
+    baseDn: `ou=people,${SLAPD_BASE}`,
+    allowInsecure: true,
+    privilegedGroups: [SLAPD_PRIVILEGED_GROUP],
+    timeoutMs: 3000,
+    ...over,
+  };
+}
+
+async function find(uid: string, d: LdapDirectory = dir): Promise<DirectoryUser> {
+  const u = await d.findUser({ tenantId: TENANT, objectId: byUid(uid).objectId });
+  if (!u) throw new Error(`fixture ${uid} not found`);
+  return u;
+}
+
+async function asRoot<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ url: slapd.url });
+  try {
+    await c.bind(SLAPD_ROOT_DN, SLAPD_ROOT_PASSWORD);
+    return await fn(c);
+  } finally {
+    await c.unbind();
+  }
+}
+
+beforeAll(async () => {
+  slapd = new Slapd({ users, privileged: ['adele'], pwdMinLength: 10, pwdInHistory: 3, pwdMaxFailure: 3, tls: true });
+  await slapd.start();
+  dir = new LdapDirectory(options());
+});
+
+afterAll(async () => {
+  await slapd?.stop();
+});
+
+describe('LdapDirectory against a real slapd with ppolicy', () => {
+  test('R2: finds the user by the attribute holding the Entra object id, with names, mobile and groups', async () => {
+    const u = await find('megan');
+    expect(u).toMatchObject({
+      directoryId: slapd.userDn('megan'),
+      objectId: byUid('megan').objectId,
+      userPrincipalName: 'megan@contoso.example',
+      displayName: 'Megan Bowen',
+      givenName: 'Megan',
+      surname: 'Bowen',
+      enabled: true,
+      locked: false,
+      privileged: false,
+      mobilePhone: '+31612345678',
+    });
+    expect(u.groups).toContain('Staff');
+    expect(await dir.findUser({ tenantId: TENANT, objectId: '00000000-dead-beef-0000-000000000000' })).toBeNull();
+    expect((await dir.findByPrincipalName('lidia@contoso.example'))?.objectId).toBe(byUid('lidia').objectId);
+  });
+
+  test('R2: filter values are escaped (RFC 4515): a wildcard or injected filter matches nobody', async () => {
+    expect(await dir.findUser({ tenantId: TENANT, objectId: '*' })).toBeNull();
+    expect(await dir.findUser({ tenantId: TENANT, objectId: `${byUid('megan').objectId})(|(uid=*)` })).toBeNull();
+    expect(await dir.findByPrincipalName('*)(uid=*')).toBeNull();
+  });
+
+  test('R3: a member of a configured protected group is privileged; others are not', async () => {
+    expect((await find('adele')).privileged).toBe(true);
+    expect((await find('adele')).groups).toEqual(expect.arrayContaining(['Domain Admins', 'Staff']));
+    expect((await find('lidia')).privileged).toBe(false);
+    const byName = new LdapDirectory(options({ privilegedGroups: ['domain admins'] }));
+    expect((await find('adele', byName)).privileged).toBe(true);
+  });
+
+  test('R27: after a reset the new password binds, the old one does not, and the change time is read back', async () => {
+    const before = await find('megan');
+    expect(before.passwordChangedAt).toBeNull();
+    const t0 = Date.now();
+    const r = await dir.setPassword(before, 'lamp canal violet 7', { forceChangeAtNextSignIn: false });
+    expect(r.ok).toBe(true);
+    expect(await slapd.canBind('megan', 'lamp canal violet 7')).toBe(true);
+    expect(await slapd.canBind('megan', byUid('megan').password)).toBe(false);
+    const readBack = await dir.readPasswordChangedAt(before);
+    expect(readBack).not.toBeNull();
+    expect(Math.abs(readBack! - t0)).toBeLessThan(5000);
+    if (r.ok) expect(r.changedAt).toBe(readBack);
+    expect((await find('megan')).passwordChangedAt).toBe(readBack);
+    // The server hashed it (ppolicy_hash_cleartext): no clear text at rest.
+    const stored = await slapd.rootRead(slapd.userDn('megan'), ['userPassword']);
+    expect(stored['userPassword']![0]).toMatch(/^\{SSHA\}/);
+  });
+
+  test('R27: force change at next sign-in sets ppolicy pwdReset', async () => {
+    const u = await find('diego');
+    const r = await dir.setPassword(u, 'orchid thunder 42 river', { forceChangeAtNextSignIn: true });
+    expect(r.ok).toBe(true);
+    expect((await slapd.rootRead(u.directoryId, ['pwdReset']))['pwdReset']).toEqual(['TRUE']);
+  });
+
+  test('F13: ppolicy refusals map to specific reasons (pwdMinLength → policy, pwdInHistory → history) and change nothing', async () => {
+    const u = await find('lidia');
+    expect(await dir.setPassword(u, 'Short-1', { forceChangeAtNextSignIn: false })).toEqual({ ok: false, reason: 'policy' });
+    expect(await dir.setPassword(u, byUid('lidia').password, { forceChangeAtNextSignIn: false })).toEqual({ ok: false, reason: 'history' });
+    expect(await slapd.canBind('lidia', byUid('lidia').password)).toBe(true);
+    // Change once, then going back to the previous password is in the history.
+    expect((await dir.setPassword(u, 'violet canal lamp 9', { forceChangeAtNextSignIn: false })).ok).toBe(true);
+    expect(await dir.setPassword(u, byUid('lidia').password, { forceChangeAtNextSignIn: false })).toEqual({ ok: false, reason: 'history' });
+    expect(await slapd.canBind('lidia', 'violet canal lamp 9')).toBe(true);
+  });
+
+  test('R28: an account locked by failed binds (pwdMaxFailure) is unlocked without touching the password, and binds again', async () => {
+    const { password } = byUid('joni');
+    for (let i = 0; i < 3; i++) expect(await slapd.canBind('joni', `wrong-${i}`)).toBe(false);
+    expect(await slapd.canBind('joni', password)).toBe(false); // locked: even the right password fails
+    const locked = await find('joni');
+    expect(locked.locked).toBe(true);
+    expect(locked.enabled).toBe(true);
+    const hashBefore = await slapd.rootRead(locked.directoryId, ['userPassword', 'pwdChangedTime']);
+
+    expect(await dir.unlock(locked)).toEqual({ ok: true });
+
+    const after = await slapd.rootRead(locked.directoryId, ['userPassword', 'pwdChangedTime', 'pwdAccountLockedTime', 'pwdFailureTime']);
+    expect(after['pwdAccountLockedTime']).toEqual([]);
+    expect(after['pwdFailureTime']).toEqual([]);
+    expect(after['userPassword']).toEqual(hashBefore['userPassword']);
+    expect(after['pwdChangedTime']).toEqual(hashBefore['pwdChangedTime']);
+    expect((await find('joni')).locked).toBe(false);
+    expect(await slapd.canBind('joni', password)).toBe(true);
+    // Unlocking an account that is not locked is harmless.
+    expect(await dir.unlock(await find('joni'))).toEqual({ ok: true });
+  });
+
+  test('R28: an account locked permanently by an administrator is reported disabled and not unlocked', async () => {
+    const dn = slapd.userDn('pradeep');
+    await asRoot((c) =>
+      c.modify(dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdAccountLockedTime', values: ['000001010000Z'] }) })]),
+    );
+    const u = await find('pradeep');
+    expect(u).toMatchObject({ enabled: false, locked: false });
+    expect(await dir.unlock(u)).toEqual({ ok: false, reason: 'not_supported' });
+    expect((await slapd.rootRead(dn, ['pwdAccountLockedTime']))['pwdAccountLockedTime']).toEqual(['000001010000Z']);
+  });
+
+  test('R29: plain ldap:// is refused without allowInsecure; root-like bind DNs and plain AD are refused', () => {
+    const refused = (o: Partial<LdapDirectoryOptions>) => {
+      try {
+        new LdapDirectory(options(o));
+        return null;
+      } catch (e) {
+        return e instanceof SsprError ? e.code : 'other';
+      }
+    };
+    expect(refused({ allowInsecure: false })).toBe('config_invalid');
+    expect(refused({ allowInsecure: undefined })).toBe('config_invalid');
+    expect(refused({ bindDn: SLAPD_ROOT_DN })).toBe('config_invalid');
+    expect(refused({ dialect: 'ad' })).toBe('config_invalid');
+    expect(refused({ allowInsecure: false, startTls: true, ca: 'x' })).toBeNull();
+    expect(refused({ url: `ldaps://localhost:1`, allowInsecure: false })).toBeNull();
+  });
+
+  test('R29: StartTLS and LDAPS with the self-signed CA work; without the CA the certificate is rejected', async () => {
+    const ca = readFileSync(slapd.caFile);
+    const startTls = new LdapDirectory(options({ url: slapd.url.replace('127.0.0.1', 'localhost'), startTls: true, allowInsecure: false, caFile: slapd.caFile }));
+    expect(await startTls.ping()).toBe(true);
+    expect((await find('adele', startTls)).privileged).toBe(true);
+    const ldaps = new LdapDirectory(options({ url: slapd.ldapsUrl, allowInsecure: false, ca }));
+    expect(await ldaps.ping()).toBe(true);
+    const untrusted = new LdapDirectory(options({ url: slapd.ldapsUrl, allowInsecure: false }));
+    expect(await untrusted.ping()).toBe(false);
+    await expect(untrusted.findUser({ tenantId: TENANT, objectId: byUid('adele').objectId })).rejects.toMatchObject({ code: 'directory_unavailable' });
+  });
+
+  test('R29: a wrong service-account password is a clear directory_denied error', async () => {
+    const bad = new LdapDirectory(options({ bindPassword: 'wrong' }));
+    await expect(bad.findUser({ tenantId: TENANT, objectId: byUid('adele').objectId })).rejects.toMatchObject({ code: 'directory_denied' });
+    expect(await bad.ping()).toBe(false);
+  });
+
+  test('F12: the directory applies the change but the answer never arrives → unknown, then the read-back shows the change', async () => {
+    const proxy = await startBlackholeProxy(slapd.port);
+    try {
+      const slow = new LdapDirectory(options({ url: `ldap://127.0.0.1:${proxy.port}`, timeoutMs: 800 }));
+      const u = await find('adele');
+      const before = await dir.readPasswordChangedAt(u);
+      const r = await slow.setPassword(u, 'Tulip harbour 77 orbit', { forceChangeAtNextSignIn: false });
+      expect(r).toEqual({ ok: false, reason: 'unknown' });
+      const readBack = await dir.readPasswordChangedAt(u);
+      expect(readBack).not.toBeNull();
+      expect(readBack).not.toBe(before);
+      expect(await slapd.canBind('adele', 'Tulip harbour 77 orbit')).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('time attribute parsing: generalized time and AD FILETIME', () => {
+    expect(parseGeneralizedTime('20261125093000Z')).toBe(Date.UTC(2026, 10, 25, 9, 30, 0));
+    expect(parseGeneralizedTime('20261125093000.250Z')).toBe(Date.UTC(2026, 10, 25, 9, 30, 0, 250));
+    expect(parseFileTime('0')).toBeNull();
+    expect(parseFileTime('134116542000000000')).toBe(Date.UTC(2025, 11, 31, 11, 30, 0));
+  });
+});
+
+/** A TCP proxy that passes the first server answer (the bind) and then swallows every later one. */
+async function startBlackholeProxy(targetPort: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let answers = 0;
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      if (answers++ === 0) client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
