@@ -1,0 +1,39 @@
+import Redis from 'ioredis';
+import { DEFAULT_POLICY, type Policy } from '../../domain/policy/policy';
+import type { SecurityAdaptersConfig } from '../../adapters/securityInfoAdapters';
+
+export const KEY_A = { id: 'k1', key: Buffer.alloc(32, 1) };
+export const KEY_B = { id: 'k2', key: Buffer.alloc(32, 2) };
+
+export function testConfig(policy: Policy = DEFAULT_POLICY, prefix = 'sspr:'): SecurityAdaptersConfig {
+  return {
+    redis: { prefix },
+    keys: { codeHmac: [KEY_A], fieldEncryption: [KEY_A] },
+    senders: { kind: 'outbox', smtpUrl: undefined, mailFrom: 'x@localhost', sms: { baseUrl: undefined, accountSid: undefined, authToken: undefined, from: undefined } },
+    policy,
+  };
+}
+
+/**
+ * Redis's clock cannot be injected, so tests move "Redis time" forward by shortening every key's remaining TTL by
+ * `ms` (deleting keys whose TTL runs out). Code expiry and rate-limiter windows are both TTL-driven, so this is the
+ * same as the server's clock advancing.
+ */
+export async function advanceRedisTime(redis: Redis, ms: number): Promise<void> {
+  const keys = await redis.keys('*');
+  for (const k of keys) {
+    const ttl = await redis.pttl(k);
+    if (ttl < 0) continue;
+    if (ttl - ms <= 0) await redis.del(k);
+    else await redis.pexpire(k, ttl - ms);
+  }
+}
+
+export const user = (oid = 'oid-1', tenantId = 'tenant-1') => ({ tenantId, objectId: oid });
+
+/** A connected ioredis client for a private test server (offline queue on, so the first command waits for connect). */
+export async function connect(port: number): Promise<Redis> {
+  const c = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  await c.ping();
+  return c;
+}
