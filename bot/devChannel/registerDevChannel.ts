@@ -62,6 +62,16 @@ export function assertDevelopment(mode: string): void {
 }
 
 /**
+ * What the composition root calls: registers the development channel in development mode and nothing at all in
+ * production mode (so `/`, `/v3/directline/*`, `/devchannel/*` answer 404 there).
+ */
+export function registerDevChannelIfDevelopment(mode: 'development' | 'production', server: Server, deps: DevChannelDeps): { close(): void } | undefined {
+  if (mode !== 'development') return undefined;
+  assertDevelopment(mode);
+  return registerDevChannel(server, deps);
+}
+
+/**
  * Adds the development channel's routes to `server`:
  * Direct Line 3.0 under `/v3/directline/…`, the connector the bot calls back under `/devchannel/connector/…`,
  * the page at `/` and `/devchat/*`, and `/devchannel/outbox` and `/devchannel/config` for the page.
