@@ -154,7 +154,7 @@ describe('verification and grants on real Redis', () => {
       const type = await r.type(key);
       if (type === 'string') dump.push(String(await r.get(key)));
       if (type === 'hash') dump.push(JSON.stringify(await r.hgetall(key)));
-      if (type === 'zset') dump.push(JSON.stringify(await r.zrange(key, 0, -1)));
+      if (type === 'zset') dump.push(JSON.stringify(await r.zrange(key, '0', '-1')));
     }
     const text = JSON.stringify(a.audit.events) + dump.join('\n');
     expect(text).not.toContain(password);
