@@ -172,7 +172,7 @@ test('R15/R20: a scan of every Redis value after the registration tests finds no
     if (type === 'string') dump += `${await redis.get(k)}\n`;
     else if (type === 'hash') dump += `${JSON.stringify(await redis.hgetall(k))}\n`;
     else if (type === 'set') dump += `${(await redis.smembers(k)).join(',')}\n`;
-    dump += `${(await redis.dump(k))?.toString('latin1') ?? ''}\n`;
+    dump += `${(await redis.dumpBuffer(k))?.toString("latin1") ?? ""}\n`;
   }
   expect(dump).toContain('methods');
   const lower = dump.toLowerCase();
