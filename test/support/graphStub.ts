@@ -1,0 +1,201 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StubUser {
+  id: string;
+  displayName: string;
+  givenName?: string;
+  surname?: string;
+  userPrincipalName: string;
+  accountEnabled?: boolean;
+  mobilePhone?: string;
+  businessPhones?: string[];
+  otherMails?: string[];
+  /** Directory roles (e.g. "Global Administrator") → privileged (R3). */
+  roles?: string[];
+  groups?: { id: string; displayName: string }[];
+  password: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  /** Parsed JSON or form body; the password value is replaced by "[redacted]" in this record. */
+  body: unknown;
+  at: number;
+  status: number;
+}
+
+interface StoredUser extends Omit<StubUser, 'password'> {
+  passwordHash: string;
+  lastPasswordChangeDateTime: string;
+  forceChangePasswordNextSignIn: boolean;
+  passwordChanges: number;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * A local HTTP server speaking the parts of Microsoft Graph and the Entra token endpoint the GraphDirectory uses:
+ * client-credentials tokens, GET/PATCH /v1.0/users/{id}, transitiveMemberOf/directoryRole and memberOf/group.
+ * Entra password rules on PATCH (8–256, 3 of 4 classes, ASCII). Fault hooks: 429 with Retry-After, a slow answer
+ * after the change was applied, 403 on reset.
+ */
+export class GraphStub {
+  readonly tenantId = '00000000-0000-0000-0000-000000000001';
+  readonly clientId = 'sspr-test-client';
+  readonly clientSecret = randomBytes(12).toString('hex');
+  readonly requests: RecordedRequest[] = [];
+  tokensIssued = 0;
+  tokenLifetimeSeconds = 3600;
+  private readonly validTokens = new Set<string>();
+  private readonly users = new Map<string, StoredUser>();
+  private server: Server | null = null;
+  private port = 0;
+  /** Next N PATCH requests answer 429 with this Retry-After. */
+  throttle: { remaining: number; retryAfter: string } = { remaining: 0, retryAfter: '1' };
+  /** PATCH applies the change, then waits this long before answering. */
+  delayAfterApplyMs = 0;
+  /** PATCH answers 403 Authorization_RequestDenied (e.g. the app may not reset an admin). */
+  forbidReset = false;
+
+  constructor(users: StubUser[]) {
+    for (const u of users) {
+      const { password, ...rest } = u;
+      this.users.set(u.id.toLowerCase(), {
+        ...rest,
+        passwordHash: sha(password),
+        lastPasswordChangeDateTime: '2026-01-01T08:00:00Z',
+        forceChangePasswordNextSignIn: false,
+        passwordChanges: 0,
+      });
+    }
+  }
+
+  get authorityHost(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1.0`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+
+  /** Whether the stored password is `password` (the stub keeps only a hash). */
+  passwordIs(id: string, password: string): boolean {
+    return this.users.get(id.toLowerCase())?.passwordHash === sha(password);
+  }
+  passwordChanges(id: string): number {
+    return this.users.get(id.toLowerCase())?.passwordChanges ?? 0;
+  }
+  forceChange(id: string): boolean {
+    return this.users.get(id.toLowerCase())?.forceChangePasswordNextSignIn ?? false;
+  }
+  revokeTokens(): void {
+    this.validTokens.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await new Promise<string>((resolve) => {
+      let b = '';
+      req.on('data', (d: Buffer) => (b += d.toString()));
+      req.on('end', () => resolve(b));
+    });
+    const url = new URL(req.url ?? '/', 'http://stub');
+    const rec: RecordedRequest = { method: req.method ?? '', path: url.pathname + url.search, authorization: req.headers.authorization, body: null, at: Date.now(), status: 0 };
+    this.requests.push(rec);
+    const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      rec.status = status;
+      if (res.destroyed) return;
+      res.writeHead(status, { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers });
+      res.end(body !== undefined ? JSON.stringify(body) : undefined);
+    };
+    const graphError = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+      send(status, { error: { code, message, innerError: { 'request-id': randomBytes(8).toString('hex') } } }, headers);
+
+    if (req.method === 'POST' && url.pathname === `/${this.tenantId}/oauth2/v2.0/token`) {
+      const form = new URLSearchParams(raw);
+      rec.body = { ...Object.fromEntries(form), client_secret: '[redacted]' };
+      if (form.get('grant_type') !== 'client_credentials' || form.get('scope') !== 'https://graph.microsoft.com/.default')
+        return send(400, { error: 'invalid_request' });
+      if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return send(401, { error: 'invalid_client' });
+      const token = `stub-${randomBytes(16).toString('hex')}`;
+      this.validTokens.add(token);
+      this.tokensIssued++;
+      return send(200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, access_token: token });
+    }
+
+    const m = /^\/v1\.0\/users\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (!m) return graphError(404, 'Request_ResourceNotFound', 'Unknown path');
+    const auth = req.headers.authorization ?? '';
+    if (!auth.startsWith('Bearer ') || !this.validTokens.has(auth.slice(7)))
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
+    const key = decodeURIComponent(m[1]!).toLowerCase();
+    const user = this.users.get(key) ?? [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === key);
+    if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist.`);
+    const sub = m[2] ?? '';
+
+    if (req.method === 'GET' && sub === '') {
+      const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
+      const full: Record<string, unknown> = {
+        id: user.id,
+        displayName: user.displayName,
+        givenName: user.givenName ?? null,
+        surname: user.surname ?? null,
+        userPrincipalName: user.userPrincipalName,
+        accountEnabled: user.accountEnabled ?? true,
+        lastPasswordChangeDateTime: user.lastPasswordChangeDateTime,
+        mobilePhone: user.mobilePhone ?? null,
+        businessPhones: user.businessPhones ?? [],
+        otherMails: user.otherMails ?? [],
+      };
+      return send(200, select.length ? Object.fromEntries(select.map((k) => [k, full[k]])) : full);
+    }
+    if (req.method === 'GET' && sub === '/transitiveMemberOf/microsoft.graph.directoryRole') {
+      return send(200, { value: (user.roles ?? []).map((r, i) => ({ '@odata.type': '#microsoft.graph.directoryRole', id: `role-${i}`, displayName: r })) });
+    }
+    if (req.method === 'GET' && sub === '/memberOf/microsoft.graph.group') {
+      return send(200, { value: (user.groups ?? []).map((g) => ({ '@odata.type': '#microsoft.graph.group', ...g })) });
+    }
+    if (req.method === 'PATCH' && sub === '') {
+      let body: { passwordProfile?: { password?: unknown; forceChangePasswordNextSignIn?: unknown } };
+      try {
+        body = JSON.parse(raw) as typeof body;
+      } catch {
+        return graphError(400, 'BadRequest', 'Invalid JSON');
+      }
+      rec.body = { passwordProfile: { ...body.passwordProfile, password: '[redacted]' } };
+      if (this.throttle.remaining > 0) {
+        this.throttle.remaining--;
+        return graphError(429, 'TooManyRequests', 'Too many requests', { 'Retry-After': this.throttle.retryAfter });
+      }
+      if (this.forbidReset) return graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+      const pw = body.passwordProfile?.password;
+      if (typeof pw !== 'string') return graphError(400, 'Request_BadRequest', 'Invalid value specified for property passwordProfile.');
+      const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(pw)).length;
+      if (pw.length < 8 || pw.length > 256 || classes < 3 || /[^\x20-\x7e]/.test(pw))
+        return graphError(400, 'Request_BadRequest', 'The specified password does not comply with password complexity requirements. Please provide a different password.');
+      user.passwordHash = sha(pw);
+      user.forceChangePasswordNextSignIn = body.passwordProfile?.forceChangePasswordNextSignIn === true;
+      user.lastPasswordChangeDateTime = new Date().toISOString();
+      user.passwordChanges++;
+      if (this.delayAfterApplyMs > 0) await new Promise((r) => setTimeout(r, this.delayAfterApplyMs));
+      return send(204);
+    }
+    return graphError(405, 'Request_BadRequest', 'Unsupported');
+  }
+}
