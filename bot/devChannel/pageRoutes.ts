@@ -23,6 +23,9 @@ export const DEVCHAT_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Assets may be framed by this origin (the dialog overlay); the page itself may not be framed at all. */
+const ASSET_CSP = DEVCHAT_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -57,9 +60,9 @@ export function registerPageRoutes(server: Server, ctx: DevChannelContext): void
   const webChatBundle = findWebChatBundle();
   const stringKeys = catalogKeys('en').filter((k) => k.startsWith('devchat.'));
 
-  const pageHeaders = (res: Response, type: string): void => {
+  const pageHeaders = (res: Response, type: string, csp = DEVCHAT_CSP): void => {
     res.setHeader('Content-Type', type);
-    res.setHeader('Content-Security-Policy', DEVCHAT_CSP);
+    res.setHeader('Content-Security-Policy', csp);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-cache');
   };
@@ -70,7 +73,7 @@ export function registerPageRoutes(server: Server, ctx: DevChannelContext): void
       res.send(404, { error: { code: 'NotFound', message: 'Not found.' } });
       return;
     }
-    pageHeaders(res, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    pageHeaders(res, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ASSET_CSP);
     res.sendRaw(200, body);
   };
 

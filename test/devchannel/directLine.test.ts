@@ -24,7 +24,7 @@ class Transcript {
   waitFor(match: (a: Activity) => boolean, what: string, timeoutMs = 10_000): Promise<Activity> {
     const found = this.activities.find(match);
     if (found) return Promise.resolve(found);
-    if (this.error !== undefined) return Promise.reject(new Error(`the Direct Line stream failed: ${String(this.error)}`));
+    if (this.error !== undefined) return Promise.reject(new Error(`the Direct Line stream failed: ${JSON.stringify(this.error) ?? 'error'}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.activities.map(textOf))}`)), timeoutMs);
       this.waiters.push({ match, resolve: (a) => (clearTimeout(timer), resolve(a)) });
@@ -69,7 +69,7 @@ describe('development channel: Direct Line 3.0 with botframework-directlinejs (p
   beforeAll(async () => {
     h = await startDevChannelServer();
     const { token } = await generateToken(h.baseUrl, { user: { id: ada.objectId }, tenantId: ada.tenantId, locale: 'nl-NL' });
-    dl = new DirectLine({ token, domain: `${h.baseUrl}/v3/directline`, webSocket: false, pollingInterval: 200, ajax: fetchAjax, WebSocket: NoWebSocket } as ConstructorParameters<typeof DirectLine>[0]);
+    dl = new DirectLine({ token, domain: `${h.baseUrl}/v3/directline`, webSocket: false, pollingInterval: 200, ajax: fetchAjax, WebSocket: NoWebSocket } as unknown as ConstructorParameters<typeof DirectLine>[0]);
     // After end() in afterAll the stream errors with "conversation ended"; before it, an error fails the waits.
     dl.activity$.subscribe({ next: (a) => transcript.push(a), error: (err: unknown) => transcript.fail(err) });
   });
@@ -84,7 +84,7 @@ describe('development channel: Direct Line 3.0 with botframework-directlinejs (p
     expect((welcome.from as { role?: string }).role).toBe('bot');
   });
 
-  test('sends a message, receives the echo with clientActivityID echoed, and the bot saw a Teams personal-chat activity', async () => {
+  test('R1/R2: sends a message, receives the echo with clientActivityID echoed, and the bot saw a Teams personal-chat activity (aadObjectId, tenant)', async () => {
     const id = await postActivity(dl, { type: 'message', text: 'hello', channelData: { clientActivityID: 'client-1' } });
     expect(typeof id).toBe('string');
     const echo = await transcript.waitFor((a) => a.id === id, 'user echo');

@@ -214,6 +214,9 @@ class DevChatPage implements DevHost {
         },
         element,
       );
+      // Lets tests and testers see which conversation is on screen.
+      this.host.dataset.user = user.objectId;
+      this.host.dataset.locale = locale;
     } catch {
       this.showError(this.t('devchat.error.connect'));
     }

@@ -1,0 +1,69 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium (installed by test/support/globalSetup.js); playwright-core never downloads a browser. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Where screenshots go (gitignored). */
+export const ARTIFACTS_DIR = resolve(__dirname, '..', '..', 'test-artifacts');
+
+export interface TestBrowser {
+  /** A persistent context on a fresh profile directory (Playwright's way of passing --user-data-dir). */
+  readonly context: BrowserContext;
+  /** Console errors and page errors seen so far (a test can assert there were none). */
+  readonly errors: string[];
+  newPage(): Promise<Page>;
+  /** Saves a full-page screenshot as test-artifacts/<name>.png and returns its path. */
+  screenshot(page: Page, name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Launches headless Debian chromium with the flags that work on these machines and a fresh profile directory
+ * (removed on close). Close it in afterAll.
+ */
+export async function launchBrowser(opts: { locale?: string; viewport?: { width: number; height: number } } = {}): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), 'sspr-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    locale: opts.locale ?? 'en-US',
+    viewport: opts.viewport ?? { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const errors: string[] = [];
+  const watch = (page: Page): void => {
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    page.on('pageerror', (err) => errors.push(String(err)));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return {
+    context,
+    errors,
+    newPage: () => context.newPage(),
+    screenshot: async (page, name) => {
+      mkdirSync(ARTIFACTS_DIR, { recursive: true });
+      const path = join(ARTIFACTS_DIR, `${name}.png`);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    },
+    close: async () => {
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
