@@ -69,6 +69,9 @@ export class EchoBot extends ActivityHandler {
     } else if (text === 'delete') {
       const sent = await context.sendActivity('short-lived');
       await context.deleteActivity(sent!.id);
+    } else if (text === 'taskcard') {
+      const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Dialog card' }], actions: [{ type: 'Action.Submit', title: 'Open dialog', data: { msteams: { type: 'task/fetch' }, verb: 'open' } }] };
+      await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
     } else if (text === 'whoami') {
       const member = await TeamsInfo.getMember(context, a.from.id);
       await context.sendActivity(`you are ${member.userPrincipalName} (${member.email}) in ${member.tenantId}`);
@@ -82,8 +85,9 @@ export class EchoBot extends ActivityHandler {
   }
 
   protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
-    if (context.activity.name === 'task/fetch') {
-      return { status: 200, body: { task: { type: 'continue', value: { url: '/devchat/dialog-test.html', title: 'Test dialog', height: 300, width: 400 } } } };
+    const value = context.activity.value as { data?: { verb?: string } } | undefined;
+    if (context.activity.name === 'task/fetch' && value?.data?.verb === 'open') {
+      return { status: 200, body: { task: { type: 'continue', value: { url: '/devchat/devchat.css', title: 'Opened by the bot', height: 300, width: 400 } } } };
     }
     return { status: 501 };
   }

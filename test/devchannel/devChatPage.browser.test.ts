@@ -106,6 +106,21 @@ describe('development chat page in a real browser (Web Chat from node_modules, p
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('language-select');
   });
 
+  test('a card button with msteams task/fetch sends an invoke and the bot\'s dialog opens in the overlay', async () => {
+    await say(page, 'taskcard');
+    const card = page.locator('.ac-adaptiveCard').filter({ hasText: 'Dialog card' }).last();
+    await card.waitFor({ timeout: 15_000 });
+    await card.getByRole('button', { name: 'Open dialog' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Opened by the bot' });
+    await dialog.waitFor({ timeout: 10_000 });
+    await b.screenshot(page, 'devchat-dialog-overlay');
+    // The page behind the overlay is inert while it is open.
+    expect(await page.locator('main').evaluate((e) => (e as HTMLElement).inert)).toBe(true);
+    await dialog.getByRole('button', { name: 'Sluiten' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
+    expect(await page.locator('main').evaluate((e) => (e as HTMLElement).inert)).toBe(false);
+  });
+
   test('nothing on the page broke the CSP or threw', () => {
     expect(b.errors.filter((e) => /Content Security Policy|Refused to|Uncaught/i.test(e))).toEqual([]);
   });

@@ -193,12 +193,12 @@ describe('development channel: Direct Line REST details', () => {
     const res = await fetch(`${h.baseUrl}/v3/directline/conversations/${g.conversationId}/activities`, {
       method: 'POST',
       headers: auth(g.token),
-      body: JSON.stringify({ type: 'invoke', name: 'task/fetch', value: { data: { verb: 'open' } } }),
+      body: JSON.stringify({ type: 'invoke', name: 'task/fetch', value: { type: 'task/fetch', data: { verb: 'open' } } }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; status: number; body: { task: { type: string; value: { url: string } } } };
     expect(body.status).toBe(200);
-    expect(body.body.task).toMatchObject({ type: 'continue', value: { url: '/devchat/dialog-test.html' } });
+    expect(body.body.task).toMatchObject({ type: 'continue', value: { url: '/devchat/devchat.css' } });
     const stream = (await (await fetch(`${h.baseUrl}/v3/directline/conversations/${g.conversationId}/activities`, { headers: auth(g.token) })).json()) as {
       activities: { type: string }[];
     };

@@ -205,8 +205,8 @@ class DevChatPage implements DevHost {
             const data = args.cardAction.value;
             const msteams = isRecord(data) && isRecord(data.msteams) ? data.msteams : undefined;
             if (msteams?.type === 'task/fetch') {
-              const { msteams: _m, ...rest } = data as Record<string, unknown>;
-              void this.taskInvoke('task/fetch', rest);
+              // Teams turns this submit into a task/fetch invoke and opens the dialog the bot answers with.
+              void this.taskInvoke('task/fetch', data);
               return undefined;
             }
             return next(args);
@@ -311,7 +311,7 @@ class DevChatPage implements DevHost {
       body: JSON.stringify({
         type: 'invoke',
         name,
-        value: { data, context: { theme: 'default' } },
+        value: { type: name, data, context: { theme: 'default' } },
         locale: this.lang === 'nl' ? 'nl-NL' : 'en-US',
         from: { id: `dl_${this.user.objectId}`, name: this.user.name, role: 'user' },
       }),
@@ -336,15 +336,22 @@ class DevChatPage implements DevHost {
     this.dialogFrame.title = heading;
     this.dialogFrame.src = target.href;
     this.backdrop.hidden = false;
+    this.setBackgroundInert(true);
     this.dialogClose.focus();
   }
 
   closeDialog(): void {
     if (this.backdrop.hidden) return;
     this.backdrop.hidden = true;
+    this.setBackgroundInert(false);
     this.dialogFrame.src = 'about:blank';
     this.returnFocus?.focus();
     this.returnFocus = null;
+  }
+
+  /** While the overlay is open, the page behind it can be neither focused nor read by assistive technology. */
+  private setBackgroundInert(inert: boolean): void {
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('body > header, body > main, body > .skip-link'))) el.inert = inert;
   }
 
   async submitDialog(result: unknown): Promise<void> {
