@@ -17,8 +17,11 @@ import type { UserRef } from '../../domain/model/user';
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
 
+/** Entra ids are GUIDs of any version (zod's uuid() insists on RFC variants). */
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+
 const demoUserSchema = z.object({
-  objectId: z.string().uuid(),
+  objectId: guid,
   userPrincipalName: z.string().min(3),
   displayName: z.string().min(1),
   givenName: z.string().optional(),
@@ -36,7 +39,7 @@ const demoUserSchema = z.object({
 
 /** The shape of config/demo-directory.json. */
 export const demoDirectorySchema = z.object({
-  tenantId: z.string().uuid(),
+  tenantId: guid,
   organisationName: z.string().default('Contoso'),
   lockoutThreshold: z.number().int().min(1).default(5),
   users: z.array(demoUserSchema).min(1),
