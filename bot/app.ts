@@ -21,6 +21,10 @@ import { MemoryConversationRefStore } from '../adapters/memory/memoryConversatio
 import { RedisConversationRefStore } from '../adapters/redis/redisConversationRefStore';
 import { createRedis, checkRedisDurability, isRedisReady } from './redisClient';
 import { RedisStorage } from './redisStorage';
+import { createServices, type ServiceOverrides, type Services } from './services';
+import { TeamsNotifications } from './notifications';
+import { buildJourneys } from './journeys';
+import type { Notifications } from '../domain/ports/notifications';
 
 export interface App {
   readonly config: Config;
@@ -28,6 +32,7 @@ export interface App {
   readonly metrics: Metrics;
   readonly adapter: CloudAdapter;
   readonly redis: Redis | null;
+  readonly services: Services;
   /** Start listening; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful shutdown: stop accepting, wait for in-flight turns (≤ drainMs), close Redis. */
@@ -38,6 +43,8 @@ export interface AppOverrides {
   /** Use this Redis client instead of creating one from config.redis.url. */
   readonly redis?: Redis;
   readonly memberLookup?: ConstructorParameters<typeof SsprBot>[0]['memberLookup'];
+  /** Clock, random source, directory or audit log for tests. */
+  readonly services?: ServiceOverrides;
 }
 
 /** The composition root: config → adapters → use-cases → dialogs → server. */
@@ -97,8 +104,26 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
   };
 
+  // Notifications need the adapter and the services; bound once both exist.
+  let notifier: Notifications | null = null;
+  const notifications: Notifications = {
+    notify: async (user, event, correlationId) => notifier?.notify(user, event, correlationId),
+  };
+  const services = await createServices(config, redis, logger, notifications, overrides.services);
+  notifier = new TeamsNotifications({
+    adapter,
+    appId: config.bot.appId ?? '',
+    refs,
+    methods: services.security.methods,
+    mail: services.security.notifier,
+    logger,
+  });
+
   const policy = config.policy;
-  const root = new RootDialog({ journeys: [], contactText: (l) => policy.helpdesk.contactText[l] });
+  const root = new RootDialog({
+    journeys: buildJourneys({ config, services, adapter, refs, logger }),
+    contactText: (l) => policy.helpdesk.contactText[l],
+  });
   const bot = new SsprBot({
     conversationState,
     root,
@@ -106,6 +131,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     allowedTenants: config.bot.allowedTenants,
     requireRoster: config.mode === 'production',
     logger,
+    methodCount: async (user) => (await services.security.methods.list(user)).length,
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
   });
 
@@ -118,6 +144,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     metrics,
     adapter,
     redis,
+    services,
     listen: (port = config.port, host = config.host) =>
       new Promise<number>((resolve) => {
         http.server.listen(port, host, () => {

@@ -1,0 +1,23 @@
+import type { CloudAdapter } from 'botbuilder';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import type { Services } from './services';
+import type { ConversationRefStore } from '../domain/ports/conversationRefs';
+import type { Journey } from '../dialogs/rootDialog';
+
+export interface JourneyDeps {
+  readonly config: Config;
+  readonly services: Services;
+  readonly adapter: CloudAdapter;
+  readonly refs: ConversationRefStore;
+  readonly logger: Logger;
+}
+
+/**
+ * The user goals this deployment offers, each a ComponentDialog wired to its use-cases. The root's menu shows exactly
+ * these (plus help). Add a journey here when its dialog exists.
+ */
+export function buildJourneys(_deps: JourneyDeps): Journey[] {
+  const journeys: Journey[] = [];
+  return journeys;
+}

@@ -1,0 +1,62 @@
+import type { CloudAdapter, ConversationReference } from 'botbuilder';
+import type { UserRef } from '../domain/model/user';
+import type { NotificationEvent, Notifications } from '../domain/ports/notifications';
+import type { ConversationRefStore } from '../domain/ports/conversationRefs';
+import type { MethodStore } from '../domain/ports/methodStore';
+import type { Notifier, NotificationMessage } from '../domain/ports/codeSender';
+import { resolveLocale, t } from '../locales';
+import type { Logger } from './logger';
+
+const MAIL_TEMPLATE: Partial<Record<NotificationEvent, NotificationMessage['template']>> = {
+  password_reset: 'passwordReset',
+  account_unlocked: 'accountUnlocked',
+  methods_changed: 'methodsChanged',
+};
+
+export interface TeamsNotificationsDeps {
+  readonly adapter: CloudAdapter;
+  readonly appId: string;
+  readonly refs: ConversationRefStore;
+  readonly methods: MethodStore;
+  readonly mail: Notifier;
+  readonly logger: Logger;
+}
+
+/**
+ * R18: after a reset, unlock, method change or helpdesk-started flow the user gets a message in their 1:1 Teams chat
+ * and an e-mail at every confirmed registered address, with "wasn't you?" guidance and no secrets.
+ * Delivery problems are logged (with the correlation id), never thrown into the user's flow.
+ */
+export class TeamsNotifications implements Notifications {
+  constructor(private readonly deps: TeamsNotificationsDeps) {}
+
+  async notify(user: UserRef, event: NotificationEvent, correlationId: string): Promise<void> {
+    const ref = (await this.deps.refs.get(user).catch(() => null)) as Partial<ConversationReference> | null;
+    const locale = resolveLocale(ref?.locale);
+    const sends: Promise<unknown>[] = [];
+    if (ref?.conversation && ref.serviceUrl) {
+      const text = `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}\n\n${t(locale, 'notify.notYou')}`;
+      sends.push(
+        this.deps.adapter.continueConversationAsync(this.deps.appId, ref, async (ctx) => {
+          await ctx.sendActivity(text);
+        }),
+      );
+    }
+    const template = MAIL_TEMPLATE[event];
+    if (template) {
+      const methods = await this.deps.methods.list(user).catch(() => []);
+      for (const m of methods) {
+        if (m.kind !== 'email' || m.confirmedAt === null) continue;
+        sends.push(
+          this.deps.methods.get(user, m.id).then((entry) => {
+            const to = entry?.secrets.destination;
+            return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId }) : undefined;
+          }),
+        );
+      }
+    }
+    const results = await Promise.allSettled(sends);
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed) this.deps.logger.warn({ correlationId, event, failed }, 'notification delivery failed');
+  }
+}

@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import type { AuditLog } from '../domain/ports/auditLog';
+import type { Clock, RandomSource } from '../domain/ports/clock';
+import type { Directory } from '../domain/ports/directory';
+import type { Notifications } from '../domain/ports/notifications';
+import type { FlowStore } from '../domain/ports/flowStore';
+import type { GrantStore } from '../domain/ports/grantStore';
+import type { VerificationBlock } from '../domain/ports/verificationBlock';
+import type { RecoveryCounter } from '../domain/ports/recoveryCounter';
+import type { RecoveryDeps } from '../domain/recovery/recoveryDeps';
+import { StartRecovery } from '../domain/recovery/startRecovery';
+import { RequestChallenge } from '../domain/recovery/requestChallenge';
+import { SubmitProof } from '../domain/recovery/submitProof';
+import { ResetPassword } from '../domain/recovery/resetPassword';
+import { UnlockAccount } from '../domain/recovery/unlockAccount';
+import { MethodStoreReader, SecurityInfoProver } from '../domain/recovery/securityInfoProver';
+import { JsonAuditLog } from '../adapters/audit/jsonAuditLog';
+import { CryptoRandom } from '../adapters/crypto/cryptoRandom';
+import {
+  createMemorySecurityAdapters,
+  createRedisSecurityAdapters,
+  type SecurityAdapters,
+} from '../adapters/securityInfoAdapters';
+import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
+import { LdapDirectory } from '../adapters/directory/ldapDirectory';
+import { GraphDirectory } from '../adapters/directory/graphDirectory';
+import { MemoryFlowStore } from '../adapters/memory/memoryFlowStore';
+import { MemoryGrantStore } from '../adapters/memory/memoryGrantStore';
+import { MemoryVerificationBlock } from '../adapters/memory/memoryVerificationBlock';
+import { MemoryRecoveryCounter } from '../adapters/memory/memoryRecoveryCounter';
+import { RedisFlowStore } from '../adapters/redis/redisFlowStore';
+import { RedisGrantStore } from '../adapters/redis/redisGrantStore';
+import { RedisVerificationBlock } from '../adapters/redis/redisVerificationBlock';
+import { RedisRecoveryCounter } from '../adapters/redis/redisRecoveryCounter';
+
+/** Every port implementation and use-case of the product, built once from config (the composition root's core). */
+export interface Services {
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly audit: AuditLog;
+  readonly directory: Directory;
+  readonly security: SecurityAdapters;
+  readonly recovery: {
+    readonly deps: RecoveryDeps;
+    readonly start: StartRecovery;
+    readonly challenge: RequestChallenge;
+    readonly prove: SubmitProof;
+    readonly reset: ResetPassword;
+    readonly unlock: UnlockAccount;
+  };
+}
+
+export interface ServiceOverrides {
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly directory?: Directory;
+  readonly audit?: AuditLog;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * Build the services. `notifications` is supplied by the bot layer (Teams messages + e-mail, R18) and may be bound
+ * late, since it needs the adapter and the services themselves.
+ */
+export async function createServices(
+  config: Config,
+  redis: Redis | null,
+  logger: Logger,
+  notifications: Notifications,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const clock = overrides.clock ?? systemClock;
+  const random = overrides.random ?? new CryptoRandom();
+  const audit = overrides.audit ?? new JsonAuditLog(logger.child({ stream: 'audit' }), config.keys.auditPseudonym, clock);
+  const directory = overrides.directory ?? (await createDirectory(config, clock));
+  const deps = { clock, audit, random, totpIssuer: config.policy.password.organisationName };
+  const security = redis ? createRedisSecurityAdapters(redis, config, deps) : createMemorySecurityAdapters(config, deps);
+
+  const p = config.policy;
+  const times = { lifetimeMs: p.grant.lifetimeSeconds * 1000, maxFlowMs: p.grant.maxFlowSeconds * 1000 };
+  const blockSettings = {
+    threshold: p.throttles.failedVerificationsBeforeBlock,
+    windowMs: 24 * 3600_000,
+    blockMs: p.throttles.blockHours * 3600_000,
+  };
+  let flows: FlowStore, grants: GrantStore, block: VerificationBlock, counter: RecoveryCounter;
+  if (redis) {
+    // No clock passed: expiry decisions use Redis TIME, so a skewed instance cannot stretch a grant (F17).
+    const o = { prefix: config.redis.prefix };
+    flows = new RedisFlowStore(redis, o);
+    grants = new RedisGrantStore(redis, o, times);
+    block = new RedisVerificationBlock(redis, o, blockSettings);
+    counter = new RedisRecoveryCounter(redis, o);
+  } else {
+    flows = new MemoryFlowStore(clock);
+    grants = new MemoryGrantStore(clock, times);
+    block = new MemoryVerificationBlock(clock, blockSettings);
+    counter = new MemoryRecoveryCounter(clock);
+  }
+  const prover = new SecurityInfoProver({
+    policy: p,
+    store: security.methods,
+    codes: security.oneTimeCodes,
+    totp: security.totp,
+    questions: security.questions,
+    recoveryCodes: security.recoveryCodes,
+    audit,
+  });
+  const recoveryDeps: RecoveryDeps = {
+    policy: p,
+    directory,
+    methods: new MethodStoreReader(security.methods),
+    prover,
+    flows,
+    grants,
+    block,
+    counter,
+    audit,
+    notifications,
+    clock,
+    random,
+  };
+  return {
+    clock,
+    random,
+    audit,
+    directory,
+    security,
+    recovery: {
+      deps: recoveryDeps,
+      start: new StartRecovery(recoveryDeps),
+      challenge: new RequestChallenge(recoveryDeps),
+      prove: new SubmitProof(recoveryDeps),
+      reset: new ResetPassword(recoveryDeps),
+      unlock: new UnlockAccount(recoveryDeps),
+    },
+  };
+}
+
+async function createDirectory(config: Config, clock: Clock): Promise<Directory> {
+  const d = config.directory;
+  switch (d.kind) {
+    case 'memory':
+      return MemoryDirectory.load(d.demoFile, { clock });
+    case 'ldap':
+      return new LdapDirectory({
+        url: d.ldap.url ?? '',
+        dialect: d.ldap.dialect,
+        bindDn: d.ldap.bindDn ?? '',
+        bindPassword: d.ldap.bindPassword ?? '',
+        baseDn: d.ldap.baseDn ?? '',
+        userIdAttribute: d.ldap.userIdAttribute,
+        startTls: d.ldap.startTls,
+        ...(d.ldap.caFile ? { caFile: d.ldap.caFile } : {}),
+        allowInsecure: d.ldap.allowInsecure && config.mode !== 'production',
+        privilegedGroups: d.ldap.privilegedGroups,
+        clock,
+      });
+    case 'graph':
+      return new GraphDirectory({
+        tenantId: d.graph.tenantId ?? '',
+        clientId: d.graph.clientId ?? '',
+        clientSecret: d.graph.clientSecret ?? '',
+        baseUrl: d.graph.baseUrl,
+        authorityHost: d.graph.authorityHost,
+        clock,
+      });
+  }
+}
