@@ -215,7 +215,7 @@ describe('TurnGuard', () => {
     const inside = new Promise<void>((r) => (entered = r));
     let lockKey = '';
     const stale = a.adapter.processActivity(activity('conv-fence', 'f-1'), async (context) => {
-      lockKey = (context.turnState.get(TURN_LEASE_KEY) as TurnLease).lockKey;
+      lockKey = context.turnState.get<TurnLease>(TURN_LEASE_KEY).lockKey;
       await propA.set(context, 'A');
       entered();
       await gate;
