@@ -21,6 +21,9 @@ import { MemoryConversationRefStore } from '../adapters/memory/memoryConversatio
 import { RedisConversationRefStore } from '../adapters/redis/redisConversationRefStore';
 import { createRedis, checkRedisDurability, isRedisReady } from './redisClient';
 import { RedisStorage } from './redisStorage';
+import { TurnGuard, TurnScope } from './turnGuard';
+import { registerDevChannelIfDevelopment } from './devChannel/registerDevChannel';
+import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
 import { createServices, type ServiceOverrides, type Services } from './services';
 import { TeamsNotifications } from './notifications';
 import { buildJourneys } from './journeys';
@@ -64,9 +67,13 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
   }
 
-  const storage: Storage = redis
-    ? new RedisStorage(redis, { prefix: `${config.redis.prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds })
-    : new MemoryStorage();
+  // The guard and the storage share a TurnScope: the lock's fencing token guards state writes (R25), and the
+  // conversation state is read in the same round trip as the lock.
+  const scope = redis ? new TurnScope() : undefined;
+  const redisStorage = redis
+    ? new RedisStorage(redis, { prefix: `${config.redis.prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope })
+    : undefined;
+  const storage: Storage = redisStorage ?? new MemoryStorage();
   const refs: ConversationRefStore = redis
     ? new RedisConversationRefStore(redis, config.redis.prefix)
     : new MemoryConversationRefStore();
@@ -79,6 +86,17 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     MicrosoftAppType: config.bot.appType,
   });
   const adapter = new CloudAdapter(auth);
+  if (redis && redisStorage) {
+    // First middleware: duplicate activities are dropped (R24) and turns of one conversation serialised (R25).
+    adapter.use(
+      new TurnGuard(redis, {
+        keyPrefix: config.redis.prefix,
+        scope,
+        prefetch: { storage: redisStorage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`] },
+        onBackgroundError: () => metrics.redisFailures.inc(),
+      }),
+    );
+  }
 
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const ref = randomBytes(4).toString('hex');
@@ -135,6 +153,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
   });
 
+  let devChannel: { close(): void } | undefined;
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
   const http = createHttpServer({ adapter, bot, logger, metrics, ready });
 
@@ -145,14 +164,30 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     adapter,
     redis,
     services,
-    listen: (port = config.port, host = config.host) =>
-      new Promise<number>((resolve) => {
-        http.server.listen(port, host, () => {
-          const addr = http.server.address();
-          resolve(addr.port);
-        });
-      }),
+    listen: async (port = config.port, host = config.host) => {
+      const bound = await new Promise<number>((resolve) => {
+        http.server.listen(port, host, () => resolve(http.server.address().port));
+      });
+      // Development only (404 in production): the local Web Chat page and Direct Line endpoint (issue 7).
+      const local = `http://127.0.0.1:${bound}`;
+      const directory = services.directory;
+      devChannel = registerDevChannelIfDevelopment(config.mode, http.server, {
+        botEndpoint: `${local}/api/messages`,
+        selfBaseUrl: local,
+        listOutbox: () =>
+          (services.security.outbox?.list() ?? []).map((e) => ({
+            at: e.at,
+            channel: e.channel,
+            to: e.to,
+            text: e.kind === 'code' ? `Code: ${e.code ?? ''}` : `Notification: ${e.template ?? ''}`,
+          })),
+        demoUsers: () => (directory instanceof MemoryDirectory ? directory.listUsers() : []),
+        logger,
+      });
+      return bound;
+    },
     close: async (drainMs = 10_000) => {
+      devChannel?.close();
       await new Promise<void>((resolve) => {
         http.server.close(() => resolve());
         // Closing stops new connections; in-flight turns finish below.

@@ -178,6 +178,20 @@ export class MemoryDirectory implements Directory {
     return MemoryDirectory.create(raw as DemoDirectoryData, options);
   }
 
+  /** The demo users as the development chat page lists them (never a password). */
+  listUsers(): readonly { tenantId: string; objectId: string; name: string; upn: string; note?: string }[] {
+    return [...this.users.values()].map((u) => {
+      const notes = [u.privileged ? 'admin' : '', u.locked ? 'locked' : '', u.enabled ? '' : 'disabled'].filter(Boolean);
+      return {
+        tenantId: u.tenantId,
+        objectId: u.objectId,
+        name: u.displayName,
+        upn: u.userPrincipalName,
+        ...(notes.length ? { note: notes.join(', ') } : {}),
+      };
+    });
+  }
+
   /** The demo organisation's name (for the password policy's organisation term). */
   organisationName(): string {
     return this.organisation;

@@ -1,0 +1,101 @@
+import { startRedis, sleep, type RedisServer } from '../support/redisServer';
+import { ConnectorStub } from '../support/connectorStub';
+import { startApp, type RunningApp } from '../support/appHarness';
+import { post, replyText, teamsActivity } from '../support/activities';
+import type Redis from 'ioredis';
+
+let redisServer: RedisServer;
+let connector: ConnectorStub;
+let running: RunningApp;
+let probe: Redis;
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  connector = new ConnectorStub();
+  await connector.start();
+  running = await startApp({ REDIS_URL: redisServer.url });
+  probe = redisServer.client();
+});
+afterAll(async () => {
+  probe.disconnect();
+  await running.close();
+  await connector.stop();
+  await redisServer.destroy();
+});
+
+const act = (o: Parameters<typeof teamsActivity>[0] = {}) => teamsActivity({ serviceUrl: connector.url, ...o });
+const welcomes = (text: string) => (text.match(/I'm the Password Reset Assistant/g) ?? []).length;
+
+describe('HTTP with real Redis state', () => {
+  test('conversation state lives in Redis with a TTL, under the conversation', async () => {
+    const { replies } = await post(running.baseUrl, act({ text: 'hi', conversationId: 'a:state-check' }));
+    expect(replyText(replies)).toContain('What would you like to do?');
+    const keys = await probe.keys('sspr:state:*');
+    const key = keys.find((k) => k.includes('a:state-check'));
+    expect(key).toBeDefined();
+    expect(await probe.ttl(key!)).toBeGreaterThan(0);
+  });
+
+  test('R1: a channel message creates no state', async () => {
+    const before = (await probe.keys('sspr:state:*')).length;
+    const { replies } = await post(running.baseUrl, act({ text: 'I forgot my password', conversationType: 'channel', conversationId: '19:abc@thread.tacv2;messageid=1' }));
+    expect(replyText(replies)).toContain('private chat');
+    expect((await probe.keys('sspr:state:*')).filter((k) => k.includes('19:abc'))).toEqual([]);
+    expect((await probe.keys('sspr:state:*')).length).toBe(before);
+  });
+
+  test('F8/R24: the same activity id delivered 3× sequentially and 3× in parallel is processed once', async () => {
+    const seq = act({ text: 'hi', conversationId: 'a:f8-seq', id: 'f8-activity-1' });
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await post(running.baseUrl, seq));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers.map((a) => a.replies.length)).toEqual([1, 0, 0]);
+
+    const par = act({ text: 'hi', conversationId: 'a:f8-par', id: 'f8-activity-2' });
+    const parallel = await Promise.all([1, 2, 3].map(() => post(running.baseUrl, par)));
+    expect(parallel.map((a) => a.replies.length).sort()).toEqual([0, 0, 1]);
+  });
+
+  test('F10/R25: two turns of one conversation within 10 ms, 200 times: both answered, serialised, no lost update', async () => {
+    const problems: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const conversationId = `a:f10-${i}`;
+      // Both turns see a fresh conversation unless they are serialised: exactly one may get the welcome card.
+      const first = post(running.baseUrl, act({ text: 'hi', conversationId }));
+      await sleep(i % 10);
+      const second = post(running.baseUrl, act({ text: 'help', conversationId }));
+      const [a, b] = await Promise.all([first, second]);
+      const ta = replyText(a.replies);
+      const tb = replyText(b.replies);
+      if (!a.replies.length || !b.replies.length) problems.push(`${i}: a turn was not answered`);
+      if (welcomes(ta) + welcomes(tb) !== 1) problems.push(`${i}: ${welcomes(ta) + welcomes(tb)} welcome cards`);
+      if (!/How I can help/.test(tb) && !/How I can help/.test(ta + tb)) problems.push(`${i}: help not answered`);
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  test('R22/F1: Redis stopped before a turn → "temporarily unavailable (ref …)" within 3 s, not ready; recovers after restart', async () => {
+    await redisServer.stop();
+    const started = Date.now();
+    const { replies } = await post(running.baseUrl, act({ text: 'I forgot my password', conversationId: 'a:f1' }));
+    const elapsed = Date.now() - started;
+    expect(replyText(replies)).toMatch(/temporarily unavailable.*\(ref [0-9a-f]{8}\)/);
+    expect(elapsed).toBeLessThan(3000);
+    const readyDeadline = Date.now() + 5000;
+    let ready = 200;
+    while (Date.now() < readyDeadline && ready === 200) {
+      ready = (await fetch(`${running.baseUrl}/readyz`)).status;
+      if (ready === 200) await sleep(100);
+    }
+    expect(ready).toBe(503);
+    // Nothing was sent anywhere while Redis was down.
+    expect(running.app.services.security.outbox?.list() ?? []).toEqual([]);
+
+    await redisServer.start();
+    const recoverDeadline = Date.now() + 10_000;
+    while (Date.now() < recoverDeadline && (await fetch(`${running.baseUrl}/readyz`)).status !== 200) await sleep(100);
+    expect((await fetch(`${running.baseUrl}/readyz`)).status).toBe(200);
+    const again = await post(running.baseUrl, act({ text: 'hi', conversationId: 'a:f1' }));
+    expect(replyText(again.replies)).toContain('What would you like to do?');
+  }, 30_000);
+});
