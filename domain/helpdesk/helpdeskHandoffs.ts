@@ -1,0 +1,261 @@
+import type { Result } from '../errors';
+import { fail, ok } from '../errors';
+import type { UserRef } from '../model/user';
+import type { Policy } from '../policy/policy';
+import type { AuditEvent, AuditLog } from '../ports/auditLog';
+import type { Clock, RandomSource } from '../ports/clock';
+import type { Directory } from '../ports/directory';
+import type { HandoffListener, HandoffStore, TokenDigest } from '../ports/handoffStore';
+import type { Notifications } from '../ports/notifications';
+import {
+  cleanTicket,
+  isOverdue,
+  TERMINAL_STATUSES,
+  withStatus,
+  type Handoff,
+  type HandoffAgent,
+  type HandoffPurpose,
+  type HandoffStatus,
+} from './handoff';
+
+/** R21: a hand-off token lives 15 minutes. */
+export const HANDOFF_TTL_MS = 15 * 60_000;
+/** R21: at least 128 bits; we use 256. */
+const TOKEN_BYTES = 32;
+
+export interface HelpdeskHandoffsDeps {
+  readonly policy: Policy;
+  readonly directory: Directory;
+  readonly store: HandoffStore;
+  readonly digest: TokenDigest;
+  readonly audit: AuditLog;
+  readonly notifications: Notifications;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  /** Told about every change (agent's card, webhook). Failures there never break the user's flow. */
+  readonly listener?: HandoffListener;
+  /** The tenant of users named through the ITSM API (which names users by UPN only). */
+  readonly apiTenantId: string;
+}
+
+export type CreateRefusal = 'not_agent' | 'unknown_user' | 'self' | 'privileged';
+export type StartRefusal = 'invalid' | 'used' | 'expired' | 'foreign';
+
+export interface CreateHandoffInput {
+  readonly agent: HandoffAgent;
+  /** UPN or mail the agent typed. */
+  readonly targetName: string;
+  readonly purpose: HandoffPurpose;
+  readonly ticket?: string;
+  readonly correlationId: string;
+}
+
+/**
+ * Helpdesk hand-offs (R21, R18, R20): an agent (or an ITSM system) can only *start* a flow for a user; the user
+ * passes their own methods and the agent sees the outcome. Tokens are ≥ 128 bits, single use, 15 minutes, bound to
+ * the target user (only they can use it) and to the agent (only they see its outcome).
+ */
+export class HelpdeskHandoffs {
+  constructor(private readonly deps: HelpdeskHandoffsDeps) {}
+
+  /** Is this Teams user a helpdesk agent according to the directory (policy.helpdesk.agentGroups)? */
+  async isAgent(user: UserRef): Promise<boolean> {
+    const groups = this.deps.policy.helpdesk.agentGroups;
+    if (groups.length === 0) return false;
+    const found = await this.deps.directory.findUser(user);
+    if (!found || !found.enabled) return false;
+    const wanted = new Set(groups.map((g) => g.toLowerCase()));
+    return found.groups.some((g) => wanted.has(g.toLowerCase()));
+  }
+
+  /** Create a hand-off: checks the agent, the target (unknown, self, privileged), mints the token. */
+  async create(input: CreateHandoffInput): Promise<Result<{ handoff: Handoff; token: string }, CreateRefusal>> {
+    const { agent, correlationId } = input;
+    const refuse = async (reason: CreateRefusal): Promise<{ ok: false; reason: CreateRefusal }> => {
+      await this.audit({ type: 'helpdesk.handoff_create', correlationId, outcome: 'refused', reason, detail: this.agentDetail(agent) });
+      return fail(reason);
+    };
+    if (agent.kind === 'teams' && !(await this.isAgent(agent.user))) return refuse('not_agent');
+    const target = await this.deps.directory.findByPrincipalName(input.targetName.trim());
+    if (!target || !target.enabled) return refuse('unknown_user');
+    const targetRef: UserRef = { tenantId: agent.kind === 'teams' ? agent.user.tenantId : this.deps.apiTenantId, objectId: target.objectId };
+    if (agent.kind === 'teams' && agent.user.objectId === target.objectId) return refuse('self');
+    if (target.privileged && !this.deps.policy.helpdesk.allowHandoffToPrivileged) return refuse('privileged');
+
+    const now = this.deps.clock.now();
+    const id = hex(this.deps.random.bytes(16));
+    const token = base64url(this.deps.random.bytes(TOKEN_BYTES));
+    const ticket = cleanTicket(input.ticket);
+    const handoff: Handoff = {
+      id,
+      purpose: input.purpose,
+      target: targetRef,
+      targetName: target.displayName,
+      agent,
+      ...(ticket ? { ticket } : {}),
+      status: 'created',
+      methodKinds: [],
+      createdAt: now,
+      expiresAt: now + HANDOFF_TTL_MS,
+      updatedAt: now,
+      history: [{ status: 'created', at: now }],
+    };
+    await this.deps.store.create(handoff, this.deps.digest.digest(token), HANDOFF_TTL_MS);
+    await this.audit({
+      type: 'helpdesk.handoff_create',
+      correlationId,
+      user: targetRef,
+      outcome: 'success',
+      detail: { handoff: id, purpose: input.purpose, ...this.agentDetail(agent), ...(ticket ? { ticket } : {}) },
+    });
+    return ok({ handoff, token });
+  }
+
+  /** Read a hand-off, marking it expired when its token ran out unused. */
+  async get(id: string): Promise<Handoff | null> {
+    const h = await this.deps.store.get(id);
+    if (!h) return null;
+    if (isOverdue(h, this.deps.clock.now())) return (await this.move(h, 'expired', `handoff:${id}`, 'token_expired')) ?? h;
+    return h;
+  }
+
+  /** Record a status change the bot layer observed (delivered, delivery failed). */
+  async mark(id: string, to: HandoffStatus, correlationId: string, reason?: string): Promise<Handoff | null> {
+    const h = await this.get(id);
+    return h ? this.move(h, to, correlationId, reason) : null;
+  }
+
+  /** Remember where the agent's status card is (bot layer data). */
+  async attachStatusCard(id: string, card: Readonly<Record<string, unknown>>): Promise<void> {
+    const h = await this.deps.store.get(id);
+    if (h) await this.deps.store.put({ ...h, statusCard: card });
+  }
+
+  /** The user pressed [Start]: the token is used up (single use) and the flow begins. */
+  async start(caller: UserRef, token: string, correlationId: string): Promise<Result<Handoff, StartRefusal>> {
+    return this.useToken(caller, token, correlationId, 'started');
+  }
+
+  /** The user pressed [Decline]: the token is used up and the agent sees "declined". */
+  async decline(caller: UserRef, token: string, correlationId: string): Promise<Result<Handoff, StartRefusal>> {
+    return this.useToken(caller, token, correlationId, 'declined');
+  }
+
+  private async useToken(
+    caller: UserRef,
+    token: string,
+    correlationId: string,
+    to: 'started' | 'declined',
+  ): Promise<Result<Handoff, StartRefusal>> {
+    const type = to === 'started' ? 'helpdesk.handoff_start' : 'helpdesk.handoff_decline';
+    const refuse = async (reason: StartRefusal, id?: string): Promise<{ ok: false; reason: StartRefusal }> => {
+      await this.audit({ type, correlationId, user: caller, outcome: 'refused', reason, ...(id ? { detail: { handoff: id } } : {}) });
+      return fail(reason);
+    };
+    const digest = this.deps.digest.digest(token);
+    const id = await this.deps.store.peekToken(digest);
+    if (!id) return refuse('invalid');
+    const h = await this.get(id);
+    if (!h) return refuse('invalid');
+    // Binding (R21): only the target user can use the token; a foreign click leaves it usable for the owner.
+    if (h.target.tenantId !== caller.tenantId || h.target.objectId !== caller.objectId) return refuse('foreign', id);
+    if (h.status === 'expired') return refuse('expired', id);
+    if (!(await this.deps.store.consumeToken(digest))) return refuse('used', id);
+    if (h.status !== 'sent' && h.status !== 'created') return refuse('used', id);
+    const moved = (h.status === 'created' ? withStatus(h, 'sent', this.deps.clock.now()) : h) ?? h;
+    const next = await this.move(moved, to, correlationId);
+    if (!next) return refuse('used', id);
+    await this.audit({ type, correlationId, user: caller, outcome: 'success', detail: { handoff: id, purpose: h.purpose } });
+    if (to === 'started') await this.deps.notifications.notify(caller, 'helpdesk_flow_started', correlationId);
+    else await this.deps.store.clearActive(caller, id);
+    return ok(next);
+  }
+
+  /**
+   * The outcome observer: every audit event passes here; events of a user with an active hand-off move it
+   * (verified, done, failed) — the journeys need not know about hand-offs.
+   */
+  async observe(event: AuditEvent): Promise<void> {
+    if (!event.user || !event.type.startsWith('verification.') && !event.type.startsWith('recovery.')) return;
+    const id = await this.deps.store.activeFor(event.user);
+    if (!id) return;
+    const h = await this.deps.store.get(id);
+    if (!h || (h.status !== 'started' && h.status !== 'verified')) return;
+    const c = event.correlationId;
+    const step = outcomeOf(h.purpose, event);
+    if (!step) return;
+    await this.move(h, step.to, c, step.reason, event.methodKind);
+  }
+
+  private async move(h: Handoff, to: HandoffStatus, correlationId: string, reason?: string, methodKind?: string): Promise<Handoff | null> {
+    if (h.status === to && to === 'started' && methodKind) {
+      const kinds = h.methodKinds.includes(methodKind) ? h.methodKinds : [...h.methodKinds, methodKind];
+      const same = { ...h, methodKinds: kinds };
+      await this.deps.store.put(same);
+      return same;
+    }
+    const next = withStatus(h, to, this.deps.clock.now(), reason, methodKind);
+    if (!next) return null;
+    await this.deps.store.put(next);
+    if (TERMINAL_STATUSES.has(to)) await this.deps.store.clearActive(h.target, h.id);
+    if (to !== 'started' && to !== 'declined') {
+      await this.audit({
+        type: 'helpdesk.handoff_status',
+        correlationId,
+        user: h.target,
+        outcome: to === 'failed' || to === 'expired' ? 'failure' : to === 'done' ? 'success' : 'info',
+        ...(reason ? { reason } : {}),
+        detail: { handoff: h.id, status: to },
+      });
+    }
+    if (this.deps.listener) await this.deps.listener.changed(next).catch(() => undefined);
+    return next;
+  }
+
+  private agentDetail(agent: HandoffAgent): Record<string, string> {
+    return agent.kind === 'teams' ? { agentKind: 'teams', agent: agent.user.objectId } : { agentKind: 'api', agent: agent.keyId };
+  }
+
+  private async audit(e: AuditEvent): Promise<void> {
+    await this.deps.audit.record(e);
+  }
+}
+
+/** How an audit event moves a started hand-off. */
+function outcomeOf(purpose: HandoffPurpose, e: AuditEvent): { to: HandoffStatus; reason?: string } | null {
+  if (e.type === 'verification.proof' && e.outcome === 'success') return { to: 'started' };
+  if (e.type === 'verification.blocked') return { to: 'failed', reason: 'blocked' };
+  if (e.type === 'verification.verified' && e.outcome === 'success') return purpose === 'verify' ? { to: 'done', reason: 'verified' } : { to: 'verified' };
+  if (purpose === 'reset' && e.type === 'recovery.password_reset') {
+    if (e.outcome === 'success') return { to: 'done' };
+    if (e.outcome === 'failure' && e.reason !== undefined && !e.reason.startsWith('password_')) return { to: 'failed', reason: 'reset_failed' };
+  }
+  if (purpose === 'unlock' && e.type === 'recovery.account_unlock') {
+    if (e.outcome === 'success') return { to: 'done' };
+    if (e.outcome === 'failure') return { to: 'failed', reason: 'unlock_failed' };
+  }
+  return null;
+}
+
+function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+function base64url(b: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = b.length - i;
+  if (rest === 1) {
+    const n = b[i]! << 16;
+    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
+  } else if (rest === 2) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8);
+    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]!;
+  }
+  return out;
+}
