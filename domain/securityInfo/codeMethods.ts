@@ -1,0 +1,150 @@
+import { fail, ok, type Result } from '../errors';
+import { channelsFor, isCodeKind, maskDestination } from '../methods/registeredMethod';
+import type { CodeChannel, MethodKind } from '../model/methods';
+import type { DestinationRefusal } from '../ports/destinationGuard';
+import { internationalise } from './phoneInput';
+import { checkProof, notifyChange } from './proofGate';
+import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
+
+const RAW_LIMIT = 320;
+
+/** The channel a registration code travels on: SMS for a mobile phone, a call for an office phone, else e-mail. */
+export function registrationChannel(kind: MethodKind): CodeChannel {
+  return kind === 'mobilePhone' ? 'sms' : kind === 'officePhone' ? 'voice' : 'email';
+}
+
+export type BeginAddRefusal =
+  | 'kind_not_enabled'
+  | 'proof_required'
+  | 'unknown_method'
+  | Exclude<DestinationRefusal, 'prefix_velocity'>
+  | 'throttled'
+  | 'send_failed'
+  | 'destination_refused';
+
+export interface BeginAddRequest {
+  readonly kind: MethodKind;
+  /** What the user typed: a phone number (international, or national with `country`) or an e-mail address. */
+  readonly destination: string;
+  readonly country?: string;
+  /** Change: the method this one will replace once confirmed. */
+  readonly replaces?: string;
+}
+
+/**
+ * Add or change a phone or e-mail method (R19): after the step-up proof, the destination is checked (R30 via the
+ * DestinationGuard), kept encrypted as a *pending* method and sent a code with purpose 'register'. Nothing is active
+ * until ConfirmMethod sees that code; a method being changed stays active until then.
+ */
+export class BeginAddMethod {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(ctx: ChangeContext, req: BeginAddRequest): Promise<Result<{ methodId: string; maskedDestination: string; expiresAt: number }, BeginAddRefusal>> {
+    const { policy, store, guard, codes, clock, audit } = this.deps;
+    if (!isCodeKind(req.kind) || !policy.methods.enabled.includes(req.kind)) return fail('kind_not_enabled');
+    const proof = await checkProof(this.deps, ctx);
+    if (!proof.ok) return proof;
+    const existing = await store.list(ctx.user);
+    if (req.replaces !== undefined && !existing.some((m) => m.id === req.replaces && m.kind === req.kind)) return fail('unknown_method');
+    const channel = registrationChannel(req.kind);
+    const raw = req.destination;
+    const base = { type: 'method.register', correlationId: ctx.flowId, user: ctx.user, methodKind: req.kind } as const;
+    // Line breaks and pastes are refused before anything else looks at them (header injection, 10 KB strings).
+    if (raw.length > RAW_LIMIT || /[\r\n\u2028\u2029]/.test(raw)) {
+      await audit.record({ ...base, outcome: 'refused', reason: 'destination_invalid' });
+      return fail('invalid');
+    }
+    const normalised = guard.normalise(channel, channel === 'email' ? raw : internationalise(raw, req.country));
+    if (!normalised.ok) {
+      await audit.record({ ...base, outcome: 'refused', reason: `destination_${normalised.reason}` });
+      return fail(normalised.reason);
+    }
+    // An abandoned earlier attempt of the same kind is dropped; only one pending method per kind.
+    for (const m of existing) if (m.kind === req.kind && m.confirmedAt === null && m.source === 'user') await store.remove(ctx.user, m.id);
+    const methodId = randomId(this.deps.random);
+    const masked = maskDestination(channel, normalised.value);
+    const now = clock.now();
+    await store.save(ctx.user, {
+      method: { id: methodId, kind: req.kind, maskedDestination: masked, confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'user', channels: channelsFor(req.kind) },
+      secrets: { destination: normalised.value },
+    });
+    const sent = await codes.issue({
+      user: ctx.user,
+      purpose: 'register',
+      methodId,
+      channel,
+      destination: normalised.value,
+      locale: ctx.locale,
+      correlationId: ctx.flowId,
+      methodKind: req.kind,
+    });
+    if (!sent.ok) {
+      await store.remove(ctx.user, methodId);
+      return sent.retryAt === undefined ? fail(sent.reason) : fail(sent.reason, sent.retryAt);
+    }
+    return ok({ methodId, maskedDestination: masked, expiresAt: sent.value.expiresAt });
+  }
+}
+
+export type ConfirmRefusal = 'malformed' | 'no_pending' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code';
+
+/**
+ * Completes the code round trip of a new, changed, pre-filled or re-confirmed phone/e-mail method: the method becomes
+ * (or stays) active, a replaced method is removed, and the user is notified (R18; the replaced address too, R19).
+ */
+export class ConfirmMethod {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(ctx: ChangeContext, methodId: string, code: string, replaces?: string): Promise<Result<{ kind: MethodKind }, ConfirmRefusal>> {
+    const { store, codes, clock, audit } = this.deps;
+    // Malformed input is refused before it reaches the code store: it cannot be a code and is not counted.
+    if (!/^\d{6}$/.test(code.trim())) return fail('malformed');
+    const entry = await store.get(ctx.user, methodId);
+    if (!entry || !isCodeKind(entry.method.kind)) return fail('no_pending');
+    const kind = entry.method.kind;
+    const r = await codes.check({ user: ctx.user, purpose: 'register', methodId, code, correlationId: ctx.flowId, methodKind: kind });
+    if (!r.ok) return r;
+    await store.markConfirmed(ctx.user, methodId, clock.now());
+    const wasActive = entry.method.confirmedAt !== null;
+    let former: string | undefined;
+    if (replaces !== undefined && replaces !== methodId) {
+      const old = await store.get(ctx.user, replaces);
+      if (old) {
+        if (old.method.kind === 'email' && old.secrets.destination !== entry.secrets.destination) former = old.secrets.destination;
+        await store.remove(ctx.user, replaces);
+      }
+    }
+    const type = replaces !== undefined ? 'method.change' : wasActive ? 'method.reconfirm' : 'method.register';
+    await audit.record({ type, correlationId: ctx.flowId, user: ctx.user, methodKind: kind, outcome: 'success', ...(entry.method.maskedDestination ? { detail: { to: entry.method.maskedDestination } } : {}) });
+    await notifyChange(this.deps, ctx, former);
+    return ok({ kind });
+  }
+}
+
+/**
+ * Re-confirm an existing phone/e-mail method (pre-filled by the organisation, or older than the re-confirmation
+ * period): a code is sent to it with purpose 'register'; ConfirmMethod completes it. Proving possession of the method
+ * itself is the proof, so no step-up is needed.
+ */
+export class ReconfirmMethod {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(ctx: ChangeContext, methodId: string): Promise<Result<{ maskedDestination: string; expiresAt: number; kind: MethodKind }, 'unknown_method' | 'throttled' | 'send_failed' | 'destination_refused'>> {
+    const entry = await this.deps.store.get(ctx.user, methodId);
+    const destination = entry?.secrets.destination;
+    if (!entry || !destination || !isCodeKind(entry.method.kind)) return fail('unknown_method');
+    const kind = entry.method.kind;
+    const sent = await this.deps.codes.issue({
+      user: ctx.user,
+      purpose: 'register',
+      methodId,
+      channel: registrationChannel(kind),
+      destination,
+      locale: ctx.locale,
+      correlationId: ctx.flowId,
+      methodKind: kind,
+    });
+    if (!sent.ok) return sent.retryAt === undefined ? fail(sent.reason) : fail(sent.reason, sent.retryAt);
+    return ok({ ...sent.value, kind });
+  }
+}

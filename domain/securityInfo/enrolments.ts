@@ -1,0 +1,98 @@
+import { fail, ok, type Result } from '../errors';
+import { generateRecoveryCodes } from '../methods/recoveryCodes';
+import type { QuestionAnswerInput, QuestionSetCheck, QuestionSetProblem } from '../methods/securityQuestions';
+import type { TotpEnrolment } from '../methods/totpService';
+import type { MethodKind } from '../model/methods';
+import { checkProof, notifyChange } from './proofGate';
+import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
+
+async function existingOf(deps: SecurityInfoDeps, ctx: ChangeContext, kind: MethodKind) {
+  return (await deps.store.list(ctx.user)).filter((m) => m.kind === kind);
+}
+
+/**
+ * R12: start an authenticator-app enrolment (after the R19 step-up). The secret is stored encrypted on a pending
+ * method; the QR code and key text are returned once for the enrolment card, which the dialog replaces right after.
+ */
+export class EnrolAuthenticator {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(ctx: ChangeContext, account: string): Promise<Result<TotpEnrolment, 'kind_not_enabled' | 'proof_required'>> {
+    if (!this.deps.policy.methods.enabled.includes('authenticatorApp')) return fail('kind_not_enabled');
+    const proof = await checkProof(this.deps, ctx);
+    if (!proof.ok) return proof;
+    for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.confirmedAt === null) await this.deps.store.remove(ctx.user, m.id);
+    return ok(await this.deps.totp.startEnrolment(ctx.user, randomId(this.deps.random), account, ctx.flowId));
+  }
+}
+
+/** R12: the first valid code activates the enrolment; any other authenticator of the user is then replaced. */
+export class ConfirmAuthenticator {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(ctx: ChangeContext, methodId: string, code: string): Promise<Result<void, 'malformed' | 'invalid' | 'replayed' | 'no_method'>> {
+    if (!/^\d{6}$/.test(code.trim())) return fail('malformed');
+    const entry = await this.deps.store.get(ctx.user, methodId);
+    if (!entry || entry.method.kind !== 'authenticatorApp') return fail('no_method');
+    const r = await this.deps.totp.verify(ctx.user, methodId, code, ctx.flowId);
+    if (!r.ok) return r;
+    if (r.value.activated) {
+      for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.id !== methodId) await this.deps.store.remove(ctx.user, m.id);
+      await notifyChange(this.deps, ctx);
+    }
+    return ok(undefined);
+  }
+}
+
+/**
+ * R13: register the policy's number of security questions (only when enabled; after the R19 step-up). Replaces an
+ * earlier set. Answers are validated and hashed (argon2id) by the SecurityQuestionService and never kept elsewhere.
+ */
+export class RegisterQuestions {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(
+    ctx: ChangeContext,
+    input: readonly QuestionAnswerInput[],
+    check: QuestionSetCheck,
+  ): Promise<Result<void, QuestionSetProblem | 'disabled' | 'proof_required'> & { problemIndex?: number }> {
+    if (!this.deps.policy.methods.enabled.includes('securityQuestions')) return fail('disabled');
+    const proof = await checkProof(this.deps, ctx);
+    if (!proof.ok) return proof;
+    const before = await existingOf(this.deps, ctx, 'securityQuestions');
+    const methodId = randomId(this.deps.random);
+    const r = await this.deps.questions.register(ctx.user, methodId, input, check, ctx.flowId);
+    if (!r.ok) return r;
+    for (const m of before) await this.deps.store.remove(ctx.user, m.id);
+    await notifyChange(this.deps, ctx);
+    return ok(undefined);
+  }
+}
+
+/**
+ * Recovery codes (after the R19 step-up): a new set replaces any earlier one and is returned in clear exactly once,
+ * for the card the dialog replaces when the user says they saved them. Stored as HMACs only.
+ */
+export class CreateRecoveryCodes {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(ctx: ChangeContext): Promise<Result<{ methodId: string; codes: readonly string[] }, 'kind_not_enabled' | 'proof_required'>> {
+    const { policy, store, recoveryCodes, clock, audit, random } = this.deps;
+    if (!policy.methods.enabled.includes('recoveryCodes')) return fail('kind_not_enabled');
+    const proof = await checkProof(this.deps, ctx);
+    if (!proof.ok) return proof;
+    const before = await existingOf(this.deps, ctx, 'recoveryCodes');
+    const methodId = before[0]?.id ?? randomId(random);
+    const codes = generateRecoveryCodes(random);
+    await recoveryCodes.replace(ctx.user, codes);
+    const now = clock.now();
+    await store.save(ctx.user, {
+      method: { id: methodId, kind: 'recoveryCodes', confirmedAt: now, lastUsedAt: null, createdAt: before[0]?.createdAt ?? now, source: 'user', channels: [] },
+      secrets: {},
+    });
+    for (const m of before.slice(1)) await store.remove(ctx.user, m.id);
+    await audit.record({ type: before.length ? 'method.change' : 'method.register', correlationId: ctx.flowId, user: ctx.user, methodKind: 'recoveryCodes', outcome: 'success' });
+    await notifyChange(this.deps, ctx);
+    return ok({ methodId, codes });
+  }
+}

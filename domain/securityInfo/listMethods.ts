@@ -1,0 +1,46 @@
+import { assessMethods, enabledKinds, needsReconfirmation } from '../methods/methodPolicy';
+import type { RegisteredMethod } from '../methods/registeredMethod';
+import type { MethodKind } from '../model/methods';
+import type { UserRef } from '../model/user';
+import type { SecurityInfoDeps } from './securityInfoDeps';
+
+/** How a method stands: usable, pre-filled by the organisation, waiting for its code, or due for re-confirmation. */
+export type MethodStatus = 'confirmed' | 'fromDirectory' | 'pending' | 'reconfirm';
+
+export interface MethodSummary {
+  readonly id: string;
+  readonly kind: MethodKind;
+  readonly maskedDestination?: string;
+  readonly status: MethodStatus;
+}
+
+export interface MethodsOverview {
+  readonly methods: readonly MethodSummary[];
+  /** Kinds the user may still add (enabled by policy, not yet registered). */
+  readonly addable: readonly MethodKind[];
+  /** R4: do the confirmed methods satisfy what a reset needs? */
+  readonly enoughForReset: boolean;
+  readonly required: 1 | 2;
+}
+
+/** The user's security info as the list card shows it: masked destinations and status, never a secret. */
+export class ListMethods {
+  constructor(private readonly deps: SecurityInfoDeps) {}
+
+  async run(user: UserRef): Promise<MethodsOverview> {
+    const { store, policy, clock } = this.deps;
+    const all = await store.list(user);
+    const now = clock.now();
+    const methods = all.map((m) => summarise(m, policy, now));
+    const present = new Set(all.map((m) => m.kind));
+    const addable = enabledKinds(policy).filter((k) => !present.has(k));
+    const a = assessMethods(all, policy);
+    return { methods, addable, enoughForReset: a.enough, required: a.required };
+  }
+}
+
+function summarise(m: RegisteredMethod, policy: SecurityInfoDeps['policy'], now: number): MethodSummary {
+  const status: MethodStatus =
+    m.confirmedAt === null ? (m.source === 'directory' ? 'fromDirectory' : 'pending') : needsReconfirmation(m, policy, now) ? 'reconfirm' : 'confirmed';
+  return { id: m.id, kind: m.kind, ...(m.maskedDestination ? { maskedDestination: m.maskedDestination } : {}), status };
+}
