@@ -57,6 +57,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   if (redis) redis.on('error', () => metrics.redisFailures.inc());
 
   if (redis && config.mode === 'production' && !config.redis.skipDurabilityCheck) {
+    await connected(redis, 5000);
     const report = await checkRedisDurability(redis);
     if (!report.ok) {
       redis.disconnect();
@@ -198,4 +199,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Wait until the client is connected (or the timeout passes; the check that follows then reports the failure). */
+async function connected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    }
+    redis.once('ready', done);
+  });
 }
