@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import type { Redis } from 'ioredis';
 import { SsprError } from '../domain/errors';
-import { LuaScript, isNoScript } from './state/luaScript';
+import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import type { TurnScope } from './state/turnScope';
 
 export interface RedisStorageOptions {

@@ -3,7 +3,7 @@ import { ActivityTypes, type Activity, type Middleware, type TurnContext } from 
 import type { Redis } from 'ioredis';
 import { SsprError } from '../domain/errors';
 import type { RedisStorage } from './redisStorage';
-import { LuaScript, isNoScript } from './state/luaScript';
+import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import { TURN_LEASE_KEY, TurnScope, type TurnLease, type TurnScopeData } from './state/turnScope';
 
 export { TURN_LEASE_KEY, TurnScope, type TurnLease } from './state/turnScope';

@@ -1,22 +1,40 @@
 import { createHash } from 'node:crypto';
-import type Redis from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
- * A Lua script run with EVALSHA and reloaded transparently when the server's script cache was flushed (F19).
+ * A Lua script run by EVALSHA with a transparent EVAL fallback when the server's script cache does not have it
+ * (first use, restart, SCRIPT FLUSH, fail-over: F19). Unlike `defineCommand` it does not add methods to the shared
+ * client. The normal path is one round trip; a cache miss costs one more.
  */
 export class LuaScript {
-  private readonly sha: string;
+  readonly sha: string;
 
-  constructor(private readonly source: string) {
+  constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
+  /** Runs the script once; `keys` are KEYS[], `args` ARGV[]. */
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (e) {
-      if (e instanceof Error && e.message.startsWith('NOSCRIPT')) return redis.eval(this.source, keys.length, ...keys, ...args);
-      throw e;
+      if (!isNoScript(e)) throw e;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
     }
   }
+
+  /** Queues the script on a pipeline (EVALSHA); callers retry with {@link queueEval} when a reply is NOSCRIPT. */
+  queue(pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): void {
+    pipeline.evalsha(this.sha, keys.length, ...keys, ...args);
+  }
+
+  /** Queues the script on a pipeline as a plain EVAL (loads it into the cache as a side effect). */
+  queueEval(pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): void {
+    pipeline.eval(this.source, keys.length, ...keys, ...args);
+  }
+}
+
+/** True for the server's "script not in cache" error. */
+export function isNoScript(e: unknown): boolean {
+  return e instanceof Error && e.message.includes('NOSCRIPT');
 }
