@@ -1,0 +1,139 @@
+import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
+
+/** How a send ended. `blocked` = 403 MessageWritesBlocked: the user blocked or removed the bot. */
+export type TeamsSendResult =
+  | { readonly ok: true; readonly activityId: string | undefined; readonly attempts: number }
+  | { readonly ok: false; readonly reason: 'blocked' | 'no_reference' | 'failed'; readonly status?: number; readonly attempts: number };
+
+export interface TeamsSenderOptions {
+  /** Sends per conversation per second (Teams: 7). */
+  readonly perSecond?: number;
+  /** Sends per conversation per 30 s (Teams: 60). */
+  readonly perThirtySeconds?: number;
+  /** Retries after the first attempt (default 4). */
+  readonly maxRetries?: number;
+  /** First backoff delay (default 500 ms), doubled each retry, with full jitter, capped at maxDelayMs. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** 0 ≤ x < 1, for jitter. */
+  readonly random?: () => number;
+}
+
+const RETRYABLE = new Set([412, 429, 502, 504]);
+
+/**
+ * The one helper the bot uses for proactive sends (outcomes of pages, notifications): paces sends per conversation
+ * to Teams' limits (7/s and 60/30 s), retries 429/412/502/504 with exponential backoff and full jitter (honouring
+ * Retry-After), and reports 403 MessageWritesBlocked as `blocked` instead of throwing.
+ */
+export class TeamsSender {
+  private readonly sent = new Map<string, number[]>();
+  private readonly perSecond: number;
+  private readonly perThirty: number;
+  private readonly maxRetries: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly adapter: Pick<CloudAdapter, 'continueConversationAsync'>,
+    private readonly appId: string,
+    options: TeamsSenderOptions = {},
+  ) {
+    this.perSecond = options.perSecond ?? 7;
+    this.perThirty = options.perThirtySeconds ?? 60;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.baseDelayMs = options.baseDelayMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Send a message or activity to the conversation of `reference`. Never throws for delivery problems. */
+  async send(reference: Partial<ConversationReference> | null | undefined, activity: string | Partial<Activity>): Promise<TeamsSendResult> {
+    const conversationId = reference?.conversation?.id;
+    if (!reference || !conversationId || !reference.serviceUrl) return { ok: false, reason: 'no_reference', attempts: 0 };
+    let attempts = 0;
+    let outcome: TeamsSendResult | undefined;
+    try {
+      await this.adapter.continueConversationAsync(this.appId, reference, async (ctx) => {
+        for (;;) {
+          await this.slot(conversationId);
+          attempts++;
+          try {
+            const r = await ctx.sendActivity(activity);
+            outcome = { ok: true, activityId: r?.id, attempts };
+            return;
+          } catch (e) {
+            const status = statusOf(e);
+            if (status === 403 && isWritesBlocked(e)) {
+              outcome = { ok: false, reason: 'blocked', status, attempts };
+              return;
+            }
+            if (status === undefined || !RETRYABLE.has(status) || attempts > this.maxRetries) {
+              outcome = { ok: false, reason: 'failed', ...(status === undefined ? {} : { status }), attempts };
+              return;
+            }
+            await this.sleep(this.backoff(attempts, retryAfterMs(e, this.now())));
+          }
+        }
+      });
+    } catch (e) {
+      const status = statusOf(e);
+      outcome ??= { ok: false, reason: 'failed', ...(status === undefined ? {} : { status }), attempts };
+    }
+    return outcome ?? { ok: false, reason: 'failed', attempts };
+  }
+
+  /** Delay before retry n (1-based): Retry-After when given (never less), else full jitter over base·2^(n-1). */
+  private backoff(attempt: number, retryAfter: number | undefined): number {
+    const exp = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    const jitter = Math.floor(this.random() * exp);
+    return retryAfter !== undefined ? Math.min(Math.max(retryAfter, 0), this.maxDelayMs) + Math.floor(this.random() * 100) : jitter;
+  }
+
+  /**
+   * Reserve the next send time for this conversation, then wait for it. Reservations never go backwards, so "the
+   * 7th most recent send is ≥ 1 s before this one and the 60th most recent ≥ 30 s before" keeps every window within
+   * the limits, also for concurrent callers.
+   */
+  private async slot(conversationId: string): Promise<void> {
+    const now = this.now();
+    const times = (this.sent.get(conversationId) ?? []).filter((t) => t > now - 30_000);
+    let at = Math.max(now, times[times.length - 1] ?? now);
+    const seventh = times[times.length - this.perSecond];
+    if (seventh !== undefined) at = Math.max(at, seventh + 1000);
+    const sixtieth = times[times.length - this.perThirty];
+    if (sixtieth !== undefined) at = Math.max(at, sixtieth + 30_000);
+    times.push(at);
+    this.sent.set(conversationId, times);
+    if (at > now) await this.sleep(at - now);
+  }
+}
+
+function statusOf(e: unknown): number | undefined {
+  const o = e as { statusCode?: unknown; status?: unknown; response?: { status?: unknown } } | null;
+  const s = o?.statusCode ?? o?.status ?? o?.response?.status;
+  return typeof s === 'number' ? s : undefined;
+}
+
+function isWritesBlocked(e: unknown): boolean {
+  const o = e as { code?: unknown; body?: unknown; response?: { bodyAsText?: unknown; parsedBody?: unknown }; message?: unknown } | null;
+  const texts = [o?.code, o?.message, o?.response?.bodyAsText, JSON.stringify(o?.response?.parsedBody ?? o?.body ?? '')];
+  return texts.some((t) => typeof t === 'string' && t.includes('MessageWritesBlocked'));
+}
+
+function retryAfterMs(e: unknown, now: number): number | undefined {
+  const h = (e as { response?: { headers?: { get?: (n: string) => string | undefined | null } } } | null)?.response?.headers;
+  const v = typeof h?.get === 'function' ? h.get('retry-after') : undefined;
+  if (!v) return undefined;
+  const secs = Number(v);
+  if (Number.isFinite(secs)) return secs * 1000;
+  const date = Date.parse(v);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
