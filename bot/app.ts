@@ -13,6 +13,9 @@ import type { Logger } from './logger';
 import { Metrics } from './metrics';
 import { createHttpServer } from './server';
 import { SsprBot } from './teamsBot';
+import { pageUrlFor, registerPagesApi, type PagesApi } from './api/pagesApi';
+import { TaskModules } from './taskModules';
+import { TeamsSender } from './teamsSender';
 import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
@@ -28,6 +31,10 @@ import { createServices, type ServiceOverrides, type Services } from './services
 import { TeamsNotifications } from './notifications';
 import { buildJourneys } from './journeys';
 import type { Notifications } from '../domain/ports/notifications';
+import { JsonAuditLog } from '../adapters/audit/jsonAuditLog';
+import { createHelpdesk, ObservedAuditLog, type Helpdesk, type HelpdeskOptions } from './helpdesk/createHelpdesk';
+import { CALLER_KEY } from './teamsBot';
+import type { Caller } from './identity';
 
 export interface App {
   readonly config: Config;
@@ -36,6 +43,10 @@ export interface App {
   readonly adapter: CloudAdapter;
   readonly redis: Redis | null;
   readonly services: Services;
+  /** Helpdesk hand-off (issue 6). */
+  readonly helpdesk: Helpdesk;
+  /** The pages inside Teams and their API (/app/, /api/…): enrolment tickets and page URLs for the journeys. */
+  readonly pages: PagesApi;
   /** Start listening; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful shutdown: stop accepting, wait for in-flight turns (≤ drainMs), close Redis. */
@@ -48,6 +59,8 @@ export interface AppOverrides {
   readonly memberLookup?: ConstructorParameters<typeof SsprBot>[0]['memberLookup'];
   /** Clock, random source, directory or audit log for tests. */
   readonly services?: ServiceOverrides;
+  /** Helpdesk timings for tests. */
+  readonly helpdesk?: HelpdeskOptions;
 }
 
 /** The composition root: config → adapters → use-cases → dialogs → server. */
@@ -128,7 +141,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const notifications: Notifications = {
     notify: async (user, event, correlationId) => notifier?.notify(user, event, correlationId),
   };
-  const services = await createServices(config, redis, logger, notifications, overrides.services);
+  // The hand-off observer watches audit events (outcome reporting without the journeys knowing about hand-offs).
+  const clockForAudit = overrides.services?.clock ?? { now: () => Date.now() };
+  const audit = new ObservedAuditLog(
+    overrides.services?.audit ?? new JsonAuditLog(logger.child({ stream: 'audit' }), config.keys.auditPseudonym, clockForAudit),
+  );
+  const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit });
   notifier = new TeamsNotifications({
     adapter,
     appId: config.bot.appId ?? '',
@@ -138,8 +156,26 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     logger,
   });
 
+  const helpdesk = createHelpdesk({
+    config,
+    redis,
+    adapter,
+    refs,
+    logger,
+    audit,
+    directory: services.directory,
+    notifications,
+    clock: services.clock,
+    random: services.random,
+    ...(overrides.helpdesk ? { options: overrides.helpdesk } : {}),
+  });
+
   const policy = config.policy;
   const root = new RootDialog({
+    handoff: async (context, action, token) => {
+      const caller = context.turnState.get(CALLER_KEY) as Caller | undefined;
+      return caller ? helpdesk.bot.useToken(context, caller.user, action, token) : null;
+    },
     journeys: buildJourneys({ config, services, adapter, refs, logger }),
     contactText: (l) => policy.helpdesk.contactText[l],
   });
@@ -151,12 +187,19 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     requireRoster: config.mode === 'production',
     logger,
     methodCount: async (user) => (await services.security.methods.list(user)).length,
+    taskModules: new TaskModules({ pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) }),
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
+    onChannelMessage: (context) => helpdesk.bot.onChannelMessage(context),
+  });
+  bot.onMembersAdded(async (context, next) => {
+    await helpdesk.bot.onInstall(context);
+    await next();
   });
 
   let devChannel: { close(): void } | undefined;
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
   const http = createHttpServer({ adapter, bot, logger, metrics, ready });
+  const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: new TeamsSender(adapter, config.bot.appId ?? '') });
 
   return {
     config,
@@ -165,6 +208,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     adapter,
     redis,
     services,
+    helpdesk,
+    pages,
     listen: async (port = config.port, host = config.host) => {
       const bound = await new Promise<number>((resolve) => {
         http.server.listen(port, host, () => resolve(http.server.address().port));
@@ -196,6 +241,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       });
       const deadline = Date.now() + drainMs;
       while (http.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await helpdesk.bot.settled();
       if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

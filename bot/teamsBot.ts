@@ -6,6 +6,8 @@ import {
   TurnContext,
   type ChannelAccount,
   type StatePropertyAccessor,
+  type TaskModuleRequest,
+  type TaskModuleResponse,
 } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { createHash } from 'node:crypto';
@@ -44,6 +46,11 @@ export interface SsprBotDeps {
   readonly methodCount?: (user: UserRef) => Promise<number>;
   /** Messages in team channels (helpdesk). Without it the bot points to the 1:1 chat. */
   readonly onChannelMessage?: (context: TurnContext) => Promise<boolean>;
+  /** Teams dialogs (task/fetch, task/submit) that open the pages inside Teams (bot/taskModules.ts). */
+  readonly taskModules?: {
+    fetch(context: TurnContext, request: TaskModuleRequest): TaskModuleResponse;
+    submit(context: TurnContext, request: TaskModuleRequest): TaskModuleResponse;
+  };
   readonly now?: () => number;
 }
 
@@ -69,6 +76,18 @@ export class SsprBot extends TeamsActivityHandler {
       await this.welcomeOnInstall(context, context.activity.membersAdded ?? []);
       await next();
     });
+  }
+
+  /** task/fetch: a card button asks for a page as a Teams dialog (personal chats only). */
+  protected override async handleTeamsTaskModuleFetch(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
+    if (!this.deps.taskModules || !isPersonal(context)) return super.handleTeamsTaskModuleFetch(context, request);
+    return this.deps.taskModules.fetch(context, request);
+  }
+
+  /** task/submit: the page closed the dialog (its result already went to the pages API). */
+  protected override async handleTeamsTaskModuleSubmit(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
+    if (!this.deps.taskModules) return super.handleTeamsTaskModuleSubmit(context, request);
+    return this.deps.taskModules.submit(context, request);
   }
 
   /** Runs the turn, then saves state once (one write). */

@@ -486,12 +486,11 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     }),
   );
 
-  const base = config.publicBaseUrl;
-  return {
-    enrolments,
-    pageUrl: (page, params = {}) => {
-      const qs = new URLSearchParams(params).toString();
-      return `${base}/app/${page}/${qs ? `?${qs}` : ''}`;
-    },
-  };
+  return { enrolments, pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) };
+}
+
+/** Absolute URL of a page under the public base URL, e.g. `https://sspr.contoso.com/app/password/?flowId=…`. */
+export function pageUrlFor(baseUrl: string, page: 'password' | 'authenticator' | 'security-info', params: Readonly<Record<string, string>> = {}): string {
+  const qs = new URLSearchParams(params).toString();
+  return `${baseUrl.replace(/\/+$/, '')}/app/${page}/${qs ? `?${qs}` : ''}`;
 }
