@@ -4,6 +4,7 @@ import type { Logger } from './logger';
 import type { Services } from './services';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { Journey } from '../dialogs/rootDialog';
+import { buildRecoveryJourneys } from './recoveryJourneys';
 
 export interface JourneyDeps {
   readonly config: Config;
@@ -19,5 +20,6 @@ export interface JourneyDeps {
  */
 export function buildJourneys(_deps: JourneyDeps): Journey[] {
   const journeys: Journey[] = [];
+  journeys.push(...buildRecoveryJourneys(_deps));
   return journeys;
 }

@@ -14,4 +14,9 @@ export const DIALOG_IDS = {
   UNLOCK: 'unlockAccount',
   VERIFY: 'verifyIdentity',
   HANDOFF: 'helpdeskHandoff',
+  VERIFY_CHOOSE: 'verifyIdentity.choose',
+  VERIFY_PROVE: 'verifyIdentity.prove',
+  RESET_START: 'resetPassword.start',
+  RESET_PASSWORD: 'resetPassword.password',
+  UNLOCK_START: 'unlockAccount.start',
 } as const;

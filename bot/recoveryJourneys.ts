@@ -1,0 +1,73 @@
+import type { TurnContext } from 'botbuilder';
+import type { JourneyDeps } from './journeys';
+import { CALLER_KEY } from './teamsBot';
+import type { Caller } from './identity';
+import { BackgroundDelivery } from './background';
+import { loadCommonPasswords } from '../adapters/password/commonPasswordList';
+import { createZxcvbnStrength } from '../adapters/password/zxcvbnStrength';
+import { checkPassword, type StrengthEstimator } from '../domain/policy/passwordPolicy';
+import type { Journey } from '../dialogs/rootDialog';
+import { ResetPasswordDialog, type NewPasswordCheck } from '../dialogs/resetPasswordDialog';
+import { UnlockAccountDialog } from '../dialogs/unlockAccountDialog';
+import { VerifyIdentityDialog, type CallerOf } from '../dialogs/verifyIdentityDialog';
+
+/**
+ * The reset and unlock journeys (issue 4), wired to the recovery use-cases. Unlock is offered only when the
+ * directory can unlock (Graph cannot: the menu then does not show it).
+ */
+export function buildRecoveryJourneys(deps: JourneyDeps): Journey[] {
+  const { services, config } = deps;
+  const { recovery, directory } = services;
+  const policy = config.policy;
+  const callerOf: CallerOf = (context: TurnContext) => context.turnState.get<Caller | undefined>(CALLER_KEY);
+  const later = new BackgroundDelivery({ adapter: deps.adapter, appId: config.bot.appId ?? '', refs: deps.refs, logger: deps.logger });
+  const verify = (): VerifyIdentityDialog =>
+    new VerifyIdentityDialog({ challenge: recovery.challenge, prove: recovery.prove, policy, callerOf });
+
+  // Loaded on first use and kept for the app's lifetime (one per composition, no module state).
+  let common: Promise<ReadonlySet<string>> | undefined;
+  let strength: StrengthEstimator | undefined;
+  const checkNewPassword: NewPasswordCheck = async (user, password, confirmation) => {
+    common ??= loadCommonPasswords();
+    strength ??= createZxcvbnStrength();
+    const found = await directory.findUser(user);
+    return checkPassword(password, {
+      policy: policy.password,
+      capabilities: directory.capabilities(),
+      user: found
+        ? {
+            displayName: found.displayName,
+            userPrincipalName: found.userPrincipalName,
+            ...(found.givenName ? { givenName: found.givenName } : {}),
+            ...(found.surname ? { surname: found.surname } : {}),
+          }
+        : { displayName: '', userPrincipalName: '' },
+      commonPasswords: await common,
+      strength,
+      confirmation,
+    });
+  };
+
+  const journeys: Journey[] = [
+    {
+      choice: 'reset',
+      dialog: new ResetPasswordDialog({
+        start: recovery.start,
+        reset: recovery.reset,
+        verify: verify(),
+        policy,
+        capabilities: () => directory.capabilities(),
+        checkNewPassword,
+        later,
+        callerOf,
+      }),
+    },
+  ];
+  if (directory.capabilities().canUnlock) {
+    journeys.push({
+      choice: 'unlock',
+      dialog: new UnlockAccountDialog({ start: recovery.start, unlock: recovery.unlock, verify: verify(), policy, later, callerOf }),
+    });
+  }
+  return journeys;
+}

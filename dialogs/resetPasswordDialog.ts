@@ -1,0 +1,226 @@
+import { CardFactory, type TurnContext } from 'botbuilder';
+import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
+import { buildNewPasswordCard } from '../cards/recovery/newPasswordCard';
+import { buildPasswordReceivedCard } from '../cards/recovery/passwordReceivedCard';
+import { ResetPasswordVerb } from '../cards/verbs';
+import type { Translator } from '../locales';
+import type { UserRef } from '../domain/model/user';
+import type { Policy } from '../domain/policy/policy';
+import { passwordReasonKey, passwordRules, type PasswordAdvice, type PasswordCheckResult, type PasswordReason } from '../domain/policy/passwordPolicy';
+import type { DirectoryCapabilities } from '../domain/ports/directory';
+import type { ResetPassword, ResetPasswordRefusal } from '../domain/recovery/resetPassword';
+import type { StartRecovery } from '../domain/recovery/startRecovery';
+import { ANSWER_DEADLINE_MS, withDeadline } from '../domain/recovery/withDeadline';
+import type { Result } from '../domain/errors';
+import { DIALOG_IDS } from './dialogIds';
+import { turnLocale, turnTranslator } from './turnLocale';
+import {
+  callerOrThrow,
+  correlationOf,
+  sendCard,
+  type CallerOf,
+  type VerifyIdentityDialog,
+  type VerifyOptions,
+  type VerifyResult,
+} from './verifyIdentityDialog';
+import { doctorRefusalText, type LaterDelivery } from './recoveryJourney';
+
+/** Checks a candidate password against the policy for this user (R14), before the directory is called. */
+export type NewPasswordCheck = (user: UserRef, password: string, confirmation: string) => Promise<PasswordCheckResult>;
+
+export interface ResetPasswordDialogDeps {
+  readonly start: StartRecovery;
+  readonly reset: ResetPassword;
+  readonly verify: VerifyIdentityDialog;
+  readonly policy: Policy;
+  readonly capabilities: () => DirectoryCapabilities;
+  readonly checkNewPassword: NewPasswordCheck;
+  /** Delivers a result that arrives after the turn ended (R26). */
+  readonly later: LaterDelivery;
+  readonly callerOf: CallerOf;
+  /** R26: answer within this many ms; slower directory calls finish in the background. */
+  readonly deadlineMs?: number;
+  /** The Teams dialog page for password entry, once it exists (offered on the card). */
+  readonly secureWindowUrl?: string;
+}
+
+/** The password step's options: the flow and why the previous try was refused (ids only, never the password). */
+interface PasswordOptions {
+  readonly flowId: string;
+  readonly reasons?: readonly PasswordReason[];
+  readonly advice?: readonly PasswordAdvice[];
+  readonly notice?: string;
+}
+
+type ResetAnswer = Result<{ changedAt: number }, ResetPasswordRefusal>;
+
+/**
+ * "I forgot my password": the SSPR doctor, identity verification, then a new password typed in a masked card
+ * (never in chat, R15), checked against the policy (R14) and written once with the verified grant (R16, R27).
+ */
+export class ResetPasswordDialog extends ComponentDialog {
+  constructor(private readonly deps: ResetPasswordDialogDeps) {
+    super(DIALOG_IDS.RESET);
+    this.addDialog(deps.verify);
+    this.addDialog(new WaterfallDialog(DIALOG_IDS.RESET_START, [this.doctorStep.bind(this), this.afterVerifyStep.bind(this)]));
+    this.addDialog(new WaterfallDialog(DIALOG_IDS.RESET_PASSWORD, [this.askPasswordStep.bind(this), this.setPasswordStep.bind(this)]));
+    this.initialDialogId = DIALOG_IDS.RESET_START;
+  }
+
+  /** Runs the doctor: says in plain words why a reset cannot work (before any code), or shows the method choice. */
+  private async doctorStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const { context } = step;
+    const t = turnTranslator(context);
+    const started = await this.deps.start.execute({
+      user: callerOrThrow(this.deps.callerOf, context),
+      conversationId: context.activity.conversation.id,
+      goal: 'reset',
+      correlationId: correlationOf(context),
+    });
+    if (!started.ok) {
+      await context.sendActivity(doctorRefusalText(t, this.deps.policy, turnLocale(context), started.publicReason));
+      return step.endDialog();
+    }
+    vals(step).flowId = started.flow.flowId;
+    const options: VerifyOptions = { flowId: started.flow.flowId, choices: started.choices, total: started.flow.required, step: 1 };
+    return step.beginDialog(DIALOG_IDS.VERIFY, options);
+  }
+
+  /** Verified → the password card; otherwise the journey ends (the verify dialog already said why). */
+  private async afterVerifyStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const result = step.result as VerifyResult | undefined;
+    if (!result?.verified) return step.endDialog();
+    return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: vals(step).flowId ?? '' } satisfies PasswordOptions);
+  }
+
+  /** Shows the password card: the rules up front, two masked inputs, and why the last try was refused. */
+  private async askPasswordStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const o = step.options as PasswordOptions;
+    const { context } = step;
+    const t = turnTranslator(context);
+    const rules = passwordRules(this.deps.policy.password, this.deps.capabilities());
+    const params = { min: rules.minLength, max: rules.maxLength, recommended: rules.recommendedLength };
+    const problems = [...(o.notice ? [t(o.notice)] : []), ...(o.reasons ?? []).map((r) => t(passwordReasonKey(r), params))];
+    const card = buildNewPasswordCard({
+      t,
+      flowId: o.flowId,
+      rules,
+      ...(problems.length ? { problems } : {}),
+      ...(o.advice?.length ? { advice: o.advice.map((a) => t(a, params)) } : {}),
+      ...(this.deps.secureWindowUrl ? { secureWindowUrl: this.deps.secureWindowUrl } : {}),
+    });
+    const id = await sendCard(context, card);
+    if (id) vals(step).cardId = id;
+    return WaterfallDialog.EndOfTurn;
+  }
+
+  /**
+   * Clears the submitted card, checks the password (R14), then resets it with the grant. A password typed as chat
+   * text is refused unused (R15); a directory refusal lets the user try another within the grant (F13); a slow
+   * directory answers "working on it" and the result follows proactively (R26).
+   */
+  private async setPasswordStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
+    const o = step.options as PasswordOptions;
+    const { context } = step;
+    const t = turnTranslator(context);
+    const value = context.activity.value as Record<string, unknown> | undefined;
+
+    if (value === undefined || value === null) {
+      // R15: whatever was typed is never used, never logged, and the user is told to pick another password.
+      if ((context.activity.text ?? '').trim().length > 0) await context.sendActivity(t('reset.plainText'));
+      return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId } satisfies PasswordOptions);
+    }
+    if (typeof value === 'object' && ('newPassword' in value || 'confirmPassword' in value)) {
+      await this.clearCard(context, t, vals(step).cardId);
+    }
+    const parsed = ResetPasswordVerb.safeParse(value);
+    if (!parsed.success || parsed.data.flowId !== o.flowId) {
+      return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId, notice: 'verify.invalid' } satisfies PasswordOptions);
+    }
+    const user = callerOrThrow(this.deps.callerOf, context);
+    const password = parsed.data.newPassword ?? '';
+    const check = await this.deps.checkNewPassword(user, password, parsed.data.confirmPassword ?? '');
+    if (!check.ok) {
+      return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId, reasons: check.reasons, advice: check.advice } satisfies PasswordOptions);
+    }
+
+    const running = this.deps.reset.execute({
+      user,
+      conversationId: context.activity.conversation.id,
+      flowId: o.flowId,
+      newPassword: password,
+      correlationId: correlationOf(context),
+    });
+    const outcome = await withDeadline(running, this.deps.deadlineMs ?? ANSWER_DEADLINE_MS);
+    if (!outcome.done) {
+      await context.sendActivity(t('reset.working'));
+      const contact = this.contact(context);
+      void outcome.pending.then(
+        (answer) => this.deps.later.deliver(user, this.backgroundText(t, contact, answer)),
+        () => this.deps.later.deliver(user, t('reset.background.failed', { contact })),
+      );
+      return step.endDialog();
+    }
+    const answer = outcome.value;
+    if (!answer.ok && answer.reason.startsWith('password_')) {
+      return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId, notice: 'recovery.passwordRefused' } satisfies PasswordOptions);
+    }
+    await context.sendActivity(resultText(t, this.deps.policy, this.contact(context), answer));
+    return step.endDialog();
+  }
+
+  /** Replaces the submitted password card so the values do not stay in the chat (R15). Best effort, never logged. */
+  private async clearCard(context: TurnContext, t: Translator, storedId: string | undefined): Promise<void> {
+    const id = context.activity.replyToId ?? storedId;
+    if (!id) return;
+    try {
+      await context.updateActivity({
+        id,
+        type: 'message',
+        conversation: context.activity.conversation,
+        attachments: [CardFactory.adaptiveCard(buildPasswordReceivedCard(t))],
+      });
+    } catch {
+      // The channel may not support updates (or be gone); the reset itself must not fail because of it.
+    }
+  }
+
+  private backgroundText(t: Translator, contact: string, answer: ResetAnswer): string {
+    if (!answer.ok && answer.reason.startsWith('password_')) return t('reset.background.refused');
+    return resultText(t, this.deps.policy, contact, answer);
+  }
+
+  private contact(context: TurnContext): string {
+    return this.deps.policy.helpdesk.contactText[turnLocale(context)];
+  }
+}
+
+/** The user's words for a reset answer (success, grant problems, pending, not applied). */
+function resultText(t: Translator, policy: Policy, contact: string, answer: ResetAnswer): string {
+  if (answer.ok) return t('recovery.resetDone', { contact });
+  switch (answer.reason) {
+    case 'no_grant':
+    case 'expired':
+    case 'consumed':
+      return t('recovery.grantExpired');
+    case 'wrong_conversation':
+      return t('recovery.otherConversation');
+    case 'in_progress':
+      return t('recovery.inProgress');
+    case 'daily_cap':
+      return t('recovery.dailyCap', { contact });
+    case 'account_unavailable':
+      return t('recovery.cannotContinue', { count: policy.methods.requiredForReset, contact });
+    case 'not_applied':
+      return t('recovery.notApplied');
+    case 'pending':
+      return t('recovery.pending');
+    default:
+      return t('recovery.passwordRefused');
+  }
+}
+
+/** This waterfall's own values: references only (flow id, card activity id). */
+function vals(step: WaterfallStepContext): { flowId?: string; cardId?: string } {
+  return step.values;
+}
