@@ -89,7 +89,8 @@ export async function createServices(
   let flows: FlowStore, grants: GrantStore, block: VerificationBlock, counter: RecoveryCounter;
   if (redis) {
     // No clock passed: expiry decisions use Redis TIME, so a skewed instance cannot stretch a grant (F17).
-    const o = { prefix: config.redis.prefix };
+    // Only a test that injects its own clock (overrides.clock) decides expiry by that clock instead (R16 tests).
+    const o = { prefix: config.redis.prefix, ...(overrides.clock ? { clock: overrides.clock } : {}) };
     flows = new RedisFlowStore(redis, o);
     grants = new RedisGrantStore(redis, o, times);
     block = new RedisVerificationBlock(redis, o, blockSettings);
