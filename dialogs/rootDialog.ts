@@ -27,10 +27,18 @@ export interface RootDialogDeps {
   readonly journeys: readonly Journey[];
   /** How to reach the helpdesk, per language (policy). */
   readonly contactText: (locale: Locale) => string;
+  /**
+   * The user pressed [Start]/[Decline] on a helpdesk hand-off: the bot layer uses the token up (R21) and answers
+   * which journey to begin, or null when it already told the user why not.
+   */
+  readonly handoff?: (context: TurnContext, action: 'start' | 'decline', token: string) => Promise<MenuChoice | null>;
 }
 
 /** What the user asked for this turn: a menu/card choice, a typed intent, or nothing recognisable. */
-type Request = { kind: 'intent'; intent: Intent } | { kind: 'invalidSubmit' };
+type Request =
+  | { kind: 'intent'; intent: Intent }
+  | { kind: 'invalidSubmit' }
+  | { kind: 'handoff'; action: 'start' | 'decline'; token: string };
 
 /**
  * The root of every 1:1 conversation: recognises what the user wants (typed in English or Dutch, or a menu card
@@ -73,6 +81,10 @@ export class RootDialog extends ComponentDialog {
     if (activity.type !== ActivityTypes.Message) return undefined;
     const req = readRequest(dc.context);
     const t = turnTranslator(dc.context);
+    if (req.kind === 'handoff') {
+      await dc.cancelAllDialogs();
+      return dc.beginDialog(this.id);
+    }
     if (req.kind !== 'intent') return undefined;
     if (req.intent === 'cancel') {
       await dc.context.sendActivity(t('cancel.done'));
@@ -98,6 +110,13 @@ export class RootDialog extends ComponentDialog {
     if (req.kind === 'invalidSubmit') {
       await context.sendActivity(t('error.invalidSubmit'));
       await this.sendMenu(context);
+      return step.endDialog();
+    }
+    if (req.kind === 'handoff') {
+      const choice = this.deps.handoff ? await this.deps.handoff(context, req.action, req.token) : null;
+      const journey = choice && choice !== 'help' ? this.journeys.get(choice) : undefined;
+      if (journey) return step.beginDialog(journey.dialog.id);
+      if (choice) await context.sendActivity(t('notAvailable.journey'));
       return step.endDialog();
     }
     const { intent } = req;
@@ -153,6 +172,8 @@ function readRequest(context: TurnContext): Request {
     const parsed = RootVerb.safeParse(value);
     if (!parsed.success) return { kind: 'invalidSubmit' };
     if (parsed.data.verb === 'cancel') return { kind: 'intent', intent: 'cancel' };
+    if (parsed.data.verb === 'handoffStart' || parsed.data.verb === 'handoffDecline')
+      return { kind: 'handoff', action: parsed.data.verb === 'handoffStart' ? 'start' : 'decline', token: parsed.data.token };
     return { kind: 'intent', intent: parsed.data.choice };
   }
   return { kind: 'intent', intent: recognizeIntent(text) };

@@ -1,0 +1,120 @@
+import type { CloudAdapter, TurnContext } from 'botbuilder';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { AuditEvent, AuditLog } from '../../domain/ports/auditLog';
+import type { Clock, RandomSource } from '../../domain/ports/clock';
+import type { Directory } from '../../domain/ports/directory';
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import type { Handoff } from '../../domain/helpdesk/handoff';
+import type { HandoffListener, HandoffStore } from '../../domain/ports/handoffStore';
+import type { Notifications } from '../../domain/ports/notifications';
+import { HelpdeskHandoffs } from '../../domain/helpdesk/helpdeskHandoffs';
+import { MemoryHandoffStore } from '../../adapters/memory/memoryHandoffStore';
+import { RedisHandoffStore } from '../../adapters/redis/redisHandoffStore';
+import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
+import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
+import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
+import { HelpdeskBot } from './helpdeskBot';
+
+/**
+ * An AuditLog decorator that lets the hand-off observer see every event after it is written, so a journey's
+ * outcome reaches the agent without the journey knowing about hand-offs. Observer failures never fail the record.
+ */
+export class ObservedAuditLog implements AuditLog {
+  private observer: ((e: AuditEvent) => Promise<void>) | null = null;
+  constructor(private readonly inner: AuditLog) {}
+  observe(observer: (e: AuditEvent) => Promise<void>): void {
+    this.observer = observer;
+  }
+  async record(event: AuditEvent): Promise<void> {
+    await this.inner.record(event);
+    if (this.observer) await this.observer(event).catch(() => undefined);
+  }
+}
+
+export interface HelpdeskOptions {
+  /** Wait for the install conversationUpdate after a Graph install (default 30 s). */
+  readonly installWaitMs?: number;
+  /** First webhook retry delay (default 1 s). */
+  readonly webhookBaseDelayMs?: number;
+}
+
+export interface Helpdesk {
+  readonly handoffs: HelpdeskHandoffs;
+  readonly bot: HelpdeskBot;
+  readonly store: HandoffStore;
+}
+
+export interface HelpdeskDeps {
+  readonly config: Config;
+  readonly redis: Redis | null;
+  readonly adapter: CloudAdapter;
+  readonly refs: ConversationRefStore;
+  readonly logger: Logger;
+  readonly audit: ObservedAuditLog;
+  readonly directory: Directory;
+  readonly notifications: Notifications;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly options?: HelpdeskOptions;
+}
+
+/** Composition of the helpdesk hand-off (issue 6): store, use-cases, Teams side, Graph installer, webhook. */
+export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
+  const { config } = d;
+  const store: HandoffStore = d.redis ? new RedisHandoffStore(d.redis, config.redis.prefix) : new MemoryHandoffStore(d.clock);
+  const digestKey = config.keys.codeHmac[0]?.key ?? Buffer.alloc(32);
+  let bot: HelpdeskBot | null = null;
+  const listener: HandoffListener = { changed: async (h: Handoff) => bot?.changed(h) };
+  const handoffs = new HelpdeskHandoffs({
+    policy: config.policy,
+    directory: d.directory,
+    store,
+    digest: new HmacTokenDigest(digestKey),
+    audit: d.audit,
+    notifications: d.notifications,
+    clock: d.clock,
+    random: d.random,
+    listener,
+    apiTenantId: config.bot.appTenantId ?? config.bot.allowedTenants[0] ?? config.directory.graph.tenantId ?? '',
+  });
+  const g = config.directory.graph;
+  const installer =
+    g.tenantId && g.clientId && g.clientSecret && config.teams.appId
+      ? new GraphAppInstaller({
+          tenantId: g.tenantId,
+          clientId: g.clientId,
+          clientSecret: g.clientSecret,
+          baseUrl: g.baseUrl,
+          authorityHost: g.authorityHost,
+          catalogAppId: config.teams.appId,
+          clock: d.clock,
+        })
+      : undefined;
+  const h = config.helpdesk;
+  const webhook =
+    h.webhookUrl && h.webhookSecret
+      ? new WebhookSender({
+          url: h.webhookUrl,
+          secret: h.webhookSecret,
+          clock: d.clock,
+          ...(d.options?.webhookBaseDelayMs !== undefined ? { baseDelayMs: d.options.webhookBaseDelayMs } : {}),
+          onGiveUp: (eventId, last) => d.logger.warn({ eventId, last }, 'helpdesk webhook gave up'),
+        })
+      : undefined;
+  bot = new HelpdeskBot({
+    adapter: d.adapter,
+    appId: config.bot.appId ?? '',
+    handoffs,
+    refs: d.refs,
+    logger: d.logger,
+    ...(installer ? { installer } : {}),
+    ...(webhook ? { webhook } : {}),
+    ...(d.options?.installWaitMs !== undefined ? { installWaitMs: d.options.installWaitMs } : {}),
+  });
+  d.audit.observe((e) => handoffs.observe(e));
+  return { handoffs, bot, store };
+}
+
+export type { TurnContext };

@@ -1,0 +1,275 @@
+import { CardFactory, MessageFactory, TurnContext, type CloudAdapter, type ConversationReference } from 'botbuilder';
+import { randomBytes } from 'node:crypto';
+import { buildHelpdeskOfferCard } from '../../cards/helpdeskOfferCard';
+import { buildHelpdeskStatusCard } from '../../cards/helpdeskStatusCard';
+import type { MenuChoice } from '../../cards/verbs';
+import type { Handoff, HandoffPurpose } from '../../domain/helpdesk/handoff';
+import type { HelpdeskHandoffs } from '../../domain/helpdesk/helpdeskHandoffs';
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import type { HandoffListener } from '../../domain/ports/handoffStore';
+import type { UserRef } from '../../domain/model/user';
+import { resolveLocale, translator, type Locale } from '../../locales';
+import type { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
+import type { WebhookSender } from '../../adapters/helpdesk/webhookSender';
+import { activityTenant } from '../identity';
+import type { Logger } from '../logger';
+
+export interface HelpdeskBotDeps {
+  readonly adapter: CloudAdapter;
+  readonly appId: string;
+  readonly handoffs: HelpdeskHandoffs;
+  readonly refs: ConversationRefStore;
+  readonly logger: Logger;
+  /** Installs the app for users without a 1:1 chat; absent = such users cannot be reached. */
+  readonly installer?: GraphAppInstaller;
+  readonly webhook?: WebhookSender;
+  /** How long to wait for the install conversationUpdate after a Graph install. */
+  readonly installWaitMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
+interface StatusCardRef {
+  readonly reference: Partial<ConversationReference>;
+  readonly activityId: string;
+  readonly locale: Locale;
+}
+
+const PURPOSE_JOURNEY: Readonly<Record<HandoffPurpose, MenuChoice | null>> = {
+  reset: 'reset',
+  unlock: 'unlock',
+  register: 'securityInfo',
+  verify: null,
+};
+
+/** The pseudo-user under which the helpdesk channel's conversation reference is kept (for "talk to the helpdesk"). */
+export const HELPDESK_CHANNEL_REF: UserRef = { tenantId: 'helpdesk', objectId: 'channel' };
+
+/**
+ * The helpdesk's side of the bot: channel commands (`handoff`, `verify`, `help`) from agents checked against the
+ * directory, the user's proactive offer (Graph install first when there is no chat yet), the agent's status card
+ * updated in place, outcome webhooks, and the user's [Start]/[Decline].
+ */
+export class HelpdeskBot implements HandoffListener {
+  private readonly waiters = new Map<string, () => void>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: HelpdeskBotDeps) {
+    this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Resolves when every background delivery started so far has finished (tests, graceful shutdown). */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private background(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.deps.logger.error({ err: { name: (err as Error)?.name } }, 'helpdesk background task failed'));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  /** SsprBot's onChannelMessage: true when this was a helpdesk command (answered here). */
+  async onChannelMessage(context: TurnContext): Promise<boolean> {
+    const locale = resolveLocale(context.activity.locale);
+    const t = translator(locale);
+    await this.deps.refs
+      .save(HELPDESK_CHANNEL_REF, TurnContext.getConversationReference(context.activity) as unknown as Record<string, unknown>)
+      .catch(() => undefined);
+    const words = cleanText(context.activity.text).split(/\s+/).filter(Boolean);
+    const cmd = (words[0] ?? '').toLowerCase();
+    if (cmd === 'help' || cmd === 'hulp' || cmd === '') {
+      await context.sendActivity(t('helpdesk.cmd.help'));
+      return true;
+    }
+    if (cmd !== 'handoff' && cmd !== 'verify') {
+      await context.sendActivity(t('helpdesk.cmd.usage'));
+      return true;
+    }
+    const tenantId = activityTenant(context);
+    const objectId = context.activity.from?.aadObjectId;
+    const targetName = words[1];
+    if (!tenantId || !objectId) {
+      await context.sendActivity(t('helpdesk.cmd.notAgent'));
+      return true;
+    }
+    if (!targetName) {
+      await context.sendActivity(t('helpdesk.cmd.usage'));
+      return true;
+    }
+    let purpose: HandoffPurpose = cmd === 'verify' ? 'verify' : 'reset';
+    let rest = words.slice(2);
+    if (cmd === 'handoff' && rest[0] && ['reset', 'unlock', 'register'].includes(rest[0].toLowerCase())) {
+      purpose = rest[0].toLowerCase() as HandoffPurpose;
+      rest = rest.slice(1);
+    }
+    const correlationId = randomBytes(8).toString('hex');
+    const created = await this.deps.handoffs.create({
+      agent: { kind: 'teams', user: { tenantId, objectId }, name: context.activity.from.name ?? '' },
+      targetName,
+      purpose,
+      ...(rest[0] ? { ticket: rest[0] } : {}),
+      correlationId,
+    });
+    if (!created.ok) {
+      const key = { not_agent: 'helpdesk.cmd.notAgent', unknown_user: 'helpdesk.cmd.unknownUser', self: 'helpdesk.cmd.self', privileged: 'helpdesk.cmd.privileged' }[created.reason];
+      await context.sendActivity(t(key));
+      return true;
+    }
+    const { handoff, token } = created.value;
+    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(buildHelpdeskStatusCard(statusView(handoff, locale)))));
+    if (sent?.id) {
+      const card: StatusCardRef = { reference: TurnContext.getConversationReference(context.activity), activityId: sent.id, locale };
+      await this.deps.handoffs.attachStatusCard(handoff.id, card as unknown as Record<string, unknown>);
+    }
+    this.background(this.deliver(handoff.id, token, correlationId));
+    return true;
+  }
+
+  /** Deliver the offer to the user's 1:1 chat (Graph install first when needed); record sent or why it failed. */
+  async deliver(handoffId: string, token: string, correlationId: string): Promise<void> {
+    const h = await this.deps.handoffs.get(handoffId);
+    if (!h) return;
+    let ref = (await this.deps.refs.get(h.target)) as Partial<ConversationReference> | null;
+    if (!ref?.conversation) {
+      if (!this.deps.installer) {
+        await this.deps.handoffs.mark(h.id, 'failed', correlationId, 'not_reachable');
+        return;
+      }
+      const arrived = this.waitForInstall(h.target);
+      const result = await this.deps.installer.install(h.target.objectId);
+      if (result === 'denied' || result === 'failed') {
+        this.waiters.delete(waitKey(h.target));
+        await this.deps.handoffs.mark(h.id, 'failed', correlationId, result === 'denied' ? 'install_denied' : 'not_reachable');
+        return;
+      }
+      await arrived;
+      ref = (await this.deps.refs.get(h.target));
+      if (!ref?.conversation) {
+        await this.deps.handoffs.mark(h.id, 'failed', correlationId, 'not_reachable');
+        return;
+      }
+    }
+    const t = translator(resolveLocale(ref.locale));
+    const offer = buildHelpdeskOfferCard({ t, agentName: h.agent.name, purpose: h.purpose, token, ...(h.ticket ? { ticket: h.ticket } : {}) });
+    const outcome = await this.sendWithRetry(ref, async (ctx) => {
+      await ctx.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(offer)));
+    });
+    if (outcome === 'ok') await this.deps.handoffs.mark(h.id, 'sent', correlationId);
+    else await this.deps.handoffs.mark(h.id, 'failed', correlationId, outcome);
+  }
+
+  /** Proactive send; 429/412/502/504 retried with back-off, 403 MessageWritesBlocked = the user removed the bot. */
+  private async sendWithRetry(ref: Partial<ConversationReference>, logic: (ctx: TurnContext) => Promise<void>): Promise<'ok' | 'bot_blocked' | 'send_failed'> {
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      try {
+        await this.deps.adapter.continueConversationAsync(this.deps.appId, ref, logic);
+        return 'ok';
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        const e = err as { body?: unknown; message?: string; response?: { bodyAsText?: string } };
+        const text = `${JSON.stringify(e.body ?? '')} ${e.response?.bodyAsText ?? ''} ${e.message ?? ''}`;
+        if (status === 403) return /MessageWritesBlocked|ConversationBlocked|BotDisabled/i.test(text) ? 'bot_blocked' : 'send_failed';
+        if (status === undefined || ![429, 412, 502, 504].includes(status) || attempt === 4) return 'send_failed';
+        await this.sleep(250 * 2 ** (attempt - 1));
+      }
+    }
+    return 'send_failed';
+  }
+
+  private waitForInstall(user: UserRef): Promise<void> {
+    const wait = this.deps.installWaitMs ?? 30_000;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waitKey(user));
+        resolve();
+      }, wait);
+      this.waiters.set(waitKey(user), () => {
+        clearTimeout(timer);
+        this.waiters.delete(waitKey(user));
+        resolve();
+      });
+    });
+  }
+
+  /** The install conversationUpdate of a 1:1 chat: keep its reference and wake a waiting delivery. */
+  async onInstall(context: TurnContext): Promise<void> {
+    if (context.activity.conversation?.conversationType !== 'personal') return;
+    const tenantId = activityTenant(context);
+    const objectId = context.activity.from?.aadObjectId;
+    if (!tenantId || !objectId) return;
+    const user = { tenantId, objectId };
+    await this.deps.refs.save(user, TurnContext.getConversationReference(context.activity));
+    this.waiters.get(waitKey(user))?.();
+  }
+
+  /** The user's [Start]/[Decline] (root dialog hook): the journey to begin, or null after explaining why not. */
+  async useToken(context: TurnContext, caller: UserRef, action: 'start' | 'decline', token: string): Promise<MenuChoice | null> {
+    const t = translator(resolveLocale(context.activity.locale));
+    const correlationId = randomBytes(8).toString('hex');
+    const r = action === 'start' ? await this.deps.handoffs.start(caller, token, correlationId) : await this.deps.handoffs.decline(caller, token, correlationId);
+    if (!r.ok) {
+      await context.sendActivity(t(r.reason === 'foreign' ? 'helpdesk.start.foreign' : 'helpdesk.start.invalid'));
+      return null;
+    }
+    if (action === 'decline') {
+      await context.sendActivity(t('helpdesk.start.declined'));
+      return null;
+    }
+    const choice = PURPOSE_JOURNEY[r.value.purpose];
+    if (!choice) await context.sendActivity(t('helpdesk.start.unavailable'));
+    return choice;
+  }
+
+  /** HandoffListener: replace the agent's card in place and tell the ITSM webhook. */
+  async changed(h: Handoff): Promise<void> {
+    const card = h.statusCard as unknown as StatusCardRef | undefined;
+    if (card?.reference?.conversation && card.activityId) {
+      const view = buildHelpdeskStatusCard(statusView(h, card.locale));
+      await this.sendWithRetry(card.reference, async (ctx) => {
+        await ctx.updateActivity({ type: 'message', id: card.activityId, attachments: [CardFactory.adaptiveCard(view)] });
+      });
+    }
+    if (this.deps.webhook) {
+      const payload = {
+        type: 'handoff.status',
+        handoff: h.id,
+        status: h.status,
+        ...(h.reason ? { reason: h.reason } : {}),
+        purpose: h.purpose,
+        ...(h.ticket ? { ticket: h.ticket } : {}),
+        methodKinds: h.methodKinds,
+        at: new Date(h.updatedAt).toISOString(),
+      };
+      const webhook = this.deps.webhook;
+      this.background(webhook.send(`${h.id}.${h.history.length}`, payload));
+    }
+  }
+}
+
+function waitKey(u: UserRef): string {
+  return `${u.tenantId}:${u.objectId}`;
+}
+
+/** Teams channel text: `<at>Bot</at> handoff …` with HTML entities. */
+function cleanText(text: string | undefined): string {
+  return (text ?? '')
+    .replace(/<at>[^<]*<\/at>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .trim();
+}
+
+function statusView(h: Handoff, locale: Locale): Parameters<typeof buildHelpdeskStatusCard>[0] {
+  return {
+    t: translator(locale),
+    targetName: h.targetName,
+    purpose: h.purpose,
+    status: h.status,
+    methodKinds: h.methodKinds,
+    history: h.history,
+    ...(h.ticket ? { ticket: h.ticket } : {}),
+    ...(h.reason ? { reason: h.reason } : {}),
+  };
+}
