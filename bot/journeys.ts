@@ -5,6 +5,7 @@ import type { Services } from './services';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { Journey } from '../dialogs/rootDialog';
 import { buildRecoveryJourneys } from './recoveryJourneys';
+import { buildSecurityInfoJourney } from './securityInfoJourney';
 
 export interface JourneyDeps {
   readonly config: Config;
@@ -21,5 +22,6 @@ export interface JourneyDeps {
 export function buildJourneys(_deps: JourneyDeps): Journey[] {
   const journeys: Journey[] = [];
   journeys.push(...buildRecoveryJourneys(_deps));
+  journeys.push(buildSecurityInfoJourney(_deps));
   return journeys;
 }

@@ -1,6 +1,6 @@
 import { fail, ok, type Result } from '../errors';
 import type { Challenge, ChallengeRefusal, ProofResponse, RegisteredMethod } from '../verification/methodProver';
-import { stepUpChoices } from './proofGate';
+import { checkProof, stepUpChoices } from './proofGate';
 import type { ChangeContext, SecurityInfoDeps } from './securityInfoDeps';
 
 export type StepUpRefusal = 'blocked' | 'unknown_method' | ChallengeRefusal;
@@ -17,6 +17,11 @@ export class StepUpProof {
   /** Methods the user may prove (confirmed, enabled, not security questions); empty = no proof needed. */
   async choices(ctx: Pick<ChangeContext, 'user'>): Promise<readonly RegisteredMethod[]> {
     return stepUpChoices(this.deps, ctx);
+  }
+
+  /** True when this flow must (still, or again) prove a method before changing security info (R19). */
+  async needed(ctx: ChangeContext): Promise<boolean> {
+    return !(await checkProof(this.deps, ctx)).ok;
   }
 
   /** Send a code / ask for the TOTP or recovery code for the chosen method. */

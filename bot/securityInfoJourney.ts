@@ -1,0 +1,40 @@
+import type { TurnContext } from 'botbuilder';
+import type { Journey } from '../dialogs/rootDialog';
+import { SecurityInfoDialog } from '../dialogs/securityInfoDialog';
+import { createSecurityInfoUseCases, type SecurityInfoUseCases } from '../domain/securityInfo';
+import type { JourneyDeps } from './journeys';
+import type { Services } from './services';
+import { CALLER_KEY } from './teamsBot';
+import type { Caller } from './identity';
+
+/** The security-info use-cases on the app's ports (the same prover, block and notifications as recovery). */
+export function securityInfoUseCases(services: Services): SecurityInfoUseCases {
+  const s = services.security;
+  const r = services.recovery.deps;
+  return createSecurityInfoUseCases({
+    policy: r.policy,
+    store: s.methods,
+    codes: s.oneTimeCodes,
+    guard: s.guard,
+    totp: s.totp,
+    questions: s.questions,
+    recoveryCodes: s.recoveryCodes,
+    prover: r.prover,
+    provable: r.methods,
+    block: r.block,
+    notifications: r.notifications,
+    mailer: s.notifier,
+    audit: services.audit,
+    clock: services.clock,
+    random: services.random,
+  });
+}
+
+/** The *My security info* journey (issue 3 item 6). */
+export function buildSecurityInfoJourney(deps: JourneyDeps): Journey {
+  const dialog = new SecurityInfoDialog({
+    useCases: securityInfoUseCases(deps.services),
+    callerOf: (context: TurnContext) => context.turnState.get<Caller | undefined>(CALLER_KEY),
+  });
+  return { choice: 'securityInfo', dialog };
+}
