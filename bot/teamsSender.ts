@@ -26,7 +26,8 @@ const RETRYABLE = new Set([412, 429, 502, 504]);
 /**
  * The one helper the bot uses for proactive sends (outcomes of pages, notifications): paces sends per conversation
  * to Teams' limits (7/s and 60/30 s), retries 429/412/502/504 with exponential backoff and full jitter (honouring
- * Retry-After), and reports 403 MessageWritesBlocked as `blocked` instead of throwing.
+ * Retry-After), and reports 403 MessageWritesBlocked as `blocked` instead of throwing. The Bot Connector client
+ * already retries some 429/5xx answers itself; this loop covers 412 and whatever the client gives up on.
  */
 export class TeamsSender {
   private readonly sent = new Map<string, number[]>();
