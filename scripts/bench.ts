@@ -1,0 +1,82 @@
+/**
+ * `npm run bench`: drives concurrent Teams conversations through the real HTTP endpoint of the app (with a private
+ * redis-server) and through a bare botbuilder baseline, prints throughput, latency percentiles, Redis commands, round
+ * trips and bytes, PASS/MISS per target, and writes bench-results/bench-<time>.json (+ latest.json).
+ *
+ * Flags: --conversations N (50) --turns N per conversation (40) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
+ * --open-seconds N (10) --no-open-baseline --calibration N (12) --closed-max-seconds N (20) --log-level L (info)
+ * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_BENCH_OPTIONS, runBench, type BenchOptions } from './bench/benchHarness';
+import { formatReport } from './bench/report';
+
+function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; out?: string; strict: boolean } {
+  const options: Partial<BenchOptions> = {};
+  let out: string | undefined;
+  let strict = false;
+  const num = (flag: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    switch (a) {
+      case '--conversations': options.conversations = Math.max(1, Math.floor(num(a, v))); i++; break;
+      case '--turns': options.turnsPerConversation = Math.max(1, Math.floor(num(a, v))); i++; break;
+      case '--warmup': options.warmupTurns = Math.floor(num(a, v)); i++; break;
+      case '--open-rate': options.openRate = num(a, v); i++; break;
+      case '--open-seconds': options.openSeconds = num(a, v); i++; break;
+      case '--closed-max-seconds': options.closedMaxSeconds = num(a, v); i++; break;
+      case '--calibration': options.calibrationTurns = Math.max(1, Math.floor(num(a, v))); i++; break;
+      case '--log-level': options.logLevel = v ?? 'info'; i++; break;
+      case '--no-open-baseline': options.openBaseline = false; break;
+      case '--cpu-prof': options.cpuProfDir = resolve('bench-results', 'profiles'); break;
+      case '--out': out = v; i++; break;
+      case '--strict': strict = true; break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`usage: npm run bench -- [--conversations ${DEFAULT_BENCH_OPTIONS.conversations}] [--turns ${DEFAULT_BENCH_OPTIONS.turnsPerConversation}] [--open-rate ${DEFAULT_BENCH_OPTIONS.openRate}] [--open-seconds ${DEFAULT_BENCH_OPTIONS.openSeconds}] [--no-open-baseline] [--cpu-prof] [--log-level info] [--out file.json] [--strict]\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown flag ${a ?? ''} (try --help)`);
+    }
+  }
+  return { options, ...(out ? { out } : {}), strict };
+}
+
+async function main(): Promise<void> {
+  const { options, out, strict } = parseArgs(process.argv.slice(2));
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const result = await runBench({
+    ...options,
+    onProgress: (phase, done, total) => {
+      const text = total > 0 ? `${phase}: ${done}/${total} turns` : `${phase}…`;
+      if (tty) process.stderr.write(`\r\x1b[K${text}`);
+      else if (total === 0 || Date.now() - lastLine >= 1000 || done === total) {
+        process.stderr.write(`${text}\n`);
+        lastLine = Date.now();
+      }
+    },
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  process.stdout.write(formatReport(result));
+  const dir = resolve('bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = out ? resolve(out) : join(dir, `bench-${result.startedAt.replace(/[:.]/g, '-')}.json`);
+  const json = JSON.stringify(result, null, 2);
+  writeFileSync(file, json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  process.stdout.write(`result written to ${file}\n`);
+  if (strict && result.targets.some((t) => !t.pass)) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

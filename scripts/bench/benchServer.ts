@@ -1,0 +1,127 @@
+/**
+ * Child process of the benchmark: runs ONE server under test so the load generator never shares its event loop.
+ * `--target app --redis-url redis://127.0.0.1:<port>` runs the real product (createApp from bot/app.ts);
+ * `--target baseline` runs the bare botbuilder waterfall. Talks to the parent over IPC:
+ * → {type:'ready', port}; ← {type:'stats'} → {type:'stats', ...}; ← {type:'close'} → exits.
+ */
+import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { createApp } from '../../bot/app';
+import { loadConfig } from '../../bot/config';
+import { createLogger } from '../../bot/logger';
+import { createRedis } from '../../bot/redisClient';
+import { createBaselineServer } from './baselineServer';
+
+export interface ServerStats {
+  type: 'stats';
+  /** Writes on the app's Redis socket: one per command or per pipeline, i.e. one per round trip. */
+  redisWrites: number;
+  /** Process CPU time (user + system), microseconds. */
+  cpuMicros: number;
+  /** Resident set size, bytes. */
+  rssBytes: number;
+}
+
+export type ParentMessage = { type: 'stats' } | { type: 'close' };
+export type ChildMessage = { type: 'ready'; port: number } | ServerStats | { type: 'error'; message: string };
+
+/** Discards log lines (pino still formats them, as in production). */
+class NullStream extends Writable {
+  override _write(_chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    cb();
+  }
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Counts socket writes of an ioredis client (ioredis writes a pipeline in one write). */
+function countWrites(redis: Redis): () => number {
+  let writes = 0;
+  const patch = (): void => {
+    const stream = (redis as unknown as { stream?: NodeJS.WritableStream & { __benchPatched?: boolean } }).stream;
+    if (!stream || stream.__benchPatched) return;
+    const original = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+    stream.write = ((...a: unknown[]) => {
+      writes++;
+      return original(...a);
+    });
+    stream.__benchPatched = true;
+  };
+  redis.on('connect', patch);
+  patch();
+  return () => writes;
+}
+
+async function waitReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bench: Redis not ready within 5 s')), 5000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const send = (m: ChildMessage): void => {
+    process.send?.(m);
+  };
+  const target = arg('target');
+  const logLevel = arg('log-level') ?? 'info';
+  let close: () => Promise<void>;
+  let port: number;
+  let redisWrites: () => number = () => 0;
+
+  if (target === 'app') {
+    const redisUrl = arg('redis-url');
+    if (!redisUrl) throw new Error('--redis-url is required for --target app');
+    const config = loadConfig({ SSPR_MODE: 'development', REDIS_URL: redisUrl, LOG_LEVEL: logLevel });
+    const redis = createRedis(redisUrl, { connectionName: 'sspr-bench-app' });
+    await waitReady(redis);
+    redisWrites = countWrites(redis);
+    const app = await createApp(config, createLogger(config.logLevel, new NullStream()), {
+      redis,
+      // Teams roster lookup (TeamsInfo.getMember) would call the Bot Connector; answered locally instead.
+      // The bot caches it per conversation for an hour, so it is off the measured path either way.
+      memberLookup: async (context) => ({ name: context.activity.from?.name ?? 'Bench User', upn: 'bench.user@contoso.example', role: 'user' }),
+    });
+    port = await app.listen(0, '127.0.0.1');
+    close = async () => {
+      await app.close(2000);
+      await redis.quit().catch(() => redis.disconnect());
+    };
+  } else if (target === 'baseline') {
+    const http = createBaselineServer(createLogger(logLevel, new NullStream()));
+    port = await new Promise<number>((resolve) => {
+      http.server.listen(0, '127.0.0.1', () => resolve(http.server.address().port));
+    });
+    close = () => new Promise<void>((resolve) => http.server.close(() => resolve()));
+  } else {
+    throw new Error('--target must be app or baseline');
+  }
+
+  let closing: Promise<void> | null = null;
+  const shutdown = (): void => {
+    // A normal exit (not a kill) so --cpu-prof writes its profile.
+    closing ??= close().finally(() => process.exit(0));
+  };
+  process.on('message', (m: ParentMessage) => {
+    if (m.type === 'stats') {
+      const cpu = process.cpuUsage();
+      send({ type: 'stats', redisWrites: redisWrites(), cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss });
+    } else if (m.type === 'close') {
+      shutdown();
+    }
+  });
+  process.on('disconnect', shutdown);
+  send({ type: 'ready', port });
+}
+
+main().catch((e: unknown) => {
+  process.send?.({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import type { BenchResult } from './benchHarness';
+import type { LoadResult } from './loadGenerator';
+
+const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - s.length));
+const lpad = (s: string, n: number): string => ' '.repeat(Math.max(0, n - s.length)) + s;
+
+function row(name: string, r: LoadResult | null, extra = ''): string {
+  if (!r) return `${pad(name, 28)} (skipped)`;
+  const l = r.latencyMs;
+  return (
+    pad(name, 28) +
+    lpad(String(r.turns), 7) +
+    lpad(r.turnsPerSecond.toFixed(1), 10) +
+    lpad(l.p50.toFixed(2), 9) +
+    lpad(l.p95.toFixed(2), 9) +
+    lpad(l.p99.toFixed(2), 9) +
+    lpad(l.max.toFixed(2), 9) +
+    lpad(String(r.errors), 8) +
+    (extra ? `  ${extra}` : '')
+  );
+}
+
+/** The human-readable table printed at the end of `npm run bench`. */
+export function formatReport(r: BenchResult): string {
+  const e = r.environment;
+  const c = r.redis.calibration;
+  const u = r.redis.underLoad;
+  const lines = [
+    '',
+    `Password Reset Assistant benchmark — ${r.startedAt}  (commit ${e.commit}, Node ${e.node}, Redis ${e.redis}, ${e.cpus} CPUs)`,
+    `${r.options.conversations} conversations, ${r.options.turnsPerConversation} measured turns each (closed loop); open loop ${r.options.openRate} turns/s for ${r.options.openSeconds} s`,
+    '',
+    pad('load', 28) + lpad('turns', 7) + lpad('turns/s', 10) + lpad('p50 ms', 9) + lpad('p95 ms', 9) + lpad('p99 ms', 9) + lpad('max ms', 9) + lpad('errors', 8),
+    row('closed  baseline (memory)', r.closed.baseline, `server CPU ${r.closed.baseline.serverCpuMsPerTurn} ms/turn`),
+    row('closed  app (Redis)', r.closed.app, `server CPU ${r.closed.app.serverCpuMsPerTurn} ms/turn`),
+    row(`open    app @${r.options.openRate}/s`, r.open.app, r.open.app ? `latency from scheduled send; max dispatch lag ${r.open.app.maxDispatchLagMs} ms` : ''),
+    row(`open    baseline @${r.options.openRate}/s`, r.open.baseline),
+    '',
+    `throughput ratio app/baseline (closed loop): ${r.closed.throughputRatio.toFixed(2)}`,
+    '',
+    'Redis per turn (calibration: one conversation, sequential turns, nothing else on the connection)',
+    `  commands (INFO commandstats, incl. those run inside scripts): ${c.commandsPerTurn}   ${JSON.stringify(c.commandCalls)}`,
+    `  round trips: app client socket writes ${c.clientRoundTripsPerTurn}, Redis read events ${c.serverReadsPerTurn}`,
+    ...c.monitorSample.map((s, i) => `  MONITOR turn ${i + 1}: ${s || '(no commands)'}`),
+    `Redis per turn under load (closed loop, ${u.turns} turns)`,
+    `  commands ${u.commandsPerTurn}, client socket writes ${u.clientRoundTripsPerTurn}, Redis read events ${u.serverReadsPerTurn} (fewer when turns share a read)`,
+    `Redis memory: ${r.redis.bytesPerConversation} B per conversation (MEMORY USAGE of its keys), used_memory delta ${r.redis.usedMemoryDeltaPerConversation} B per conversation incl. dedupe marks; dedupe mark ${r.redis.dedupeBytesPerTurn} B per turn (24 h)`,
+    `  key shapes: ${Object.entries(r.redis.keys.shapes)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ')}`,
+    '',
+    'targets',
+    ...r.targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${pad(`${t.target} ${t.limit}`, 50)} measured ${t.measured}`),
+    '',
+  ];
+  return lines.join('\n');
+}

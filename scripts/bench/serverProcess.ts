@@ -1,0 +1,76 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { ChildMessage, ServerStats } from './benchServer';
+
+export interface ServerProcessOptions {
+  target: 'app' | 'baseline';
+  redisUrl?: string;
+  logLevel?: string;
+  /** Write a V8 CPU profile of the server process into this directory (node --cpu-prof). */
+  cpuProfDir?: string;
+}
+
+/** A server under test in its own Node process (tsx loader), driven over IPC. */
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(o: ServerProcessOptions): Promise<ServerProcess> {
+    const execArgv = ['--import', 'tsx'];
+    if (o.cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${o.target}-${Date.now()}.cpuprofile`);
+    const args = ['--target', o.target, '--log-level', o.logLevel ?? 'info'];
+    if (o.redisUrl) args.push('--redis-url', o.redisUrl);
+    const child = fork(join(__dirname, 'benchServer.ts'), args, { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-4000);
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bench ${o.target} server did not start in 30 s\n${stderr}`)), 30_000);
+      child.on('message', (m: ChildMessage) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          resolve(m.port);
+        } else if (m.type === 'error') {
+          clearTimeout(timer);
+          reject(new Error(`bench ${o.target} server failed: ${m.message}`));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`bench ${o.target} server exited with ${code}\n${stderr}`));
+      });
+    });
+    return new ServerProcess(child, port);
+  }
+
+  /** Counters of the server process (Redis socket writes, CPU time). */
+  stats(): Promise<ServerStats> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bench server did not answer a stats request')), 5000);
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type !== 'stats') return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(m);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'stats' });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.send({ type: 'close' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
