@@ -91,6 +91,11 @@ const SubmitBody = z.strictObject({ password: Password, confirmation: Password.o
 const CodeBody = z.strictObject({ code: z.string().regex(/^[0-9 ]{6,8}$/), locale: LocaleField });
 const EmptyBody = z.strictObject({ locale: LocaleField });
 
+/** A route parameter as a string (restify types params as any). */
+function routeParam(req: Request, name: string): unknown {
+  return (req.params as Record<string, unknown> | undefined)?.[name];
+}
+
 export function findPagesRoot(): string | undefined {
   const candidates = [resolve(__dirname, '..', '..', 'web'), resolve(process.cwd(), 'dist', 'web')];
   return candidates.find((dir) => existsSync(join(dir, 'password', 'main.js')));
@@ -299,7 +304,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     '/api/flows/:flowId/password',
     handle(async (req, res) => {
       const user = await identify(req);
-      const flowId = FlowId.safeParse(req.params?.flowId);
+      const flowId = FlowId.safeParse(routeParam(req, 'flowId'));
       if (!flowId.success) throw new ApiError(404, 'not_found');
       const b = body(req, SubmitBody);
       await consume(writes, `${user.tenantId}:${user.objectId}`);
@@ -355,7 +360,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     '/api/enrolments/:ticket',
     handle(async (req, res) => {
       const user = await identify(req);
-      const ticket = TicketId.safeParse(req.params?.ticket);
+      const ticket = TicketId.safeParse(routeParam(req, 'ticket'));
       if (!ticket.success) throw new ApiError(404, 'not_found');
       const methodId = await enrolments.claimDisplay(user, ticket.data);
       if (!methodId) throw new ApiError(404, 'not_found');
@@ -374,7 +379,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     '/api/enrolments/:ticket/confirm',
     handle(async (req, res) => {
       const user = await identify(req);
-      const ticket = TicketId.safeParse(req.params?.ticket);
+      const ticket = TicketId.safeParse(routeParam(req, 'ticket'));
       if (!ticket.success) throw new ApiError(404, 'not_found');
       const b = body(req, CodeBody);
       await consume(writes, `${user.tenantId}:${user.objectId}`);
@@ -414,7 +419,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     '/api/methods/:id',
     handle(async (req, res) => {
       const user = await identify(req);
-      const id = MethodId.safeParse(req.params?.id);
+      const id = MethodId.safeParse(routeParam(req, 'id'));
       if (!id.success) throw new ApiError(404, 'not_found');
       await consume(writes, `${user.tenantId}:${user.objectId}`);
       const methods = await services.security.methods.list(user);
@@ -433,7 +438,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     '/api/methods/:id/reconfirm',
     handle(async (req, res) => {
       const user = await identify(req);
-      const id = MethodId.safeParse(req.params?.id);
+      const id = MethodId.safeParse(routeParam(req, 'id'));
       if (!id.success) throw new ApiError(404, 'not_found');
       const b = body(req, EmptyBody);
       await consume(writes, `${user.tenantId}:${user.objectId}`);
@@ -465,7 +470,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     '/api/methods/:id/reconfirm/check',
     handle(async (req, res) => {
       const user = await identify(req);
-      const id = MethodId.safeParse(req.params?.id);
+      const id = MethodId.safeParse(routeParam(req, 'id'));
       if (!id.success) throw new ApiError(404, 'not_found');
       const b = body(req, CodeBody);
       await consume(writes, `${user.tenantId}:${user.objectId}`);

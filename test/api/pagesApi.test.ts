@@ -30,6 +30,7 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
       ...(o.raw !== undefined ? { body: o.raw } : o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
     });
     const text = await res.text();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read arbitrary JSON answers
     let json: any = undefined;
     try {
       json = JSON.parse(text);
@@ -175,7 +176,7 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
       const type = await r.type(key);
       if (type === 'string') dump.push((await r.getBuffer(key))?.toString('latin1') ?? '');
       else if (type === 'hash') dump.push(JSON.stringify(await r.hgetall(key)));
-      else if (type === 'zset') dump.push(JSON.stringify(await r.zrange(key, 0, -1)));
+      else if (type === 'zset') dump.push(JSON.stringify(await r.zrange(key, '0', '-1')));
       else if (type === 'list') dump.push(JSON.stringify(await r.lrange(key, 0, -1)));
       else if (type === 'set') dump.push(JSON.stringify(await r.smembers(key)));
       dump.push(key);

@@ -1,0 +1,98 @@
+/**
+ * What every page inside Teams needs: strings from the bot, the caller's identity (Teams SSO token, or the
+ * development identity outside Teams in development mode only), JSON calls to the bot's own API, and closing the
+ * dialog without any secret.
+ */
+import { app, authentication, dialog } from '@microsoft/teams-js';
+
+export interface PageConfig {
+  mode: 'development' | 'production';
+  locale: 'en' | 'nl';
+  strings: Record<string, string>;
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const TEAMS_INIT_TIMEOUT_MS = 2500;
+
+export class PageHost {
+  private constructor(
+    readonly config: PageConfig,
+    private readonly inTeams: boolean,
+    private readonly devUser: string | null,
+  ) {}
+
+  static async start(): Promise<PageHost> {
+    const params = new URLSearchParams(location.search);
+    const res = await fetch(`/api/pages/config?locale=${encodeURIComponent(params.get('locale') ?? navigator.language)}`);
+    const config = (await res.json()) as PageConfig;
+    const inTeams = await initTeams();
+    let devUser: string | null = null;
+    if (!inTeams && config.mode === 'development') devUser = params.get('devUser') ?? localStorage.getItem('devchat.user');
+    document.documentElement.lang = config.locale;
+    return new PageHost(config, inTeams, devUser);
+  }
+
+  t(key: string, params: Record<string, string | number> = {}): string {
+    const text = this.config.strings[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
+  }
+
+  /** Fill every element with data-text="<key>" with its string. */
+  applyStrings(root: ParentNode = document): void {
+    root.querySelectorAll<HTMLElement>('[data-text]').forEach((el) => {
+      el.textContent = this.t(el.dataset.text ?? '');
+    });
+  }
+
+  async api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const headers: Record<string, string> = { 'Accept-Language': this.config.locale };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.inTeams) headers.Authorization = `Bearer ${await authentication.getAuthToken()}`;
+    else if (this.devUser) headers['X-Dev-User'] = this.devUser;
+    const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    return { status: res.status, body: parsed };
+  }
+
+  /** The localized message for an API error code. */
+  errorText(answer: ApiAnswer): string {
+    switch (answer.body.error) {
+      case 'unauthorized':
+        return this.t('web.error.unauthorized');
+      case 'temporarily_unavailable':
+        return this.t('web.error.unavailable');
+      case 'rate_limited':
+        return this.t('web.error.rateLimited');
+      case 'not_found':
+        return this.t('web.error.notFound');
+      default:
+        return this.t('web.error.generic');
+    }
+  }
+
+  /** Close the dialog; `result` must never carry a secret (it travels through the Bot Connector). */
+  close(result: Record<string, string>): void {
+    if (this.inTeams) {
+      dialog.url.submit(result);
+    } else if (window.parent !== window) {
+      window.parent.postMessage({ type: 'devHost.submitDialog', result }, location.origin);
+    }
+  }
+}
+
+async function initTeams(): Promise<boolean> {
+  if (window.parent === window && !window.opener) return false;
+  try {
+    await Promise.race([
+      app.initialize(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no Teams host')), TEAMS_INIT_TIMEOUT_MS)),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
