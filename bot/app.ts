@@ -14,6 +14,7 @@ import { Metrics } from './metrics';
 import { createHttpServer } from './server';
 import { SsprBot } from './teamsBot';
 import { pageUrlFor, registerPagesApi, type PagesApi } from './api/pagesApi';
+import { registerHelpdeskApi } from './api/helpdesk';
 import { TaskModules } from './taskModules';
 import { TeamsSender } from './teamsSender';
 import { RootDialog } from '../dialogs/rootDialog';
@@ -61,6 +62,8 @@ export interface AppOverrides {
   readonly services?: ServiceOverrides;
   /** Helpdesk timings for tests. */
   readonly helpdesk?: HelpdeskOptions;
+  /** ITSM API rate limits for tests. */
+  readonly helpdeskApi?: { readonly perKeyPerMinute?: number; readonly authFailuresPerMinute?: number };
 }
 
 /** The composition root: config → adapters → use-cases → dialogs → server. */
@@ -173,7 +176,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const policy = config.policy;
   const root = new RootDialog({
     handoff: async (context, action, token) => {
-      const caller = context.turnState.get(CALLER_KEY) as Caller | undefined;
+      const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
       return caller ? helpdesk.bot.useToken(context, caller.user, action, token) : null;
     },
     journeys: buildJourneys({ config, services, adapter, refs, logger }),
@@ -200,6 +203,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
   const http = createHttpServer({ adapter, bot, logger, metrics, ready });
   const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: new TeamsSender(adapter, config.bot.appId ?? '') });
+  // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
+  registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 
   return {
     config,

@@ -141,7 +141,7 @@ export class SsprBot extends TeamsActivityHandler {
     const hash = createHash('sha256').update(JSON.stringify(ref)).digest('base64url').slice(0, 16);
     // Stored only when it changed (service URL moves are rare) — saves a Redis round trip on most turns.
     if (meta.refHash === hash) return;
-    await this.deps.refs.save(caller.user, ref as unknown as Record<string, unknown>);
+    await this.deps.refs.save(caller.user, ref);
     meta.refHash = hash;
   }
 

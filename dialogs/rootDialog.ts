@@ -78,7 +78,7 @@ export class RootDialog extends ComponentDialog {
 
   private async interrupt(dc: DialogContext): Promise<DialogTurnResult | undefined> {
     const { activity } = dc.context;
-    if (activity.type !== ActivityTypes.Message) return undefined;
+    if (activity.type !== (ActivityTypes.Message as string)) return undefined;
     const req = readRequest(dc.context);
     const t = turnTranslator(dc.context);
     if (req.kind === 'handoff') {
@@ -167,7 +167,8 @@ function isJourneyIntent(i: Intent): i is 'reset' | 'unlock' | 'securityInfo' {
 
 /** A card submit of the root's verbs, or typed text. Card values that are not root verbs are left to journeys. */
 function readRequest(context: TurnContext): Request {
-  const { value, text } = context.activity;
+  const value: unknown = context.activity.value;
+  const text = context.activity.text;
   if (value !== undefined && value !== null) {
     const parsed = RootVerb.safeParse(value);
     if (!parsed.success) return { kind: 'invalidSubmit' };

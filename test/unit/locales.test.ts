@@ -16,7 +16,7 @@ describe('locales', () => {
       const en = rawText('en', k) ?? '';
       const nl = rawText('nl', k) ?? '';
       if (!en.trim() || !nl.trim()) problems.push(`${k}: empty`);
-      if (placeholders(en).join() !== placeholders(nl).join()) problems.push(`${k}: {${placeholders(en)}} vs {${placeholders(nl)}}`);
+      if (placeholders(en).join() !== placeholders(nl).join()) problems.push(`${k}: {${placeholders(en).join()}} vs {${placeholders(nl).join()}}`);
     }
     expect(problems).toEqual([]);
   });
