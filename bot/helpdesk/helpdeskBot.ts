@@ -83,10 +83,8 @@ export class HelpdeskBot implements HandoffListener {
       await context.sendActivity(t('helpdesk.cmd.help'));
       return true;
     }
-    if (cmd !== 'handoff' && cmd !== 'verify') {
-      await context.sendActivity(t('helpdesk.cmd.usage'));
-      return true;
-    }
+    // Anything else is not a helpdesk command: the bot answers with the R1 pointer to the 1:1 chat.
+    if (cmd !== 'handoff' && cmd !== 'verify') return false;
     const tenantId = activityTenant(context);
     const objectId = context.activity.from?.aadObjectId;
     const targetName = words[1];
@@ -125,6 +123,11 @@ export class HelpdeskBot implements HandoffListener {
     }
     this.background(this.deliver(handoff.id, token, correlationId));
     return true;
+  }
+
+  /** Deliver a hand-off created elsewhere (ITSM API) in the background: the caller answers at once. */
+  dispatch(handoffId: string, token: string, correlationId: string): void {
+    this.background(this.deliver(handoffId, token, correlationId));
   }
 
   /** Deliver the offer to the user's 1:1 chat (Graph install first when needed); record sent or why it failed. */
