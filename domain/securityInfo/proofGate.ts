@@ -23,7 +23,9 @@ export async function checkProof(deps: SecurityInfoDeps, ctx: ChangeContext): Pr
  * (so it no longer gets the R18 mail) is told too. Never throws for delivery problems.
  */
 export async function notifyChange(deps: SecurityInfoDeps, ctx: ChangeContext, formerAddress?: string): Promise<void> {
-  await deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId).catch(() => undefined);
+  // Not awaited: the Teams message is a proactive turn of this same conversation, which the per-conversation turn
+  // lock (R25) admits only after the current turn ends; R18 allows up to 60 s.
+  void deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId).catch(() => undefined);
   if (formerAddress) {
     await deps.mailer
       .notify({ to: formerAddress, template: 'methodsChanged', locale: ctx.locale, params: {}, correlationId: ctx.flowId })
