@@ -104,6 +104,7 @@ const EnvSchema = z.object({
   // Helpdesk
   HELPDESK_WEBHOOK_URL: optStr,
   HELPDESK_WEBHOOK_SECRET: optStr,
+  HELPDESK_API_KEYS_FILE: z.string().default('data/helpdesk-api-keys.json'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -175,7 +176,12 @@ export interface Config {
     readonly ssoAppId: string | undefined;
     readonly jwksUrl: string;
   };
-  readonly helpdesk: { readonly webhookUrl: string | undefined; readonly webhookSecret: string | undefined };
+  readonly helpdesk: {
+    readonly webhookUrl: string | undefined;
+    readonly webhookSecret: string | undefined;
+    /** ITSM API keys when there is no Redis (with Redis they live there). */
+    readonly apiKeysFile: string;
+  };
   readonly policy: Policy;
 }
 
@@ -445,7 +451,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sms: { baseUrl: e.SMS_API_BASE_URL, accountSid: e.SMS_ACCOUNT_SID, authToken: e.SMS_AUTH_TOKEN, from: e.SMS_FROM },
     },
     teams: { appId: e.TEAMS_APP_ID, ssoAppId: e.SSO_APP_ID, jwksUrl: e.SSO_JWKS_URL },
-    helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET },
+    helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET, apiKeysFile: e.HELPDESK_API_KEYS_FILE },
     policy,
   };
   return deepFreeze(config);

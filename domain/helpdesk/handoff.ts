@@ -15,7 +15,14 @@ export const TERMINAL_STATUSES: ReadonlySet<HandoffStatus> = new Set(['done', 'f
 /** Who asked: a helpdesk agent in Teams or an ITSM system through an API key. */
 export type HandoffAgent =
   | { readonly kind: 'teams'; readonly user: UserRef; readonly name: string }
-  | { readonly kind: 'api'; readonly keyId: string; readonly name: string };
+  | {
+      readonly kind: 'api';
+      /** The API key the ticketing system used. */
+      readonly keyId: string;
+      /** The agent on whose behalf the system asked (resolved from their UPN; checked against the helpdesk group). */
+      readonly user: UserRef;
+      readonly name: string;
+    };
 
 /**
  * A hand-off as stored. Holds no token (only its digest, in the store's index), no code, password or destination:

@@ -41,6 +41,17 @@ export interface HelpdeskHandoffsDeps {
 export type CreateRefusal = 'not_agent' | 'unknown_user' | 'self' | 'privileged';
 export type StartRefusal = 'invalid' | 'used' | 'expired' | 'foreign';
 
+/** A ticketing system's request (ITSM API): the agent is named by UPN and resolved through the directory. */
+export interface CreateApiHandoffInput {
+  readonly keyId: string;
+  /** UPN of the agent on whose behalf the system asks. */
+  readonly agentName: string;
+  readonly targetName: string;
+  readonly purpose: HandoffPurpose;
+  readonly ticket?: string;
+  readonly correlationId: string;
+}
+
 export interface CreateHandoffInput {
   readonly agent: HandoffAgent;
   /** UPN or mail the agent typed. */
@@ -75,11 +86,11 @@ export class HelpdeskHandoffs {
       await this.audit({ type: 'helpdesk.handoff_create', correlationId, outcome: 'refused', reason, detail: this.agentDetail(agent) });
       return fail(reason);
     };
-    if (agent.kind === 'teams' && !(await this.isAgent(agent.user))) return refuse('not_agent');
+    if (!(await this.isAgent(agent.user))) return refuse('not_agent');
     const target = await this.deps.directory.findByPrincipalName(input.targetName.trim());
     if (!target || !target.enabled) return refuse('unknown_user');
-    const targetRef: UserRef = { tenantId: agent.kind === 'teams' ? agent.user.tenantId : this.deps.apiTenantId, objectId: target.objectId };
-    if (agent.kind === 'teams' && agent.user.objectId === target.objectId) return refuse('self');
+    const targetRef: UserRef = { tenantId: agent.user.tenantId, objectId: target.objectId };
+    if (agent.user.objectId === target.objectId) return refuse('self');
     if (target.privileged && !this.deps.policy.helpdesk.allowHandoffToPrivileged) return refuse('privileged');
 
     const now = this.deps.clock.now();
@@ -109,6 +120,32 @@ export class HelpdeskHandoffs {
       detail: { handoff: id, purpose: input.purpose, ...this.agentDetail(agent), ...(ticket ? { ticket } : {}) },
     });
     return ok({ handoff, token });
+  }
+
+  /**
+   * Create a hand-off for a ticketing system (ITSM API): the named agent must exist, be enabled and be in the
+   * helpdesk group — the same rules as in Teams (unknown user, self, privileged) apply after that.
+   */
+  async createForApi(input: CreateApiHandoffInput): Promise<Result<{ handoff: Handoff; token: string }, CreateRefusal>> {
+    const found = await this.deps.directory.findByPrincipalName(input.agentName.trim());
+    if (!found || !found.enabled) {
+      await this.audit({
+        type: 'helpdesk.handoff_create',
+        correlationId: input.correlationId,
+        outcome: 'refused',
+        reason: 'not_agent',
+        detail: { agentKind: 'api', agent: input.keyId },
+      });
+      return fail('not_agent');
+    }
+    const user: UserRef = { tenantId: this.deps.apiTenantId, objectId: found.objectId };
+    return this.create({
+      agent: { kind: 'api', keyId: input.keyId, user, name: found.displayName },
+      targetName: input.targetName,
+      purpose: input.purpose,
+      ...(input.ticket !== undefined ? { ticket: input.ticket } : {}),
+      correlationId: input.correlationId,
+    });
   }
 
   /** Read a hand-off, marking it expired when its token ran out unused. */
@@ -213,7 +250,7 @@ export class HelpdeskHandoffs {
   }
 
   private agentDetail(agent: HandoffAgent): Record<string, string> {
-    return agent.kind === 'teams' ? { agentKind: 'teams', agent: agent.user.objectId } : { agentKind: 'api', agent: agent.keyId };
+    return agent.kind === 'teams' ? { agentKind: 'teams', agent: agent.user.objectId } : { agentKind: 'api', agent: agent.user.objectId, key: agent.keyId };
   }
 
   private async audit(e: AuditEvent): Promise<void> {
