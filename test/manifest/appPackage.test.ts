@@ -98,7 +98,7 @@ describe('the example configuration', () => {
     expect(m.staticTabs[0]).toMatchObject({
       entityId: 'securityInfo',
       name: 'Security info',
-      contentUrl: 'https://sspr.contoso.example/app/security-info.html',
+      contentUrl: 'https://sspr.contoso.example/app/security-info/',
       scopes: ['personal'],
     });
     // Keeping the chat next to the custom tab.
@@ -129,7 +129,7 @@ describe('the example configuration', () => {
     const cfg = checked(raw, 'development');
     const m = buildManifest(cfg) as Record<string, Loose>;
     expect(m.validDomains).toEqual(['localhost:3978']);
-    expect(m.staticTabs[0].contentUrl).toBe('http://localhost:3978/app/security-info.html');
+    expect(m.staticTabs[0].contentUrl).toBe('http://localhost:3978/app/security-info/');
     expect(m.webApplicationInfo.resource).toBe(`api://localhost:3978/${cfg.sso.appId}`);
     expect(validateManifest(m, { mode: 'development', schemas })).toEqual([]);
     // …and the same manifest is refused for production, naming the field.
