@@ -163,7 +163,7 @@ export async function redisDump(redis: Redis): Promise<string> {
   const out: string[] = [];
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 500);
+    const [next, keys] = await redis.scan(cursor, 'COUNT', '500');
     cursor = next;
     for (const k of keys) {
       const type = await redis.type(k);
@@ -172,7 +172,7 @@ export async function redisDump(redis: Redis): Promise<string> {
       else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(k)));
       else if (type === 'list') out.push(JSON.stringify(await redis.lrange(k, 0, -1)));
       else if (type === 'set') out.push(JSON.stringify(await redis.smembers(k)));
-      else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(k, 0, -1, 'WITHSCORES')));
+      else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(k, '0', '-1', 'WITHSCORES')));
       else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(k, '-', '+')));
     }
   } while (cursor !== '0');
