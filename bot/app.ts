@@ -15,7 +15,6 @@ import { createHttpServer } from './server';
 import { SsprBot } from './teamsBot';
 import { pageUrlFor, registerPagesApi, type PagesApi } from './api/pagesApi';
 import { registerHelpdeskApi } from './api/helpdesk';
-import { registerHelpdeskApi } from './api/helpdesk';
 import { TaskModules } from './taskModules';
 import { TeamsSender } from './teamsSender';
 import { RootDialog } from '../dialogs/rootDialog';
@@ -63,8 +62,6 @@ export interface AppOverrides {
   readonly services?: ServiceOverrides;
   /** Helpdesk timings for tests. */
   readonly helpdesk?: HelpdeskOptions;
-  /** ITSM API rate limits for tests. */
-  readonly helpdeskApi?: { readonly perKeyPerMinute?: number; readonly authFailuresPerMinute?: number };
   /** ITSM API rate limits for tests. */
   readonly helpdeskApi?: { readonly perKeyPerMinute?: number; readonly authFailuresPerMinute?: number };
 }
@@ -192,7 +189,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     allowedTenants: config.bot.allowedTenants,
     requireRoster: config.mode === 'production',
     logger,
-    methodCount: async (user) => (await services.security.methods.list(user)).length,
+    methodCount: async (user) => (await services.security.methods.list(user)).filter((m) => m.confirmedAt !== null).length,
     taskModules: new TaskModules({ pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) }),
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
     onChannelMessage: (context) => helpdesk.bot.onChannelMessage(context),
@@ -206,8 +203,6 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
   const http = createHttpServer({ adapter, bot, logger, metrics, ready });
   const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: new TeamsSender(adapter, config.bot.appId ?? '') });
-  // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
-  registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 

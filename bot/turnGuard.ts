@@ -137,6 +137,13 @@ export class TurnGuard implements Middleware {
     const activity = context.activity;
     const conversationId = activity.conversation?.id;
     if (!conversationId) throw new SsprError('invalid_input', 'activity without conversation id');
+    // Proactive continuations (notifications, background results) only send: they neither read nor write conversation
+    // state, and are often started from inside a turn of the same conversation, which holds the lock — waiting for it
+    // there would stall that turn until the lock wait runs out.
+    if (activity.type === String(ActivityTypes.Event) && activity.name === 'ContinueConversation') {
+      await next();
+      return;
+    }
     const activityId = activity.id ? activity.id : undefined;
     const keys = this.keysFor(conversationId, activityId);
     const owner = randomBytes(12).toString('hex');

@@ -164,6 +164,19 @@ describe('TurnGuard', () => {
     expect(k.dedupe).toBe('p:dedupe:{c:19:a%7Bb%7Dc@thread}:act');
   });
 
+  test('R25: a proactive continuation started inside a turn of the same conversation does not wait for its lock', async () => {
+    const a = await instance({ maxWaitMs: 5000 });
+    let sent = false;
+    await a.adapter.processActivity(activity('conv-proactive', 'p-1'), async (ctx) => {
+      // What adapter.continueConversationAsync runs through the middleware: an event named ContinueConversation for the
+      // same conversation, awaited inside the turn. Without the bypass it would block until lock_timeout.
+      await a.adapter.processActivity({ ...activity(ctx.activity.conversation.id, ''), type: 'event', name: 'ContinueConversation' }, async () => {
+        sent = true;
+      });
+    });
+    expect(sent).toBe(true);
+  });
+
   test('R25: different conversations do not block each other', async () => {
     const a = await instance();
     let release!: () => void;
