@@ -3,8 +3,8 @@
  * redis-server) and through a bare botbuilder baseline, prints throughput, latency percentiles, Redis commands, round
  * trips and bytes, PASS/MISS per target, and writes bench-results/bench-<time>.json (+ latest.json).
  *
- * Flags: --conversations N (50) --turns N per conversation (40) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
- * --open-seconds N (10) --no-open-baseline --calibration N (12) --closed-max-seconds N (20) --log-level L (info)
+ * Flags: --conversations N (50) --turns N per conversation and round (20) --rounds N (3) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
+ * --open-seconds N (10) --no-open-baseline --calibration N (15) --closed-max-seconds N (20) --log-level L (info)
  * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
     switch (a) {
       case '--conversations': options.conversations = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--turns': options.turnsPerConversation = Math.max(1, Math.floor(num(a, v))); i++; break;
+      case '--rounds': options.rounds = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--warmup': options.warmupTurns = Math.floor(num(a, v)); i++; break;
       case '--open-rate': options.openRate = num(a, v); i++; break;
       case '--open-seconds': options.openSeconds = num(a, v); i++; break;
@@ -39,7 +40,7 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--strict': strict = true; break;
       case '--help':
       case '-h':
-        process.stdout.write(`usage: npm run bench -- [--conversations ${DEFAULT_BENCH_OPTIONS.conversations}] [--turns ${DEFAULT_BENCH_OPTIONS.turnsPerConversation}] [--open-rate ${DEFAULT_BENCH_OPTIONS.openRate}] [--open-seconds ${DEFAULT_BENCH_OPTIONS.openSeconds}] [--no-open-baseline] [--cpu-prof] [--log-level info] [--out file.json] [--strict]\n`);
+        process.stdout.write(`usage: npm run bench -- [--conversations ${DEFAULT_BENCH_OPTIONS.conversations}] [--turns ${DEFAULT_BENCH_OPTIONS.turnsPerConversation}] [--rounds ${DEFAULT_BENCH_OPTIONS.rounds}] [--open-rate ${DEFAULT_BENCH_OPTIONS.openRate}] [--open-seconds ${DEFAULT_BENCH_OPTIONS.openSeconds}] [--no-open-baseline] [--cpu-prof] [--log-level info] [--out file.json] [--strict]\n`);
         process.exit(0);
         break;
       default:

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   BotClient,
@@ -7,7 +7,9 @@ import {
   greeting,
   makeConversations,
   nextTurn,
+  nextTurnKind,
   openLoop,
+  result,
   warmUp,
   type LoadResult,
   type Progress,
@@ -19,8 +21,13 @@ import { ServerProcess } from './serverProcess';
 export interface BenchOptions {
   /** Concurrent conversations of the closed loop (and the pool of the open loop). Default 50. */
   conversations: number;
-  /** Measured turns per conversation in the closed loop. Default 40. */
+  /** Measured turns per conversation in each closed-loop round. Default 20. */
   turnsPerConversation: number;
+  /**
+   * Closed-loop rounds, alternating baseline and app (default 3). Throughput is the median of the rounds, so a burst of
+   * load from other processes on the machine skews one round, not the ratio.
+   */
+  rounds: number;
   /** Unmeasured turns per conversation before each load (after the greeting). Default 4. */
   warmupTurns: number;
   /** Upper bound of each closed-loop phase. Default 20 s. */
@@ -31,7 +38,7 @@ export interface BenchOptions {
   openSeconds: number;
   /** Also run the open loop against the baseline (context for the app's latency). Default true. */
   openBaseline: boolean;
-  /** Sequential turns on one conversation used to count commands and round trips exactly. Default 12. */
+  /** Sequential turns on one conversation used to count commands and round trips exactly. Default 15 (3 × the script). */
   calibrationTurns: number;
   /** Log level of the app under test (its log lines are formatted and discarded). Default info. */
   logLevel: string;
@@ -43,13 +50,14 @@ export interface BenchOptions {
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   conversations: 50,
-  turnsPerConversation: 40,
+  turnsPerConversation: 20,
+  rounds: 3,
   warmupTurns: 4,
   closedMaxSeconds: 20,
   openRate: 200,
   openSeconds: 10,
   openBaseline: true,
-  calibrationTurns: 12,
+  calibrationTurns: 15,
   logLevel: 'info',
 };
 
@@ -65,12 +73,22 @@ export interface TargetVerdict {
 export interface BenchResult {
   startedAt: string;
   durationMs: number;
-  environment: { node: string; redis: string; cpus: number; cpuModel: string; commit: string };
+  environment: {
+    node: string;
+    redis: string;
+    cpus: number;
+    cpuModel: string;
+    commit: string;
+    /** 1-minute load average before and after: other work on the machine distorts every number above ~0.5 per CPU. */
+    loadAverage: { start: number; end: number };
+  };
   options: Omit<BenchOptions, 'onProgress'>;
   closed: {
-    baseline: LoadResult & { serverCpuMsPerTurn: number };
-    app: LoadResult & { serverCpuMsPerTurn: number };
+    /** All rounds merged; turnsPerSecond is the MEDIAN of the rounds. */
+    baseline: LoadResult & { serverCpuMsPerTurn: number; roundsTurnsPerSecond: number[] };
+    app: LoadResult & { serverCpuMsPerTurn: number; roundsTurnsPerSecond: number[] };
     throughputRatio: number;
+    roundRatios: number[];
   };
   open: { app: (LoadResult & { offeredPerSecond: number; maxDispatchLagMs: number }) | null; baseline: (LoadResult & { offeredPerSecond: number; maxDispatchLagMs: number }) | null };
   redis: {
@@ -84,6 +102,8 @@ export interface BenchResult {
       serverReadsPerTurn: number;
       /** Per turn, the top-level commands MONITOR saw (script-internal ones left out), with their first key. */
       monitorSample: string[];
+      /** Round trips (client socket writes) per scripted turn kind, mean over the calibration turns. */
+      roundTripsByKind: Record<string, number>;
       commandCalls: Record<string, number>;
     };
     /** The closed-loop app phase under load. */
@@ -112,6 +132,33 @@ function gitCommit(): string {
   }
 }
 
+/** Rounds merged: all samples, summed turns and errors; throughput = median of the rounds. */
+function mergeRounds(rounds: readonly LoadResult[], samples: readonly number[]): LoadResult & { roundsTurnsPerSecond: number[] } {
+  const errors = rounds.reduce((a, r) => a + r.errors, 0);
+  const problems = new Set(rounds.flatMap((r) => r.problems));
+  const elapsed = rounds.reduce((a, r) => a + r.elapsedMs, 0);
+  const merged = result([...samples], errors, problems, elapsed);
+  const tps = rounds.map((r) => r.turnsPerSecond);
+  const sorted = [...tps].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { ...merged, turnsPerSecond: round(median, 1), roundsTurnsPerSecond: tps };
+}
+
+function sumDeltas(ds: readonly RedisDelta[]): RedisDelta {
+  const commandCalls: Record<string, number> = {};
+  for (const d of ds) for (const [k, v] of Object.entries(d.commandCalls)) commandCalls[k] = (commandCalls[k] ?? 0) + v;
+  const sum = (f: (d: RedisDelta) => number): number => ds.reduce((a, d) => a + f(d), 0);
+  return {
+    commandCalls,
+    commands: sum((d) => d.commands),
+    totalCommandsProcessed: sum((d) => d.totalCommandsProcessed),
+    readsProcessed: sum((d) => d.readsProcessed),
+    writesProcessed: sum((d) => d.writesProcessed),
+    usedMemory: sum((d) => d.usedMemory),
+  };
+}
+
 const perTurn = (d: RedisDelta, turns: number): Record<string, number> =>
   Object.fromEntries(Object.entries(d.commandCalls).map(([k, v]) => [k, round(v / turns)]));
 
@@ -125,6 +172,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
   const say = (phase: string, done = 0, total = 0): void => o.onProgress?.(phase, done, total);
   const progress = (phase: string): Progress => (done, total) => say(phase, done, total);
   const startedAt = new Date();
+  const load0 = round(loadavg()[0] ?? 0);
   const t0 = performance.now();
 
   say('starting redis-server');
@@ -145,19 +193,11 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     const appClient = new BotClient(app.baseUrl, maxSockets);
     clients.push(baselineClient, appClient);
 
-    // 1. Baseline, closed loop.
-    say('baseline warm-up');
-    const baseConvs = makeConversations(o.conversations, 'b');
-    await warmUp(baselineClient, baseConvs, o.warmupTurns);
-    const bCpu0 = (await baseline.stats()).cpuMicros;
-    const baseClosed = await closedLoop(baselineClient, baseConvs, o.turnsPerConversation, o.closedMaxSeconds * 1000, progress('baseline closed loop'));
-    const bCpu1 = (await baseline.stats()).cpuMicros;
-
     // 2. App, calibration: one conversation, sequential turns, nothing else talking to Redis.
     say('app calibration');
     const [cal] = makeConversations(1, 'k');
     await appClient.post(greeting(cal!));
-    for (let i = 0; i < 4; i++) await appClient.post(nextTurn(cal!));
+    for (let i = 0; i < 5; i++) await appClient.post(nextTurn(cal!));
     const calStats0 = await app.stats();
     const calSnap0 = await snapshot(probe);
     for (let i = 0; i < o.calibrationTurns; i++) await appClient.post(nextTurn(cal!));
@@ -165,36 +205,61 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     const calStats1 = await app.stats();
     const calDelta = delta(calSnap0, calSnap1);
     const monitorSample: string[] = [];
+    const perKind = new Map<string, number[]>();
     const monitorClient = redisServer.client();
     await monitorDuring(monitorClient, async (mark) => {
-      for (let i = 0; i < Math.min(4, o.calibrationTurns); i++) {
+      for (let i = 0; i < Math.max(5, o.calibrationTurns); i++) {
+        const kind = nextTurnKind(cal!);
+        const w0 = (await app.stats()).redisWrites;
         await appClient.post(nextTurn(cal!));
+        const w1 = (await app.stats()).redisWrites;
         await new Promise((r) => setTimeout(r, 30));
-        monitorSample.push(
-          mark()
-            .filter((c) => !c.fromScript)
-            .map((c) => (c.key ? `${c.name}(${c.key})` : c.name))
-            .join(' '),
-        );
+        perKind.set(kind, [...(perKind.get(kind) ?? []), w1 - w0]);
+        const cmds = mark()
+          .filter((c) => !c.fromScript)
+          .map((c) => (c.key ? `${c.name}(${c.key})` : c.name))
+          .join(' ');
+        if (i < 5) monitorSample.push(`${kind} [${w1 - w0} round trips]: ${cmds}`);
       }
     }).finally(() => monitorClient.disconnect());
 
-    // 3. App, closed loop.
-    say('app warm-up');
+    // 3. Closed loop: rounds alternating baseline and app.
+    say('warm-up');
+    const baseConvs = makeConversations(o.conversations, 'b');
     const appConvs = makeConversations(o.conversations, 'a');
     const mem0 = (await snapshot(probe)).usedMemory;
+    await warmUp(baselineClient, baseConvs, o.warmupTurns);
     await warmUp(appClient, appConvs, o.warmupTurns);
-    const aStats0 = await app.stats();
-    const aSnap0 = await snapshot(probe);
-    const appClosed = await closedLoop(appClient, appConvs, o.turnsPerConversation, o.closedMaxSeconds * 1000, progress('app closed loop'));
-    const aSnap1 = await snapshot(probe);
-    const aStats1 = await app.stats();
-    const loadDelta = delta(aSnap0, aSnap1);
+    const baseRounds: LoadResult[] = [];
+    const appRounds: LoadResult[] = [];
+    const baseSamples: number[] = [];
+    const appSamples: number[] = [];
+    let baseCpu = 0;
+    let appCpu = 0;
+    let appWrites = 0;
+    const loadDeltas: RedisDelta[] = [];
+    let lastSnap = await snapshot(probe);
+    for (let r = 1; r <= o.rounds; r++) {
+      const b0 = (await baseline.stats()).cpuMicros;
+      baseRounds.push(await closedLoop(baselineClient, baseConvs, o.turnsPerConversation, o.closedMaxSeconds * 1000, progress(`round ${r}/${o.rounds} baseline closed loop`), baseSamples));
+      baseCpu += (await baseline.stats()).cpuMicros - b0;
+      const a0 = await app.stats();
+      const s0 = await snapshot(probe);
+      appRounds.push(await closedLoop(appClient, appConvs, o.turnsPerConversation, o.closedMaxSeconds * 1000, progress(`round ${r}/${o.rounds} app closed loop`), appSamples));
+      lastSnap = await snapshot(probe);
+      const a1 = await app.stats();
+      appCpu += a1.cpuMicros - a0.cpuMicros;
+      appWrites += a1.redisWrites - a0.redisWrites;
+      loadDeltas.push(delta(s0, lastSnap));
+    }
+    const loadDelta = sumDeltas(loadDeltas);
+    const baseClosed = mergeRounds(baseRounds, baseSamples);
+    const appClosed = mergeRounds(appRounds, appSamples);
     say('measuring Redis memory');
     const keys = await keyUsage(probe);
     // The closed-loop users plus the calibration user have state at this point.
     const conversationsWithState = o.conversations + 1;
-    const memDelta = aSnap1.usedMemory - mem0;
+    const memDelta = lastSnap.usedMemory - mem0;
 
     // 4. Open loop at a fixed rate.
     let openApp: BenchResult['open']['app'] = null;
@@ -212,6 +277,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     }
 
     const throughputRatio = round(appClosed.turnsPerSecond / baseClosed.turnsPerSecond);
+    const roundRatios = appRounds.map((a, i) => round(a.turnsPerSecond / (baseRounds[i]?.turnsPerSecond ?? Number.NaN)));
     const calTurns = o.calibrationTurns;
     const clientRoundTripsPerTurn = round((calStats1.redisWrites - calStats0.redisWrites) / calTurns);
     const targets: TargetVerdict[] = [
@@ -226,12 +292,20 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     return {
       startedAt: startedAt.toISOString(),
       durationMs: Math.round(performance.now() - t0),
-      environment: { node: process.version, redis: redisVersion, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', commit: gitCommit() },
+      environment: {
+        node: process.version,
+        redis: redisVersion,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        commit: gitCommit(),
+        loadAverage: { start: load0, end: round(loadavg()[0] ?? 0) },
+      },
       options,
       closed: {
-        baseline: { ...baseClosed, serverCpuMsPerTurn: round((bCpu1 - bCpu0) / 1000 / baseClosed.turns, 3) },
-        app: { ...appClosed, serverCpuMsPerTurn: round((aStats1.cpuMicros - aStats0.cpuMicros) / 1000 / appClosed.turns, 3) },
+        baseline: { ...baseClosed, serverCpuMsPerTurn: round(baseCpu / 1000 / baseClosed.turns, 3) },
+        app: { ...appClosed, serverCpuMsPerTurn: round(appCpu / 1000 / appClosed.turns, 3) },
         throughputRatio,
+        roundRatios,
       },
       open: { app: openApp, baseline: openBase },
       redis: {
@@ -241,12 +315,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
           clientRoundTripsPerTurn,
           serverReadsPerTurn: round(calDelta.readsProcessed / calTurns),
           monitorSample,
+          roundTripsByKind: Object.fromEntries([...perKind].map(([k, v]) => [k, round(v.reduce((a, b) => a + b, 0) / v.length)])),
           commandCalls: perTurn(calDelta, calTurns),
         },
         underLoad: {
           turns: appClosed.turns,
           commandsPerTurn: round(loadDelta.commands / appClosed.turns),
-          clientRoundTripsPerTurn: round((aStats1.redisWrites - aStats0.redisWrites) / appClosed.turns),
+          clientRoundTripsPerTurn: round(appWrites / appClosed.turns),
           serverReadsPerTurn: round(loadDelta.readsProcessed / appClosed.turns),
           commandCallsPerTurn: perTurn(loadDelta, appClosed.turns),
         },

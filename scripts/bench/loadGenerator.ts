@@ -27,14 +27,33 @@ export function makeConversations(count: number, tag: string): BenchConversation
 
 type TurnInput = { text: string } | { value: Record<string, unknown> };
 
+/** Names of the scripted turns, in order (reports show round trips per kind). */
+export const TURN_KINDS = ['typed help', 'menu submit: help', 'unknown text', 'menu submit: security info', 'cancel'] as const;
+
 /**
- * The turns a user repeats, after a greeting: typed help, a menu-card submit, unknown text (→ menu) and cancel. Each
- * runs the gate, the root dialog and a state load/save, and leaves the conversation idle so the script can loop.
+ * The turns a user repeats, after a greeting: typed help, a menu-card submit, unknown text (→ menu), a menu submit that
+ * starts the security-info journey (its first card; the dialog stack is saved) and cancel (the stack is cleared). Each
+ * runs the gate, the root dialog and state, and the script ends idle so it can loop.
  */
 const SCRIPT: Record<BenchConversation['locale'], readonly TurnInput[]> = {
-  'en-US': [{ text: 'help' }, { value: { verb: 'menu', choice: 'help' } }, { text: 'what is the weather like today' }, { text: 'cancel' }],
-  'nl-NL': [{ text: 'hulp' }, { value: { verb: 'menu', choice: 'help' } }, { text: 'hoe laat is het' }, { text: 'annuleren' }],
+  'en-US': [
+    { text: 'help' },
+    { value: { verb: 'menu', choice: 'help' } },
+    { text: 'what is the weather like today' },
+    { value: { verb: 'menu', choice: 'securityInfo' } },
+    { text: 'cancel' },
+  ],
+  'nl-NL': [
+    { text: 'hulp' },
+    { value: { verb: 'menu', choice: 'help' } },
+    { text: 'hoe laat is het' },
+    { value: { verb: 'menu', choice: 'securityInfo' } },
+    { text: 'annuleren' },
+  ],
 };
+
+/** The kind of the turn {@link nextTurn} will send next. */
+export const nextTurnKind = (c: BenchConversation): string => TURN_KINDS[c.next % TURN_KINDS.length]!;
 
 /** A Teams-shaped message activity with deliveryMode expectReplies. */
 export function benchActivity(c: BenchConversation, input: TurnInput): Record<string, unknown> {
@@ -134,7 +153,7 @@ export interface LoadResult {
 
 export type Progress = (done: number, total: number) => void;
 
-function result(latencies: number[], errors: number, problems: Set<string>, elapsedMs: number): LoadResult {
+export function result(latencies: number[], errors: number, problems: Set<string>, elapsedMs: number): LoadResult {
   return {
     turns: latencies.length,
     errors,
@@ -167,6 +186,8 @@ export async function closedLoop(
   turnsPerConversation: number,
   maxMs: number,
   progress?: Progress,
+  /** Receives every latency sample too (to merge rounds). */
+  sink?: number[],
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   const problems = new Set<string>();
@@ -191,6 +212,7 @@ export async function closedLoop(
   const elapsed = performance.now() - start;
   clearInterval(timer);
   progress?.(latencies.length, total);
+  sink?.push(...latencies);
   return result(latencies, errors, problems, elapsed);
 }
 
