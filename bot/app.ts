@@ -233,6 +233,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
             text: e.kind === 'code' ? `Code: ${e.code ?? ''}` : `Notification: ${e.template ?? ''}`,
           })),
         demoUsers: () => (directory instanceof MemoryDirectory ? directory.listUsers() : []),
+        ...(directory instanceof MemoryDirectory ? { verifyPassword: (id: string, pw: string) => directory.verifyPassword(id, pw) } : {}),
         logger,
       });
       return bound;

@@ -113,4 +113,17 @@ export function registerPageRoutes(server: Server, ctx: DevChannelContext): void
     res.setHeader('Cache-Control', 'no-store');
     res.send(200, { items: ctx.deps.listOutbox() });
   });
+
+  // Development only: lets a tester (and the npm start end-to-end test) check that the demo directory accepts a
+  // password, as signing in would. Counts as a sign-in attempt (wrong passwords lock the demo user, as in real life).
+  server.post('/devchannel/directory/verify', async (req: Request, res: Response) => {
+    const body = req.body as { objectId?: unknown; password?: unknown } | undefined;
+    const verify = ctx.deps.verifyPassword;
+    if (!verify || typeof body?.objectId !== 'string' || typeof body.password !== 'string' || body.password.length > 1024) {
+      res.send(400, { error: 'invalid_request' });
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(200, { accepted: await verify(body.objectId, body.password) });
+  });
 }

@@ -35,6 +35,8 @@ export interface DevChannelDeps {
   readonly selfBaseUrl: string;
   listOutbox(): readonly OutboxItem[];
   demoUsers(): readonly DemoUser[];
+  /** Does the demo directory accept this password for this user (a sign-in attempt)? Absent = route answers 400. */
+  readonly verifyPassword?: (objectId: string, password: string) => Promise<boolean>;
   readonly logger: DevChannelLogger;
   /** Folder holding the built pages (dist/web); found automatically when omitted. */
   readonly webRoot?: string;
