@@ -1,0 +1,59 @@
+import { runBench, type BenchResult } from '../../scripts/bench/benchHarness';
+import { formatReport } from '../../scripts/bench/report';
+
+/**
+ * Keeps `npm run bench` from rotting: runs the real harness (private redis-server, the app and the baseline in child
+ * processes, closed and open loop, Redis probes) with a handful of turns. No performance target is asserted — only
+ * that every phase ran, turns were answered without errors and the measurements are present and plausible.
+ */
+describe('benchmark harness (smoke)', () => {
+  let result: BenchResult;
+
+  beforeAll(async () => {
+    result = await runBench({
+      conversations: 2,
+      turnsPerConversation: 5,
+      rounds: 1,
+      warmupTurns: 1,
+      calibrationTurns: 5,
+      openRate: 10,
+      openSeconds: 1,
+      openBaseline: false,
+      logLevel: 'silent',
+    });
+  }, 90_000);
+
+  test('R26 bench: closed loop against baseline and app answers every turn', () => {
+    expect(result.closed.baseline.turns).toBe(10);
+    expect(result.closed.app.turns).toBe(10);
+    expect(result.closed.baseline.errors).toBe(0);
+    expect(result.closed.app.errors).toBe(0);
+    expect(result.closed.throughputRatio).toBeGreaterThan(0);
+    expect(result.closed.app.latencyMs.p99).toBeGreaterThan(0);
+  });
+
+  test('R26 bench: open loop sends the scheduled number of turns and measures latency', () => {
+    expect(result.open.app?.turns).toBe(10);
+    expect(result.open.app?.errors).toBe(0);
+    expect(result.open.baseline).toBeNull();
+  });
+
+  test('R26 bench: Redis commands, round trips and bytes are measured from the private server', () => {
+    const cal = result.redis.calibration;
+    expect(cal.commandsPerTurn).toBeGreaterThan(0);
+    // The lock script and its release are at least two round trips of every turn.
+    expect(cal.clientRoundTripsPerTurn).toBeGreaterThanOrEqual(2);
+    expect(cal.serverReadsPerTurn).toBeGreaterThanOrEqual(2);
+    expect(cal.commandCalls.evalsha).toBeGreaterThan(0);
+    expect(cal.monitorSample.join('\n')).toContain('evalsha(sspr:lock:');
+    expect(result.redis.bytesPerConversation).toBeGreaterThan(0);
+    expect(result.redis.keys.conversationKeys).toBeGreaterThan(0);
+  });
+
+  test('R26 bench: report prints a PASS/MISS line per target', () => {
+    expect(result.targets.map((t) => t.target)).toHaveLength(3);
+    const text = formatReport(result);
+    expect(text.match(/^\s+(PASS|MISS)\s/gm)).toHaveLength(3);
+    expect(text).toContain('throughput ratio');
+  });
+});
