@@ -12,7 +12,7 @@ describe('graceful shutdown', () => {
     const app = await startApp({}, { memberLookup: async () => (await gate, { name: 'Ada Lovelace', role: 'user' }) });
     const inFlight = post(app.baseUrl, teamsActivity({ text: 'hi', serviceUrl: 'http://127.0.0.1:9/' }));
     await sleep(200);
-    const closing = app.close(10_000);
+    const closing = app.app.close(10_000);
     await sleep(100);
     await expect(fetch(`${app.baseUrl}/healthz`)).rejects.toThrow();
     release();
