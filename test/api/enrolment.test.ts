@@ -23,7 +23,6 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
   let running: RunningApp;
   let inspect: Redis;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read arbitrary JSON answers
   const call = async (method: string, path: string, o: { token?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; json: any }> => {
     const res = await fetch(`${running.baseUrl}${path}`, {
       method,
