@@ -47,6 +47,7 @@ export async function runHelpdeskKeys(argv: readonly string[], env: NodeJS.Proce
   const config = loadConfig(env);
   const redis: Redis | null = config.redis.url ? createRedis(config.redis.url, { connectionName: 'sspr-helpdesk-keys' }) : null;
   try {
+    if (redis) await ready(redis, 5000);
     const keys = createApiKeys(config, redis, { now: () => Date.now() }, new CryptoRandom());
     switch (command) {
       case 'create': {
@@ -103,6 +104,22 @@ export async function runHelpdeskKeys(argv: readonly string[], env: NodeJS.Proce
   } finally {
     if (redis) await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/** The bot's Redis client queues nothing while offline: wait for the connection (or fail clearly). */
+async function ready(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', done);
+      reject(new Error(`cannot reach Redis within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    redis.once('ready', done);
+  });
 }
 
 if (require.main === module) {

@@ -259,18 +259,22 @@ export function registerHelpdeskApi(server: Server, deps: HelpdeskApiDeps): { re
     }),
   );
 
-  // Body-parser refusals (malformed JSON, too large) on this API are audited like any other call.
+  // Body-parser refusals (malformed JSON, too large) on this API are audited like any other call. restify hands
+  // every listener the same completion callback, which must run once: when another listener (the pages API's) is
+  // already registered, it completes the event and this one only shapes the JSON and audits.
+  const completes = server.listenerCount('restifyError') === 0;
   server.on('restifyError', (req: Request, _res: Response, e: { statusCode?: number; toJSON?: () => unknown }, cb: () => void) => {
     const path = req.path?.() ?? '';
     if (!path.startsWith(ROUTE)) {
-      cb();
+      if (completes) cb();
       return;
     }
     const status = e.statusCode ?? 500;
     const code = status === 413 ? 'payload_too_large' : status === 400 ? 'invalid_body' : status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'internal';
     e.toJSON = () => ({ error: code });
     const parsed = parseApiKeyHeader(req.header('authorization'));
-    void audit(req, randomBytes(8).toString('hex'), err(status, code, typeof parsed === 'object' ? { keyId: parsed.id } : {})).finally(cb);
+    const done = audit(req, randomBytes(8).toString('hex'), err(status, code, typeof parsed === 'object' ? { keyId: parsed.id } : {}));
+    if (completes) void done.finally(cb);
   });
 
   return { keys };
