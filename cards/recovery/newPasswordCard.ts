@@ -39,8 +39,8 @@ export function buildNewPasswordCard(view: NewPasswordView): AdaptiveCard {
   for (const a of view.advice ?? []) body.push(paragraph(a, { isSubtle: true }));
   body.push(paragraph(t('reset.password.privacy'), { isSubtle: true, size: 'Small' }));
   body.push(
-    { type: 'Input.Text', id: 'newPassword', style: 'password', label: t('reset.password.new'), isRequired: true },
-    { type: 'Input.Text', id: 'confirmPassword', style: 'password', label: t('reset.password.confirm'), isRequired: true },
+    { type: 'Input.Text', id: 'newPassword', style: 'password', label: t('reset.password.new'), isRequired: true, errorMessage: t('reset.password.required') },
+    { type: 'Input.Text', id: 'confirmPassword', style: 'password', label: t('reset.password.confirm'), isRequired: true, errorMessage: t('reset.password.confirmRequired') },
   );
   const actions: CardAction[] = [submit(t('reset.password.submit'), { verb: 'reset.password', flowId: view.flowId }, 'positive')];
   if (view.secureWindowUrl) {

@@ -13,7 +13,7 @@ export function buildRecoveryCodeEntryCard(view: RecoveryCodeEntryView): Adaptiv
   const body = [
     heading(t('verify.recovery.title')),
     paragraph(t('verify.recovery.body')),
-    { type: 'Input.Text', id: 'code', label: t('verify.recovery.label'), isRequired: true, maxLength: 40 },
+    { type: 'Input.Text', id: 'code', label: t('verify.recovery.label'), isRequired: true, maxLength: 40, errorMessage: t('verify.recovery.required') },
   ];
   if (view.notice) body.unshift(paragraph(view.notice, { color: 'Attention' }));
   return card(body, [

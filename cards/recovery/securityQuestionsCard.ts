@@ -18,7 +18,7 @@ export function buildSecurityQuestionsCard(view: SecurityQuestionsView): Adaptiv
   const body = [
     heading(t('verify.questions.title')),
     paragraph(t('verify.questions.body')),
-    ...view.questions.map((q) => ({ type: 'Input.Text', id: answerInputId(q.id), label: q.text, isRequired: true, maxLength: 100 })),
+    ...view.questions.map((q) => ({ type: 'Input.Text', id: answerInputId(q.id), label: q.text, isRequired: true, maxLength: 100, errorMessage: t('verify.questions.required') })),
   ];
   if (view.notice) body.unshift(paragraph(view.notice, { color: 'Attention' }));
   return card(body, [

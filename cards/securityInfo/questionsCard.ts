@@ -20,10 +20,11 @@ export function buildQuestionsCard(view: QuestionsView): AdaptiveCard {
       label: t('securityInfo.questions.question', { n: i }),
       style: 'compact',
       isRequired: true,
+      errorMessage: t('securityInfo.questions.problem.wrong_count'),
       value: view.questions[i - 1]?.id ?? '',
       choices: view.questions.map((q) => ({ title: q.text, value: q.id })),
     });
-    body.push({ type: 'Input.Text', id: `a${i}`, label: t('securityInfo.questions.answer', { n: i }), style: 'Password', isRequired: true, maxLength: 40 });
+    body.push({ type: 'Input.Text', id: `a${i}`, label: t('securityInfo.questions.answer', { n: i }), style: 'Password', isRequired: true, maxLength: 40, errorMessage: t('securityInfo.questions.problem.wrong_count') });
   }
   return card(body, [submit(t('securityInfo.action.save'), { verb: 'si.questions', flowId }, 'positive'), submit(t('securityInfo.action.back'), { verb: 'si.back', flowId })]);
 }
