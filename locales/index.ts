@@ -5,7 +5,7 @@ export type Locale = 'en' | 'nl';
 export const LOCALES: readonly Locale[] = ['en', 'nl'];
 
 type Catalog = Record<string, string>;
-const catalogs: Record<Locale, Catalog> = { en: en as Catalog, nl: nl as Catalog };
+const catalogs: Record<Locale, Catalog> = { en, nl };
 
 /** Channel locale (`activity.locale`, `Accept-Language`) → catalog: nl-* is Dutch, everything else English. */
 export function resolveLocale(tag: string | undefined | null): Locale {

@@ -30,7 +30,7 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
       ...(o.raw !== undefined ? { body: o.raw } : o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
     });
     const text = await res.text();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- assertions read arbitrary JSON answers
+     
     let json: any = undefined;
     try {
       json = JSON.parse(text);

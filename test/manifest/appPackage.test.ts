@@ -25,7 +25,7 @@ import {
   type Problem,
 } from '../../scripts/lib/appPackage';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON fixtures are mutated freely in these tests
+ 
 type Loose = any;
 
 const example = (): Record<string, Loose> => JSON.parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
