@@ -150,7 +150,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     overrides.services?.audit ?? new JsonAuditLog(logger.child({ stream: 'audit' }), config.keys.auditPseudonym, clockForAudit),
   );
   const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit });
+  // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
+  const teamsSender = new TeamsSender(adapter, config.bot.appId ?? '');
   notifier = new TeamsNotifications({
+    sender: teamsSender,
     adapter,
     appId: config.bot.appId ?? '',
     refs,
@@ -171,6 +174,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     clock: services.clock,
     random: services.random,
     ...(overrides.helpdesk ? { options: overrides.helpdesk } : {}),
+    talk: {
+      methodKinds: async (user) => (await services.security.methods.list(user)).map((m) => m.kind),
+      block: services.recovery.deps.block,
+      counter: services.recovery.deps.counter,
+    },
   });
 
   const policy = config.policy;
@@ -181,6 +189,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     },
     journeys: buildJourneys({ config, services, adapter, refs, logger }),
     contactText: (l) => policy.helpdesk.contactText[l],
+    talkToHelpdesk: async (context, tried) => {
+      const caller = context.turnState.get(CALLER_KEY) as Caller | undefined;
+      if (caller) await helpdesk.bot.talk(context, caller, tried);
+    },
   });
   const bot = new SsprBot({
     conversationState,
@@ -202,7 +214,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   let devChannel: { close(): void } | undefined;
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
   const http = createHttpServer({ adapter, bot, logger, metrics, ready });
-  const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: new TeamsSender(adapter, config.bot.appId ?? '') });
+  const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: teamsSender });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 

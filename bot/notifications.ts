@@ -6,6 +6,7 @@ import type { MethodStore } from '../domain/ports/methodStore';
 import type { Notifier, NotificationMessage } from '../domain/ports/codeSender';
 import { resolveLocale, t } from '../locales';
 import type { Logger } from './logger';
+import type { TeamsSender } from './teamsSender';
 
 const MAIL_TEMPLATE: Partial<Record<NotificationEvent, NotificationMessage['template']>> = {
   password_reset: 'passwordReset',
@@ -20,6 +21,8 @@ export interface TeamsNotificationsDeps {
   readonly methods: MethodStore;
   readonly mail: Notifier;
   readonly logger: Logger;
+  /** The rate-limited, retrying sender (Teams limits, 429/412/502/504); without it the adapter sends directly. */
+  readonly sender?: Pick<TeamsSender, 'send'>;
 }
 
 /**
@@ -36,10 +39,15 @@ export class TeamsNotifications implements Notifications {
     const sends: Promise<unknown>[] = [];
     if (ref?.conversation && ref.serviceUrl) {
       const text = `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}\n\n${t(locale, 'notify.notYou')}`;
+      const sender = this.deps.sender;
       sends.push(
-        this.deps.adapter.continueConversationAsync(this.deps.appId, ref, async (ctx) => {
-          await ctx.sendActivity(text);
-        }),
+        sender
+          ? sender.send(ref, text).then((r) => {
+              if (!r.ok) throw new Error(`teams send ${r.reason}`);
+            })
+          : this.deps.adapter.continueConversationAsync(this.deps.appId, ref, async (ctx) => {
+              await ctx.sendActivity(text);
+            }),
       );
     }
     const template = MAIL_TEMPLATE[event];

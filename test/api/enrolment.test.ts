@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import { authenticator } from 'otplib';
 import { maskEmail } from '../../domain/methods/registeredMethod';
 import type { UserRef } from '../../domain/model/user';
-import { DEMO_TENANT } from '../support/activities';
+import { DEMO_TENANT, post, teamsActivity } from '../support/activities';
+import { ConnectorStub } from '../support/connectorStub';
 import { startApp, type RunningApp } from '../support/appHarness';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { JwksRig, LIDIA, MEGAN, pagesEnv } from './pagesRig';
@@ -22,6 +23,7 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
   let jwks: JwksRig;
   let running: RunningApp;
   let inspect: Redis;
+  let stub: ConnectorStub;
 
   const call = async (method: string, path: string, o: { token?: string; body?: unknown; raw?: string } = {}): Promise<{ status: number; json: any }> => {
     const res = await fetch(`${running.baseUrl}${path}`, {
@@ -49,7 +51,7 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
       else if (type === 'hash') out.push(key, JSON.stringify(await inspect.hgetall(key)));
       else if (type === 'list') out.push(key, JSON.stringify(await inspect.lrange(key, 0, -1)));
       else if (type === 'set') out.push(key, JSON.stringify(await inspect.smembers(key)));
-      else if (type === 'zset') out.push(key, JSON.stringify(await inspect.zrange(key, 0, -1)));
+      else if (type === 'zset') out.push(key, JSON.stringify(await inspect.zrange(key, '0', '-1')));
       else out.push(key);
     }
     return out.join('\n');
@@ -66,7 +68,12 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
     redis = await startRedis();
     jwks = new JwksRig();
     await jwks.start();
+    stub = new ConnectorStub();
+    await stub.start();
     running = await startApp(pagesEnv(jwks.url, { REDIS_URL: redis.url }));
+    // Joni talks to the bot once, so it knows her 1:1 chat (R18 notifications go there).
+    const hello = await post(running.baseUrl, teamsActivity({ userObjectId: JONI.objectId, userName: 'Joni Sherman', conversationId: 'a:conv-joni', serviceUrl: stub.url, text: 'hello' }));
+    expect(hello.status).toBe(200);
     inspect = new Redis(redis.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
   });
 
@@ -74,6 +81,7 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
     inspect?.disconnect();
     await running?.close();
     await jwks?.stop();
+    await stub?.stop();
     await redis?.destroy();
   });
 
@@ -110,7 +118,7 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
     expect(running.logs.text).not.toContain(secret);
   });
 
-  test('R12: confirm refuses bad bodies and wrong codes, accepts a code from the key once, then the ticket is gone', async () => {
+  test('R12 R18: confirm refuses bad bodies and wrong codes, accepts a code from the key once, then the ticket is gone', async () => {
     const { ticket, secret } = await pendingEnrolment(JONI, 'app-joni');
     const token = await jwks.token(JONI);
     const { methods } = running.app.services.security;
@@ -139,6 +147,11 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
     expect((await methods.get(JONI, 'app-joni'))?.method.confirmedAt).not.toBeNull();
     expect(await call('POST', path, { token, body: { code } })).toEqual({ status: 404, json: { error: 'not_found' } });
     expect(running.logs.lines.some((l) => l.includes('"method.enrol.confirm"') && l.includes('"success"'))).toBe(true);
+    // R18: Joni is told in her 1:1 chat (sent through the paced TeamsSender), with no secret in it.
+    const told = stub.activities.filter((a: { text?: string }) => a.text?.includes('Your security info changed'));
+    expect(told).toHaveLength(1);
+    expect(told[0].conversation.id).toBe('a:conv-joni');
+    expect(JSON.stringify(told)).not.toContain(secret);
     expect(running.logs.text).not.toContain(secret);
     expect(await redisDump()).not.toContain(secret);
   });
