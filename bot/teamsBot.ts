@@ -138,7 +138,9 @@ export class SsprBot extends TeamsActivityHandler {
 
   private async refreshReference(context: TurnContext, caller: Caller, meta: ConversationMeta): Promise<void> {
     const ref = TurnContext.getConversationReference(context.activity);
-    const hash = createHash('sha256').update(JSON.stringify(ref)).digest('base64url').slice(0, 16);
+    // activityId changes every turn and is irrelevant for proactive sends: leave it out, or every turn would store.
+    const { activityId: _activityId, ...stable } = ref;
+    const hash = createHash('sha256').update(JSON.stringify(stable)).digest('base64url').slice(0, 16);
     // Stored only when it changed (service URL moves are rare) — saves a Redis round trip on most turns.
     if (meta.refHash === hash) return;
     await this.deps.refs.save(caller.user, ref);
