@@ -174,6 +174,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     clock: services.clock,
     random: services.random,
     ...(overrides.helpdesk ? { options: overrides.helpdesk } : {}),
+    talk: {
+      methodKinds: async (user) => (await services.security.methods.list(user)).map((m) => m.kind),
+      block: services.recovery.deps.block,
+      counter: services.recovery.deps.counter,
+    },
   });
 
   const policy = config.policy;
@@ -184,6 +189,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     },
     journeys: buildJourneys({ config, services, adapter, refs, logger }),
     contactText: (l) => policy.helpdesk.contactText[l],
+    talkToHelpdesk: async (context, tried) => {
+      const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
+      if (caller) await helpdesk.bot.talk(context, caller, tried);
+    },
   });
   const bot = new SsprBot({
     conversationState,

@@ -32,6 +32,8 @@ export interface RootDialogDeps {
    * which journey to begin, or null when it already told the user why not.
    */
   readonly handoff?: (context: TurnContext, action: 'start' | 'decline', token: string) => Promise<MenuChoice | null>;
+  /** "Talk to the helpdesk" (any time, also mid-journey): the bot layer posts a summary and tells the user what's next. */
+  readonly talkToHelpdesk?: (context: TurnContext, tried: Exclude<MenuChoice, 'help'> | 'none') => Promise<void>;
 }
 
 /** What the user asked for this turn: a menu/card choice, a typed intent, or nothing recognisable. */
@@ -94,6 +96,12 @@ export class RootDialog extends ComponentDialog {
       await this.sendHelp(dc.context);
       return { status: DialogTurnStatus.waiting };
     }
+    if (req.intent === 'helpdesk' && this.deps.talkToHelpdesk) {
+      // The journey stays where it was: the user may carry on while the helpdesk is told.
+      const running = [...this.journeys.values()].find((j) => j.dialog.id === dc.activeDialog?.id);
+      await this.deps.talkToHelpdesk(dc.context, running?.choice ?? 'none');
+      return { status: DialogTurnStatus.waiting };
+    }
     // A menu choice for another journey while one runs: switch (the old journey is abandoned, nothing was changed).
     if (activity.value !== undefined && isJourneyIntent(req.intent) && this.journeys.has(req.intent)) {
       await dc.cancelAllDialogs();
@@ -133,6 +141,10 @@ export class RootDialog extends ComponentDialog {
     }
     if (intent === 'cancel') {
       await context.sendActivity(t('cancel.nothing'));
+      return step.endDialog();
+    }
+    if (intent === 'helpdesk' && this.deps.talkToHelpdesk) {
+      await this.deps.talkToHelpdesk(context, 'none');
       return step.endDialog();
     }
     if (intent === 'unknown') await this.sendMenu(context, t('unknown.text'));

@@ -16,6 +16,10 @@ import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
 import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
 import { HelpdeskBot } from './helpdeskBot';
+import { TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
+import type { UserRef } from '../../domain/model/user';
+import type { VerificationBlock } from '../../domain/ports/verificationBlock';
+import type { RecoveryCounter } from '../../domain/ports/recoveryCounter';
 
 /**
  * An AuditLog decorator that lets the hand-off observer see every event after it is written, so a journey's
@@ -58,6 +62,12 @@ export interface HelpdeskDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly options?: HelpdeskOptions;
+  /** Sources of the "talk to the helpdesk" summary (method kinds, verification block, resets today). */
+  readonly talk?: {
+    readonly methodKinds: (user: UserRef) => Promise<readonly string[]>;
+    readonly block: VerificationBlock;
+    readonly counter: RecoveryCounter;
+  };
 }
 
 /** Composition of the helpdesk hand-off (issue 6): store, use-cases, Teams side, Graph installer, webhook. */
@@ -112,6 +122,8 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(installer ? { installer } : {}),
     ...(webhook ? { webhook } : {}),
     ...(d.options?.installWaitMs !== undefined ? { installWaitMs: d.options.installWaitMs } : {}),
+    ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
+    contactText: (l) => config.policy.helpdesk.contactText[l],
   });
   d.audit.observe((e) => handoffs.observe(e));
   return { handoffs, bot, store };

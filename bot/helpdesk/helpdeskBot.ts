@@ -5,13 +5,14 @@ import { buildHelpdeskStatusCard } from '../../cards/helpdeskStatusCard';
 import type { MenuChoice } from '../../cards/verbs';
 import type { Handoff, HandoffPurpose } from '../../domain/helpdesk/handoff';
 import type { HelpdeskHandoffs } from '../../domain/helpdesk/helpdeskHandoffs';
+import type { HelpdeskSummary, TalkContext, TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import type { HandoffListener } from '../../domain/ports/handoffStore';
 import type { UserRef } from '../../domain/model/user';
 import { resolveLocale, translator, type Locale } from '../../locales';
 import type { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import type { WebhookSender } from '../../adapters/helpdesk/webhookSender';
-import { activityTenant } from '../identity';
+import { activityTenant, type Caller } from '../identity';
 import type { Logger } from '../logger';
 
 export interface HelpdeskBotDeps {
@@ -26,6 +27,10 @@ export interface HelpdeskBotDeps {
   /** How long to wait for the install conversationUpdate after a Graph install. */
   readonly installWaitMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** "Talk to the helpdesk": the summary use-case; absent = the user is only given the contact text. */
+  readonly talk?: TalkToHelpdesk;
+  /** How to reach the helpdesk, per language (policy.helpdesk.contactText). */
+  readonly contactText?: (locale: Locale) => string;
 }
 
 /** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
@@ -225,6 +230,48 @@ export class HelpdeskBot implements HandoffListener {
     return choice;
   }
 
+  /**
+   * "Talk to the helpdesk" (from anywhere, also mid-journey): post a secret-free summary to the helpdesk channel
+   * and/or the webhook, and tell the user what happens next.
+   */
+  async talk(context: TurnContext, caller: Caller, tried: TalkContext): Promise<void> {
+    const locale = resolveLocale(context.activity.locale);
+    const t = translator(locale);
+    const contact = this.deps.contactText?.(locale) ?? '';
+    if (!this.deps.talk) {
+      await context.sendActivity(t('helpdesk.talk.unavailable', { contact }).trim());
+      return;
+    }
+    const correlationId = randomBytes(8).toString('hex');
+    const summary = await this.deps.talk.summarize(caller.user, { displayName: caller.name, userPrincipalName: caller.upn ?? caller.name }, tried, correlationId);
+    let delivered = false;
+    const channel = (await this.deps.refs.get(HELPDESK_CHANNEL_REF).catch(() => null)) as Partial<ConversationReference> | null;
+    if (channel?.conversation) {
+      const text = summaryText(summary, resolveLocale(channel.locale));
+      const outcome = await this.sendWithRetry(channel, async (ctx) => {
+        await ctx.sendActivity(MessageFactory.text(text));
+      });
+      delivered = outcome === 'ok';
+      if (!delivered) this.deps.logger.warn({ correlationId, outcome }, 'helpdesk channel unreachable for a talk request');
+    }
+    if (this.deps.webhook) {
+      const webhook = this.deps.webhook;
+      this.background(
+        webhook.send(`talk.${correlationId}`, {
+          type: 'user.talk_request',
+          user: summary.userPrincipalName,
+          tried: summary.tried,
+          methodKinds: summary.methodKinds,
+          ...(summary.blockedUntil !== null ? { blockedUntil: new Date(summary.blockedUntil).toISOString() } : {}),
+          resetsToday: summary.resetsToday,
+          at: new Date(summary.at).toISOString(),
+        }),
+      );
+      delivered = true;
+    }
+    await context.sendActivity(t(delivered ? 'helpdesk.talk.sent' : 'helpdesk.talk.unavailable', { contact }).trim());
+  }
+
   /** HandoffListener: replace the agent's card in place and tell the ITSM webhook. */
   async changed(h: Handoff): Promise<void> {
     const card = h.statusCard as unknown as StatusCardRef | undefined;
@@ -262,6 +309,30 @@ function cleanText(text: string | undefined): string {
     .replace(/<[^>]+>/g, ' ')
     .replace(/&nbsp;/g, ' ')
     .trim();
+}
+
+const TRIED_KEY: Readonly<Record<Exclude<TalkContext, 'none'>, string>> = {
+  reset: 'helpdesk.purpose.reset',
+  unlock: 'helpdesk.purpose.unlock',
+  securityInfo: 'helpdesk.purpose.register',
+};
+
+/** The channel's view of a talk request: who, what they tried, method kinds, block — no secret, no destination. */
+export function summaryText(s: HelpdeskSummary, locale: Locale): string {
+  const t = translator(locale);
+  const kinds = s.methodKinds.map((k) => t(`helpdesk.kind.${k}`)).join(', ');
+  const blocked = s.blockedUntil === null ? t('helpdesk.talk.channel.notBlocked') : t('helpdesk.talk.channel.blockedUntil', { time: new Date(s.blockedUntil).toISOString().replace('T', ' ').slice(0, 16) });
+  return [
+    `**${t('helpdesk.talk.channel.title', { name: s.displayName })}**`,
+    '',
+    `- ${t('helpdesk.status.user')}: ${s.displayName} (${s.userPrincipalName})`,
+    `- ${t('helpdesk.talk.channel.tried')}: ${s.tried === 'none' ? t('helpdesk.talk.channel.triedNone') : t(TRIED_KEY[s.tried])}`,
+    `- ${t('helpdesk.talk.channel.methods')}: ${kinds || t('helpdesk.talk.channel.methodsNone')}`,
+    `- ${t('helpdesk.talk.channel.blocked')}: ${blocked}`,
+    `- ${t('helpdesk.talk.channel.resetsToday')}: ${s.resetsToday}`,
+    '',
+    t('helpdesk.talk.channel.next', { upn: s.userPrincipalName }),
+  ].join('\n');
 }
 
 function statusView(h: Handoff, locale: Locale): Parameters<typeof buildHelpdeskStatusCard>[0] {
