@@ -32,7 +32,7 @@ export class ServerProcess {
       stderr = (stderr + d.toString('utf8')).slice(-4000);
     });
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bench ${o.target} server did not start in 30 s\n${stderr}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`bench ${o.target} server did not start in 120 s\n${stderr}`)), 120_000);
       child.on('message', (m: ChildMessage) => {
         if (m.type === 'ready') {
           clearTimeout(timer);

@@ -21,7 +21,7 @@ describe('benchmark harness (smoke)', () => {
       openBaseline: false,
       logLevel: 'silent',
     });
-  }, 90_000);
+  }, 300_000);
 
   test('R26 bench: closed loop against baseline and app answers every turn', () => {
     expect(result.closed.baseline.turns).toBe(10);
