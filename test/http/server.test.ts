@@ -95,6 +95,15 @@ describe('HTTP: the bot endpoint in-process', () => {
     expect(res.status).toBe(413);
   });
 
+  test('unknown paths answer 404 and the server keeps running (API paths with a stable JSON code)', async () => {
+    for (const path of ['/favicon.ico', '/nope', '/api/nope', '/api/helpdesk/nope', '/app/nope']) {
+      const res = await fetch(`${running.baseUrl}${path}`);
+      expect(res.status).toBe(404);
+      if (path.startsWith('/api/')) expect(await res.json()).toEqual({ error: 'not_found' });
+    }
+    expect((await fetch(`${running.baseUrl}/healthz`)).status).toBe(200);
+  });
+
   test('message text never reaches the logs', async () => {
     await post(running.baseUrl, act({ text: 'my secret is Hunter2-Unique-Marker', userObjectId: 'aaaaaaaa-0000-4000-8000-000000000006' }));
     expect(running.logs.text).not.toContain('Hunter2-Unique-Marker');
