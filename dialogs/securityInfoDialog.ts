@@ -385,6 +385,10 @@ export class SecurityInfoDialog extends ComponentDialog {
       if (r.reason === 'no_pending' || r.reason === 'too_many_tries' || r.reason === 'expired' || r.reason === 'no_code') await this.showOverviewStep(dc, s);
       return;
     }
+    // The code round trip just proved possession of a method: it counts as this sitting's R19 proof, so adding the
+    // next method does not ask for another code to the same address (which R10's 60 s gap would refuse).
+    // Only when this sitting had no proof yet: a later confirmation never stretches an earlier proof's window.
+    s.provenAt ??= this.deps.useCases.deps.clock.now();
     await this.showOverviewStep(dc, s, t('securityInfo.saved'));
   }
 
@@ -398,6 +402,7 @@ export class SecurityInfoDialog extends ComponentDialog {
       return;
     }
     await this.clearSecretCard(dc.context, s);
+    s.provenAt ??= this.deps.useCases.deps.clock.now(); // a valid authenticator code is a proof too (R19)
     await this.showOverviewStep(dc, s, t('securityInfo.saved'));
   }
 

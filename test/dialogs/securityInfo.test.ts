@@ -169,6 +169,21 @@ describe('Security info journey: register each of the six kinds end to end (en, 
       });
     }
 
+    test(`R19: in the sitting where the first method was just confirmed, a second one needs no further code (${locale})`, async () => {
+      const oid = newUser();
+      const address = `first.${++n}@example.org`;
+      secrets.push(address);
+      const overview = await openSecurityInfo(oid, locale);
+      const entry = await addKind(oid, overview, 'email', locale);
+      const sent = await turn(oid, { value: { ...action(entry, 'si.destination'), destination: address } }, locale);
+      const code = outbox().lastCode(address)!;
+      secrets.push(code);
+      const saved = await turn(oid, { value: { ...action(sent, 'si.code'), code } }, locale);
+      const next = await addKind(oid, saved, 'authenticatorApp', locale);
+      expect(findAll(next.posts, (x) => x.type === 'Image')[0]?.url).toMatch(/^data:image\/png;base64,/);
+      expect(outbox().list(address).filter((e) => e.kind === 'code')).toHaveLength(1);
+    });
+
     test(`R12: authenticator app — QR + key, code accepted, the QR card is replaced (${locale})`, async () => {
       const oid = newUser();
       const overview = await openSecurityInfo(oid, locale);
@@ -260,7 +275,10 @@ describe('R19 / R18: changing security info needs a proof; the old method is tol
     await eventually(() => connector.activities.some((p) => String(p.text ?? '').includes('Your security info changed')));
     await eventually(() => outbox().list(emailA).some((e) => e.kind === 'notification' && e.template === 'methodsChanged'));
 
-    // 2. Adding a mobile phone: proof of the e-mail first; the destination card is not offered before that.
+    // 2. A new sitting (the code round trip above was this sitting's proof): adding a mobile phone needs proof of the
+    //    e-mail first; the destination card is not offered before that.
+    await turn(oid, { text: 'cancel' });
+    overview = await turn(oid, { value: { verb: 'menu', choice: 'securityInfo' } });
     const proofCard = await addKind(oid, overview, 'mobilePhone', 'en-US');
     expect(proofCard.text).toContain("First, prove it's you");
     expect(proofCard.text).toContain('g•••@example.net');
