@@ -15,6 +15,7 @@ import { createHttpServer } from './server';
 import { SsprBot } from './teamsBot';
 import { pageUrlFor, registerPagesApi, type PagesApi } from './api/pagesApi';
 import { registerHelpdeskApi } from './api/helpdesk';
+import { createCallerVerificationDialog } from './helpdesk/callerVerification';
 import { TaskModules } from './taskModules';
 import { TeamsSender } from './teamsSender';
 import { RootDialog } from '../dialogs/rootDialog';
@@ -189,6 +190,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     },
     journeys: buildJourneys({ config, services, adapter, refs, logger }),
     contactText: (l) => policy.helpdesk.contactText[l],
+    callerVerification: createCallerVerificationDialog(config, services, helpdesk),
     talkToHelpdesk: async (context, tried) => {
       const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
       if (caller) await helpdesk.bot.talk(context, caller, tried);

@@ -19,4 +19,6 @@ export const DIALOG_IDS = {
   RESET_START: 'resetPassword.start',
   RESET_PASSWORD: 'resetPassword.password',
   UNLOCK_START: 'unlockAccount.start',
+  CALLER_VERIFY: 'callerVerification',
+  CALLER_VERIFY_START: 'callerVerification.start',
 } as const;

@@ -31,7 +31,9 @@ export interface RootDialogDeps {
    * The user pressed [Start]/[Decline] on a helpdesk hand-off: the bot layer uses the token up (R21) and answers
    * which journey to begin, or null when it already told the user why not.
    */
-  readonly handoff?: (context: TurnContext, action: 'start' | 'decline', token: string) => Promise<MenuChoice | null>;
+  readonly handoff?: (context: TurnContext, action: 'start' | 'decline', token: string) => Promise<MenuChoice | 'verifyCaller' | null>;
+  /** The caller verification a helpdesk `verify` hand-off starts (not on the menu). */
+  readonly callerVerification?: Dialog;
   /** "Talk to the helpdesk" (any time, also mid-journey): the bot layer posts a summary and tells the user what's next. */
   readonly talkToHelpdesk?: (context: TurnContext, tried: Exclude<MenuChoice, 'help'> | 'none') => Promise<void>;
 }
@@ -53,6 +55,7 @@ export class RootDialog extends ComponentDialog {
     super(DIALOG_IDS.ROOT);
     this.journeys = new Map(deps.journeys.map((j) => [j.choice, j]));
     for (const j of deps.journeys) this.addDialog(j.dialog);
+    if (deps.callerVerification) this.addDialog(deps.callerVerification);
     this.addDialog(new WaterfallDialog(DIALOG_IDS.ROOT_WATERFALL, [this.routeStep.bind(this), this.finishStep.bind(this)]));
     this.initialDialogId = DIALOG_IDS.ROOT_WATERFALL;
   }
@@ -122,6 +125,11 @@ export class RootDialog extends ComponentDialog {
     }
     if (req.kind === 'handoff') {
       const choice = this.deps.handoff ? await this.deps.handoff(context, req.action, req.token) : null;
+      if (choice === 'verifyCaller') {
+        if (this.deps.callerVerification) return step.beginDialog(this.deps.callerVerification.id);
+        await context.sendActivity(t('notAvailable.journey'));
+        return step.endDialog();
+      }
       const journey = choice && choice !== 'help' ? this.journeys.get(choice) : undefined;
       if (journey) return step.beginDialog(journey.dialog.id);
       if (choice) await context.sendActivity(t('notAvailable.journey'));

@@ -40,11 +40,14 @@ interface StatusCardRef {
   readonly locale: Locale;
 }
 
-const PURPOSE_JOURNEY: Readonly<Record<HandoffPurpose, MenuChoice | null>> = {
+/** The journey a hand-off's [Start] begins; `verifyCaller` = the caller verification dialog (not on the menu). */
+export type HandoffJourney = MenuChoice | 'verifyCaller';
+
+const PURPOSE_JOURNEY: Readonly<Record<HandoffPurpose, HandoffJourney>> = {
   reset: 'reset',
   unlock: 'unlock',
   register: 'securityInfo',
-  verify: null,
+  verify: 'verifyCaller',
 };
 
 /** The pseudo-user under which the helpdesk channel's conversation reference is kept (for "talk to the helpdesk"). */
@@ -213,7 +216,7 @@ export class HelpdeskBot implements HandoffListener {
   }
 
   /** The user's [Start]/[Decline] (root dialog hook): the journey to begin, or null after explaining why not. */
-  async useToken(context: TurnContext, caller: UserRef, action: 'start' | 'decline', token: string): Promise<MenuChoice | null> {
+  async useToken(context: TurnContext, caller: UserRef, action: 'start' | 'decline', token: string): Promise<HandoffJourney | null> {
     const t = translator(resolveLocale(context.activity.locale));
     const correlationId = randomBytes(8).toString('hex');
     const r = action === 'start' ? await this.deps.handoffs.start(caller, token, correlationId) : await this.deps.handoffs.decline(caller, token, correlationId);
@@ -225,9 +228,7 @@ export class HelpdeskBot implements HandoffListener {
       await context.sendActivity(t('helpdesk.start.declined'));
       return null;
     }
-    const choice = PURPOSE_JOURNEY[r.value.purpose];
-    if (!choice) await context.sendActivity(t('helpdesk.start.unavailable'));
-    return choice;
+    return PURPOSE_JOURNEY[r.value.purpose];
   }
 
   /**

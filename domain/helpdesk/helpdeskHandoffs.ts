@@ -209,6 +209,18 @@ export class HelpdeskHandoffs {
   }
 
   /**
+   * A caller verification ended (the bot layer's verify dialog): the user's active `verify` hand-off moves to done
+   * (passed) or failed (`reason`). A hand-off the audit observer already finished is left alone.
+   */
+  async finishVerification(user: UserRef, passed: boolean, reason: string, correlationId: string): Promise<Handoff | null> {
+    const id = await this.deps.store.activeFor(user);
+    if (!id) return null;
+    const h = await this.deps.store.get(id);
+    if (!h || h.purpose !== 'verify' || (h.status !== 'started' && h.status !== 'verified')) return null;
+    return this.move(h, passed ? 'done' : 'failed', correlationId, reason);
+  }
+
+  /**
    * The outcome observer: every audit event passes here; events of a user with an active hand-off move it
    * (verified, done, failed) — the journeys need not know about hand-offs.
    */
