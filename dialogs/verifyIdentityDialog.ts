@@ -1,6 +1,7 @@
 import { CardFactory, MessageFactory, type TurnContext } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
 import type { AdaptiveCard } from '../cards/adaptiveCard';
+import { buildAnswerReceivedCard } from '../cards/recovery/answerReceivedCard';
 import { buildCodeEntryCard } from '../cards/recovery/codeEntryCard';
 import { buildMethodChoiceCard } from '../cards/recovery/methodChoiceCard';
 import { buildRecoveryCodeEntryCard } from '../cards/recovery/recoveryCodeEntryCard';
@@ -92,7 +93,8 @@ export class VerifyIdentityDialog extends ComponentDialog {
   private async askProofStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
     const o = step.options as ProveOptions;
     const t = turnTranslator(step.context);
-    await sendCard(step.context, this.entryCard(step.context, t, o));
+    const id = await sendCard(step.context, this.entryCard(step.context, t, o));
+    if (id) (step.values as { cardId?: string }).cardId = id;
     return WaterfallDialog.EndOfTurn;
   }
 
@@ -114,6 +116,7 @@ export class VerifyIdentityDialog extends ComponentDialog {
       if (r.ok) return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, challenge: r.value, notice: t('verify.sent') });
       return this.onChallengeRefused(step, stripProve(o), r.reason, r.retryAt);
     }
+    await clearSubmittedCard(context, t, (step.values as { cardId?: string }).cardId);
     const response = proofResponse(verb, o.challenge);
     if (response === 'format') return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t('verify.codeFormat') });
     if (response === null) return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t('verify.invalid') });
@@ -296,6 +299,22 @@ function questionText(policy: Policy, locale: Locale, t: Translator, id: string)
 }
 
 /** A card as a message activity. */
+/** Replaces the card the user just submitted a code or answers on, so the typed values do not stay in the chat. */
+async function clearSubmittedCard(context: TurnContext, t: Translator, storedId: string | undefined): Promise<void> {
+  const id = context.activity.replyToId ?? storedId;
+  if (!id) return;
+  try {
+    await context.updateActivity({
+      id,
+      type: 'message',
+      conversation: context.activity.conversation,
+      attachments: [CardFactory.adaptiveCard(buildAnswerReceivedCard(t))],
+    });
+  } catch {
+    // Best effort: a channel without updates must not fail the verification.
+  }
+}
+
 export async function sendCard(context: TurnContext, card: AdaptiveCard): Promise<string | undefined> {
   const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
   return sent?.id || undefined;

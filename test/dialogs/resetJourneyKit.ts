@@ -146,7 +146,8 @@ export class Chat {
     const code = this.kit.run.app.services.security.outbox?.lastCode(to);
     if (!code) throw new Error('no code sent');
     codesSeen.add(code);
-    return this.send({ value: { verb: 'verify.code', flowId: choose.flowId, code } });
+    // Teams puts the id of the card the submit came from in replyToId.
+    return this.send({ value: { verb: 'verify.code', flowId: choose.flowId, code }, replyToId: `code-card-${this.n}` });
   }
 
   async submitPassword(password: string, confirm = password): Promise<string> {

@@ -58,6 +58,10 @@ describe.each(LOCALES)('reset journey (%s)', (locale, base) => {
     expect(first).toContain(tt('verify.method.email', { dest: 't•••@fabrikam.example' }));
     const verified = await chat.proveBy('email');
     expect(verified).toContain(tt('verify.done'));
+    // The card the code was typed on was replaced right after the submit, so the code does not stay in the chat.
+    const cleared = one.stub.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/activities/code-card-${n}`));
+    expect(cleared).toHaveLength(1);
+    expect(JSON.stringify(cleared[0]!.body)).toContain(tt('verify.received'));
     expect(chat.hasPasswordCard()).toBe(true);
     expect(verified).toContain(tt('password.rules', { min: 8, max: 256, recommended: 15 }));
 
