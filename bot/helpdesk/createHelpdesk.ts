@@ -16,6 +16,7 @@ import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
 import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
 import { HelpdeskBot } from './helpdeskBot';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
 import type { UserRef } from '../../domain/model/user';
 import type { VerificationBlock } from '../../domain/ports/verificationBlock';
@@ -42,6 +43,8 @@ export interface HelpdeskOptions {
   readonly installWaitMs?: number;
   /** First webhook retry delay (default 1 s). */
   readonly webhookBaseDelayMs?: number;
+  /** "Talk to the helpdesk" requests forwarded per user per hour (default 1). */
+  readonly talkPerHour?: number;
 }
 
 export interface Helpdesk {
@@ -113,6 +116,19 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
           onGiveUp: (eventId, last) => d.logger.warn({ eventId, last }, 'helpdesk webhook gave up'),
         })
       : undefined;
+  const talkPoints = d.options?.talkPerHour ?? 1;
+  const talkLimiter = d.redis
+    ? new RateLimiterRedis({ storeClient: d.redis, keyPrefix: `${config.redis.prefix}rl:helpdesk-talk`, points: talkPoints, duration: 3600 })
+    : new RateLimiterMemory({ keyPrefix: 'helpdesk-talk', points: talkPoints, duration: 3600 });
+  const talkLimit = async (user: UserRef): Promise<boolean> => {
+    try {
+      await talkLimiter.consume(`${user.tenantId}:${user.objectId}`);
+      return true;
+    } catch (e) {
+      // Over the limit: the helpdesk already has this user's request. A limiter failure never blocks the user.
+      return !(e instanceof RateLimiterRes);
+    }
+  };
   bot = new HelpdeskBot({
     adapter: d.adapter,
     appId: config.bot.appId ?? '',
@@ -124,6 +140,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(d.options?.installWaitMs !== undefined ? { installWaitMs: d.options.installWaitMs } : {}),
     ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
     contactText: (l) => config.policy.helpdesk.contactText[l],
+    talkLimit,
   });
   d.audit.observe((e) => handoffs.observe(e));
   return { handoffs, bot, store };

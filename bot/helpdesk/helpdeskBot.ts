@@ -31,6 +31,8 @@ export interface HelpdeskBotDeps {
   readonly talk?: TalkToHelpdesk;
   /** How to reach the helpdesk, per language (policy.helpdesk.contactText). */
   readonly contactText?: (locale: Locale) => string;
+  /** Allows one forwarded talk request per user per window (true = forward); absent = no limit. */
+  readonly talkLimit?: (user: UserRef) => Promise<boolean>;
 }
 
 /** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
@@ -239,14 +241,18 @@ export class HelpdeskBot implements HandoffListener {
     const locale = resolveLocale(context.activity.locale);
     const t = translator(locale);
     const contact = this.deps.contactText?.(locale) ?? '';
-    if (!this.deps.talk) {
+    const channel = (await this.deps.refs.get(HELPDESK_CHANNEL_REF).catch(() => null)) as Partial<ConversationReference> | null;
+    if (!this.deps.talk || (!channel?.conversation && !this.deps.webhook)) {
       await context.sendActivity(t('helpdesk.talk.unavailable', { contact }).trim());
+      return;
+    }
+    if (this.deps.talkLimit && !(await this.deps.talkLimit(caller.user))) {
+      await context.sendActivity(t('helpdesk.talk.already', { contact }).trim());
       return;
     }
     const correlationId = randomBytes(8).toString('hex');
     const summary = await this.deps.talk.summarize(caller.user, { displayName: caller.name, userPrincipalName: caller.upn ?? caller.name }, tried, correlationId);
     let delivered = false;
-    const channel = (await this.deps.refs.get(HELPDESK_CHANNEL_REF).catch(() => null)) as Partial<ConversationReference> | null;
     if (channel?.conversation) {
       const text = summaryText(summary, resolveLocale(channel.locale));
       const outcome = await this.sendWithRetry(channel, async (ctx) => {

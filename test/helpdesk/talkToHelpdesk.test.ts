@@ -138,6 +138,12 @@ test('helpdesk: mid-journey "talk to the helpdesk" posts a secret-free summary t
   expect(hook.body).toMatchObject({ user: 'megan.bowen@contoso.example', tried: 'reset', resetsToday: 0 });
   expect(JSON.stringify(hook.body)).not.toMatch(/\+\d{6,}|fabrikam\.example/);
 
+  // Asking again within the hour is not forwarded again (no flood in the channel); the user is told.
+  stub.clear();
+  const again = await post(running.baseUrl, personal('helpdesk', MEGAN, 'Megan Bowen'));
+  expect(replyText(again.replies)).toContain(t('en', 'helpdesk.talk.already', { contact: 'Call the IT helpdesk on 1234.' }));
+  expect(channelPosts()).toHaveLength(0);
+
   // The reset journey is still running: "cancel" cancels it (with nothing running the bot says there is nothing to cancel).
   const cancel = await post(running.baseUrl, personal('cancel', MEGAN, 'Megan Bowen'));
   expect(replyText(cancel.replies)).toContain(t('en', 'cancel.done'));
