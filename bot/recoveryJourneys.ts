@@ -60,6 +60,8 @@ export function buildRecoveryJourneys(deps: JourneyDeps): Journey[] {
         checkNewPassword,
         later,
         callerOf,
+        // The "Choose password in a secure window" Teams dialog page (bot/api/pagesApi.ts, web/password/).
+        secureWindowUrl: `${config.publicBaseUrl}/app/password/`,
       }),
     },
   ];

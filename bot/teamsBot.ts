@@ -87,7 +87,11 @@ export class SsprBot extends TeamsActivityHandler {
   /** task/submit: the page closed the dialog (its result already went to the pages API). */
   protected override async handleTeamsTaskModuleSubmit(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
     if (!this.deps.taskModules) return super.handleTeamsTaskModuleSubmit(context, request);
-    return this.deps.taskModules.submit(context, request);
+    const answer = this.deps.taskModules.submit(context, request);
+    // The password page finished the reset through the API (the outcome reaches the chat as a message): the journey
+    // that was waiting for the in-chat password card is over.
+    if ((request?.data as { verb?: unknown } | undefined)?.verb === 'passwordDialogDone') await this.dialogState.delete(context);
+    return answer;
   }
 
   /** Runs the turn, then saves state once (one write). */

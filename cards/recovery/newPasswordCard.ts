@@ -45,7 +45,7 @@ export function buildNewPasswordCard(view: NewPasswordView): AdaptiveCard {
   const actions: CardAction[] = [submit(t('reset.password.submit'), { verb: 'reset.password', flowId: view.flowId }, 'positive')];
   if (view.secureWindowUrl) {
     actions.unshift({
-      ...submit(t('reset.password.secureWindow'), { msteams: { type: 'task/fetch' }, verb: 'reset.secureWindow', flowId: view.flowId }),
+      ...submit(t('reset.password.secureWindow'), { msteams: { type: 'task/fetch' }, verb: 'openPasswordDialog', flowId: view.flowId }),
       associatedInputs: 'none',
     });
   }
