@@ -167,7 +167,7 @@ describe('R18 R21: hand-off to a user who never opened the bot', () => {
         GRAPH_AUTHORITY_HOST: graph.url,
         TEAMS_APP_ID: CATALOG_APP,
       },
-      { helpdesk: { installWaitMs: 1500 } },
+      { helpdesk: { installWaitMs: 3000 } },
     );
     // What Teams does after a successful install: the install conversationUpdate of the new 1:1 chat.
     graph.onInstalled = (userId) => {
