@@ -1,4 +1,4 @@
-import { CardFactory, type TurnContext } from 'botbuilder';
+import type { TurnContext } from 'botbuilder';
 import { ComponentDialog, WaterfallDialog, type DialogTurnResult, type WaterfallStepContext } from 'botbuilder-dialogs';
 import { buildNewPasswordCard } from '../cards/recovery/newPasswordCard';
 import { buildPasswordReceivedCard } from '../cards/recovery/passwordReceivedCard';
@@ -22,6 +22,7 @@ import {
   type VerifyIdentityDialog,
   type VerifyOptions,
   type VerifyResult,
+  replaceSubmittedCard,
 } from './verifyIdentityDialog';
 import { doctorRefusalText, type LaterDelivery } from './recoveryJourney';
 
@@ -131,7 +132,8 @@ export class ResetPasswordDialog extends ComponentDialog {
       return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId } satisfies PasswordOptions);
     }
     if (typeof value === 'object' && ('newPassword' in value || 'confirmPassword' in value)) {
-      await this.clearCard(context, t, vals(step).cardId);
+      // R15: the card with the typed values is replaced right away.
+      await replaceSubmittedCard(context, vals(step).cardId, buildPasswordReceivedCard(t));
     }
     const parsed = ResetPasswordVerb.safeParse(value);
     if (!parsed.success || parsed.data.flowId !== o.flowId) {
@@ -167,22 +169,6 @@ export class ResetPasswordDialog extends ComponentDialog {
     }
     await context.sendActivity(resultText(t, this.deps.policy, this.contact(context), answer));
     return step.endDialog();
-  }
-
-  /** Replaces the submitted password card so the values do not stay in the chat (R15). Best effort, never logged. */
-  private async clearCard(context: TurnContext, t: Translator, storedId: string | undefined): Promise<void> {
-    const id = context.activity.replyToId ?? storedId;
-    if (!id) return;
-    try {
-      await context.updateActivity({
-        id,
-        type: 'message',
-        conversation: context.activity.conversation,
-        attachments: [CardFactory.adaptiveCard(buildPasswordReceivedCard(t))],
-      });
-    } catch {
-      // The channel may not support updates (or be gone); the reset itself must not fail because of it.
-    }
   }
 
   private backgroundText(t: Translator, contact: string, answer: ResetAnswer): string {

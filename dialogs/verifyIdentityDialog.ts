@@ -116,7 +116,7 @@ export class VerifyIdentityDialog extends ComponentDialog {
       if (r.ok) return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, challenge: r.value, notice: t('verify.sent') });
       return this.onChallengeRefused(step, stripProve(o), r.reason, r.retryAt);
     }
-    await clearSubmittedCard(context, t, (step.values as { cardId?: string }).cardId);
+    await replaceSubmittedCard(context, (step.values as { cardId?: string }).cardId, buildAnswerReceivedCard(t));
     const response = proofResponse(verb, o.challenge);
     if (response === 'format') return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t('verify.codeFormat') });
     if (response === null) return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t('verify.invalid') });
@@ -299,19 +299,18 @@ function questionText(policy: Policy, locale: Locale, t: Translator, id: string)
 }
 
 /** A card as a message activity. */
-/** Replaces the card the user just submitted a code or answers on, so the typed values do not stay in the chat. */
-async function clearSubmittedCard(context: TurnContext, t: Translator, storedId: string | undefined): Promise<void> {
+/**
+ * Replaces the card the user just submitted (Teams names it in replyToId; otherwise the id kept when it was sent) with
+ * `card`, so typed values — codes, answers, passwords — do not stay in the chat. Best effort: a channel without
+ * updates must not fail the journey.
+ */
+export async function replaceSubmittedCard(context: TurnContext, storedId: string | undefined, card: AdaptiveCard): Promise<void> {
   const id = context.activity.replyToId ?? storedId;
   if (!id) return;
   try {
-    await context.updateActivity({
-      id,
-      type: 'message',
-      conversation: context.activity.conversation,
-      attachments: [CardFactory.adaptiveCard(buildAnswerReceivedCard(t))],
-    });
+    await context.updateActivity({ id, type: 'message', conversation: context.activity.conversation, attachments: [CardFactory.adaptiveCard(card)] });
   } catch {
-    // Best effort: a channel without updates must not fail the verification.
+    /* see above */
   }
 }
 
