@@ -12,6 +12,7 @@ import {
 import type { DialogState } from 'botbuilder-dialogs';
 import { createHash } from 'node:crypto';
 import { buildWelcomeCard } from '../cards/welcomeCard';
+import { RootVerb } from '../cards/verbs';
 import { FLOW_SCHEMA_VERSION } from '../dialogs/dialogIds';
 import type { RootDialog } from '../dialogs/rootDialog';
 import { recognizeIntent } from '../dialogs/intents';
@@ -131,9 +132,16 @@ export class SsprBot extends TeamsActivityHandler {
 
     const fresh = !meta.welcomed;
     meta.welcomed = true;
-    const intent = context.activity.value === undefined ? recognizeIntent(context.activity.text) : 'unknown';
+    const submitted = context.activity.value !== undefined && context.activity.value !== null;
+    const intent = submitted ? 'unknown' : recognizeIntent(context.activity.text);
     const idle = !(await this.dialogState.get(context))?.dialogStack?.length;
-    if (idle && (fresh || intent === 'greeting')) {
+    if (idle && fresh && submitted && !RootVerb.safeParse(context.activity.value).success) {
+      // A journey's card in a conversation whose state is gone (expired, or Redis restarted empty: F5): say so kindly.
+      await context.sendActivity(t('flow.expired'));
+      await this.deps.root.sendMenu(context);
+      return;
+    }
+    if (idle && !submitted && (fresh || intent === 'greeting')) {
       await this.sendWelcome(context, access.caller);
       if (intent === 'greeting' || intent === 'unknown') return;
     }
