@@ -120,9 +120,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     const ref = randomBytes(4).toString('hex');
     const code = isSsprError(error) ? error.code : 'internal';
     metrics.errors.inc({ code });
-    // Rule 10: the detail goes to the log with an incident id; the user sees only the id.
+    // Rule 10: the detail goes to the log with an incident id; the user sees only the id. The stack is logged without
+    // its first line: that line repeats the message, which for foreign errors may carry user or server data.
     logger.error(
-      { incident: ref, code, err: { name: error.name, message: isSsprError(error) ? error.message : undefined, stack: error.stack }, activityId: context.activity.id },
+      { incident: ref, code, err: { name: error.name, message: isSsprError(error) ? error.message : undefined, stack: error.stack?.split('\n').slice(1).join('\n') }, activityId: context.activity.id },
       'turn failed',
     );
     const t = turnTranslator(context);
