@@ -1,9 +1,11 @@
-import { SsprError } from '../errors';
+import { SsprError, fail, ok, type Result } from '../errors';
 import type { UserRef } from '../model/user';
 import type { FlowStore } from '../ports/flowStore';
+import type { DirectoryUser } from '../ports/directory';
+import type { GrantRefusal } from '../ports/grantStore';
 import type { RegisteredMethod } from '../verification/methodProver';
-import type { FlowRecord, FlowState } from '../verification/stateMachine';
-import type { MethodChoice } from './recoveryDeps';
+import type { FlowRecord, FlowState, RecoveryGoal } from '../verification/stateMachine';
+import { randomHex, type MethodChoice, type RecoveryDeps } from './recoveryDeps';
 
 /**
  * The caller's flow, or null when it does not exist, belongs to someone else or to another conversation.
@@ -35,4 +37,34 @@ export function toChoices(methods: readonly RegisteredMethod[]): MethodChoice[] 
       ? { id: m.id, kind: m.kind }
       : { id: m.id, kind: m.kind, maskedDestination: m.maskedDestination },
   );
+}
+
+/**
+ * The checks before one directory write, shared by reset and unlock: the daily cap, an existing enabled account, and
+ * the grant claimed with a fresh idempotency key (R16, R27). Every refusal is audited through `audit` (precise reason)
+ * and answered with the public one.
+ */
+export async function claimForWrite(
+  deps: Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'counter' | 'random'>,
+  input: { readonly user: UserRef; readonly conversationId: string; readonly flowId: string },
+  goal: RecoveryGoal,
+  audit: (outcome: 'refused', reason: string) => Promise<void>,
+): Promise<Result<{ readonly target: DirectoryUser; readonly attemptId: string }, GrantRefusal | 'daily_cap' | 'account_unavailable'>> {
+  const { user } = input;
+  if ((await deps.counter.countToday(user)) >= deps.policy.resets.maxPerDay) {
+    await audit('refused', 'daily_cap');
+    return fail('daily_cap');
+  }
+  const target = await deps.directory.findUser(user);
+  if (!target || !target.enabled) {
+    await audit('refused', target ? 'account_disabled' : 'user_unknown');
+    return fail('account_unavailable');
+  }
+  const attemptId = randomHex(deps.random, 16);
+  const claim = await deps.grants.claim(user, input.conversationId, input.flowId, goal, attemptId);
+  if (!claim.ok) {
+    await audit('refused', `grant_${claim.reason}`);
+    return fail(claim.reason);
+  }
+  return ok({ target, attemptId });
 }

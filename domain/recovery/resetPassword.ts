@@ -3,7 +3,7 @@ import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
 import type { DirectoryUser, SetPasswordRefusal, SetPasswordResult } from '../ports/directory';
 import type { GrantRefusal } from '../ports/grantStore';
-import { randomHex } from './recoveryDeps';
+import { claimForWrite } from './flowAccess';
 import type { RecoveryDeps } from './recoveryDeps';
 
 export interface ResetPasswordInput {
@@ -56,22 +56,9 @@ export class ResetPassword {
         ...(reason === undefined ? {} : { reason }),
       });
 
-    if ((await this.deps.counter.countToday(user)) >= this.deps.policy.resets.maxPerDay) {
-      await audit('refused', 'daily_cap');
-      return fail('daily_cap');
-    }
-    const target = await directory.findUser(user);
-    if (!target || !target.enabled) {
-      await audit('refused', target ? 'account_disabled' : 'user_unknown');
-      return fail('account_unavailable');
-    }
-
-    const attemptId = randomHex(this.deps.random, 16);
-    const claim = await grants.claim(user, input.conversationId, input.flowId, 'reset', attemptId);
-    if (!claim.ok) {
-      await audit('refused', `grant_${claim.reason}`);
-      return fail(claim.reason);
-    }
+    const claimed = await claimForWrite(this.deps, input, 'reset', audit);
+    if (!claimed.ok) return claimed;
+    const { target, attemptId } = claimed.value;
 
     let result: SetPasswordResult;
     try {

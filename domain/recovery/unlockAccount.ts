@@ -3,7 +3,7 @@ import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
 import type { GrantRefusal } from '../ports/grantStore';
 import type { UnlockResult } from '../ports/directory';
-import { randomHex } from './recoveryDeps';
+import { claimForWrite } from './flowAccess';
 import type { RecoveryDeps } from './recoveryDeps';
 
 export interface UnlockAccountInput {
@@ -41,21 +41,9 @@ export class UnlockAccount {
       await audit('refused', 'unlock_not_supported');
       return fail('unlock_not_supported');
     }
-    if ((await this.deps.counter.countToday(user)) >= this.deps.policy.resets.maxPerDay) {
-      await audit('refused', 'daily_cap');
-      return fail('daily_cap');
-    }
-    const target = await directory.findUser(user);
-    if (!target || !target.enabled) {
-      await audit('refused', target ? 'account_disabled' : 'user_unknown');
-      return fail('account_unavailable');
-    }
-    const attemptId = randomHex(this.deps.random, 16);
-    const claim = await grants.claim(user, input.conversationId, input.flowId, 'unlock', attemptId);
-    if (!claim.ok) {
-      await audit('refused', `grant_${claim.reason}`);
-      return fail(claim.reason);
-    }
+    const claimed = await claimForWrite(this.deps, input, 'unlock', audit);
+    if (!claimed.ok) return claimed;
+    const { target, attemptId } = claimed.value;
 
     let result: UnlockResult;
     try {
