@@ -36,6 +36,15 @@ export function sanitiseValue(key: string, value: string | number | boolean): st
 }
 
 /**
+ * Correlation ids are ours (hex) or the channel's activity ids: an id-shaped value with a letter in it is kept as it
+ * is — a hex id with a long digit run would otherwise be taken for a phone number and redacted, breaking the trail
+ * (R20). Anything else gets the full secret check.
+ */
+function correlationValue(id: string): string | number | boolean {
+  return /^[A-Za-z0-9._:-]{1,64}$/.test(id) && /[A-Za-z]/.test(id) ? id : sanitiseValue('correlationId', id);
+}
+
+/**
  * The default AuditLog (R20): one JSON line per event with UTC time, correlation id, pseudonymous user id
  * (HMAC-SHA256 of tenant:oid under keys.auditPseudonym, 16 bytes hex), method kind, outcome and reason code.
  * Line breaks in any text are escaped; values that look like secrets are redacted.
@@ -56,7 +65,7 @@ export class JsonAuditLog implements AuditLog {
       audit: true,
       time: new Date(this.clock.now()).toISOString(),
       type: sanitiseValue('type', event.type),
-      correlationId: sanitiseValue('correlationId', event.correlationId),
+      correlationId: correlationValue(event.correlationId),
       outcome: event.outcome,
     };
     if (event.user) line.user = this.pseudonym(event.user);

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { JsonAuditLog } from '../../adapters/audit/jsonAuditLog';
+import { JsonAuditLog, MemoryAuditLog } from '../../adapters/audit/jsonAuditLog';
 import { FixedClock } from '../support/fixedClock';
 
 test('R20: one JSON line per event: UTC time, correlation id, pseudonymous user, kind, outcome, reason; secrets redacted, line breaks escaped', async () => {
@@ -25,4 +25,13 @@ test('R20: one JSON line per event: UTC time, correlation id, pseudonymous user,
   expect(text).not.toContain('oid-secret-person');
   expect(text).not.toContain('123456');
   expect(text).not.toContain('31612345678');
+});
+
+test('R20: a hex correlation id with a long digit run is kept (it is not a phone number), a bare number is still checked', async () => {
+  const clock = new FixedClock();
+  const log = new MemoryAuditLog(clock);
+  await log.record({ type: 'x', correlationId: 'a123456789012bcd', outcome: 'info' });
+  await log.record({ type: 'x', correlationId: '31612345678', outcome: 'info' });
+  expect(log.lines[0]).toContain('"correlationId":"a123456789012bcd"');
+  expect(log.lines[1]).not.toContain('31612345678');
 });
