@@ -2,6 +2,7 @@ import restify, { type Request, type Response, type Server } from 'restify';
 import type { CloudAdapter, ActivityHandler } from 'botbuilder';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { bodyDecoder, DEFAULT_MAX_BODY_BYTES } from './inbound/bodyDecoder';
 
 export interface ServerDeps {
   readonly adapter: CloudAdapter;
@@ -40,7 +41,8 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     next();
   });
   server.use(restify.plugins.queryParser({ mapParams: false }));
-  server.use(restify.plugins.bodyParser({ maxBodySize: deps.maxBodyBytes ?? 256 * 1024, mapParams: false, rejectUnknown: false }));
+  // One bounded, error-handled decoder for every route (issue 16): no content codings, decoded bytes counted, JSON only.
+  server.use(bodyDecoder({ maxBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }));
 
   server.post('/api/messages', async (req: Request, res: Response) => {
     const end = deps.metrics.turnSeconds.startTimer();
