@@ -3,6 +3,9 @@ import type { Clock } from '../../domain/ports/clock';
 import type {
   Directory,
   DirectoryCapabilities,
+  DirectoryContacts,
+  DirectoryLockout,
+  DirectoryScanPage,
   DirectoryUser,
   SetPasswordRefusal,
   SetPasswordResult,
@@ -42,6 +45,7 @@ interface GraphUser {
   mobilePhone?: string | null;
   businessPhones?: string[] | null;
   otherMails?: string[] | null;
+  passwordPolicies?: string | null;
 }
 
 interface GraphList<T> {
@@ -55,6 +59,9 @@ interface GraphResponse {
 }
 
 const USER_SELECT = 'id,displayName,givenName,surname,userPrincipalName,accountEnabled,lastPasswordChangeDateTime,mobilePhone,businessPhones,otherMails';
+/** passwordValidityPeriodInDays meaning "never expires". */
+const NEVER_EXPIRES_DAYS = 2147483647;
+const DAY_MS = 86_400_000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Renew the app token this long before it expires. */
 const TOKEN_MARGIN_MS = 5 * 60_000;
@@ -70,6 +77,8 @@ class TimeoutError extends Error {}
  */
 export class GraphDirectory implements Directory {
   private token: { value: string; expiresAt: number } | null = null;
+  /** passwordValidityPeriodInDays per domain name (null = never expires), read once per process. */
+  private readonly validityDays = new Map<string, number | null>();
   private tokenInFlight: Promise<string> | null = null;
   private readonly fetchFn: typeof fetch;
   private readonly clock: Clock;
@@ -142,6 +151,50 @@ export class GraphDirectory implements Directory {
     return parseTime((res.body as GraphUser).lastPasswordChangeDateTime);
   }
 
+  /** lastPasswordChangeDateTime + the domain's passwordValidityPeriodInDays, unless DisablePasswordExpiration. */
+  async readPasswordExpiry(target: DirectoryUser): Promise<number | null> {
+    const res = await this.callOrTimeout('GET', `/users/${encodeURIComponent(target.directoryId)}?$select=id,userPrincipalName,lastPasswordChangeDateTime,passwordPolicies`);
+    if (res.status === 404) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    if (res.status !== 200) throw this.statusError(res, 'Graph could not read the user');
+    const u = res.body as GraphUser;
+    if (/DisablePasswordExpiration/i.test(u.passwordPolicies ?? '')) return null;
+    const changed = parseTime(u.lastPasswordChangeDateTime);
+    const domain = (u.userPrincipalName ?? target.userPrincipalName).split('@')[1];
+    if (changed === null || !domain) return null;
+    const days = await this.domainValidityDays(domain.toLowerCase());
+    return days === null ? null : changed + days * DAY_MS;
+  }
+
+  /** Entra cloud accounts have no lockout the directory reports (smart lockout is not exposed): never locked. */
+  async readLockout(_target: DirectoryUser): Promise<DirectoryLockout> {
+    return { locked: false, lockedAt: null };
+  }
+
+  async readContacts(target: DirectoryUser): Promise<DirectoryContacts> {
+    const res = await this.callOrTimeout('GET', `/users/${encodeURIComponent(target.directoryId)}?$select=id,mobilePhone,businessPhones,otherMails`);
+    if (res.status === 404) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    if (res.status !== 200) throw this.statusError(res, 'Graph could not read the user');
+    const u = res.body as GraphUser;
+    return {
+      mobilePhones: distinct([u.mobilePhone ?? '']),
+      officePhones: distinct(u.businessPhones ?? []),
+      emails: distinct(u.otherMails ?? []),
+    };
+  }
+
+  /** GET /users pages; the cursor is Graph's own @odata.nextLink (checked to stay on the Graph origin). */
+  async scanUsers(cursor: string | null, pageSize: number): Promise<DirectoryScanPage> {
+    const size = Math.max(1, Math.min(999, Math.floor(pageSize)));
+    const path = cursor === null ? `/users?$select=${USER_SELECT}&$top=${size}` : this.sameOrigin(decodeCursor(cursor));
+    const res = await this.callOrTimeout('GET', path);
+    if (res.status !== 200) throw this.statusError(res, 'Graph could not list users');
+    const body = res.body as GraphList<GraphUser>;
+    const users: DirectoryUser[] = [];
+    for (const u of body.value ?? []) users.push(await this.toUser(u));
+    const next = body['@odata.nextLink'];
+    return { users, cursor: next ? encodeCursor(next) : null };
+  }
+
   async ping(): Promise<boolean> {
     try {
       await this.accessToken();
@@ -156,7 +209,21 @@ export class GraphDirectory implements Directory {
     const res = await this.callOrTimeout('GET', `${path}?$select=${USER_SELECT}`);
     if (res.status === 404) return null;
     if (res.status !== 200) throw this.statusError(res, 'Graph could not read the user');
-    const u = res.body as GraphUser;
+    return this.toUser(res.body as GraphUser);
+  }
+
+  private async domainValidityDays(domain: string): Promise<number | null> {
+    if (this.validityDays.has(domain)) return this.validityDays.get(domain) ?? null;
+    const res = await this.callOrTimeout('GET', `/domains/${encodeURIComponent(domain)}?$select=id,passwordValidityPeriodInDays`);
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw this.statusError(res, 'Graph could not read the domain');
+    const v = (res.body as { passwordValidityPeriodInDays?: unknown }).passwordValidityPeriodInDays;
+    const days = typeof v === 'number' && v > 0 && v < NEVER_EXPIRES_DAYS ? v : null;
+    this.validityDays.set(domain, days);
+    return days;
+  }
+
+  private async toUser(u: GraphUser): Promise<DirectoryUser> {
     const uid = encodeURIComponent(u.id);
     const roles = await this.list<{ id: string }>(`/users/${uid}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName`);
     const groups = await this.list<{ id: string; displayName?: string | null }>(`/users/${uid}/memberOf/microsoft.graph.group?$select=id,displayName`);
@@ -319,6 +386,21 @@ function passwordRefusal(body: unknown): SetPasswordRefusal | null {
   if (/too short|length/i.test(msg)) return 'too_short';
   if (/complexity|requirements/i.test(msg)) return 'complexity';
   return 'policy';
+}
+
+function distinct(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return values.map((v) => v.trim()).filter((v) => v !== '' && !seen.has(v.toLowerCase()) && seen.add(v.toLowerCase()) !== undefined);
+}
+
+function encodeCursor(nextLink: string): string {
+  return Buffer.from(nextLink, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const link = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^https?:\/\//.test(link)) throw new SsprError('invalid_input', 'The scan cursor is not one this directory gave out');
+  return link;
 }
 
 function parseTime(v: string | null | undefined): number | null {

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Attribute, Change, Client, Control, ResultCodeError, escapeFilter } from 'ldapts';
+import { Attribute, Change, Client, Control, ResultCodeError, ServerSideSortingRequestControl, escapeFilter } from 'ldapts';
+import { z } from 'zod';
 import { SsprError } from '../../domain/errors';
 import type { Clock } from '../../domain/ports/clock';
 import type {
   Directory,
   DirectoryCapabilities,
+  DirectoryContacts,
+  DirectoryLockout,
+  DirectoryScanPage,
   DirectoryUser,
   SetPasswordResult,
   UnlockResult,
@@ -45,6 +49,16 @@ export interface LdapDirectoryOptions {
   readonly passwordMinLength?: number;
   readonly passwordMaxLength?: number;
   readonly clock?: Clock;
+  /**
+   * OpenLDAP: the ppolicy entry that applies when a user has no pwdPolicySubentry (the DN given to
+   * `ppolicy_default`), to read pwdMaxAge for password expiry. AD reads its policy from the domain and PSOs.
+   */
+  readonly passwordPolicyDn?: string;
+  /**
+   * The unique attribute a scan pages by (keyset, server-side sorted). Default AD sAMAccountName, OpenLDAP
+   * entryUUID (OpenLDAP needs the sssvlv overlay for the server-side sort control).
+   */
+  readonly scanKeyAttribute?: string;
 }
 
 /** ppolicy's "locked by an administrator, permanently" value. */
@@ -54,6 +68,12 @@ const UAC_DISABLED = 0x2;
 /** AD LDAP_MATCHING_RULE_IN_CHAIN (transitive membership). */
 const IN_CHAIN = '1.2.840.113556.1.4.1941';
 const FILETIME_EPOCH_OFFSET_MS = 11_644_473_600_000;
+/** AD userAccountControl DONT_EXPIRE_PASSWORD. */
+const UAC_DONT_EXPIRE = 0x10000;
+/** AD msDS-User-Account-Control-Computed UF_LOCKOUT (lockout still in force, duration considered). */
+const UAC_COMPUTED_LOCKOUT = 0x10;
+/** AD "never" for msDS-UserPasswordExpiryTimeComputed and maxPwdAge. */
+const FILETIME_NEVER = 0x7fffffffffffffffn;
 
 /** OpenLDAP "relax rules" control: lets an account with `manage` access delete the operational pwdFailureTime. */
 const RELAX_RULES_OID = '1.3.6.1.4.1.4203.666.5.12';
@@ -228,6 +248,87 @@ export class LdapDirectory implements Directory {
     }
   }
 
+  async readPasswordExpiry(target: DirectoryUser): Promise<number | null> {
+    try {
+      return await this.withClient(async (c) => (this.options.dialect === 'ad' ? this.adExpiry(c, target.directoryId) : this.ppolicyExpiry(c, target.directoryId)));
+    } catch (e) {
+      throw this.wrap(e, 'The directory could not be read');
+    }
+  }
+
+  async readLockout(target: DirectoryUser): Promise<DirectoryLockout> {
+    try {
+      return await this.withClient(async (c) => {
+        if (this.options.dialect === 'ad') {
+          const e = await this.readEntry(c, target.directoryId, ['lockoutTime', 'msDS-User-Account-Control-Computed']);
+          if (!e) throw new SsprError('directory_not_found', 'The user is not in the directory');
+          const lockedAt = parseFileTime(first(e['lockoutTime']));
+          const computed = first(e['msDS-User-Account-Control-Computed']);
+          // The computed flag knows the lockout duration; lockoutTime alone stays set until the next sign-in.
+          const locked = computed !== undefined ? (Number(computed) & UAC_COMPUTED_LOCKOUT) !== 0 : lockedAt !== null;
+          return { locked, lockedAt: locked ? lockedAt : null };
+        }
+        const e = await this.readEntry(c, target.directoryId, ['pwdAccountLockedTime']);
+        if (!e) throw new SsprError('directory_not_found', 'The user is not in the directory');
+        const v = first(e['pwdAccountLockedTime']);
+        // The administrator lock is a disabled account, not a lockout the bot may clear.
+        if (v === undefined || v === ADMIN_LOCK) return { locked: false, lockedAt: null };
+        return { locked: true, lockedAt: parseGeneralizedTime(v) };
+      });
+    } catch (e) {
+      throw this.wrap(e, 'The directory could not be read');
+    }
+  }
+
+  async readContacts(target: DirectoryUser): Promise<DirectoryContacts> {
+    const ad = this.options.dialect === 'ad';
+    const attributes = ad ? ['mobile', 'otherMobile', 'telephoneNumber', 'otherTelephone', 'otherMailbox'] : ['mobile', 'telephoneNumber'];
+    try {
+      return await this.withClient(async (c) => {
+        const e = await this.readEntry(c, target.directoryId, attributes);
+        if (!e) throw new SsprError('directory_not_found', 'The user is not in the directory');
+        return {
+          mobilePhones: distinct([...all(e['mobile']), ...(ad ? all(e['otherMobile']) : [])]),
+          officePhones: distinct([...all(e['telephoneNumber']), ...(ad ? all(e['otherTelephone']) : [])]),
+          emails: distinct(ad ? all(e['otherMailbox']) : []),
+        };
+      });
+    } catch (e) {
+      throw this.wrap(e, 'The directory could not be read');
+    }
+  }
+
+  /**
+   * Keyset paging: entries sorted by the scan key on the server (sort control), `key >= last` and not the last
+   * one itself, one page per connection. The cursor holds only the last key, so it survives a restart, and memory
+   * holds one page.
+   */
+  async scanUsers(cursor: string | null, pageSize: number): Promise<DirectoryScanPage> {
+    const size = Math.max(1, Math.min(1000, Math.floor(pageSize)));
+    const key = this.scanKey;
+    const after = cursor === null ? null : decodeCursor(cursor);
+    const range = after === null ? '' : `(${key}>=${escapeValue(after)})(!(${key}=${escapeValue(after)}))`;
+    const filter = `(&${this.userClassFilter}(${key}=*)${range})`;
+    try {
+      return await this.withClient(async (c) => {
+        const sort = new ServerSideSortingRequestControl({ critical: true, value: { attributeType: key } });
+        let entries: (Record<string, unknown> & { dn: string })[] = [];
+        for await (const page of c.searchPaginated(this.options.baseDn, { scope: 'sub', filter, attributes: [...this.userAttributes, key], paged: { pageSize: size + 1 } }, sort)) {
+          entries = page.searchEntries;
+          break; // one page per call; the connection is closed, which abandons the rest
+        }
+        const pageEntries = entries.slice(0, size);
+        const users: DirectoryUser[] = [];
+        for (const e of pageEntries) users.push(this.toUser(e, await this.groupsOf(c, e.dn, all(e['memberOf']))));
+        const last = pageEntries[pageEntries.length - 1];
+        const lastKey = last ? first(last[key]) : undefined;
+        return { users, cursor: entries.length > size && lastKey !== undefined ? encodeCursor(lastKey) : null };
+      });
+    } catch (e) {
+      throw this.wrap(e, 'The directory could not be scanned');
+    }
+  }
+
   async ping(): Promise<boolean> {
     try {
       await this.withClient(async () => undefined);
@@ -237,13 +338,62 @@ export class LdapDirectory implements Directory {
     }
   }
 
+  private get userClassFilter(): string {
+    return this.options.dialect === 'ad' ? '(objectCategory=person)(objectClass=user)' : '(objectClass=inetOrgPerson)';
+  }
+
+  private get userAttributes(): string[] {
+    return this.options.dialect === 'ad'
+      ? ['displayName', 'givenName', 'sn', 'userPrincipalName', 'mail', 'mobile', 'telephoneNumber', 'otherMailbox', 'userAccountControl', 'lockoutTime', 'pwdLastSet', 'memberOf', this.idAttribute]
+      : ['uid', 'cn', 'displayName', 'givenName', 'sn', 'mail', 'mobile', 'telephoneNumber', 'memberOf', 'pwdAccountLockedTime', 'pwdChangedTime', this.idAttribute, ...(this.options.disabledMarker ? [this.options.disabledMarker.attribute] : [])];
+  }
+
+  private get scanKey(): string {
+    return this.options.scanKeyAttribute ?? (this.options.dialect === 'ad' ? 'sAMAccountName' : 'entryUUID');
+  }
+
+  /** AD: the DC's own computed expiry (fine-grained policies included); else pwdLastSet + the domain's maxPwdAge. */
+  private async adExpiry(c: Client, dn: string): Promise<number | null> {
+    const e = await this.readEntry(c, dn, ['msDS-UserPasswordExpiryTimeComputed', 'pwdLastSet', 'userAccountControl', 'msDS-ResultantPSO']);
+    if (!e) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    if ((Number(first(e['userAccountControl']) ?? '0') & UAC_DONT_EXPIRE) !== 0) return null;
+    const pwdLastSet = first(e['pwdLastSet']);
+    // pwdLastSet 0: must change at next sign-in, i.e. expired now.
+    if (pwdLastSet === '0') return this.clock.now();
+    const computed = first(e['msDS-UserPasswordExpiryTimeComputed']);
+    if (computed !== undefined && /^\d+$/.test(computed)) {
+      if (BigInt(computed) >= FILETIME_NEVER) return null;
+      return computed === '0' ? this.clock.now() : parseFileTime(computed);
+    }
+    const changed = parseFileTime(pwdLastSet);
+    if (changed === null) return null;
+    const pso = first(e['msDS-ResultantPSO']);
+    const maxAge = pso
+      ? first((await this.readEntry(c, pso, ['msDS-MaximumPasswordAge']))?.['msDS-MaximumPasswordAge'])
+      : first((await this.readEntry(c, this.domainDn, ['maxPwdAge']))?.['maxPwdAge']);
+    const ageMs = intervalMs(maxAge);
+    return ageMs === null ? null : changed + ageMs;
+  }
+
+  /** OpenLDAP ppolicy: pwdChangedTime + pwdMaxAge of the user's policy (pwdPolicySubentry or the configured default). */
+  private async ppolicyExpiry(c: Client, dn: string): Promise<number | null> {
+    const e = await this.readEntry(c, dn, ['pwdChangedTime', 'pwdPolicySubentry', 'pwdReset']);
+    if (!e) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    if (first(e['pwdReset'])?.toUpperCase() === 'TRUE') return this.clock.now();
+    const changed = parseGeneralizedTime(first(e['pwdChangedTime']));
+    const policyDn = first(e['pwdPolicySubentry']) ?? this.options.passwordPolicyDn;
+    if (changed === null || !policyDn) return null;
+    const maxAge = Number(first((await this.readEntry(c, policyDn, ['pwdMaxAge']))?.['pwdMaxAge']) ?? '0');
+    return Number.isFinite(maxAge) && maxAge > 0 ? changed + maxAge * 1000 : null;
+  }
+
+  private get domainDn(): string {
+    return this.options.baseDn.split(',').filter((p) => /^\s*dc=/i.test(p)).join(',') || this.options.baseDn;
+  }
+
   private async findOne(idFilter: string): Promise<DirectoryUser | null> {
-    const cls = this.options.dialect === 'ad' ? '(objectCategory=person)(objectClass=user)' : '(objectClass=inetOrgPerson)';
-    const filter = `(&${cls}${idFilter})`;
-    const attributes =
-      this.options.dialect === 'ad'
-        ? ['displayName', 'givenName', 'sn', 'userPrincipalName', 'mail', 'mobile', 'telephoneNumber', 'otherMailbox', 'userAccountControl', 'lockoutTime', 'pwdLastSet', 'memberOf', this.idAttribute]
-        : ['uid', 'cn', 'displayName', 'givenName', 'sn', 'mail', 'mobile', 'telephoneNumber', 'memberOf', 'pwdAccountLockedTime', 'pwdChangedTime', this.idAttribute, ...(this.options.disabledMarker ? [this.options.disabledMarker.attribute] : [])];
+    const filter = `(&${this.userClassFilter}${idFilter})`;
+    const attributes = this.userAttributes;
     try {
       return await this.withClient(async (c) => {
         const { searchEntries } = await c.search(this.options.baseDn, { scope: 'sub', filter, attributes, sizeLimit: 2 });
@@ -263,7 +413,7 @@ export class LdapDirectory implements Directory {
       this.options.dialect === 'ad'
         ? `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeValue(dn)}))`
         : `(|(&(objectClass=groupOfNames)(member=${escapeValue(dn)}))(&(objectClass=groupOfUniqueNames)(uniqueMember=${escapeValue(dn)})))`;
-    const base = this.options.groupBaseDn ?? (this.options.baseDn.split(',').filter((p) => /^\s*dc=/i.test(p)).join(',') || this.options.baseDn);
+    const base = this.options.groupBaseDn ?? this.domainDn;
     const { searchEntries } = await c.search(base, {
       scope: 'sub',
       filter,
@@ -369,6 +519,41 @@ export class LdapDirectory implements Directory {
 }
 
 class AdminLockError extends Error {}
+
+/** AD negative 100 ns interval (maxPwdAge) → ms; 0 or "never" → null. */
+function intervalMs(v: string | undefined): number | null {
+  if (!v || !/^-?\d+$/.test(v)) return null;
+  const n = BigInt(v);
+  const abs = n < 0n ? -n : n;
+  if (abs === 0n || abs >= FILETIME_NEVER || n === -0x8000000000000000n) return null;
+  return Number(abs / 10_000n);
+}
+
+function distinct(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const v of values) {
+    const t = v.trim();
+    if (!t || seen.has(t.toLowerCase())) continue;
+    seen.add(t.toLowerCase());
+    out.push(t);
+  }
+  return out;
+}
+
+const cursorSchema = z.object({ v: z.literal(1), after: z.string().min(1) });
+
+function encodeCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, after }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))).after;
+  } catch (cause) {
+    throw new SsprError('invalid_input', 'The scan cursor is not one this directory gave out', { cause });
+  }
+}
 
 function readCa(path: string): Buffer {
   try {

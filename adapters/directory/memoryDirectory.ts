@@ -7,6 +7,9 @@ import type { Clock } from '../../domain/ports/clock';
 import type {
   Directory,
   DirectoryCapabilities,
+  DirectoryContacts,
+  DirectoryLockout,
+  DirectoryScanPage,
   DirectoryUser,
   SetPasswordRefusal,
   SetPasswordResult,
@@ -30,10 +33,18 @@ const demoUserSchema = z.object({
   passwordChangedAt: z.string().datetime().optional(),
   enabled: z.boolean().default(true),
   locked: z.boolean().default(false),
+  /** When the lockout happened (only with locked: true). */
+  lockedAt: z.string().datetime().optional(),
+  /** The password never expires whatever maxPasswordAgeDays says (AD's DONT_EXPIRE_PASSWORD). */
+  passwordNeverExpires: z.boolean().default(false),
   privileged: z.boolean().default(false),
   mobilePhone: z.string().optional(),
+  /** More mobile numbers the organisation holds (AD otherMobile). */
+  otherMobiles: z.array(z.string()).default([]),
   officePhone: z.string().optional(),
   alternateEmail: z.string().optional(),
+  /** More non-sign-in addresses (Graph otherMails). */
+  otherEmails: z.array(z.string()).default([]),
   groups: z.array(z.string()).default([]),
 });
 
@@ -42,6 +53,8 @@ export const demoDirectorySchema = z.object({
   tenantId: guid,
   organisationName: z.string().default('Contoso'),
   lockoutThreshold: z.number().int().min(1).default(5),
+  /** Passwords expire this many days after their last change (the domain's maximum password age); absent = never. */
+  maxPasswordAgeDays: z.number().int().min(1).optional(),
   users: z.array(demoUserSchema).min(1),
 });
 export type DemoDirectoryData = z.input<typeof demoDirectorySchema>;
@@ -82,15 +95,50 @@ interface MemoryUser {
   readonly surname?: string;
   enabled: boolean;
   locked: boolean;
+  lockedAt: number | null;
   failedSignIns: number;
+  readonly passwordNeverExpires: boolean;
   readonly privileged: boolean;
   readonly groups: readonly string[];
   passwordChangedAt: number | null;
   mustChangeAtNextSignIn: boolean;
   readonly mobilePhone?: string;
+  readonly otherMobiles: readonly string[];
   readonly officePhone?: string;
   readonly alternateEmail?: string;
+  readonly otherEmails: readonly string[];
   passwords: StoredHash[]; // newest first; [0] is current
+}
+
+const DAY_MS = 86_400_000;
+
+function distinct(values: readonly (string | undefined)[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const v of values) {
+    const t = v?.trim();
+    if (!t || seen.has(t.toLowerCase())) continue;
+    seen.add(t.toLowerCase());
+    out.push(t);
+  }
+  return out;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function encodeCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, after }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed = z.object({ v: z.literal(1), after: z.string().min(1) }).parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.after;
+  } catch (cause) {
+    throw new SsprError('invalid_input', 'The scan cursor is not one this directory gave out', { cause });
+  }
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -118,6 +166,7 @@ export class MemoryDirectory implements Directory {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly writeCounts = new Map<string, number>();
   private lockoutThreshold = 5;
+  private maxPasswordAgeMs: number | null = null;
   private organisation = 'Contoso';
 
   private constructor(options: MemoryDirectoryOptions) {
@@ -143,6 +192,7 @@ export class MemoryDirectory implements Directory {
     const dir = new MemoryDirectory(options);
     dir.lockoutThreshold = parsed.data.lockoutThreshold;
     dir.organisation = parsed.data.organisationName;
+    dir.maxPasswordAgeMs = parsed.data.maxPasswordAgeDays === undefined ? null : parsed.data.maxPasswordAgeDays * DAY_MS;
     for (const u of parsed.data.users) {
       dir.users.set(u.objectId.toLowerCase(), {
         tenantId: parsed.data.tenantId.toLowerCase(),
@@ -153,14 +203,18 @@ export class MemoryDirectory implements Directory {
         ...(u.surname !== undefined ? { surname: u.surname } : {}),
         enabled: u.enabled,
         locked: u.locked,
+        lockedAt: u.locked && u.lockedAt !== undefined ? Date.parse(u.lockedAt) : null,
         failedSignIns: u.locked ? parsed.data.lockoutThreshold : 0,
+        passwordNeverExpires: u.passwordNeverExpires,
         privileged: u.privileged,
         groups: u.groups,
         passwordChangedAt: u.passwordChangedAt ? Date.parse(u.passwordChangedAt) : null,
         mustChangeAtNextSignIn: false,
         ...(u.mobilePhone !== undefined ? { mobilePhone: u.mobilePhone } : {}),
+        otherMobiles: u.otherMobiles,
         ...(u.officePhone !== undefined ? { officePhone: u.officePhone } : {}),
         ...(u.alternateEmail !== undefined ? { alternateEmail: u.alternateEmail } : {}),
+        otherEmails: u.otherEmails,
         passwords: [await hashPassword(u.initialPassword)],
       });
     }
@@ -224,7 +278,10 @@ export class MemoryDirectory implements Directory {
     if (u.locked || !u.enabled) return false;
     if (!ok) {
       u.failedSignIns += 1;
-      if (u.failedSignIns >= this.lockoutThreshold) u.locked = true;
+      if (u.failedSignIns >= this.lockoutThreshold && !u.locked) {
+        u.locked = true;
+        u.lockedAt = this.clock.now();
+      }
       return false;
     }
     u.failedSignIns = 0;
@@ -278,6 +335,7 @@ export class MemoryDirectory implements Directory {
     if (!u) throw new SsprError('directory_not_found', 'The user is not in the directory');
     // R28: only the lockout state changes, never the password.
     u.locked = false;
+    u.lockedAt = null;
     u.failedSignIns = 0;
     return { ok: true };
   }
@@ -285,6 +343,48 @@ export class MemoryDirectory implements Directory {
   async readPasswordChangedAt(target: DirectoryUser): Promise<number | null> {
     this.assertAvailable();
     return this.users.get(target.objectId.toLowerCase())?.passwordChangedAt ?? null;
+  }
+
+  async readPasswordExpiry(target: DirectoryUser): Promise<number | null> {
+    this.assertAvailable();
+    const u = this.users.get(target.objectId.toLowerCase());
+    if (!u || u.passwordNeverExpires || this.maxPasswordAgeMs === null) return null;
+    // Must change at next sign-in: the password is already expired (AD reports the same after pwdLastSet 0).
+    if (u.mustChangeAtNextSignIn) return u.passwordChangedAt ?? this.clock.now();
+    return u.passwordChangedAt === null ? null : u.passwordChangedAt + this.maxPasswordAgeMs;
+  }
+
+  async readLockout(target: DirectoryUser): Promise<DirectoryLockout> {
+    this.assertAvailable();
+    const u = this.users.get(target.objectId.toLowerCase());
+    if (!u) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    return { locked: u.locked, lockedAt: u.locked ? u.lockedAt : null };
+  }
+
+  async readContacts(target: DirectoryUser): Promise<DirectoryContacts> {
+    this.assertAvailable();
+    const u = this.users.get(target.objectId.toLowerCase());
+    if (!u) throw new SsprError('directory_not_found', 'The user is not in the directory');
+    return {
+      mobilePhones: distinct([u.mobilePhone, ...u.otherMobiles]),
+      officePhones: distinct([u.officePhone]),
+      emails: distinct([u.alternateEmail, ...u.otherEmails]),
+    };
+  }
+
+  /** Keyset paging in object-id order: the cursor names the last id given, so a restart resumes exactly after it. */
+  async scanUsers(cursor: string | null, pageSize: number): Promise<DirectoryScanPage> {
+    this.assertAvailable();
+    const size = Math.max(1, Math.min(1000, Math.floor(pageSize)));
+    const after = cursor === null ? null : decodeCursor(cursor);
+    const sorted = [...this.users.values()].sort((a, b) => compare(a.objectId.toLowerCase(), b.objectId.toLowerCase()));
+    const rest = after === null ? sorted : sorted.filter((u) => u.objectId.toLowerCase() > after);
+    const page = rest.slice(0, size);
+    const last = page[page.length - 1];
+    return {
+      users: page.map((u) => this.view(u)),
+      cursor: rest.length > size && last ? encodeCursor(last.objectId.toLowerCase()) : null,
+    };
   }
 
   async ping(): Promise<boolean> {

@@ -44,6 +44,28 @@ export type SetPasswordResult =
   /** The call timed out or the connection broke: the change may or may not have happened (F12). */
   | { readonly ok: false; readonly reason: 'unknown' };
 
+/** Lockout as the directory tells it right now (read fresh, not from a cached DirectoryUser). */
+export interface DirectoryLockout {
+  readonly locked: boolean;
+  /** Epoch ms when the account was locked; null when not locked or the directory does not say. */
+  readonly lockedAt: number | null;
+}
+
+/** Contact data the organisation holds (unconfirmed until the user proves control of it). */
+export interface DirectoryContacts {
+  readonly mobilePhones: readonly string[];
+  readonly officePhones: readonly string[];
+  /** Addresses other than the sign-in mailbox (Graph otherMails, AD otherMailbox, …). */
+  readonly emails: readonly string[];
+}
+
+/** One page of a scan of the users in scope. */
+export interface DirectoryScanPage {
+  readonly users: readonly DirectoryUser[];
+  /** Opaque; pass it back to continue. null = the scan is complete. */
+  readonly cursor: string | null;
+}
+
 export type UnlockResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_supported' | 'unknown' };
 
 /**
@@ -67,6 +89,17 @@ export interface Directory {
   unlock(target: DirectoryUser): Promise<UnlockResult>;
   /** Re-read the last password change time (read-back after a timeout, R27/F12). */
   readPasswordChangedAt(target: DirectoryUser): Promise<number | null>;
+  /** Epoch ms when the current password expires; null = never expires or the directory does not say. */
+  readPasswordExpiry(target: DirectoryUser): Promise<number | null>;
+  /** Lockout read fresh from the directory: locked, and since when (epoch ms, null when not told). */
+  readLockout(target: DirectoryUser): Promise<DirectoryLockout>;
+  /** Contact data the organisation holds, for pre-fill and the R31 bootstrap (unconfirmed until used). */
+  readContacts(target: DirectoryUser): Promise<DirectoryContacts>;
+  /**
+   * Paged scan of the users in scope; a null cursor starts, a returned null cursor means done. The cursor is an
+   * opaque string a caller may persist and pass back after a restart: the scan resumes after the last page given.
+   */
+  scanUsers(cursor: string | null, pageSize: number): Promise<DirectoryScanPage>;
   /** Can we reach the directory right now? (readiness, SSPR doctor) */
   ping(): Promise<boolean>;
 }

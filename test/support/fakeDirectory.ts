@@ -4,6 +4,9 @@ import type { Clock } from '../../domain/ports/clock';
 import type {
   Directory,
   DirectoryCapabilities,
+  DirectoryContacts,
+  DirectoryLockout,
+  DirectoryScanPage,
   DirectoryUser,
   SetPasswordRefusal,
   SetPasswordResult,
@@ -27,7 +30,13 @@ export interface DirectoryFaults {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type StoredUser = Mutable<DirectoryUser> & { password: string | null };
+type StoredUser = Mutable<DirectoryUser> & {
+  password: string | null;
+  /** Epoch ms the password expires (readPasswordExpiry); null = never. */
+  passwordExpiresAt: number | null;
+  lockedAt: number | null;
+  contacts: DirectoryContacts;
+};
 
 /**
  * An in-test Directory with fault injection. Records every write so tests can count directory writes (R27)
@@ -42,7 +51,10 @@ export class FakeDirectory implements Directory {
 
   constructor(private readonly clock: Clock) {}
 
-  add(user: UserRef, over: Partial<DirectoryUser> = {}): DirectoryUser {
+  add(
+    user: UserRef,
+    over: Partial<DirectoryUser> & { passwordExpiresAt?: number | null; lockedAt?: number | null; contacts?: DirectoryContacts } = {},
+  ): DirectoryUser {
     const u: StoredUser = {
       directoryId: `dir-${user.objectId}`,
       objectId: user.objectId,
@@ -54,7 +66,14 @@ export class FakeDirectory implements Directory {
       groups: [],
       passwordChangedAt: this.clock.now() - 86_400_000,
       password: 'Initial-Password-1',
+      passwordExpiresAt: null,
+      lockedAt: null,
       ...over,
+      contacts: over.contacts ?? {
+        mobilePhones: over.mobilePhone ? [over.mobilePhone] : [],
+        officePhones: over.officePhone ? [over.officePhone] : [],
+        emails: over.alternateEmail ? [over.alternateEmail] : [],
+      },
     };
     this.users.set(userKey(user), u);
     return u;
@@ -94,12 +113,16 @@ export class FakeDirectory implements Directory {
     if (this.faults.unreachable) throw new SsprError('directory_unavailable', 'directory unreachable');
     const u = this.users.get(userKey(user));
     if (!u) return null;
-    const { password: _pw, ...pub } = u;
+    return this.view(u);
+  }
+
+  private view(u: StoredUser): DirectoryUser {
+    const { password: _pw, passwordExpiresAt: _e, lockedAt: _l, contacts: _c, ...pub } = u;
     return { ...pub };
   }
 
   async findByPrincipalName(upn: string): Promise<DirectoryUser | null> {
-    for (const u of this.users.values()) if (u.userPrincipalName === upn) return { ...u, password: undefined } as DirectoryUser;
+    for (const u of this.users.values()) if (u.userPrincipalName === upn) return this.view(u);
     return null;
   }
 
@@ -121,6 +144,7 @@ export class FakeDirectory implements Directory {
     const u = this.byDirectoryId(target);
     this.writes.push({ op: 'unlock', objectId: u.objectId });
     u.locked = false;
+    u.lockedAt = null;
     if (this.faults.timeoutAfterApply) return { ok: false, reason: 'unknown' };
     return { ok: true };
   }
@@ -128,6 +152,28 @@ export class FakeDirectory implements Directory {
   async readPasswordChangedAt(target: DirectoryUser): Promise<number | null> {
     if (this.faults.readBackFails) throw new SsprError('directory_timeout', 'read-back timed out');
     return this.byDirectoryId(target).passwordChangedAt;
+  }
+
+  async readPasswordExpiry(target: DirectoryUser): Promise<number | null> {
+    return this.byDirectoryId(target).passwordExpiresAt;
+  }
+
+  async readLockout(target: DirectoryUser): Promise<DirectoryLockout> {
+    const u = this.byDirectoryId(target);
+    return { locked: u.locked === true, lockedAt: u.locked === true ? u.lockedAt : null };
+  }
+
+  async readContacts(target: DirectoryUser): Promise<DirectoryContacts> {
+    return this.byDirectoryId(target).contacts;
+  }
+
+  /** Insertion order; the cursor is the index of the next user. */
+  async scanUsers(cursor: string | null, pageSize: number): Promise<DirectoryScanPage> {
+    const all = [...this.users.values()];
+    const start = cursor === null ? 0 : Number(cursor);
+    const page = all.slice(start, start + Math.max(1, pageSize));
+    const next = start + page.length;
+    return { users: page.map((u) => this.view(u)), cursor: next < all.length ? String(next) : null };
   }
 
   async ping(): Promise<boolean> {

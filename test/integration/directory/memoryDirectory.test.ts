@@ -97,3 +97,50 @@ describe('MemoryDirectory (demo directory for npm start)', () => {
     await expect(dir.findUser({ tenantId: TENANT, objectId: MEGAN })).rejects.toMatchObject({ code: 'directory_unavailable' });
   });
 });
+
+describe('MemoryDirectory: the reads campaigns and pre-fill build on', () => {
+  test('password expiry: passwordChangedAt + maxPasswordAgeDays; never for passwordNeverExpires; now after a forced change', async () => {
+    const megan = await find(MEGAN);
+    expect(await dir.readPasswordExpiry(megan)).toBe(Date.parse('2025-12-12T08:15:00Z') + 365 * 86_400_000);
+    expect(await dir.readPasswordExpiry(await find(DIEGO))).toBeNull();
+    await dir.setPassword(megan, 'lamp canal violet thunder', { forceChangeAtNextSignIn: false });
+    expect(await dir.readPasswordExpiry(megan)).toBe(clock.now() + 365 * 86_400_000);
+    await dir.setPassword(megan, 'harbour quiet maple ember', { forceChangeAtNextSignIn: true });
+    expect(await dir.readPasswordExpiry(megan)).toBe(clock.now());
+  });
+
+  test('R28: lockout read fresh with its time; wrong passwords lock now; unlock clears both', async () => {
+    const joni = await find(JONI);
+    expect(await dir.readLockout(joni)).toEqual({ locked: true, lockedAt: Date.parse('2026-11-30T07:55:00Z') });
+    await dir.unlock(joni);
+    expect(await dir.readLockout(joni)).toEqual({ locked: false, lockedAt: null });
+    const megan = await find(MEGAN);
+    for (let i = 0; i < 5; i++) await dir.verifyPassword(MEGAN, 'wrong');
+    expect(await dir.readLockout(megan)).toEqual({ locked: true, lockedAt: clock.now() });
+  });
+
+  test('R31: contact data for pre-fill: every mobile, office phone and non-sign-in address, without duplicates', async () => {
+    const lidia = await dir.findByPrincipalName('lidia.holloway@contoso.example');
+    expect(await dir.readContacts(lidia!)).toEqual({ mobilePhones: ['+31623456789', '+32470123456'], officePhones: ['+31201234567'], emails: ['lidia.h@outlook.example'] });
+    expect(await dir.readContacts(await find(MEGAN))).toEqual({ mobilePhones: ['+31612345678'], officePhones: [], emails: ['megan.bowen@fabrikam.example', 'megan@bowen-family.example'] });
+  });
+
+  test('scan: pages visit every user exactly once, resume from a persisted cursor in a fresh instance, and refuse a forged cursor', async () => {
+    const seen: string[] = [];
+    const first = await dir.scanUsers(null, 4);
+    seen.push(...first.users.map((u) => u.objectId));
+    expect(first.cursor).not.toBeNull();
+    // "Restart": a new directory instance continues from the stored cursor.
+    const restarted = await MemoryDirectory.load(FILE, { clock });
+    let cursor = first.cursor;
+    while (cursor !== null) {
+      const page = await restarted.scanUsers(cursor, 4);
+      seen.push(...page.users.map((u) => u.objectId));
+      cursor = page.cursor;
+    }
+    const all = dir.listUsers().map((u) => u.objectId);
+    expect([...seen].sort()).toEqual([...all].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    await expect(dir.scanUsers('not-a-cursor', 4)).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+});
