@@ -33,7 +33,7 @@ import { createServices, type ServiceOverrides, type Services } from './services
 import { TeamsNotifications } from './notifications';
 import { buildJourneys } from './journeys';
 import type { Notifications } from '../domain/ports/notifications';
-import { JsonAuditLog } from '../adapters/audit/jsonAuditLog';
+import { createAuditTrail } from './auditTrail';
 import { createHelpdesk, ObservedAuditLog, type Helpdesk, type HelpdeskOptions } from './helpdesk/createHelpdesk';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
@@ -148,9 +148,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   };
   // The hand-off observer watches audit events (outcome reporting without the journeys knowing about hand-offs).
   const clockForAudit = overrides.services?.clock ?? { now: () => Date.now() };
-  const audit = new ObservedAuditLog(
-    overrides.services?.audit ?? new JsonAuditLog(logger.child({ stream: 'audit' }), config.keys.auditPseudonym, clockForAudit),
-  );
+  const trail = overrides.services?.audit ? null : createAuditTrail(config, logger, clockForAudit, { onSinkError: (sink) => metrics.auditSinkFailures.inc({ sink }) });
+  const audit = new ObservedAuditLog(overrides.services?.audit ?? trail!);
   const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit });
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
   const teamsSender = new TeamsSender(adapter, config.bot.appId ?? '');
@@ -208,6 +207,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     taskModules: new TaskModules({ pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) }),
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
     onChannelMessage: (context) => helpdesk.bot.onChannelMessage(context),
+    audit,
   });
   bot.onMembersAdded(async (context, next) => {
     await helpdesk.bot.onInstall(context);
@@ -263,6 +263,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const deadline = Date.now() + drainMs;
       while (http.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await helpdesk.bot.settled();
+      await trail?.close();
       if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -3,6 +3,7 @@
  * This is the only file that reads process.env (architecture.md rule 4). Error messages name variables, never values.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_POLICY, POLICY_CAPS, type Policy } from '../domain/policy/policy';
@@ -105,6 +106,20 @@ const EnvSchema = z.object({
   HELPDESK_WEBHOOK_URL: optStr,
   HELPDESK_WEBHOOK_SECRET: optStr,
   HELPDESK_API_KEYS_FILE: z.string().default('data/helpdesk-api-keys.json'),
+  // Audit trail sinks and the admin pages (issue 14)
+  AUDIT_SINKS: list,
+  AUDIT_FILE_DIR: z.string().default('data/audit'),
+  AUDIT_FILE_MAX_MB: z.coerce.number().int().min(1).max(10_000).default(100),
+  AUDIT_FILE_ROTATE_HOURS: z.coerce.number().int().min(1).max(24 * 31).default(24),
+  AUDIT_FILE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  AUDIT_INSTANCE: optStr,
+  AUDIT_SYSLOG_HOST: optStr,
+  AUDIT_SYSLOG_PORT: z.coerce.number().int().min(1).max(65535).default(6514),
+  AUDIT_SYSLOG_CA_FILE: optStr,
+  AUDIT_SYSLOG_CERT_FILE: optStr,
+  AUDIT_SYSLOG_KEY_FILE: optStr,
+  AUDIT_SYSLOG_FACILITY: z.coerce.number().int().min(0).max(23).default(10),
+  ADMIN_GROUP_IDS: list,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -182,6 +197,22 @@ export interface Config {
     /** ITSM API keys when there is no Redis (with Redis they live there). */
     readonly apiKeysFile: string;
   };
+  /** Where audit lines go (issue 14): stdout always available; a JSONL file; syslog over TLS. */
+  readonly audit: {
+    readonly sinks: readonly ('stdout' | 'file' | 'syslog')[];
+    readonly instance: string;
+    readonly file: { readonly dir: string; readonly maxBytes: number; readonly rotateHours: number; readonly retentionDays: number };
+    readonly syslog: {
+      readonly host: string | undefined;
+      readonly port: number;
+      readonly caFile: string | undefined;
+      readonly certFile: string | undefined;
+      readonly keyFile: string | undefined;
+      readonly facility: number;
+    };
+  };
+  /** Object ids of the groups whose members see the Insights page and the admin API (matched by id, never name). */
+  readonly adminGroupIds: readonly string[];
   readonly policy: Policy;
 }
 
@@ -385,6 +416,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const n of ['SMTP_URL', 'MAIL_FROM', 'SMS_API_BASE_URL', 'SMS_ACCOUNT_SID', 'SMS_AUTH_TOKEN', 'SMS_FROM'] as const)
       if (e[n] === undefined) problems.push(`${n}: required when SENDERS=real`);
   }
+  const sinks = e.AUDIT_SINKS.length ? e.AUDIT_SINKS : ['stdout'];
+  for (const sink of sinks)
+    if (!['stdout', 'file', 'syslog'].includes(sink)) problems.push('AUDIT_SINKS: each entry must be stdout, file or syslog');
+  if (sinks.includes('syslog') && !e.AUDIT_SYSLOG_HOST) problems.push('AUDIT_SYSLOG_HOST: required when AUDIT_SINKS includes syslog');
+  if (Boolean(e.AUDIT_SYSLOG_CERT_FILE) !== Boolean(e.AUDIT_SYSLOG_KEY_FILE))
+    problems.push('AUDIT_SYSLOG_CERT_FILE: the client certificate and AUDIT_SYSLOG_KEY_FILE go together');
+  if (e.AUDIT_INSTANCE !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(e.AUDIT_INSTANCE))
+    problems.push('AUDIT_INSTANCE: letters, digits and ._- only (1–64)');
+  const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (e.ADMIN_GROUP_IDS.some((g) => !GUID.test(g))) problems.push('ADMIN_GROUP_IDS: group object ids (GUIDs), never names (R32)');
   const unique = [...new Set(problems)];
   if (unique.length) throw new ConfigError(unique);
 
@@ -452,6 +493,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     teams: { appId: e.TEAMS_APP_ID, ssoAppId: e.SSO_APP_ID, jwksUrl: e.SSO_JWKS_URL },
     helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET, apiKeysFile: e.HELPDESK_API_KEYS_FILE },
+    audit: {
+      sinks: [...new Set(sinks)] as ('stdout' | 'file' | 'syslog')[],
+      instance: e.AUDIT_INSTANCE ?? (hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'sspr'),
+      file: { dir: e.AUDIT_FILE_DIR, maxBytes: e.AUDIT_FILE_MAX_MB * 1024 * 1024, rotateHours: e.AUDIT_FILE_ROTATE_HOURS, retentionDays: e.AUDIT_FILE_RETENTION_DAYS },
+      syslog: {
+        host: e.AUDIT_SYSLOG_HOST,
+        port: e.AUDIT_SYSLOG_PORT,
+        caFile: e.AUDIT_SYSLOG_CA_FILE,
+        certFile: e.AUDIT_SYSLOG_CERT_FILE,
+        keyFile: e.AUDIT_SYSLOG_KEY_FILE,
+        facility: e.AUDIT_SYSLOG_FACILITY,
+      },
+    },
+    adminGroupIds: e.ADMIN_GROUP_IDS.map((g) => g.toLowerCase()),
     policy,
   };
   return deepFreeze(config);

@@ -27,6 +27,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly auditSinkFailures = new Counter({
+    name: 'sspr_audit_sink_failures_total',
+    help: 'Audit lines a sink could not take, by sink (stdout, file, syslog)',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

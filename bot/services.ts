@@ -16,7 +16,7 @@ import { SubmitProof } from '../domain/recovery/submitProof';
 import { ResetPassword } from '../domain/recovery/resetPassword';
 import { UnlockAccount } from '../domain/recovery/unlockAccount';
 import { MethodStoreReader, SecurityInfoProver } from '../domain/recovery/securityInfoProver';
-import { JsonAuditLog } from '../adapters/audit/jsonAuditLog';
+import { createAuditTrail } from './auditTrail';
 import { CryptoRandom } from '../adapters/crypto/cryptoRandom';
 import {
   createMemorySecurityAdapters,
@@ -74,7 +74,7 @@ export async function createServices(
 ): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? new CryptoRandom();
-  const audit = overrides.audit ?? new JsonAuditLog(logger.child({ stream: 'audit' }), config.keys.auditPseudonym, clock);
+  const audit = overrides.audit ?? createAuditTrail(config, logger, clock);
   const directory = overrides.directory ?? (await createDirectory(config, clock));
   const deps = { clock, audit, random, totpIssuer: config.policy.password.organisationName };
   const security = redis ? createRedisSecurityAdapters(redis, config, deps) : createMemorySecurityAdapters(config, deps);

@@ -10,7 +10,7 @@ import {
   type TaskModuleResponse,
 } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { buildWelcomeCard } from '../cards/welcomeCard';
 import { RootVerb } from '../cards/verbs';
 import { FLOW_SCHEMA_VERSION } from '../dialogs/dialogIds';
@@ -19,7 +19,8 @@ import { recognizeIntent } from '../dialogs/intents';
 import { turnTranslator } from '../dialogs/turnLocale';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { UserRef } from '../domain/model/user';
-import { checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
+import type { AuditLog } from '../domain/ports/auditLog';
+import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
 import type { Logger } from './logger';
 
 /** Per-conversation bookkeeping kept beside the dialog stack. References only, never secrets. */
@@ -53,6 +54,8 @@ export interface SsprBotDeps {
     submit(context: TurnContext, request: TaskModuleRequest): TaskModuleResponse;
   };
   readonly now?: () => number;
+  /** R1/R2 gate refusals are audit events (issue 14), not only warn logs. */
+  readonly audit?: AuditLog;
 }
 
 /** The Teams edge of the product: gates every turn (R1, R2), keeps conversation references, runs the root dialog. */
@@ -106,6 +109,7 @@ export class SsprBot extends TeamsActivityHandler {
     if (!isPersonal(context)) {
       if (this.deps.onChannelMessage && (await this.deps.onChannelMessage(context))) return;
       // R1: no state is created and nothing is sent but a pointer to the 1:1 chat.
+      await this.auditRefusal(context, 'R1', 'not_personal');
       await context.sendActivity(t('scope.personalOnly'));
       return;
     }
@@ -124,6 +128,7 @@ export class SsprBot extends TeamsActivityHandler {
     const access = checkAccess(context, this.deps.allowedTenants, meta.member, this.deps.requireRoster);
     if (!access.ok) {
       this.deps.logger.warn({ reason: access.reason, activityId: context.activity.id }, 'access refused');
+      await this.auditRefusal(context, access.reason === 'not_personal' ? 'R1' : 'R2', access.reason);
       await context.sendActivity(t('access.refused', { contact: '' }).trim());
       return;
     }
@@ -146,6 +151,20 @@ export class SsprBot extends TeamsActivityHandler {
       if (intent === 'greeting' || intent === 'unknown') return;
     }
     await this.deps.root.run(context, this.dialogState);
+  }
+
+  /** One `gate.refused` audit event: the rule, the reason, the conversation type; the caller when Teams named one. */
+  private async auditRefusal(context: TurnContext, rule: 'R1' | 'R2', reason: string): Promise<void> {
+    const tenantId = activityTenant(context);
+    const objectId = context.activity.from?.aadObjectId;
+    await this.deps.audit?.record({
+      type: 'gate.refused',
+      correlationId: context.activity.id ?? randomBytes(8).toString('hex'),
+      ...(tenantId && objectId ? { user: { tenantId, objectId } } : {}),
+      outcome: 'refused',
+      reason,
+      detail: { rule, conversationType: context.activity.conversation?.conversationType ?? 'unknown' },
+    });
   }
 
   private async refreshReference(context: TurnContext, caller: Caller, meta: ConversationMeta): Promise<void> {

@@ -7,6 +7,42 @@ import type { UserRef } from '../../domain/model/user';
 /** Anything that takes one JSON object per event: a pino logger (`info(obj)`) or a writable stream. */
 export type AuditSink = { info(obj: object): void } | Writable;
 
+/** One formatted, sanitised audit line (what every sink receives). `time` is the event's UTC time (ISO 8601). */
+export type AuditLine = Readonly<Record<string, unknown>> & { readonly time: string; readonly type: string; readonly outcome: string };
+
+/**
+ * Where formatted audit lines go (stdout, a JSONL file, syslog over TLS). A sink never sees a raw event: only the
+ * sanitised line (R20), so the secret check is done once for all of them. `write` resolves once the line is
+ * handed over (a file: written; syslog: queued for the connection).
+ */
+export interface AuditLineSink {
+  write(line: AuditLine): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** A pino logger (has levels and child loggers): it stamps its own `time`, so ours is left out (one `time` key). */
+function isPino(sink: AuditSink): boolean {
+  return 'info' in sink && 'child' in sink && 'levels' in sink;
+}
+
+/** The pino logger or writable stream of the older constructor form, as a line sink. */
+export function toLineSink(sink: AuditSink): AuditLineSink {
+  if ('info' in sink && typeof sink.info === 'function') {
+    const logger = sink;
+    const omitTime = isPino(sink);
+    return {
+      write: async (line) => {
+        if (omitTime) {
+          const { time: _time, ...rest } = line;
+          logger.info(rest);
+        } else logger.info(line);
+      },
+    };
+  }
+  const stream = sink as Writable;
+  return { write: async (line) => void stream.write(`${JSON.stringify(line)}\n`) };
+}
+
 // Values that look like secrets: 6–8 digit codes, recovery codes, long digit runs (phone numbers), e-mail addresses,
 // JWT-ish tokens, base32 blobs (TOTP secrets), PHC hashes.
 const SECRET_PATTERNS: readonly RegExp[] = [
@@ -50,21 +86,31 @@ function correlationValue(id: string): string | number | boolean {
  * Line breaks in any text are escaped; values that look like secrets are redacted.
  */
 export class JsonAuditLog implements AuditLog {
+  private readonly sinks: readonly AuditLineSink[];
+
+  /**
+   * `sink`: one pino logger or stream (stdout), or the configured line sinks (stdout, file, syslog). Every sink gets
+   * every event; one failing sink does not keep the line from the others, and does not fail the user's action (the
+   * reset already happened): it is reported to `onSinkError` (a metric and an error log).
+   */
   constructor(
-    private readonly sink: AuditSink,
+    sink: AuditSink | readonly AuditLineSink[],
     private readonly pseudonymKey: Buffer,
     private readonly clock: Clock,
-  ) {}
+    private readonly onSinkError: (index: number, error: unknown) => void = () => undefined,
+  ) {
+    this.sinks = Array.isArray(sink) ? sink : [toLineSink(sink as AuditSink)];
+  }
 
   pseudonym(user: UserRef): string {
     return createHmac('sha256', this.pseudonymKey).update(`${user.tenantId}:${user.objectId}`).digest('hex').slice(0, 32);
   }
 
-  format(event: AuditEvent): Record<string, unknown> {
-    const line: Record<string, unknown> = {
+  format(event: AuditEvent): AuditLine {
+    const line: Record<string, unknown> & { time: string; type: string; outcome: string } = {
       audit: true,
       time: new Date(this.clock.now()).toISOString(),
-      type: sanitiseValue('type', event.type),
+      type: String(sanitiseValue('type', event.type)),
       correlationId: correlationValue(event.correlationId),
       outcome: event.outcome,
     };
@@ -81,8 +127,15 @@ export class JsonAuditLog implements AuditLog {
 
   async record(event: AuditEvent): Promise<void> {
     const line = this.format(event);
-    if ('info' in this.sink && typeof this.sink.info === 'function') this.sink.info(line);
-    else (this.sink as Writable).write(`${JSON.stringify(line)}\n`);
+    const results = await Promise.allSettled(this.sinks.map((s) => s.write(line)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.onSinkError(i, r.reason);
+    });
+  }
+
+  /** Flush and close every sink (graceful shutdown). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.sinks.map(async (s) => s.close?.()));
   }
 }
 
