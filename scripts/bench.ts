@@ -5,6 +5,7 @@
  *
  * Flags: --conversations N (50) --turns N per conversation and round (20) --rounds N (3) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
  * --open-seconds N (10) --no-open-baseline --calibration N (15) --closed-max-seconds N (20) --log-level L (info)
+ * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2)
  * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,8 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--open-seconds': options.openSeconds = num(a, v); i++; break;
       case '--closed-max-seconds': options.closedMaxSeconds = num(a, v); i++; break;
       case '--calibration': options.calibrationTurns = Math.max(1, Math.floor(num(a, v))); i++; break;
+      case '--journey-users': options.journeyUsers = Math.floor(num(a, v)); i++; break;
+      case '--journey-calibration': options.journeyCalibration = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--log-level': options.logLevel = v ?? 'info'; i++; break;
       case '--no-open-baseline': options.openBaseline = false; break;
       case '--cpu-prof': options.cpuProfDir = resolve('bench-results', 'profiles'); break;
@@ -40,7 +43,7 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--strict': strict = true; break;
       case '--help':
       case '-h':
-        process.stdout.write(`usage: npm run bench -- [--conversations ${DEFAULT_BENCH_OPTIONS.conversations}] [--turns ${DEFAULT_BENCH_OPTIONS.turnsPerConversation}] [--rounds ${DEFAULT_BENCH_OPTIONS.rounds}] [--open-rate ${DEFAULT_BENCH_OPTIONS.openRate}] [--open-seconds ${DEFAULT_BENCH_OPTIONS.openSeconds}] [--no-open-baseline] [--cpu-prof] [--log-level info] [--out file.json] [--strict]\n`);
+        process.stdout.write(`usage: npm run bench -- [--conversations ${DEFAULT_BENCH_OPTIONS.conversations}] [--turns ${DEFAULT_BENCH_OPTIONS.turnsPerConversation}] [--rounds ${DEFAULT_BENCH_OPTIONS.rounds}] [--open-rate ${DEFAULT_BENCH_OPTIONS.openRate}] [--open-seconds ${DEFAULT_BENCH_OPTIONS.openSeconds}] [--no-open-baseline] [--journey-users ${DEFAULT_BENCH_OPTIONS.journeyUsers}] [--cpu-prof] [--log-level info] [--out file.json] [--strict]\n`);
         process.exit(0);
         break;
       default:

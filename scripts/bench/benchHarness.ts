@@ -17,6 +17,12 @@ import {
 import { PrivateRedis } from './privateRedis';
 import { delta, keyUsage, monitorDuring, snapshot, type KeyUsage, type RedisDelta } from './redisProbe';
 import { ServerProcess } from './serverProcess';
+import { BenchConnector } from './connectorStub';
+import { makeJourneyUsers, writeJourneyDirectory } from './journey';
+import { runJourneyScenario, type JourneyResult } from './journeyBench';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface BenchOptions {
   /** Concurrent conversations of the closed loop (and the pool of the open loop). Default 50. */
@@ -42,6 +48,10 @@ export interface BenchOptions {
   calibrationTurns: number;
   /** Log level of the app under test (its log lines are formatted and discarded). Default info. */
   logLevel: string;
+  /** Journey scenario: users registering two methods and resetting with them, all at once. Default 200; 0 skips. */
+  journeyUsers: number;
+  /** Journey scenario: users run one at a time for exact round trips and CPU per turn kind. Default 2 (chat and page). */
+  journeyCalibration: number;
   /** Write V8 CPU profiles of both servers here. */
   cpuProfDir?: string;
   /** Told about phase changes and progress. */
@@ -59,15 +69,19 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   openBaseline: true,
   calibrationTurns: 15,
   logLevel: 'info',
+  journeyUsers: 200,
+  journeyCalibration: 2,
 };
 
-export const TARGETS = { minThroughputRatio: 0.7, maxOpenP99Ms: 15, maxRoundTripsPerTurn: 3 } as const;
+export const TARGETS = { minThroughputRatio: 0.7, maxOpenP99Ms: 15, maxRoundTripsPerTurn: 3, maxJourneyRoundTrips: 4 } as const;
 
 export interface TargetVerdict {
   target: string;
   limit: number;
   measured: number;
   pass: boolean;
+  /** What the measured value is made of, or why it was missed. */
+  note?: string;
 }
 
 export interface BenchResult {
@@ -119,6 +133,8 @@ export interface BenchResult {
     dedupeBytesPerTurn: number;
     keys: KeyUsage;
   };
+  /** The journey scenario (null when skipped). */
+  journeys: JourneyResult | null;
   targets: TargetVerdict[];
 }
 
@@ -180,13 +196,29 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
   const probe = redisServer.client();
   const servers: ServerProcess[] = [];
   const clients: BotClient[] = [];
+  const workDir = mkdtempSync(join(tmpdir(), 'sspr-bench-'));
+  const connector = new BenchConnector();
   try {
+    await connector.start();
+    const journeyUsers = {
+      warmUp: makeJourneyUsers(o.journeyUsers > 0 ? 2 : 0, 'w'),
+      calibrate: makeJourneyUsers(o.journeyUsers > 0 ? o.journeyCalibration : 0, 'c'),
+      load: makeJourneyUsers(o.journeyUsers, 'l'),
+    };
+    const allJourneyUsers = [...journeyUsers.warmUp, ...journeyUsers.calibrate, ...journeyUsers.load];
+    const demoDirectory = allJourneyUsers.length ? writeJourneyDirectory(workDir, allJourneyUsers) : undefined;
     const redisVersion = /redis_version:(\S+)/.exec(await probe.info('server'))?.[1] ?? 'unknown';
     const profDir = o.cpuProfDir;
     say('starting servers');
     const baseline = await ServerProcess.start({ target: 'baseline', logLevel: o.logLevel, ...(profDir ? { cpuProfDir: profDir } : {}) });
     servers.push(baseline);
-    const app = await ServerProcess.start({ target: 'app', redisUrl: redisServer.url, logLevel: o.logLevel, ...(profDir ? { cpuProfDir: profDir } : {}) });
+    const app = await ServerProcess.start({
+      target: 'app',
+      redisUrl: redisServer.url,
+      logLevel: o.logLevel,
+      ...(profDir ? { cpuProfDir: profDir } : {}),
+      ...(demoDirectory ? { demoDirectory } : {}),
+    });
     servers.push(app);
     const maxSockets = Math.max(o.conversations, Math.ceil(o.openRate / 2), 8);
     const baselineClient = new BotClient(baseline.baseUrl, maxSockets);
@@ -276,6 +308,17 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       }
     }
 
+    // 5. Journeys: register two methods, reset with them.
+    let journeys: JourneyResult | null = null;
+    if (o.journeyUsers > 0) {
+      const journeyClient = new BotClient(app.baseUrl, Math.max(o.journeyUsers, 8));
+      clients.push(journeyClient);
+      journeys = await runJourneyScenario(
+        { app, client: journeyClient, probe, serviceUrl: connector.url, keyPrefix: 'sspr:', ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
+        journeyUsers,
+      );
+    }
+
     const throughputRatio = round(appClosed.turnsPerSecond / baseClosed.turnsPerSecond);
     const roundRatios = appRounds.map((a, i) => round(a.turnsPerSecond / (baseRounds[i]?.turnsPerSecond ?? Number.NaN)));
     const calTurns = o.calibrationTurns;
@@ -287,6 +330,19 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       targets.push({ target: `open-loop p99 at ${o.openRate} turns/s (ms) ≤`, limit: TARGETS.maxOpenP99Ms, measured: openApp.latencyMs.p99, pass: openApp.latencyMs.p99 <= TARGETS.maxOpenP99Ms });
     }
     targets.push({ target: 'Redis round trips per turn ≤', limit: TARGETS.maxRoundTripsPerTurn, measured: clientRoundTripsPerTurn, pass: clientRoundTripsPerTurn <= TARGETS.maxRoundTripsPerTurn });
+
+    if (journeys) {
+      const worst = [...journeys.kinds].filter((k) => Number.isFinite(k.roundTripsMax)).sort((a, b) => b.roundTripsMax - a.roundTripsMax)[0];
+      const measured = worst?.roundTripsMax ?? Number.NaN;
+      const over = journeys.kinds.filter((k) => k.roundTripsMax > TARGETS.maxJourneyRoundTrips).length;
+      targets.push({
+        target: 'journey Redis round trips, every turn kind ≤',
+        limit: TARGETS.maxJourneyRoundTrips,
+        measured,
+        pass: measured <= TARGETS.maxJourneyRoundTrips,
+        note: worst ? `worst: ${worst.kind}; ${over} of ${journeys.kinds.length} kinds over` : 'no calibration turns',
+      });
+    }
 
     const { onProgress: _omit, ...options } = o;
     return {
@@ -330,10 +386,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
         dedupeBytesPerTurn: keys.dedupeKeys ? Math.round(keys.dedupeBytes / keys.dedupeKeys) : 0,
         keys,
       },
+      journeys,
       targets,
     };
   } finally {
     say('stopping');
+    await connector.stop().catch(() => undefined);
+    rmSync(workDir, { recursive: true, force: true });
     for (const c of clients) c.close();
     await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
     probe.disconnect();

@@ -4,6 +4,7 @@
  * `--target baseline` runs the bare botbuilder waterfall. Talks to the parent over IPC:
  * → {type:'ready', port}; ← {type:'stats'} → {type:'stats', ...}; ← {type:'close'} → exits.
  */
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { createApp } from '../../bot/app';
@@ -22,8 +23,20 @@ export interface ServerStats {
   rssBytes: number;
 }
 
-export type ParentMessage = { type: 'stats' } | { type: 'close' };
-export type ChildMessage = { type: 'ready'; port: number } | ServerStats | { type: 'error'; message: string };
+export type ParentMessage = { type: 'stats' } | { type: 'close' } | { type: 'outbox'; id: number; to: string };
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | ServerStats
+  | { type: 'error'; message: string }
+  /** The newest code the app's dev outbox holds for a destination (the journey bench types it, as a tester would). */
+  | { type: 'outbox'; id: number; code: string | null };
+
+/** One user of a demo-directory file (only the fields the bench's roster lookup needs). */
+interface DirectoryUser {
+  objectId: string;
+  userPrincipalName: string;
+  displayName: string;
+}
 
 /** Discards log lines (pino still formats them, as in production). */
 class NullStream extends Writable {
@@ -75,11 +88,19 @@ async function main(): Promise<void> {
   let close: () => Promise<void>;
   let port: number;
   let redisWrites: () => number = () => 0;
+  let lastCode: (to: string) => string | null = () => null;
 
   if (target === 'app') {
     const redisUrl = arg('redis-url');
     if (!redisUrl) throw new Error('--redis-url is required for --target app');
-    const config = loadConfig({ SSPR_MODE: 'development', REDIS_URL: redisUrl, LOG_LEVEL: logLevel });
+    const demoDirectory = arg('demo-directory');
+    const config = loadConfig({ SSPR_MODE: 'development', REDIS_URL: redisUrl, LOG_LEVEL: logLevel, ...(demoDirectory ? { DEMO_DIRECTORY_FILE: demoDirectory } : {}) });
+    // The roster answer Teams would give for a directory user (name, UPN); other bench users get a fixed one.
+    const roster = new Map<string, DirectoryUser>();
+    if (demoDirectory) {
+      const file = JSON.parse(readFileSync(demoDirectory, 'utf8')) as { users: DirectoryUser[] };
+      for (const u of file.users) roster.set(u.objectId, u);
+    }
     const redis = createRedis(redisUrl, { connectionName: 'sspr-bench-app' });
     await waitReady(redis);
     redisWrites = countWrites(redis);
@@ -87,8 +108,15 @@ async function main(): Promise<void> {
       redis,
       // Teams roster lookup (TeamsInfo.getMember) would call the Bot Connector; answered locally instead.
       // The bot caches it per conversation for an hour, so it is off the measured path either way.
-      memberLookup: async (context) => ({ name: context.activity.from?.name ?? 'Bench User', upn: 'bench.user@contoso.example', role: 'user' }),
+      memberLookup: async (context) => {
+        const u = roster.get(context.activity.from?.aadObjectId ?? '');
+        return u
+          ? { name: u.displayName, upn: u.userPrincipalName, role: 'user' }
+          : { name: context.activity.from?.name ?? 'Bench User', upn: 'bench.user@contoso.example', role: 'user' };
+      },
     });
+    const outbox = app.services.security.outbox;
+    lastCode = (to) => outbox?.lastCode(to) ?? null;
     port = await app.listen(0, '127.0.0.1');
     close = async () => {
       await app.close(2000);
@@ -113,6 +141,8 @@ async function main(): Promise<void> {
     if (m.type === 'stats') {
       const cpu = process.cpuUsage();
       send({ type: 'stats', redisWrites: redisWrites(), cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss });
+    } else if (m.type === 'outbox') {
+      send({ type: 'outbox', id: m.id, code: lastCode(m.to) });
     } else if (m.type === 'close') {
       shutdown();
     }

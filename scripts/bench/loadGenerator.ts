@@ -95,6 +95,13 @@ export interface TurnOutcome {
   problem?: string;
 }
 
+/** One reply activity of an expectReplies answer (cards in attachments). */
+export interface Reply {
+  type?: string;
+  text?: string;
+  attachments?: { contentType?: string; content?: unknown }[];
+}
+
 /** HTTP client of the load generator: keep-alive connections, one POST /api/messages per turn. */
 export class BotClient {
   private readonly agent: Agent;
@@ -106,32 +113,56 @@ export class BotClient {
   }
 
   /** Posts one activity and checks the expectReplies answer. Never throws. */
-  post(activity: Record<string, unknown>): Promise<TurnOutcome> {
-    const body = JSON.stringify(activity);
+  async post(activity: Record<string, unknown>): Promise<TurnOutcome> {
+    const { replies: _replies, ...outcome } = await this.postForReplies(activity);
+    return outcome;
+  }
+
+  /** Like {@link post}, and hands back the replies (the journey scenario reads the cards). Never throws. */
+  postForReplies(activity: Record<string, unknown>): Promise<TurnOutcome & { replies: Reply[] }> {
+    return this.send(this.url, activity, {}, (status, body) => {
+      if (status !== 200) return { ok: false, problem: `HTTP ${status}`, replies: [] };
+      const replies = ((body as { activities?: Reply[] } | null)?.activities ?? []);
+      if (replies.length === 0) return { ok: false, problem: 'no reply', replies };
+      const failed = replies.find((r) => typeof r.text === 'string' && ERROR_PREFIXES.some((p) => r.text!.startsWith(p)));
+      return failed ? { ok: false, problem: 'bot error message', replies } : { ok: true, replies };
+    });
+  }
+
+  /** POSTs JSON to another route of the server (the pages API); `accept` decides what counts as success. */
+  postJson(path: string, payload: unknown, headers: Record<string, string>, accept: (status: number, body: unknown) => boolean): Promise<TurnOutcome> {
+    return this.send(new URL(path, this.url), payload, headers, (status, body) => {
+      if (accept(status, body)) return { ok: true };
+      const code = typeof body === 'object' && body !== null && 'error' in body ? ` ${String((body).error)}` : '';
+      return { ok: false, problem: `HTTP ${status}${code}` };
+    });
+  }
+
+  private send<T extends TurnOutcome>(url: URL, payload: unknown, headers: Record<string, string>, judge: (status: number, body: unknown) => T): Promise<T> {
+    const body = JSON.stringify(payload);
+    const fail = (problem: string): T => ({ ...judge(0, null), ok: false, problem });
     return new Promise((resolve) => {
       const req = request(
-        this.url,
-        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+        url,
+        { method: 'POST', agent: this.agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('end', () => {
-            if (res.statusCode !== 200) return resolve({ ok: false, problem: `HTTP ${res.statusCode}` });
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = null;
             try {
-              const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { activities?: { text?: string }[] };
-              const replies = parsed.activities ?? [];
-              if (replies.length === 0) return resolve({ ok: false, problem: 'no reply' });
-              const failed = replies.find((r) => typeof r.text === 'string' && ERROR_PREFIXES.some((p) => r.text!.startsWith(p)));
-              resolve(failed ? { ok: false, problem: 'bot error message' } : { ok: true });
+              parsed = text.trim() === '' ? null : (JSON.parse(text) as unknown);
             } catch {
-              resolve({ ok: false, problem: 'unreadable reply' });
+              if (res.statusCode === 200) return resolve(fail('unreadable reply'));
             }
+            resolve(judge(res.statusCode ?? 0, parsed));
           });
-          res.on('error', () => resolve({ ok: false, problem: 'response error' }));
+          res.on('error', () => resolve(fail('response error')));
         },
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e) => resolve({ ok: false, problem: `request error: ${e.message}` }));
+      req.on('error', (e) => resolve(fail(`request error: ${e.message}`)));
       req.end(body);
     });
   }

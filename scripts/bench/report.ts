@@ -20,6 +20,26 @@ function row(name: string, r: LoadResult | null, extra = ''): string {
   );
 }
 
+/** The journey scenario's section of the report. */
+function journeyLines(r: BenchResult): string[] {
+  const j = r.journeys;
+  if (!j) return ['', 'journeys: skipped (--journey-users 0)'];
+  const head = pad('turn kind', 38) + pad('group', 17) + lpad('turns', 6) + lpad('p50 ms', 9) + lpad('p95 ms', 9) + lpad('p99 ms', 9) + lpad('errors', 7) + lpad('Redis RT', 9) + lpad('CPU ms', 8);
+  const kindRow = (name: string, group: string, turns: number, l: { p50: number; p95: number; p99: number }, errors: string, rt: string, cpu: number): string =>
+    pad(name, 38) + pad(group, 17) + lpad(String(turns), 6) + lpad(l.p50.toFixed(2), 9) + lpad(l.p95.toFixed(2), 9) + lpad(l.p99.toFixed(2), 9) + lpad(errors, 7) + lpad(rt, 9) + lpad(cpu.toFixed(2), 8);
+  return [
+    '',
+    `Journeys: ${j.users} users at once, each registers an authenticator app and an e-mail address, then resets with both (even users: chat password card; odd: dialog page, pages API)`,
+    `  completed ${j.completed}, failed ${j.failed}${j.problems.length ? ` (${j.problems.join('; ')})` : ''}; ${j.journeysPerSecond} journeys/s over ${(j.elapsedMs / 1000).toFixed(1)} s; server CPU ${j.serverCpuMsPerJourney} ms per journey under load (${j.calibration.serverCpuMsPerJourney} ms in calibration)`,
+    `  Redis round trips per journey: ${j.calibration.roundTripsPerJourney} (calibration, ${j.calibration.journeys} journeys one at a time), ${j.roundTripsPerJourneyUnderLoad} under load (client socket writes)`,
+    `  per turn kind — latency under load; Redis RT = round trips per turn in calibration (mean, max); CPU = server CPU ms per turn in calibration`,
+    `  ${head}`,
+    ...j.kinds.map((k) => `  ${kindRow(k.kind, k.group, k.turns, k.latencyMs, String(k.errors), `${k.roundTrips}/${Number.isFinite(k.roundTripsMax) ? k.roundTripsMax : '-'}`, k.serverCpuMs)}`),
+    `  per group (the issue's turn kinds)`,
+    ...j.groups.filter((g) => g.turns > 0).map((g) => `  ${kindRow(g.group, '', g.turns, g.latencyMs, '', `max ${g.roundTripsMax}`, g.serverCpuMs)}`),
+  ];
+}
+
 /** The human-readable table printed at the end of `npm run bench`. */
 export function formatReport(r: BenchResult): string {
   const e = r.environment;
@@ -55,9 +75,10 @@ export function formatReport(r: BenchResult): string {
       .slice(0, 8)
       .map(([k, n]) => `${k} ×${n}`)
       .join(', ')}`,
+    ...journeyLines(r),
     '',
     'targets',
-    ...r.targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${pad(`${t.target} ${t.limit}`, 50)} measured ${t.measured}`),
+    ...r.targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${pad(`${t.target} ${t.limit}`, 50)} measured ${t.measured}${t.note ? `  (${t.note})` : ''}`),
     '',
   ];
   return lines.join('\n');

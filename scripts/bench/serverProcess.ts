@@ -8,6 +8,10 @@ export interface ServerProcessOptions {
   logLevel?: string;
   /** Write a V8 CPU profile of the server process into this directory (node --cpu-prof). */
   cpuProfDir?: string;
+  /** A demo-directory file for the app (the journey scenario's users); default config/demo-directory.json. */
+  demoDirectory?: string;
+  /** Extra Node flags for the server process (e.g. --trace-gc). */
+  nodeFlags?: readonly string[];
 }
 
 /** A server under test in its own Node process (tsx loader), driven over IPC. */
@@ -26,7 +30,10 @@ export class ServerProcess {
     if (o.cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${o.target}-${Date.now()}.cpuprofile`);
     const args = ['--target', o.target, '--log-level', o.logLevel ?? 'info'];
     if (o.redisUrl) args.push('--redis-url', o.redisUrl);
+    if (o.demoDirectory) args.push('--demo-directory', o.demoDirectory);
+    execArgv.push(...(o.nodeFlags ?? []));
     const child = fork(join(__dirname, 'benchServer.ts'), args, { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    child.setMaxListeners(0); // one listener per pending IPC request (hundreds of concurrent journey users)
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString('utf8')).slice(-4000);
@@ -62,6 +69,24 @@ export class ServerProcess {
       };
       this.child.on('message', onMessage);
       this.child.send({ type: 'stats' });
+    });
+  }
+
+  private outboxSeq = 0;
+
+  /** The newest code the app's dev outbox holds for `to` (null when none), asked over IPC. */
+  outboxCode(to: string): Promise<string | null> {
+    const id = ++this.outboxSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bench server did not answer an outbox request')), 5000);
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type !== 'outbox' || m.id !== id) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(m.code);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'outbox', id, to });
     });
   }
 
