@@ -28,7 +28,7 @@ import { createRedis, checkRedisDurability, isRedisReady } from './redisClient';
 import { RedisStorage } from './redisStorage';
 import { TurnGuard, TurnScope } from './turnGuard';
 import { registerDevChannelIfDevelopment } from './devChannel/registerDevChannel';
-import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
+import { demoPageDeps } from './devChannel/demoPageDeps';
 import { createServices, type ServiceOverrides, type Services } from './services';
 import { TeamsNotifications } from './notifications';
 import { buildJourneys } from './journeys';
@@ -236,19 +236,17 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       });
       // Development only (404 in production): the local Web Chat page and Direct Line endpoint (issue 7).
       const local = `http://127.0.0.1:${bound}`;
-      const directory = services.directory;
       devChannel = registerDevChannelIfDevelopment(config.mode, http.server, {
         botEndpoint: `${local}/api/messages`,
         selfBaseUrl: local,
-        listOutbox: () =>
-          (services.security.outbox?.list() ?? []).map((e) => ({
-            at: e.at,
-            channel: e.channel,
-            to: e.to,
-            text: e.kind === 'code' ? `Code: ${e.code ?? ''}` : `Notification: ${e.template ?? ''}`,
-          })),
-        demoUsers: () => (directory instanceof MemoryDirectory ? directory.listUsers() : []),
-        ...(directory instanceof MemoryDirectory ? { verifyPassword: (id: string, pw: string) => directory.verifyPassword(id, pw) } : {}),
+        ...demoPageDeps({
+          directory: services.directory,
+          outbox: services.security.outbox,
+          policy: config.policy,
+          confirmedMethodCount: async (user) => (await services.security.methods.list(user)).filter((m) => m.confirmedAt !== null).length,
+          block: services.recovery.deps.block,
+          now: () => services.clock.now(),
+        }),
         logger,
       });
       return bound;

@@ -58,7 +58,7 @@ export class TeamsNotifications implements Notifications {
         sends.push(
           this.deps.methods.get(user, m.id).then((entry) => {
             const to = entry?.secrets.destination;
-            return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId }) : undefined;
+            return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId, user }) : undefined;
           }),
         );
       }

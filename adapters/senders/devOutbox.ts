@@ -1,4 +1,6 @@
 import type { CodeMessage, CodeSender, NotificationMessage, Notifier } from '../../domain/ports/codeSender';
+import type { UserRef } from '../../domain/model/user';
+import { codeMessageText, notificationText } from './messageText';
 
 export interface OutboxEntry {
   readonly kind: 'code' | 'notification';
@@ -9,11 +11,17 @@ export interface OutboxEntry {
   readonly locale: string;
   readonly correlationId: string;
   readonly at: number;
+  /** Whose message it is, when the sender was told. */
+  readonly user?: UserRef;
+  /** The e-mail subject, as the real sender would write it. */
+  readonly subject?: string;
+  /** The text as the real sender would deliver it (SMS body, the words the voice call says, the e-mail body). */
+  readonly text: string;
 }
 
 /**
- * Development outbox: records what would have been sent, so `npm start` and tests can read the code. Refused in
- * production by config. Keeps at most `capacity` entries.
+ * Development outbox: records what would have been sent, with the words the real senders would use, so `npm start`
+ * and tests can read the code. Refused in production by config. Keeps at most `capacity` entries.
  */
 export class DevOutbox implements CodeSender, Notifier {
   private entries: OutboxEntry[] = [];
@@ -24,11 +32,36 @@ export class DevOutbox implements CodeSender, Notifier {
   ) {}
 
   async send(m: CodeMessage): Promise<void> {
-    this.push({ kind: 'code', channel: m.channel, to: m.destination, code: m.code, locale: m.locale, correlationId: m.correlationId, at: this.now() });
+    const { subject, text } = codeMessageText(m);
+    this.push({
+      kind: 'code',
+      channel: m.channel,
+      to: m.destination,
+      code: m.code,
+      locale: m.locale,
+      correlationId: m.correlationId,
+      at: this.now(),
+      ...(m.user ? { user: m.user } : {}),
+      ...(subject ? { subject } : {}),
+      text,
+    });
   }
 
   async notify(m: NotificationMessage): Promise<void> {
-    this.push({ kind: 'notification', channel: 'email', to: m.to, template: m.template, locale: m.locale, correlationId: m.correlationId, at: this.now() });
+    const at = this.now();
+    const { subject, text } = notificationText(m, at);
+    this.push({
+      kind: 'notification',
+      channel: 'email',
+      to: m.to,
+      template: m.template,
+      locale: m.locale,
+      correlationId: m.correlationId,
+      at,
+      ...(m.user ? { user: m.user } : {}),
+      ...(subject ? { subject } : {}),
+      text,
+    });
   }
 
   private push(e: OutboxEntry): void {

@@ -1,6 +1,6 @@
 import { SsprError } from '../../domain/errors';
 import type { CodeMessage, CodeSender } from '../../domain/ports/codeSender';
-import { t } from '../../locales';
+import { codeMessageText } from './messageText';
 
 export interface SmsVoiceOptions {
   /** API base URL, e.g. https://api.twilio.com (config SMS_API_BASE_URL). */
@@ -25,16 +25,14 @@ export class HttpSmsVoiceSender implements CodeSender {
 
   async send(m: CodeMessage): Promise<void> {
     if (m.channel === 'email') throw new SsprError('sender_failed', 'SMS/voice sender does not handle e-mail');
-    const params = { code: m.code, minutes: m.lifetimeMinutes };
     const form = new URLSearchParams({ To: m.destination, From: this.options.from });
     let resource: 'Messages' | 'Calls';
     if (m.channel === 'sms') {
       resource = 'Messages';
-      form.set('Body', t(m.locale, 'sms.code.body', params));
+      form.set('Body', codeMessageText(m).text);
     } else {
       resource = 'Calls';
-      const spoken = m.code.split('').join(', ');
-      const say = escapeXml(t(m.locale, 'voice.code.say', { digits: spoken, minutes: m.lifetimeMinutes }));
+      const say = escapeXml(codeMessageText(m).text);
       const lang = m.locale === 'nl' ? 'nl-NL' : 'en-GB';
       form.set('Twiml', `<Response><Say language="${lang}">${say}</Say><Pause length="1"/><Say language="${lang}">${say}</Say></Response>`);
     }

@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { SsprError } from '../../domain/errors';
 import type { CodeMessage, CodeSender, NotificationMessage, Notifier } from '../../domain/ports/codeSender';
-import { t } from '../../locales';
+import { codeMessageText, notificationText } from './messageText';
 
 export interface SmtpOptions {
   /** smtp:// or smtps:// URL (config SMTP_URL). */
@@ -41,13 +41,13 @@ export class SmtpCodeSender implements CodeSender, Notifier {
 
   async send(m: CodeMessage): Promise<void> {
     if (m.channel !== 'email') throw new SsprError('sender_failed', 'SMTP sender only handles the email channel');
-    const params = { code: m.code, minutes: m.lifetimeMinutes };
-    await this.deliver(m.destination, t(m.locale, 'mail.code.subject'), t(m.locale, `mail.code.body.${m.purpose}`, params));
+    const { subject, text } = codeMessageText(m);
+    await this.deliver(m.destination, subject ?? '', text);
   }
 
   async notify(m: NotificationMessage): Promise<void> {
-    const params = Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, oneLine(v)]));
-    await this.deliver(m.to, t(m.locale, `mail.${m.template}.subject`), t(m.locale, `mail.${m.template}.body`, params));
+    const { subject, text } = notificationText(m);
+    await this.deliver(m.to, subject ?? '', text);
   }
 
   private async deliver(to: string, subject: string, text: string): Promise<void> {

@@ -105,13 +105,20 @@ export function registerPageRoutes(server: Server, ctx: DevChannelContext): void
     const locale = resolveLocale(query(req, 'locale'));
     const strings: Record<string, string> = {};
     for (const key of stringKeys) strings[key] = t(locale, key);
+    const describe = ctx.deps.describeUser;
+    const users = await Promise.all(
+      ctx.deps.demoUsers().map(async (u) => ({ ...u, states: describe ? await describe(u).catch(() => []) : [] })),
+    );
     res.setHeader('Cache-Control', 'no-store');
-    res.send(200, { locale, botName: DEV_BOT_NAME, users: ctx.deps.demoUsers(), strings });
+    res.send(200, { locale, botName: DEV_BOT_NAME, users, strings });
   });
 
-  server.get('/devchannel/outbox', async (_req: Request, res: Response) => {
+  // `?user=<tenantId>:<objectId>`: only that demo user's messages (and any the senders could not attribute).
+  server.get('/devchannel/outbox', async (req: Request, res: Response) => {
+    const user = query(req, 'user');
+    const items = ctx.deps.listOutbox().filter((i) => !user || i.user === undefined || i.user === user.toLowerCase());
     res.setHeader('Cache-Control', 'no-store');
-    res.send(200, { items: ctx.deps.listOutbox() });
+    res.send(200, { items });
   });
 
   // Development only: lets a tester (and the npm start end-to-end test) check that the demo directory accepts a

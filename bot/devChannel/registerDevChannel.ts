@@ -12,12 +12,17 @@ import { registerPageRoutes } from './pageRoutes';
 
 export type { DemoUser } from './devConversations';
 
+/** What the page tells about a demo user (labels and explanations in the catalog: `devchat.state.<state>`). */
+export type DemoUserState = 'admin' | 'helpdesk' | 'disabled' | 'locked' | 'blocked' | 'unregistered' | 'registered';
+
 /** A message the development senders "sent" (SMS, voice call, e-mail), shown in the page's outbox. */
 export interface OutboxItem {
   readonly at: number;
   /** 'sms', 'voice', 'email', or another sender's name. */
   readonly channel: string;
   readonly to: string;
+  /** `tenantId:objectId` of the demo user the message belongs to, when known (the page shows each user their own). */
+  readonly user?: string;
   readonly subject?: string;
   readonly text: string;
 }
@@ -35,6 +40,8 @@ export interface DevChannelDeps {
   readonly selfBaseUrl: string;
   listOutbox(): readonly OutboxItem[];
   demoUsers(): readonly DemoUser[];
+  /** The demo user's states for the picker, read live (absent: the page shows none). */
+  readonly describeUser?: (user: DemoUser) => Promise<readonly DemoUserState[]>;
   /** Does the demo directory accept this password for this user (a sign-in attempt)? Absent = route answers 400. */
   readonly verifyPassword?: (objectId: string, password: string) => Promise<boolean>;
   readonly logger: DevChannelLogger;

@@ -110,6 +110,7 @@ export class OneTimeCodeService {
         locale: req.locale,
         purpose: req.purpose,
         correlationId: req.correlationId,
+        user: req.user,
       });
     } catch (e) {
       const reason = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'sender_error';

@@ -1,5 +1,5 @@
 import type { CodeChannel } from '../model/methods';
-import type { Language } from '../model/user';
+import type { Language, UserRef } from '../model/user';
 
 /** One code message. `destination` is E.164 for sms/voice, an address for email. */
 export interface CodeMessage {
@@ -10,6 +10,8 @@ export interface CodeMessage {
   readonly locale: Language;
   readonly purpose: 'register' | 'verify';
   readonly correlationId: string;
+  /** Whose code this is (the development outbox shows each demo user their own messages); never sent anywhere. */
+  readonly user?: UserRef;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface NotificationMessage {
   readonly locale: Language;
   readonly params: Readonly<Record<string, string>>;
   readonly correlationId: string;
+  /** Whose notification this is (the development outbox filters by it); never sent anywhere. */
+  readonly user?: UserRef;
 }
 
 /** Sends notifications by e-mail (Teams messages are sent by the bot layer). */

@@ -28,7 +28,7 @@ export async function notifyChange(deps: SecurityInfoDeps, ctx: ChangeContext, f
   void deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId).catch(() => undefined);
   if (formerAddress) {
     await deps.mailer
-      .notify({ to: formerAddress, template: 'methodsChanged', locale: ctx.locale, params: {}, correlationId: ctx.flowId })
+      .notify({ to: formerAddress, template: 'methodsChanged', locale: ctx.locale, params: {}, correlationId: ctx.flowId, user: ctx.user })
       .catch(() => undefined);
   }
 }

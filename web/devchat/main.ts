@@ -10,6 +10,8 @@ interface DemoUser {
   name: string;
   upn: string;
   note?: string;
+  /** admin, helpdesk, disabled, locked, blocked, unregistered, registered (labels: devchat.state.*). */
+  states?: string[];
 }
 
 interface PageConfig {
@@ -25,6 +27,7 @@ interface OutboxItem {
   to: string;
   subject?: string;
   text: string;
+  user?: string;
 }
 
 type Lang = 'en' | 'nl';
@@ -77,6 +80,14 @@ function userKey(u: DemoUser): string {
   return `${u.tenantId}/${u.objectId}`;
 }
 
+/** The identity the pages' API takes in development (`X-Dev-User: <tenantId>:<objectId>`). */
+function devUserHeader(u: DemoUser): string {
+  return `${u.tenantId}:${u.objectId}`;
+}
+
+/** Host names that all mean this machine: a page URL the bot built for one of them is opened on the page's own. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 function storedLang(): Lang {
   const saved = localStorage.getItem(STORAGE_LANG);
   if (saved === 'en' || saved === 'nl') return saved;
@@ -100,6 +111,10 @@ class DevChatPage implements DevHost {
   private readonly host = byId<HTMLDivElement>('webchat-host');
   private readonly error = byId<HTMLParagraphElement>('chat-error');
   private readonly identity = byId<HTMLDListElement>('identity');
+  private readonly about = byId<HTMLParagraphElement>('user-about');
+  private readonly outboxHint = byId<HTMLParagraphElement>('outbox-hint');
+  /** Set when a card button was pressed: the next new card gets the focus. */
+  private focusNextCardAfter: number | undefined;
   private readonly outbox = byId<HTMLOListElement>('outbox');
   private readonly backdrop = byId<HTMLDivElement>('dialog-backdrop');
   private readonly dialogTitle = byId<HTMLHeadingElement>('dialog-title');
@@ -148,13 +163,25 @@ class DevChatPage implements DevHost {
       ...this.config.users.map((u) => {
         const option = document.createElement('option');
         option.value = userKey(u);
-        option.textContent = u.note ? `${u.name} — ${u.note}` : u.name;
+        const states = (u.states ?? []).filter((st) => st !== 'registered').map((st) => this.t(`devchat.state.${st}`));
+        option.textContent = states.length ? `${u.name} — ${states.join(', ')}` : u.name;
         return option;
       }),
     );
     if (this.config.users.some((u) => userKey(u) === wanted)) this.userSelect.value = wanted;
     this.outboxSignature = '';
+    this.applyWebChatStrings();
   }
+
+  private applyWebChatStrings(): void {
+    this.webChatStrings = {
+      TEXT_INPUT_PLACEHOLDER: this.t('devchat.webchat.placeholder'),
+      TEXT_INPUT_ALT: this.t('devchat.webchat.inputLabel'),
+      TEXT_INPUT_SEND_BUTTON_ALT: this.t('devchat.webchat.send'),
+    };
+  }
+
+  private webChatStrings: Record<string, string> = {};
 
   /** Starts a fresh conversation for the chosen user and language (a new Direct Line token and conversation). */
   async start(): Promise<void> {
@@ -166,6 +193,9 @@ class DevChatPage implements DevHost {
     const user = config.users.find((u) => userKey(u) === this.userSelect.value) ?? config.users[0];
     this.user = user;
     this.renderIdentity(user);
+    this.outboxSignature = '';
+    if (user) localStorage.setItem('devchat.devUser', devUserHeader(user));
+    void this.refreshOutbox();
     if (!user) {
       this.showError(this.t('devchat.error.noUsers'));
       return;
@@ -194,6 +224,7 @@ class DevChatPage implements DevHost {
           userID: `dl_${user.objectId}`,
           username: user.name,
           locale,
+          overrideLocalizedStrings: this.webChatStrings,
           styleOptions: {
             hideUploadButton: true,
             botAvatarInitials: 'PR',
@@ -209,11 +240,14 @@ class DevChatPage implements DevHost {
               void this.taskInvoke('task/fetch', data);
               return undefined;
             }
+            // The bot's answer to this press gets the focus when it arrives (else it stays in the old card).
+            this.focusNextCardAfter = this.cardCount();
             return next(args);
           },
         },
         element,
       );
+      this.watchForNewCards(element);
       // Lets tests and testers see which conversation is on screen.
       this.host.dataset.user = user.objectId;
       this.host.dataset.locale = locale;
@@ -227,7 +261,35 @@ class DevChatPage implements DevHost {
     this.error.hidden = false;
   }
 
+  private cardCount(): number {
+    return this.host.querySelectorAll('.ac-adaptiveCard').length;
+  }
+
+  /** Moves the focus to the newest card once the bot answered a card button: its first field, else the card. */
+  private watchForNewCards(element: HTMLElement): void {
+    const observer = new MutationObserver(() => {
+      const after = this.focusNextCardAfter;
+      if (after === undefined) return;
+      const cards = this.host.querySelectorAll<HTMLElement>('.ac-adaptiveCard');
+      if (cards.length <= after) return;
+      const card = cards[cards.length - 1];
+      if (!card || !element.isConnected) return;
+      this.focusNextCardAfter = undefined;
+      const field = card.querySelector<HTMLElement>('input:not([type="hidden"]), textarea, select');
+      const target = field ?? card;
+      if (!field && !card.hasAttribute('tabindex')) card.tabIndex = -1;
+      // After Web Chat has finished rendering and scrolling this activity.
+      setTimeout(() => target.focus({ preventScroll: false }), 50);
+    });
+    observer.observe(element, { childList: true, subtree: true });
+  }
+
   private renderIdentity(user: DemoUser | undefined): void {
+    const states = user?.states ?? [];
+    this.about.textContent = user
+      ? [this.t('devchat.about.intro', { name: user.name }), ...states.map((st) => this.t(`devchat.stateHelp.${st}`))].join(' ')
+      : '';
+    this.outboxHint.textContent = user ? this.t('devchat.outbox.hint', { name: user.name }) : '';
     const rows: [string, string][] = user
       ? [
           [this.t('devchat.identity.upn'), user.upn],
@@ -248,18 +310,25 @@ class DevChatPage implements DevHost {
 
   private async pollOutbox(): Promise<void> {
     for (;;) {
-      try {
-        const res = await fetch('/devchannel/outbox', { headers: { Accept: 'application/json' }, cache: 'no-store' });
-        if (res.ok) this.renderOutbox(((await res.json()) as { items: OutboxItem[] }).items);
-      } catch {
-        // The server restarts during development; try again on the next tick.
-      }
+      await this.refreshOutbox();
       await new Promise((r) => setTimeout(r, OUTBOX_POLL_MS));
     }
   }
 
+  /** The chosen demo user's messages only. */
+  private async refreshOutbox(): Promise<void> {
+    const user = this.user;
+    if (!user) return;
+    try {
+      const res = await fetch(`/devchannel/outbox?user=${encodeURIComponent(devUserHeader(user))}`, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+      if (res.ok && this.user === user) this.renderOutbox(((await res.json()) as { items: OutboxItem[] }).items);
+    } catch {
+      // The server restarts during development; try again on the next tick.
+    }
+  }
+
   private renderOutbox(items: OutboxItem[]): void {
-    const signature = `${items.length}:${items[items.length - 1]?.at ?? ''}`;
+    const signature = `${this.user?.objectId ?? ''}:${items.length}:${items[items.length - 1]?.at ?? ''}`;
     if (signature === this.outboxSignature) return;
     this.outboxSignature = signature;
     if (items.length === 0) {
@@ -272,8 +341,9 @@ class DevChatPage implements DevHost {
     const channelKey = (c: string): string =>
       c === 'sms' || c === 'voice' || c === 'email' ? this.t(`devchat.outbox.channel.${c}`) : c;
     this.outbox.replaceChildren(
-      ...[...items].reverse().map((item) => {
+      ...[...items].reverse().map((item, index) => {
         const li = document.createElement('li');
+        if (index === 0) li.className = 'newest';
         const meta = document.createElement('div');
         meta.className = 'meta';
         const badge = document.createElement('span');
@@ -299,6 +369,8 @@ class DevChatPage implements DevHost {
         return li;
       }),
     );
+    // Newest first: the message the chat just announced is at the top of the list, in view.
+    this.outbox.scrollTop = 0;
   }
 
   /** Sends an invoke as Teams would (task/fetch, task/submit) and acts on the bot's answer. */
@@ -328,13 +400,37 @@ class DevChatPage implements DevHost {
 
   openDialog(url: string, title?: string): void {
     const target = new URL(url, location.href);
+    // The bot builds page URLs from PUBLIC_BASE_URL (http://localhost:3978 by default); opened from 127.0.0.1 (or the
+    // other way round) that is still this server, so the page is shown on the host name the browser used.
+    if (target.origin !== location.origin && LOOPBACK_HOSTS.has(target.hostname) && LOOPBACK_HOSTS.has(location.hostname) && target.port === location.port) {
+      target.protocol = location.protocol;
+      target.host = location.host;
+    }
     // The overlay shows this server's pages only (the CSP's frame-src 'self' would block others anyway).
     if (target.origin !== location.origin) return;
+    if (target.pathname.startsWith('/app/')) {
+      // The Teams pages outside Teams: who the chosen demo user is and the chosen language.
+      if (this.user && !target.searchParams.has('devUser')) target.searchParams.set('devUser', devUserHeader(this.user));
+      if (!target.searchParams.has('locale')) target.searchParams.set('locale', this.lang);
+    }
     if (this.backdrop.hidden) this.returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const heading = title ?? this.t('devchat.dialog.defaultTitle');
     this.dialogTitle.textContent = heading;
     this.dialogFrame.title = heading;
     this.dialogFrame.src = target.href;
+    // Esc closes the overlay from inside the framed page too (same origin, so its key events can be watched).
+    this.dialogFrame.onload = () => {
+      try {
+        this.dialogFrame.contentWindow?.addEventListener('keydown', (e) => {
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            this.closeDialog();
+          }
+        });
+      } catch {
+        /* about:blank or a page that went elsewhere */
+      }
+    };
     this.backdrop.hidden = false;
     this.setBackgroundInert(true);
     this.dialogClose.focus();

@@ -31,7 +31,7 @@ export class PageHost {
     const config = (await res.json()) as PageConfig;
     const inTeams = await initTeams();
     let devUser: string | null = null;
-    if (!inTeams && config.mode === 'development') devUser = params.get('devUser') ?? localStorage.getItem('devchat.user');
+    if (!inTeams && config.mode === 'development') devUser = devIdentity(params.get('devUser') ?? localStorage.getItem('devchat.devUser') ?? localStorage.getItem('devchat.user'));
     document.documentElement.lang = config.locale;
     return new PageHost(config, inTeams, devUser);
   }
@@ -82,6 +82,16 @@ export class PageHost {
       window.parent.postMessage({ type: 'devHost.submitDialog', result }, location.origin);
     }
   }
+}
+
+/**
+ * The development identity as the API takes it, `<tenantId>:<objectId>`; the local chat page's picker stores
+ * `<tenantId>/<objectId>`, which is accepted here too.
+ */
+export function devIdentity(value: string | null): string | null {
+  if (!value) return null;
+  const m = /^\s*([0-9a-f-]{36})[:/]([0-9a-f-]{36})\s*$/i.exec(value);
+  return m ? `${m[1]}:${m[2]}` : null;
 }
 
 async function initTeams(): Promise<boolean> {
