@@ -216,7 +216,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 
   let devChannel: { close(): void } | undefined;
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
-  const http = createHttpServer({ adapter, bot, logger, metrics, ready });
+  const http = createHttpServer({ adapter, bot, logger, metrics, ready, allowLoopbackServiceUrl: config.mode === 'development' });
   const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: teamsSender });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });

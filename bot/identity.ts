@@ -54,14 +54,15 @@ export function checkAccess(
 ): Access {
   if (!isPersonal(context)) return { ok: false, reason: 'not_personal' };
   const tenantId = activityTenant(context);
-  const objectId = context.activity.from?.aadObjectId;
+  const objectId = str(context.activity.from?.aadObjectId);
   if (!tenantId || !objectId) return { ok: false, reason: 'no_identity' };
   if (allowedTenants.length > 0 && !allowedTenants.includes(tenantId)) return { ok: false, reason: 'tenant_not_allowed' };
   if (requireRoster && member === null) return { ok: false, reason: 'no_identity' };
-  const role = (member?.role ?? (context.activity.from as { role?: string }).role ?? 'user').toLowerCase();
+  // The activity's own fields are typed by the inbound gate; read defensively all the same (issue 16).
+  const role = (str(member?.role) ?? str((context.activity.from as { role?: unknown }).role) ?? 'user').toLowerCase();
   if (role === 'guest') return { ok: false, reason: 'guest' };
   if (role === 'anonymous') return { ok: false, reason: 'anonymous' };
-  const name = member?.name ?? context.activity.from.name ?? '';
+  const name = str(member?.name) ?? str(context.activity.from?.name) ?? '';
   return {
     ok: true,
     caller: {
@@ -72,4 +73,8 @@ export function checkAccess(
       role: role === 'user' ? 'user' : 'unknown',
     },
   };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
 }

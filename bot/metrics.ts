@@ -33,6 +33,12 @@ export class Metrics {
     labelNames: ['sink'] as const,
     registers: [this.registry],
   });
+  readonly inboundRefused = new Counter({
+    name: 'sspr_inbound_refused_total',
+    help: 'Requests refused by the inbound gate (malformed activity or body), by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });

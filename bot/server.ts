@@ -3,6 +3,7 @@ import type { CloudAdapter, ActivityHandler } from 'botbuilder';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { bodyDecoder, DEFAULT_MAX_BODY_BYTES } from './inbound/bodyDecoder';
+import { createActivityGate, invokeError } from './inbound/activityGate';
 
 export interface ServerDeps {
   readonly adapter: CloudAdapter;
@@ -13,6 +14,8 @@ export interface ServerDeps {
   readonly ready: () => Promise<boolean>;
   /** Largest accepted request body (bytes). */
   readonly maxBodyBytes?: number;
+  /** Development accepts an http serviceUrl on loopback; production only https (issue 16 gate). */
+  readonly allowLoopbackServiceUrl?: boolean;
 }
 
 export interface HttpServer {
@@ -44,9 +47,19 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
   // One bounded, error-handled decoder for every route (issue 16): no content codings, decoded bytes counted, JSON only.
   server.use(bodyDecoder({ maxBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }));
 
+  const gate = createActivityGate({ allowLoopbackHttp: deps.allowLoopbackServiceUrl ?? false });
   server.post('/api/messages', async (req: Request, res: Response) => {
+    const body = req.body as { type?: unknown; id?: unknown } | undefined;
+    // The gate runs before botbuilder: a malformed activity never becomes a turn (issue 16).
+    const checked = gate(body);
+    if (!checked.ok) {
+      deps.metrics.inboundRefused.inc({ route: 'messages' });
+      // Paths only, never values: the fields are the sender's, not ours.
+      deps.logger.info({ fields: checked.fields, invoke: checked.invoke }, 'inbound: activity refused');
+      res.send(400, checked.invoke ? invokeError('BadRequest', 'The activity is malformed.') : { error: 'invalid_activity' });
+      return;
+    }
     const end = deps.metrics.turnSeconds.startTimer();
-    const body = req.body as { type?: unknown } | undefined;
     const type = typeof body?.type === 'string' ? body.type : 'unknown';
     try {
       await deps.adapter.process(req, res, (context) => deps.bot.run(context));

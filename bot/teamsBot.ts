@@ -5,6 +5,7 @@ import {
   TeamsActivityHandler,
   TurnContext,
   type ChannelAccount,
+  type InvokeResponse,
   type StatePropertyAccessor,
   type TaskModuleRequest,
   type TaskModuleResponse,
@@ -22,6 +23,7 @@ import type { UserRef } from '../domain/model/user';
 import type { AuditLog } from '../domain/ports/auditLog';
 import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
 import type { Logger } from './logger';
+import { invokeError } from './inbound/activityGate';
 
 /** Per-conversation bookkeeping kept beside the dialog stack. References only, never secrets. */
 interface ConversationMeta {
@@ -77,14 +79,27 @@ export class SsprBot extends TeamsActivityHandler {
       await next();
     });
     this.onMembersAdded(async (context, next) => {
-      await this.welcomeOnInstall(context, context.activity.membersAdded ?? []);
+      const added: unknown = context.activity.membersAdded;
+      await this.welcomeOnInstall(context, Array.isArray(added) ? added.filter(isAccount) : []);
       await next();
     });
   }
 
+  /**
+   * Invokes: the Teams manifest of this app can cause only the dialog invokes (task/fetch, task/submit) — the cards
+   * use Action.Submit, the app has no message extension, files or configurable tab. Every other invoke (and a dialog
+   * invoke where no dialog is offered) gets the Universal Action Model's "not supported" answer: 400 with an
+   * application/vnd.microsoft.error body, never botbuilder's 501 or a thrown error.
+   */
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    const name = context.activity.name;
+    if (this.deps.taskModules && ((name === 'task/fetch' && isPersonal(context)) || name === 'task/submit')) return super.onInvokeActivity(context);
+    return { status: 400, body: invokeError('NotSupported', 'This invoke is not supported.') };
+  }
+
   /** task/fetch: a card button asks for a page as a Teams dialog (personal chats only). */
   protected override async handleTeamsTaskModuleFetch(context: TurnContext, request: TaskModuleRequest): Promise<TaskModuleResponse> {
-    if (!this.deps.taskModules || !isPersonal(context)) return super.handleTeamsTaskModuleFetch(context, request);
+    if (!this.deps.taskModules) return super.handleTeamsTaskModuleFetch(context, request);
     return this.deps.taskModules.fetch(context, request);
   }
 
@@ -183,7 +198,7 @@ export class SsprBot extends TeamsActivityHandler {
     const count = caller && this.deps.methodCount ? await this.deps.methodCount(caller.user) : undefined;
     const card = buildWelcomeCard({
       t,
-      firstName: caller?.firstName || context.activity.from?.name?.split(/\s+/)[0] || '',
+      firstName: caller?.firstName || (typeof context.activity.from?.name === 'string' ? context.activity.from.name.split(/\s+/)[0] : '') || '',
       choices: this.deps.root.menuChoices,
       inviteToRegister: count === 0,
     });
@@ -200,4 +215,8 @@ export class SsprBot extends TeamsActivityHandler {
     meta.schema = FLOW_SCHEMA_VERSION;
     await this.sendWelcome(context, null);
   }
+}
+
+function isAccount(m: unknown): m is ChannelAccount {
+  return typeof m === 'object' && m !== null && typeof (m as { id?: unknown }).id === 'string';
 }

@@ -54,7 +54,7 @@ describe('production mode', () => {
       const res = await fetch(`${app.baseUrl}/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'message', text: 'hi', channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/emea/', conversation: { id: 'x' }, from: { id: 'y' }, recipient: { id: 'z' } }),
+        body: JSON.stringify({ type: 'message', text: 'hi', channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/emea/', conversation: { id: 'x' }, from: { id: 'y' }, recipient: { id: 'z' }, channelData: { tenant: { id: 't' } } }),
       });
       expect(res.status).toBe(401);
       for (const path of ['/', '/v3/directline/conversations', '/devchannel/outbox'])
