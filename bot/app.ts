@@ -34,7 +34,7 @@ import { TeamsNotifications } from './notifications';
 import { buildJourneys } from './journeys';
 import type { Notifications } from '../domain/ports/notifications';
 import { createAuditTrail } from './auditTrail';
-import { createHelpdesk, ObservedAuditLog, type Helpdesk, type HelpdeskOptions } from './helpdesk/createHelpdesk';
+import { createHelpdesk, type Helpdesk, type HelpdeskOptions } from './helpdesk/createHelpdesk';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
 
@@ -146,11 +146,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const notifications: Notifications = {
     notify: async (user, event, correlationId) => notifier?.notify(user, event, correlationId),
   };
-  // The hand-off observer watches audit events (outcome reporting without the journeys knowing about hand-offs).
   const clockForAudit = overrides.services?.clock ?? { now: () => Date.now() };
   const trail = overrides.services?.audit ? null : createAuditTrail(config, logger, clockForAudit, { onSinkError: (sink) => metrics.auditSinkFailures.inc({ sink }) });
-  const audit = new ObservedAuditLog(overrides.services?.audit ?? trail!);
-  const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit });
+  const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit: overrides.services?.audit ?? trail! });
+  const audit = services.audit;
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
   const teamsSender = new TeamsSender(adapter, config.bot.appId ?? '');
   notifier = new TeamsNotifications({
@@ -170,6 +169,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     refs,
     logger,
     audit,
+    events: services.events,
     directory: services.directory,
     notifications,
     clock: services.clock,

@@ -9,6 +9,8 @@ import type { FlowStore } from '../domain/ports/flowStore';
 import type { GrantStore } from '../domain/ports/grantStore';
 import type { VerificationBlock } from '../domain/ports/verificationBlock';
 import type { RecoveryCounter } from '../domain/ports/recoveryCounter';
+import { InProcessDomainEvents } from '../domain/events';
+import { wireCoreSubscribers } from '../domain/eventSubscribers';
 import type { RecoveryDeps } from '../domain/recovery/recoveryDeps';
 import { StartRecovery } from '../domain/recovery/startRecovery';
 import { RequestChallenge } from '../domain/recovery/requestChallenge';
@@ -40,6 +42,8 @@ export interface Services {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly audit: AuditLog;
+  /** The domain event bus (rule 18); the audit log and the notifications are subscribed. */
+  readonly events: InProcessDomainEvents;
   readonly directory: Directory;
   readonly security: SecurityAdapters;
   readonly recovery: {
@@ -57,6 +61,7 @@ export interface ServiceOverrides {
   readonly random?: RandomSource;
   readonly directory?: Directory;
   readonly audit?: AuditLog;
+  readonly events?: InProcessDomainEvents;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -75,6 +80,9 @@ export async function createServices(
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? new CryptoRandom();
   const audit = overrides.audit ?? createAuditTrail(config, logger, clock);
+  const events =
+    overrides.events ?? new InProcessDomainEvents((err, e) => logger.error({ event: e.type, err: { name: (err as Error)?.name } }, 'domain event listener failed'));
+  wireCoreSubscribers(events, audit, notifications);
   const directory = overrides.directory ?? (await createDirectory(config, clock));
   const deps = { clock, audit, random, totpIssuer: config.policy.password.organisationName };
   const security = redis ? createRedisSecurityAdapters(redis, config, deps) : createMemorySecurityAdapters(config, deps);
@@ -123,11 +131,13 @@ export async function createServices(
     notifications,
     clock,
     random,
+    events,
   };
   return {
     clock,
     random,
     audit,
+    events,
     directory,
     security,
     recovery: {

@@ -34,7 +34,7 @@ export class CallerVerificationDialog extends ComponentDialog {
     const { context } = step;
     const t = turnTranslator(context);
     const user = callerOrThrow(this.deps.callerOf, context);
-    const started = await this.deps.start.execute({ user, conversationId: context.activity.conversation.id, goal: 'reset', correlationId: correlationOf(context) });
+    const started = await this.deps.start.execute({ user, conversationId: context.activity.conversation.id, goal: 'verify', correlationId: correlationOf(context) });
     if (!started.ok) {
       await context.sendActivity(doctorRefusalText(t, this.deps.policy, turnLocale(context), started.publicReason));
       await this.deps.finished(user, false, 'cannot_verify', correlationOf(context));

@@ -2,7 +2,8 @@ import type { CloudAdapter, TurnContext } from 'botbuilder';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { AuditEvent, AuditLog } from '../../domain/ports/auditLog';
+import type { AuditLog } from '../../domain/ports/auditLog';
+import type { DomainEvents } from '../../domain/events';
 import type { Clock, RandomSource } from '../../domain/ports/clock';
 import type { Directory } from '../../domain/ports/directory';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
@@ -21,22 +22,6 @@ import { TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
 import type { UserRef } from '../../domain/model/user';
 import type { VerificationBlock } from '../../domain/ports/verificationBlock';
 import type { RecoveryCounter } from '../../domain/ports/recoveryCounter';
-
-/**
- * An AuditLog decorator that lets the hand-off observer see every event after it is written, so a journey's
- * outcome reaches the agent without the journey knowing about hand-offs. Observer failures never fail the record.
- */
-export class ObservedAuditLog implements AuditLog {
-  private observer: ((e: AuditEvent) => Promise<void>) | null = null;
-  constructor(private readonly inner: AuditLog) {}
-  observe(observer: (e: AuditEvent) => Promise<void>): void {
-    this.observer = observer;
-  }
-  async record(event: AuditEvent): Promise<void> {
-    await this.inner.record(event);
-    if (this.observer) await this.observer(event).catch(() => undefined);
-  }
-}
 
 export interface HelpdeskOptions {
   /** Wait for the install conversationUpdate after a Graph install (default 30 s). */
@@ -59,7 +44,8 @@ export interface HelpdeskDeps {
   readonly adapter: CloudAdapter;
   readonly refs: ConversationRefStore;
   readonly logger: Logger;
-  readonly audit: ObservedAuditLog;
+  readonly audit: AuditLog;
+  readonly events: DomainEvents & { settled?(): Promise<void> };
   readonly directory: Directory;
   readonly notifications: Notifications;
   readonly clock: Clock;
@@ -86,7 +72,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     store,
     digest: new HmacTokenDigest(digestKey),
     audit: d.audit,
-    notifications: d.notifications,
+    events: d.events,
     clock: d.clock,
     random: d.random,
     listener,
@@ -141,8 +127,10 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
     contactText: (l) => config.policy.helpdesk.contactText[l],
     talkLimit,
+    eventsSettled: async () => d.events.settled?.(),
   });
-  d.audit.observe((e) => handoffs.observe(e));
+  // Rule 18: the hand-off outcome follows domain events, not audit-event names.
+  d.events.subscribe((e) => handoffs.observe(e));
   return { handoffs, bot, store };
 }
 

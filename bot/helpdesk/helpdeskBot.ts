@@ -33,6 +33,8 @@ export interface HelpdeskBotDeps {
   readonly contactText?: (locale: Locale) => string;
   /** Allows one forwarded talk request per user per window (true = forward); absent = no limit. */
   readonly talkLimit?: (user: UserRef) => Promise<boolean>;
+  /** Waits for domain-event listeners (the hand-off outcome subscriber) — part of `settled()`. */
+  readonly eventsSettled?: () => Promise<void>;
 }
 
 /** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
@@ -71,7 +73,9 @@ export class HelpdeskBot implements HandoffListener {
 
   /** Resolves when every background delivery started so far has finished (tests, graceful shutdown). */
   async settled(): Promise<void> {
+    await this.deps.eventsSettled?.();
     while (this.pending.size) await Promise.allSettled([...this.pending]);
+    await this.deps.eventsSettled?.();
   }
 
   private background(p: Promise<unknown>): void {

@@ -6,7 +6,7 @@ import type { AuditEvent, AuditLog } from '../ports/auditLog';
 import type { Clock, RandomSource } from '../ports/clock';
 import type { Directory } from '../ports/directory';
 import type { HandoffListener, HandoffStore, TokenDigest } from '../ports/handoffStore';
-import type { Notifications } from '../ports/notifications';
+import type { DomainEvent, DomainEvents } from '../events';
 import {
   cleanTicket,
   isOverdue,
@@ -29,7 +29,8 @@ export interface HelpdeskHandoffsDeps {
   readonly store: HandoffStore;
   readonly digest: TokenDigest;
   readonly audit: AuditLog;
-  readonly notifications: Notifications;
+  /** Hand-off started / outcome events (the audit log and the user's notification subscribe). */
+  readonly events: DomainEvents;
   readonly clock: Clock;
   readonly random: RandomSource;
   /** Told about every change (agent's card, webhook). Failures there never break the user's flow. */
@@ -67,6 +68,8 @@ export interface CreateHandoffInput {
  * the target user (only they can use it) and to the agent (only they see its outcome).
  */
 export class HelpdeskHandoffs {
+  private readonly chains = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: HelpdeskHandoffsDeps) {}
 
   /** Is this Teams user a helpdesk agent according to the directory (policy.helpdesk.agentGroups)? */
@@ -202,9 +205,9 @@ export class HelpdeskHandoffs {
     const moved = (h.status === 'created' ? withStatus(h, 'sent', this.deps.clock.now()) : h) ?? h;
     const next = await this.move(moved, to, correlationId);
     if (!next) return refuse('used', id);
-    await this.audit({ type, correlationId, user: caller, outcome: 'success', detail: { handoff: id, purpose: h.purpose } });
-    if (to === 'started') await this.deps.notifications.notify(caller, 'helpdesk_flow_started', correlationId);
-    else await this.deps.store.clearActive(caller, id);
+    if (to === 'started') {
+      this.deps.events.publish({ type: 'handoff_started', at: this.deps.clock.now(), correlationId, user: caller, handoffId: id, purpose: h.purpose });
+    } else await this.deps.store.clearActive(caller, id);
     return ok(next);
   }
 
@@ -215,25 +218,44 @@ export class HelpdeskHandoffs {
   async finishVerification(user: UserRef, passed: boolean, reason: string, correlationId: string): Promise<Handoff | null> {
     const id = await this.deps.store.activeFor(user);
     if (!id) return null;
-    const h = await this.deps.store.get(id);
-    if (!h || h.purpose !== 'verify' || (h.status !== 'started' && h.status !== 'verified')) return null;
-    return this.move(h, passed ? 'done' : 'failed', correlationId, reason);
+    return this.serial(id, async () => {
+      const h = await this.deps.store.get(id);
+      if (!h || h.purpose !== 'verify' || (h.status !== 'started' && h.status !== 'verified')) return null;
+      return this.move(h, passed ? 'done' : 'failed', correlationId, reason);
+    });
+  }
+
+  /** One read-modify-write of a hand-off at a time in this process (event subscriber and dialog may both report). */
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return run;
   }
 
   /**
-   * The outcome observer: every audit event passes here; events of a user with an active hand-off move it
-   * (verified, done, failed) — the journeys need not know about hand-offs.
+   * The outcome subscriber (rule 18): domain events of a user with an active hand-off move it (started with the
+   * proved method kinds, verified, done, failed) — the journeys need not know about hand-offs. Only a flow whose goal
+   * is the hand-off's purpose counts.
    */
-  async observe(event: AuditEvent): Promise<void> {
-    if (!event.user || !event.type.startsWith('verification.') && !event.type.startsWith('recovery.')) return;
+  async observe(event: DomainEvent): Promise<void> {
+    if (!event.user || !OUTCOME_EVENTS.has(event.type)) return;
     const id = await this.deps.store.activeFor(event.user);
     if (!id) return;
-    const h = await this.deps.store.get(id);
-    if (!h || (h.status !== 'started' && h.status !== 'verified')) return;
-    const c = event.correlationId;
-    const step = outcomeOf(h.purpose, event);
-    if (!step) return;
-    await this.move(h, step.to, c, step.reason, event.methodKind);
+    await this.serial(id, async () => {
+      const h = await this.deps.store.get(id);
+      if (!h || (h.status !== 'started' && h.status !== 'verified')) return;
+      const step = outcomeOf(h.purpose, event);
+      if (!step) return;
+      await this.move(h, step.to, event.correlationId, step.reason, step.methodKind);
+    });
   }
 
   private async move(h: Handoff, to: HandoffStatus, correlationId: string, reason?: string, methodKind?: string): Promise<Handoff | null> {
@@ -247,15 +269,18 @@ export class HelpdeskHandoffs {
     if (!next) return null;
     await this.deps.store.put(next);
     if (TERMINAL_STATUSES.has(to)) await this.deps.store.clearActive(h.target, h.id);
-    if (to !== 'started' && to !== 'declined') {
-      await this.audit({
-        type: 'helpdesk.handoff_status',
+    if (to === 'verified' || to === 'done' || to === 'failed' || to === 'expired' || to === 'declined') {
+      this.deps.events.publish({
+        type: 'handoff_outcome',
+        at: this.deps.clock.now(),
         correlationId,
         user: h.target,
-        outcome: to === 'failed' || to === 'expired' ? 'failure' : to === 'done' ? 'success' : 'info',
+        handoffId: h.id,
+        status: to,
         ...(reason ? { reason } : {}),
-        detail: { handoff: h.id, status: to },
       });
+    } else if (to === 'sent') {
+      await this.audit({ type: 'helpdesk.handoff_status', correlationId, user: h.target, outcome: 'info', detail: { handoff: h.id, status: to } });
     }
     if (this.deps.listener) await this.deps.listener.changed(next).catch(() => undefined);
     return next;
@@ -270,20 +295,38 @@ export class HelpdeskHandoffs {
   }
 }
 
-/** How an audit event moves a started hand-off. */
-function outcomeOf(purpose: HandoffPurpose, e: AuditEvent): { to: HandoffStatus; reason?: string } | null {
-  if (e.type === 'verification.proof' && e.outcome === 'success') return { to: 'started' };
-  if (e.type === 'verification.blocked') return { to: 'failed', reason: 'blocked' };
-  if (e.type === 'verification.verified' && e.outcome === 'success') return purpose === 'verify' ? { to: 'done', reason: 'verified' } : { to: 'verified' };
-  if (purpose === 'reset' && e.type === 'recovery.password_reset') {
-    if (e.outcome === 'success') return { to: 'done' };
-    if (e.outcome === 'failure' && e.reason !== undefined && !e.reason.startsWith('password_')) return { to: 'failed', reason: 'reset_failed' };
+const OUTCOME_EVENTS: ReadonlySet<DomainEvent['type']> = new Set<DomainEvent['type']>([
+  'method_proved',
+  'verification_blocked',
+  'verification_succeeded',
+  'password_reset',
+  'account_unlocked',
+  'recovery_failed',
+]);
+
+/** The flow goal that serves a hand-off purpose (`register` has no verification flow of its own). */
+const GOAL_OF: Readonly<Record<HandoffPurpose, string | null>> = { reset: 'reset', unlock: 'unlock', verify: 'verify', register: null };
+
+/** How a domain event moves a started hand-off. */
+function outcomeOf(purpose: HandoffPurpose, e: DomainEvent): { to: HandoffStatus; reason?: string; methodKind?: string } | null {
+  switch (e.type) {
+    case 'method_proved':
+      return e.goal === GOAL_OF[purpose] ? { to: 'started', methodKind: e.methodKind } : null;
+    case 'verification_blocked':
+      return { to: 'failed', reason: 'blocked' };
+    case 'verification_succeeded':
+      if (e.goal !== GOAL_OF[purpose]) return null;
+      return purpose === 'verify' ? { to: 'done', reason: 'verified' } : { to: 'verified' };
+    case 'password_reset':
+      return purpose === 'reset' ? { to: 'done' } : null;
+    case 'account_unlocked':
+      return purpose === 'unlock' ? { to: 'done' } : null;
+    case 'recovery_failed':
+      if (e.retryable || e.goal !== purpose) return null;
+      return { to: 'failed', reason: e.goal === 'reset' ? 'reset_failed' : 'unlock_failed' };
+    default:
+      return null;
   }
-  if (purpose === 'unlock' && e.type === 'recovery.account_unlock') {
-    if (e.outcome === 'success') return { to: 'done' };
-    if (e.outcome === 'failure') return { to: 'failed', reason: 'unlock_failed' };
-  }
-  return null;
 }
 
 function hex(b: Uint8Array): string {

@@ -1,3 +1,4 @@
+import type { DomainEvents } from '../events';
 import type { Policy } from '../policy/policy';
 import type { AuditLog } from '../ports/auditLog';
 import type { Clock, RandomSource } from '../ports/clock';
@@ -21,6 +22,8 @@ export interface RecoveryDeps {
   readonly counter: RecoveryCounter;
   readonly audit: AuditLog;
   readonly notifications: Notifications;
+  /** Outcomes others react to (audit, notifications, helpdesk outcome): rule 18. */
+  readonly events: DomainEvents;
   readonly clock: Clock;
   readonly random: RandomSource;
 }

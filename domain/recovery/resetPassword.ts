@@ -30,7 +30,7 @@ export type ResetPasswordRefusal =
 
 type Deps = Pick<
   RecoveryDeps,
-  'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random'
+  'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'
 >;
 
 /**
@@ -100,12 +100,15 @@ export class ResetPassword {
     const before = target.passwordChangedAt;
     if (after !== null && (before === null || after > before)) return this.succeeded(input, attemptId, after);
     await this.deps.grants.settle(input.user, input.flowId, attemptId, 'spent');
-    await this.deps.audit.record({
-      type: 'recovery.password_reset',
+    this.deps.events.publish({
+      type: 'recovery_failed',
+      at: this.deps.clock.now(),
       correlationId: input.correlationId,
       user: input.user,
-      outcome: 'failure',
+      goal: 'reset',
+      flowId: input.flowId,
       reason: 'not_applied_after_timeout',
+      retryable: false,
     });
     return fail('not_applied');
   }
@@ -118,13 +121,8 @@ export class ResetPassword {
     await this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed');
     await this.deps.block.clear(input.user);
     await this.deps.counter.record(input.user);
-    await this.deps.audit.record({
-      type: 'recovery.password_reset',
-      correlationId: input.correlationId,
-      user: input.user,
-      outcome: 'success',
-    });
-    await this.deps.notifications.notify(input.user, 'password_reset', input.correlationId);
+    // The audit record and the R18 notification subscribe to the event (rule 18).
+    this.deps.events.publish({ type: 'password_reset', at: this.deps.clock.now(), correlationId: input.correlationId, user: input.user, flowId: input.flowId });
     return ok({ changedAt });
   }
 }

@@ -2,7 +2,7 @@ import type { UserRef } from '../model/user';
 import type { DirectoryUser } from '../ports/directory';
 import type { RegisteredMethod } from '../verification/methodProver';
 import { nextChoices, requiredMethodCount, usableMethods } from '../verification/methodRules';
-import type { FlowRecord, RecoveryGoal } from '../verification/stateMachine';
+import type { FlowGoal, FlowRecord } from '../verification/stateMachine';
 import { toChoices } from './flowAccess';
 import type { MethodChoice, RecoveryDeps } from './recoveryDeps';
 import { randomHex } from './recoveryDeps';
@@ -41,7 +41,8 @@ export interface StartRecoveryInput {
   /** The caller, resolved by the edge from the Teams identity (R2). Never a typed name. */
   readonly user: UserRef;
   readonly conversationId: string;
-  readonly goal: RecoveryGoal;
+  /** `verify` = caller verification for the helpdesk: a flow of its own that issues no grant (R38). */
+  readonly goal: FlowGoal;
   readonly correlationId: string;
 }
 
@@ -54,6 +55,12 @@ type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'methods' | 'flows' | 'b
  * (`ready` with the method choices) or refuses. Every call performs the same lookups, in parallel, whatever
  * the outcome, so refusals cannot be told apart by timing (R17). Redis failures throw SsprError (R22).
  */
+const START_AUDIT: Readonly<Record<FlowGoal, string>> = {
+  reset: 'recovery.reset.start',
+  unlock: 'recovery.unlock.start',
+  verify: 'recovery.verify.start',
+};
+
 export class StartRecovery {
   constructor(private readonly deps: Deps) {}
 
@@ -73,7 +80,7 @@ export class StartRecovery {
 
     const refuse = async (publicReason: StartPublicReason, auditReason: StartAuditReason): Promise<StartRecoveryAnswer> => {
       await this.deps.audit.record({
-        type: goal === 'reset' ? 'recovery.reset.start' : 'recovery.unlock.start',
+        type: START_AUDIT[goal],
         correlationId: input.correlationId,
         user,
         outcome: 'refused',
@@ -96,7 +103,8 @@ export class StartRecovery {
     if (choices === 'none') return refuse('cannot_continue', 'not_registered');
     if (choices.length === 0) return refuse('cannot_continue', 'insufficient_methods');
     if (blockedUntil !== null) return refuse('cannot_continue', 'blocked');
-    if (todayCount >= policy.resets.maxPerDay) return refuse('cannot_continue', 'throttled');
+    // The daily cap counts account changes; caller verification changes nothing (R38).
+    if (goal !== 'verify' && todayCount >= policy.resets.maxPerDay) return refuse('cannot_continue', 'throttled');
 
     const now = this.deps.clock.now();
     const flow: FlowRecord = {
@@ -113,7 +121,7 @@ export class StartRecovery {
     };
     await this.deps.flows.create(flow);
     await this.deps.audit.record({
-      type: goal === 'reset' ? 'recovery.reset.start' : 'recovery.unlock.start',
+      type: START_AUDIT[goal],
       correlationId: input.correlationId,
       user,
       outcome: 'success',

@@ -19,7 +19,8 @@ export interface SubmitProofInput {
 }
 
 export type SubmitProofAnswer =
-  | { readonly status: 'verified'; readonly grantExpiresAt: number }
+  /** `grantExpiresAt` null: a caller verification (`verify` goal) — verified, and nothing to use it for (R38). */
+  | { readonly status: 'verified'; readonly grantExpiresAt: number | null }
   | { readonly status: 'next_method'; readonly choices: readonly MethodChoice[] };
 
 export type SubmitProofRefusal =
@@ -33,7 +34,7 @@ export type SubmitProofRefusal =
   | 'no_code'
   | 'no_methods_left';
 
-type Deps = Pick<RecoveryDeps, 'policy' | 'methods' | 'prover' | 'flows' | 'grants' | 'block' | 'audit' | 'clock'>;
+type Deps = Pick<RecoveryDeps, 'policy' | 'methods' | 'prover' | 'flows' | 'grants' | 'block' | 'audit' | 'clock' | 'events'>;
 
 /**
  * Checks the answer to the current challenge. A wrong answer counts toward the per-user R9 block (shared by all
@@ -73,15 +74,7 @@ export class SubmitProof {
       { flowId: flow.flowId, correlationId: input.correlationId, locale: input.locale },
       input.response,
     );
-    const audit = (outcome: 'success' | 'failure', reason?: string): Promise<void> =>
-      this.deps.audit.record({
-        type: 'verification.proof',
-        correlationId: input.correlationId,
-        user,
-        methodKind: method.kind,
-        outcome,
-        ...(reason === undefined ? {} : { reason }),
-      });
+    const base = { at: this.deps.clock.now(), correlationId: input.correlationId, user, goal: flow.goal, flowId: flow.flowId } as const;
 
     if (!proof.ok) {
       let blockedUntil: number | null = null;
@@ -89,29 +82,27 @@ export class SubmitProof {
         const counted = await this.deps.block.recordFailure(user);
         blockedUntil = counted.blockedUntil;
       }
-      await audit('failure', proof.reason);
+      this.deps.events.publish({ ...base, type: 'verification_failed', methodKind: method.kind, reason: proof.reason });
       const next = transition(flow, { type: 'proofRefused', reason: proof.reason, blockedUntil }, ctxAt());
       if (next.ok) await advanceFlow(this.deps.flows, flow, next.value);
       if (blockedUntil !== null) {
-        await this.deps.audit.record({
-          type: 'verification.blocked',
-          correlationId: input.correlationId,
-          user,
-          outcome: 'info',
-          reason: 'too_many_failures',
-          detail: { until: new Date(blockedUntil).toISOString() },
-        });
+        this.deps.events.publish({ type: 'verification_blocked', at: base.at, correlationId: input.correlationId, user, until: blockedUntil });
         return fail('blocked', blockedUntil);
       }
       return fail(proof.reason === 'expired' ? 'code_expired' : proof.reason);
     }
 
-    await audit('success');
+    this.deps.events.publish({ ...base, type: 'method_proved', methodKind: method.kind });
     const next = transition(flow, { type: 'proofAccepted' }, ctxAt());
     if (!next.ok) return fail(stateRefusal(flow.state.name));
     const advanced = await advanceFlow(this.deps.flows, flow, next.value);
     switch (advanced.state.name) {
       case 'verified': {
+        if (flow.goal === 'verify') {
+          // R38: caller verification ends here — the flow is terminal, no grant exists that could reset or unlock.
+          this.deps.events.publish({ ...base, type: 'verification_succeeded', methods: advanced.state.proved.length });
+          return ok({ status: 'verified', grantExpiresAt: null });
+        }
         const grant = await this.deps.grants.issue({
           user,
           conversationId: flow.conversationId,
@@ -119,13 +110,7 @@ export class SubmitProof {
           goal: flow.goal,
           flowStartedAt: flow.startedAt,
         });
-        await this.deps.audit.record({
-          type: 'verification.verified',
-          correlationId: input.correlationId,
-          user,
-          outcome: 'success',
-          detail: { methods: advanced.state.proved.length },
-        });
+        this.deps.events.publish({ ...base, type: 'verification_succeeded', methods: advanced.state.proved.length });
         return ok({ status: 'verified', grantExpiresAt: grant.expiresAt });
       }
       case 'choosingMethod':

@@ -15,7 +15,7 @@ export interface UnlockAccountInput {
 
 export type UnlockRefusal = GrantRefusal | 'daily_cap' | 'account_unavailable' | 'unlock_not_supported' | 'not_applied' | 'pending';
 
-type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random'>;
+type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'>;
 
 /**
  * Unlocks the caller's account with a verified unlock grant (R16). Never touches the password and never binds as
@@ -66,15 +66,15 @@ export class UnlockAccount {
       }
       if (!after || after.locked !== false) {
         await grants.settle(user, input.flowId, attemptId, 'spent');
-        await audit('failure', 'not_applied_after_timeout');
+        this.deps.events.publish({ type: 'recovery_failed', at: this.deps.clock.now(), correlationId, user, goal: 'unlock', flowId: input.flowId, reason: 'not_applied_after_timeout', retryable: false });
         return fail('not_applied');
       }
     }
     await grants.settle(user, input.flowId, attemptId, 'consumed');
     await this.deps.block.clear(user);
     await this.deps.counter.record(user);
-    await audit('success');
-    await this.deps.notifications.notify(user, 'account_unlocked', correlationId);
+    // The audit record and the R18 notification subscribe to the event (rule 18).
+    this.deps.events.publish({ type: 'account_unlocked', at: this.deps.clock.now(), correlationId, user, flowId: input.flowId });
     return ok({ unlocked: true });
   }
 }

@@ -4,8 +4,11 @@ import type { UserRef } from '../model/user';
 import type { ProofRefusal, RegisteredMethod } from './methodProver';
 import { nextChoices } from './methodRules';
 
-/** What the user wants to recover. */
+/** What the user wants to recover: the goals a grant (R16) can be issued for. */
 export type RecoveryGoal = 'reset' | 'unlock';
+
+/** The goal of a verification flow: a recovery, or caller verification (`verify`), which issues no grant (R38). */
+export type FlowGoal = RecoveryGoal | 'verify';
 
 /** States of one verification flow; see stateMachine.md for the diagram. Holds references only, never secrets. */
 export type FlowState =
@@ -28,7 +31,7 @@ export interface FlowRecord {
   readonly flowId: string;
   readonly user: UserRef;
   readonly conversationId: string;
-  readonly goal: RecoveryGoal;
+  readonly goal: FlowGoal;
   readonly startedAt: number;
   /** startedAt + policy.grant.maxFlowSeconds: nothing of this flow is usable after it (R16). */
   readonly expiresAt: number;

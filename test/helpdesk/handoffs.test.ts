@@ -9,6 +9,8 @@ import type { AuditEvent } from '../../domain/ports/auditLog';
 import type { Handoff } from '../../domain/helpdesk/handoff';
 import type { HandoffStore } from '../../domain/ports/handoffStore';
 import type { UserRef } from '../../domain/model/user';
+import { InProcessDomainEvents, type DomainEvent } from '../../domain/events';
+import { wireCoreSubscribers } from '../../domain/eventSubscribers';
 import { FixedClock } from '../support/fixedClock';
 import { CryptoRandom } from '../../adapters/crypto/cryptoRandom';
 import { startRedis, type RedisServer } from '../support/redisServer';
@@ -37,20 +39,23 @@ async function rig(kind: 'redis' | 'memory', p: Policy = policy) {
   const notified: string[] = [];
   const changes: Handoff[] = [];
   const directory = await MemoryDirectory.load('config/demo-directory.json', { clock });
+  const bus = new InProcessDomainEvents();
+  wireCoreSubscribers(bus, { record: async (e) => void events.push(e) }, { notify: async (_u, e) => void notified.push(e) });
   const handoffs = new HelpdeskHandoffs({
     policy: p,
     directory,
     store,
     digest: new HmacTokenDigest(Buffer.alloc(32, 7)),
     audit: { record: async (e) => void events.push(e) },
-    notifications: { notify: async (_u, e) => void notified.push(e) },
+    events: bus,
     clock,
     random: new CryptoRandom(),
     listener: { changed: async (h) => void changes.push(h) },
     apiTenantId: TENANT,
   });
   const agent = { kind: 'teams' as const, user: AGENT, name: 'Diego Siciliani' };
-  return { clock, store, events, notified, changes, handoffs, agent };
+  bus.subscribe((e) => handoffs.observe(e));
+  return { clock, store, events, notified, changes, handoffs, agent, bus };
 }
 
 async function created(r: Awaited<ReturnType<typeof rig>>, target = 'megan.bowen@contoso.example') {
@@ -137,17 +142,24 @@ describe.each(['redis', 'memory'] as const)('hand-off use-cases (%s store)', (ki
     expect(ok.ok).toBe(true);
   });
 
-  test('R21: the outcome observer moves started → verified → done on the user\'s audit events only', async () => {
+  test('R21: the outcome subscriber moves started → verified → done on the user\'s domain events only (rule 18)', async () => {
     const r = await rig(kind);
     const { token, handoff } = await created(r);
     await r.handoffs.start(MEGAN, token, 'c2');
-    await r.handoffs.observe({ type: 'recovery.password_reset', correlationId: 'z', user: LIDIA, outcome: 'success' });
+    const publish = async (e: DomainEvent): Promise<void> => {
+      r.bus.publish(e);
+      await r.bus.settled();
+    };
+    const base = { at: r.clock.now(), correlationId: 'z', flowId: 'f1' };
+    await publish({ ...base, type: 'password_reset', user: LIDIA });
     expect((await r.handoffs.get(handoff.id))?.status).toBe('started');
-    await r.handoffs.observe({ type: 'verification.proof', correlationId: 'z', user: MEGAN, methodKind: 'email', outcome: 'success' });
-    await r.handoffs.observe({ type: 'verification.verified', correlationId: 'z', user: MEGAN, outcome: 'success' });
-    await r.handoffs.observe({ type: 'recovery.password_reset', correlationId: 'z', user: MEGAN, outcome: 'failure', reason: 'password_policy' });
+    // An unlock flow's proof does not move a reset hand-off (the goal must match the purpose).
+    await publish({ ...base, type: 'method_proved', user: MEGAN, goal: 'unlock', methodKind: 'mobilePhone' });
+    await publish({ ...base, type: 'method_proved', user: MEGAN, goal: 'reset', methodKind: 'email' });
+    await publish({ ...base, type: 'verification_succeeded', user: MEGAN, goal: 'reset', methods: 2 });
+    await publish({ ...base, type: 'recovery_failed', user: MEGAN, goal: 'reset', reason: 'directory_policy', retryable: true });
     expect((await r.handoffs.get(handoff.id))?.status).toBe('verified');
-    await r.handoffs.observe({ type: 'recovery.password_reset', correlationId: 'z', user: MEGAN, outcome: 'success' });
+    await publish({ ...base, type: 'password_reset', user: MEGAN });
     const done = await r.handoffs.get(handoff.id);
     expect(done?.status).toBe('done');
     expect(done?.methodKinds).toEqual(['email']);

@@ -287,10 +287,12 @@ describe('R18 R20 R21: happy path through to the webhook', () => {
     const mine = await post(running.baseUrl, teamsActivity({ value: start, userObjectId: MEGAN, userName: 'Megan Bowen', serviceUrl: stub.url }));
     expect(replyText(mine.replies)).not.toContain("can't be used");
     const user = { tenantId: DEMO_TENANT, objectId: MEGAN };
-    const audit = running.app.services.audit;
-    await audit.record({ type: 'verification.proof', correlationId: 'itsm', user, methodKind: 'email', outcome: 'success' });
-    await audit.record({ type: 'verification.verified', correlationId: 'itsm', user, outcome: 'success' });
-    await audit.record({ type: 'recovery.password_reset', correlationId: 'itsm', user, outcome: 'success' });
+    // The journey's outcomes as the recovery use-cases publish them (rule 18: events, not audit-event names).
+    const events = running.app.services.events;
+    const at = Date.now();
+    events.publish({ type: 'method_proved', at, correlationId: 'itsm', user, goal: 'reset', flowId: 'f', methodKind: 'email' });
+    events.publish({ type: 'verification_succeeded', at, correlationId: 'itsm', user, goal: 'reset', flowId: 'f', methods: 2 });
+    events.publish({ type: 'password_reset', at, correlationId: 'itsm', user, flowId: 'f' });
     await running.app.helpdesk.bot.settled();
 
     const mineHooks = () => received.filter((r) => r.body.handoff === id);

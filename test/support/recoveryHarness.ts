@@ -8,6 +8,8 @@ import { RedisGrantStore } from '../../adapters/redis/redisGrantStore';
 import { RedisRecoveryCounter } from '../../adapters/redis/redisRecoveryCounter';
 import { RedisVerificationBlock } from '../../adapters/redis/redisVerificationBlock';
 import { DEFAULT_POLICY, type Policy } from '../../domain/policy/policy';
+import { InProcessDomainEvents } from '../../domain/events';
+import { wireCoreSubscribers } from '../../domain/eventSubscribers';
 import type { RecoveryDeps } from '../../domain/recovery/recoveryDeps';
 import { RequestChallenge } from '../../domain/recovery/requestChallenge';
 import { ResetPassword } from '../../domain/recovery/resetPassword';
@@ -43,6 +45,9 @@ export function recoveryRig(opts: { redis?: Redis; clock?: FixedClock; policy?: 
   const prover = new TestProver(opts.redis ?? null);
   const audit = new RecordingAudit();
   const notifications = new RecordingNotifications();
+  // Rule 18: outcomes are events; the audit log and the notifications subscribe, as in the app.
+  const events = new InProcessDomainEvents();
+  wireCoreSubscribers(events, audit, notifications);
   const times = { lifetimeMs: policy.grant.lifetimeSeconds * 1000, maxFlowMs: policy.grant.maxFlowSeconds * 1000 };
   const block = {
     threshold: policy.throttles.failedVerificationsBeforeBlock,
@@ -64,6 +69,7 @@ export function recoveryRig(opts: { redis?: Redis; clock?: FixedClock; policy?: 
     notifications,
     clock,
     random: new SeededRandom(opts.seed ?? 7),
+    events,
   };
   return {
     clock,
