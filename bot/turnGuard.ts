@@ -55,7 +55,7 @@ export interface TurnGuardOptions {
   lockTtlMs?: number;
   /** Longest wait for the lock before SsprError('lock_timeout') (default 8000 ms). */
   maxWaitMs?: number;
-  /** How long a processed activity id is remembered (default 86400 s). */
+  /** How long a processed activity id is remembered (default {@link DEDUPE_TTL_SECONDS}: 10 minutes). */
   dedupeTtlSeconds?: number;
   /** Expiry of the per-conversation fencing counter; keep it ≥ the state TTL (default 30 days). */
   fenceTtlSeconds?: number;
@@ -76,13 +76,25 @@ export function defaultStateKeys(activity: Partial<Activity>): string[] {
   return keys;
 }
 
+/**
+ * How long a processed activity id is remembered: 10 minutes. The window only has to cover the channel's own
+ * redeliveries of the same activity id, and those come within seconds to a minute: the Bot Connector / Teams give a
+ * bot 15 s to answer and then deliver the same activity again (MicrosoftDocs/msteams-docs#6084, "if the bot activity
+ * takes more than 15 seconds … Teams will send retry request"), with a second layer of retry seen about 30 s after
+ * the first attempt (microsoft/botbuilder-dotnet#5005: two deliveries with the same id and timestamp, two more ~30 s
+ * later). A user re-sending a message creates a new activity id, which dedupe must not drop anyway. Ten minutes is
+ * ten times the longest observed retry span, and keeps the marks bounded: at Teams' per-tenant 50 turns/s all day
+ * that is 30,000 marks (≈ 5 MB at ~150 B each) instead of 4.3 M marks (≈ 650 MB) with the former 24 h.
+ */
+export const DEDUPE_TTL_SECONDS = 600;
+
 type AcquireOutcome = { kind: 'dup' } | { kind: 'busy'; pttl: number } | { kind: 'ok'; token: number; prefetched: Map<string, string | null> };
 
 /**
  * Turn safety middleware (R24, R25, R22).
  *
  * - Duplicate deliveries: the first turn for an `activity.id` in a conversation sets `dedupe:{c:<conv>}:<id>`
- *   (24 h); later deliveries are dropped silently (an `invoke` is answered 200 with no body so Teams stops retrying).
+ *   ({@link DEDUPE_TTL_SECONDS}, 10 min: the channel's retry span); later deliveries are dropped silently (an `invoke` is answered 200 with no body so Teams stops retrying).
  *   The mark is kept even when the turn fails: at most once beats a second code send.
  * - Serialised turns: `lock:{c:<conv>}` holds `<random owner>:<token>` where token = INCR `fence:{c:<conv>}`, so a
  *   later holder always has a larger token. Waits by polling (5→100 ms with jitter) up to `maxWaitMs`; the lock's TTL
@@ -118,7 +130,7 @@ export class TurnGuard implements Middleware {
     if (/[{}]/.test(this.keyPrefix)) throw new SsprError('config_invalid', 'TurnGuard keyPrefix must not contain braces');
     this.lockTtlMs = options.lockTtlMs ?? 15_000;
     this.maxWaitMs = options.maxWaitMs ?? 8_000;
-    this.dedupeTtlSeconds = options.dedupeTtlSeconds ?? 86_400;
+    this.dedupeTtlSeconds = options.dedupeTtlSeconds ?? DEDUPE_TTL_SECONDS;
     this.fenceTtlSeconds = options.fenceTtlSeconds ?? 30 * 86_400;
     this.redisTimeoutMs = options.redisTimeoutMs ?? 1_500;
   }

@@ -73,7 +73,17 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   journeyCalibration: 2,
 };
 
-export const TARGETS = { minThroughputRatio: 0.7, maxOpenP99Ms: 15, maxRoundTripsPerTurn: 3, maxJourneyRoundTrips: 4 } as const;
+export const TARGETS = {
+  minThroughputRatio: 0.7,
+  maxOpenP99Ms: 15,
+  maxRoundTripsPerTurn: 3,
+  maxJourneyRoundTrips: 4,
+  /** Dedupe marks at a steady 50 turns/s (Teams' per-tenant cap), MB. */
+  maxDedupeMb: 50,
+} as const;
+
+/** Teams' per-tenant rate the dedupe target is computed at. */
+export const STEADY_TURNS_PER_SECOND = 50;
 
 export interface TargetVerdict {
   target: string;
@@ -132,6 +142,20 @@ export interface BenchResult {
     usedMemoryDeltaPerConversation: number;
     dedupeBytesPerTurn: number;
     keys: KeyUsage;
+  };
+  /** Redis memory at scale (issue 15): measured bytes × the counts that grow. */
+  memory: {
+    /** MEMORY USAGE of an idle cheap-turn conversation's keys (state, reference, fence). */
+    bytesPerIdleConversation: number;
+    /** MEMORY USAGE of all keys of a journey user after the journey (methods, codes, throttles, state, …); null = skipped. */
+    bytesPerRegisteredUser: number | null;
+    dedupeBytesPerMark: number;
+    /** The window the app keeps the marks (largest TTL seen, rounded up to a minute). */
+    dedupeWindowSeconds: number;
+    /** Teams' per-tenant cap the target is computed at. */
+    steadyTurnsPerSecond: number;
+    /** dedupeBytesPerMark × steadyTurnsPerSecond × dedupeWindowSeconds. */
+    dedupeBytesAtSteadyRate: number;
   };
   /** The journey scenario (null when skipped). */
   journeys: JourneyResult | null;
@@ -319,6 +343,18 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       );
     }
 
+    const keysAfterJourneys = journeys ? await keyUsage(probe) : null;
+    const dedupeBytesPerMark = keys.dedupeKeys ? Math.round(keys.dedupeBytes / keys.dedupeKeys) : 0;
+    const dedupeWindowSeconds = (keysAfterJourneys ?? keys).dedupeWindowSeconds;
+    const memory: BenchResult['memory'] = {
+      bytesPerIdleConversation: Math.round(keys.conversationBytes / conversationsWithState),
+      bytesPerRegisteredUser: keysAfterJourneys && allJourneyUsers.length ? Math.round(keysAfterJourneys.journeyBytes / allJourneyUsers.length) : null,
+      dedupeBytesPerMark,
+      dedupeWindowSeconds,
+      steadyTurnsPerSecond: STEADY_TURNS_PER_SECOND,
+      dedupeBytesAtSteadyRate: dedupeBytesPerMark * STEADY_TURNS_PER_SECOND * dedupeWindowSeconds,
+    };
+
     const throughputRatio = round(appClosed.turnsPerSecond / baseClosed.turnsPerSecond);
     const roundRatios = appRounds.map((a, i) => round(a.turnsPerSecond / (baseRounds[i]?.turnsPerSecond ?? Number.NaN)));
     const calTurns = o.calibrationTurns;
@@ -331,6 +367,14 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     }
     targets.push({ target: 'Redis round trips per turn ≤', limit: TARGETS.maxRoundTripsPerTurn, measured: clientRoundTripsPerTurn, pass: clientRoundTripsPerTurn <= TARGETS.maxRoundTripsPerTurn });
 
+    const dedupeMb = round(memory.dedupeBytesAtSteadyRate / 1e6, 1);
+    targets.push({
+      target: `dedupe marks at ${STEADY_TURNS_PER_SECOND} turns/s (MB) ≤`,
+      limit: TARGETS.maxDedupeMb,
+      measured: dedupeMb,
+      pass: dedupeMb <= TARGETS.maxDedupeMb,
+      note: `${dedupeBytesPerMark} B per mark × ${STEADY_TURNS_PER_SECOND}/s × ${dedupeWindowSeconds} s window`,
+    });
     if (journeys) {
       const worst = [...journeys.kinds].filter((k) => Number.isFinite(k.roundTripsMax)).sort((a, b) => b.roundTripsMax - a.roundTripsMax)[0];
       const measured = worst?.roundTripsMax ?? Number.NaN;
@@ -386,6 +430,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
         dedupeBytesPerTurn: keys.dedupeKeys ? Math.round(keys.dedupeBytes / keys.dedupeKeys) : 0,
         keys,
       },
+      memory,
       journeys,
       targets,
     };

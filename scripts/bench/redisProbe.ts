@@ -111,9 +111,14 @@ export interface KeyUsage {
   /** Bytes of all keys that belong to a benchmark user (state, user state, conversation reference, lock, fence). */
   conversationBytes: number;
   conversationKeys: number;
-  /** Bytes of the duplicate-delivery marks (one per activity, 24 h), which grow with turns, not conversations. */
+  /** Bytes of the duplicate-delivery marks (one per activity, kept for the dedupe window), which grow with turns. */
   dedupeBytes: number;
   dedupeKeys: number;
+  /** Largest remaining TTL of a dedupe mark, seconds: the window the app keeps them for (rounded up to a minute). */
+  dedupeWindowSeconds: number;
+  /** Keys of the journey scenario's (registered) users: their methods, codes, throttles, state, reference. */
+  journeyBytes: number;
+  journeyKeys: number;
   otherBytes: number;
   otherKeys: number;
   /** Key shapes seen (ids replaced by <id>), with counts. */
@@ -121,25 +126,46 @@ export interface KeyUsage {
 }
 
 const OBJECT_ID = /be4c0000-0000-4000-8000-[0-9a-f]{12}/;
+const JOURNEY_ID = /be4c0000-0000-4000-a000-[0-9a-f]{12}/;
 
 /** MEMORY USAGE of every key, grouped (SCAN + pipelined MEMORY USAGE, SAMPLES 0 = exact). */
 export async function keyUsage(redis: Redis): Promise<KeyUsage> {
-  const u: KeyUsage = { conversationBytes: 0, conversationKeys: 0, dedupeBytes: 0, dedupeKeys: 0, otherBytes: 0, otherKeys: 0, shapes: {} };
+  const u: KeyUsage = {
+    conversationBytes: 0,
+    conversationKeys: 0,
+    dedupeBytes: 0,
+    dedupeKeys: 0,
+    dedupeWindowSeconds: 0,
+    journeyBytes: 0,
+    journeyKeys: 0,
+    otherBytes: 0,
+    otherKeys: 0,
+    shapes: {},
+  };
+  let maxTtl = 0;
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = next;
     if (keys.length === 0) continue;
     const p = redis.pipeline();
-    for (const k of keys) p.memory('USAGE', k, 'SAMPLES', 0);
+    for (const k of keys) {
+      p.memory('USAGE', k, 'SAMPLES', 0);
+      p.ttl(k);
+    }
     const res = (await p.exec()) ?? [];
     keys.forEach((k, i) => {
-      const bytes = Number(res[i]?.[1] ?? 0);
+      const bytes = Number(res[2 * i]?.[1] ?? 0);
+      const ttl = Number(res[2 * i + 1]?.[1] ?? -1);
       const shape = keyShape(k);
       u.shapes[shape] = (u.shapes[shape] ?? 0) + 1;
       if (k.includes('dedupe:')) {
         u.dedupeBytes += bytes;
         u.dedupeKeys++;
+        maxTtl = Math.max(maxTtl, ttl);
+      } else if (JOURNEY_ID.test(k)) {
+        u.journeyBytes += bytes;
+        u.journeyKeys++;
       } else if (OBJECT_ID.test(k)) {
         u.conversationBytes += bytes;
         u.conversationKeys++;
@@ -149,5 +175,6 @@ export async function keyUsage(redis: Redis): Promise<KeyUsage> {
       }
     });
   } while (cursor !== '0');
+  u.dedupeWindowSeconds = maxTtl > 0 ? Math.ceil(maxTtl / 60) * 60 : 0;
   return u;
 }

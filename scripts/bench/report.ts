@@ -69,7 +69,8 @@ export function formatReport(r: BenchResult): string {
     ...c.monitorSample.map((s) => `    ${s}`),
     `Redis per turn under load (closed loop, ${u.turns} turns)`,
     `  commands ${u.commandsPerTurn}, client socket writes ${u.clientRoundTripsPerTurn}, Redis read events ${u.serverReadsPerTurn} (fewer when turns share a read)`,
-    `Redis memory: ${r.redis.bytesPerConversation} B per conversation (MEMORY USAGE of its keys), used_memory delta ${r.redis.usedMemoryDeltaPerConversation} B per conversation incl. dedupe marks; dedupe mark ${r.redis.dedupeBytesPerTurn} B per turn (24 h)`,
+    `Redis memory: ${r.redis.bytesPerConversation} B per conversation (MEMORY USAGE of its keys), used_memory delta ${r.redis.usedMemoryDeltaPerConversation} B per conversation incl. dedupe marks; dedupe mark ${r.redis.dedupeBytesPerTurn} B per turn (${r.memory.dedupeWindowSeconds} s)`,
+    `  at scale: ${r.memory.bytesPerIdleConversation} B per idle conversation, ${r.memory.bytesPerRegisteredUser ?? '-'} B per registered user (after a journey: methods, codes, throttles, state), dedupe ${(r.memory.dedupeBytesAtSteadyRate / 1e6).toFixed(1)} MB at a steady ${r.memory.steadyTurnsPerSecond} turns/s (${r.memory.dedupeBytesPerMark} B × ${r.memory.steadyTurnsPerSecond}/s × ${r.memory.dedupeWindowSeconds} s)`,
     `  key shapes: ${Object.entries(r.redis.keys.shapes)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 8)

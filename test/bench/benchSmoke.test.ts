@@ -52,6 +52,16 @@ describe('benchmark harness (smoke)', () => {
     expect(result.redis.keys.conversationKeys).toBeGreaterThan(0);
   });
 
+  test('R24 bench: memory at scale — bytes per idle conversation, per registered user, dedupe total from the measured window', () => {
+    const m = result.memory;
+    expect(m.bytesPerIdleConversation).toBeGreaterThan(0);
+    expect(m.bytesPerRegisteredUser).toBeGreaterThan(m.bytesPerIdleConversation);
+    expect(m.dedupeBytesPerMark).toBeGreaterThan(0);
+    // Read from the marks' TTL in Redis, not assumed: the app's 10-minute window.
+    expect(m.dedupeWindowSeconds).toBe(600);
+    expect(m.dedupeBytesAtSteadyRate).toBe(m.dedupeBytesPerMark * 50 * 600);
+  });
+
   test('R26 bench: journey scenario — 2 users register an authenticator and an e-mail, then reset with both', () => {
     const j = result.journeys!;
     expect(j.problems).toEqual([]);

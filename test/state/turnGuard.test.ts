@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { SsprError } from '../../domain/errors';
 import { createRedis } from '../../bot/redisClient';
 import { RedisStorage } from '../../bot/redisStorage';
-import { TURN_LEASE_KEY, TurnGuard, TurnScope, type TurnLease } from '../../bot/turnGuard';
+import { DEDUPE_TTL_SECONDS, TURN_LEASE_KEY, TurnGuard, TurnScope, type TurnLease } from '../../bot/turnGuard';
 import { startRedis, sleep, type RedisServer } from '../support/redisServer';
 import { waitReady } from './helpers';
 
@@ -83,6 +83,21 @@ describe('TurnGuard', () => {
     // A different id in the same conversation is a new turn.
     await a.adapter.processActivity(activity('conv-par', 'act-2'), handler);
     expect(runs).toBe(2);
+  });
+
+  test('R24: the dedupe mark lives for the channel retry window (10 min), not a day — bounded memory (issue 15)', async () => {
+    const a = await instance();
+    await a.adapter.processActivity(activity('conv-ttl', 'act-ttl'), async () => undefined);
+    const ttl = await a.redis.ttl(a.guard.keysFor('conv-ttl', 'act-ttl').dedupe);
+    expect(ttl).toBeGreaterThan(DEDUPE_TTL_SECONDS - 5);
+    expect(ttl).toBeLessThanOrEqual(DEDUPE_TTL_SECONDS);
+    expect(DEDUPE_TTL_SECONDS).toBeLessThanOrEqual(15 * 60);
+    // Still a duplicate within the window.
+    let runs = 0;
+    await a.adapter.processActivity(activity('conv-ttl', 'act-ttl'), async () => {
+      runs++;
+    });
+    expect(runs).toBe(0);
   });
 
   test('R24/F9: a duplicate invoke is answered 200 with no body and does not run the handler', async () => {
