@@ -52,5 +52,5 @@ export function createBaselineServer(logger: Logger): HttpServer {
     }
   }
 
-  return createHttpServer({ adapter, bot: new BaselineBot(), logger, metrics: new Metrics(), ready: async () => true });
+  return createHttpServer({ adapter, bot: new BaselineBot(), logger, metrics: new Metrics(), ready: async () => true, allowLoopbackServiceUrl: true });
 }
