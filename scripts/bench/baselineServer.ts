@@ -5,7 +5,13 @@ import {
   ConversationState,
   MemoryStorage,
 } from 'botbuilder';
-import { DialogSet, DialogTurnStatus, TextPrompt, WaterfallDialog, type WaterfallStepContext } from 'botbuilder-dialogs';
+import {
+  DialogSet,
+  DialogTurnStatus,
+  TextPrompt,
+  WaterfallDialog,
+  type WaterfallStepContext,
+} from 'botbuilder-dialogs';
 import type { Logger } from '../../bot/logger';
 import { Metrics } from '../../bot/metrics';
 import { createHttpServer, type HttpServer } from '../../bot/server';
@@ -20,7 +26,12 @@ const WATERFALL = 'baselineWaterfall';
  */
 export function createBaselineServer(logger: Logger): HttpServer {
   const adapter = new CloudAdapter(
-    new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: '', MicrosoftAppPassword: '', MicrosoftAppTenantId: '', MicrosoftAppType: 'MultiTenant' }),
+    new ConfigurationBotFrameworkAuthentication({
+      MicrosoftAppId: '',
+      MicrosoftAppPassword: '',
+      MicrosoftAppTenantId: '',
+      MicrosoftAppType: 'MultiTenant',
+    }),
   );
   const conversationState = new ConversationState(new MemoryStorage());
   const dialogs = new DialogSet(conversationState.createProperty('dialogState'));
@@ -52,5 +63,12 @@ export function createBaselineServer(logger: Logger): HttpServer {
     }
   }
 
-  return createHttpServer({ adapter, bot: new BaselineBot(), logger, metrics: new Metrics(), ready: async () => true, allowLoopbackServiceUrl: true });
+  return createHttpServer({
+    adapter,
+    bot: new BaselineBot(),
+    logger,
+    metrics: new Metrics(),
+    ready: async () => true,
+    allowLoopbackServiceUrl: true,
+  });
 }
