@@ -34,9 +34,12 @@ import { TeamsNotifications } from './notifications';
 import { buildJourneys } from './journeys';
 import type { Notifications } from '../domain/ports/notifications';
 import { createAuditTrail } from './auditTrail';
+import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
+import { createInsights, type Insights } from './insights';
 import { createHelpdesk, type Helpdesk, type HelpdeskOptions } from './helpdesk/createHelpdesk';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
+import type { CoverageSnapshot } from '../domain/ports/insightsStore';
 
 export interface App {
   readonly config: Config;
@@ -49,6 +52,8 @@ export interface App {
   readonly helpdesk: Helpdesk;
   /** The pages inside Teams and their API (/app/, /api/…): enrolment tickets and page URLs for the journeys. */
   readonly pages: PagesApi;
+  /** Admin insights (issue 14): counters, report, registration coverage scan. */
+  readonly insights: Insights & { readonly refreshCoverage: () => Promise<CoverageSnapshot> };
   /** Start listening; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful shutdown: stop accepting, wait for in-flight turns (≤ drainMs), close Redis. */
@@ -148,7 +153,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   };
   const clockForAudit = overrides.services?.clock ?? { now: () => Date.now() };
   const trail = overrides.services?.audit ? null : createAuditTrail(config, logger, clockForAudit, { onSinkError: (sink) => metrics.auditSinkFailures.inc({ sink }) });
-  const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit: overrides.services?.audit ?? trail! });
+  // Every event also adds to the admin insights' counters (issue 14), whatever audit log the app was given.
+  const insights = createInsights(config, redis, clockForAudit, logger, () => metrics.insightsFailures.inc());
+  const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit: insights.observe(overrides.services?.audit ?? trail!) });
   const audit = services.audit;
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
   const teamsSender = new TeamsSender(adapter, config.bot.appId ?? '');
@@ -221,6 +228,22 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 
+  const coverage = insights.coverage(
+    services.directory,
+    services.security.methods,
+    services.directory instanceof MemoryDirectory ? services.directory.listUsers()[0]?.tenantId : undefined,
+  );
+  let coverageRun: Promise<CoverageSnapshot> | null = null;
+  // One scan at a time per instance; a failed scan is logged and tried again at the next turn of the timer.
+  const refreshCoverage = (): Promise<CoverageSnapshot> =>
+    (coverageRun ??= coverage.execute().finally(() => {
+      coverageRun = null;
+    }));
+  const coverageTimer = setInterval(() => {
+    refreshCoverage().catch((e: unknown) => logger.warn({ code: (e as { code?: string })?.code }, 'registration coverage scan failed'));
+  }, 6 * 3_600_000);
+  coverageTimer.unref();
+
   return {
     config,
     logger,
@@ -230,6 +253,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     services,
     helpdesk,
     pages,
+    insights: { ...insights, refreshCoverage },
     listen: async (port = config.port, host = config.host) => {
       const bound = await new Promise<number>((resolve) => {
         http.server.listen(port, host, () => resolve(http.server.address().port));
@@ -252,6 +276,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       return bound;
     },
     close: async (drainMs = 10_000) => {
+      clearInterval(coverageTimer);
       devChannel?.close();
       await new Promise<void>((resolve) => {
         http.server.close(() => resolve());
@@ -261,6 +286,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const deadline = Date.now() + drainMs;
       while (http.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await helpdesk.bot.settled();
+      await insights.settled();
       await trail?.close();
       if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -40,6 +40,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly insightsFailures = new Counter({
+    name: 'sspr_insights_failures_total',
+    help: 'Audit events whose insights counters could not be updated (the audit line itself was written)',
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -81,6 +81,13 @@ function correlationValue(id: string): string | number | boolean {
 }
 
 /**
+ * The audit trail's pseudonymous user id: HMAC-SHA256 of `tenant:oid` under AUDIT_PSEUDONYM_KEY, 16 bytes hex. The admin export looks a user up by it.
+ */
+export function pseudonymOf(key: Buffer, user: UserRef): string {
+  return createHmac('sha256', key).update(`${user.tenantId}:${user.objectId}`).digest('hex').slice(0, 32);
+}
+
+/**
  * The default AuditLog (R20): one JSON line per event with UTC time, correlation id, pseudonymous user id
  * (HMAC-SHA256 of tenant:oid under keys.auditPseudonym, 16 bytes hex), method kind, outcome and reason code.
  * Line breaks in any text are escaped; values that look like secrets are redacted.
@@ -103,7 +110,7 @@ export class JsonAuditLog implements AuditLog {
   }
 
   pseudonym(user: UserRef): string {
-    return createHmac('sha256', this.pseudonymKey).update(`${user.tenantId}:${user.objectId}`).digest('hex').slice(0, 32);
+    return pseudonymOf(this.pseudonymKey, user);
   }
 
   format(event: AuditEvent): AuditLine {

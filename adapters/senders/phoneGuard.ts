@@ -81,7 +81,7 @@ export class PhoneGuard implements DestinationGuard {
     channel: CodeChannel,
     raw: string,
     correlationId: string,
-  ): Promise<{ ok: true; value: string } | { ok: false; reason: DestinationRefusal; retryAt?: number }> {
+  ): Promise<{ ok: true; value: string; country?: string; prefix?: string } | { ok: false; reason: DestinationRefusal; retryAt?: number }> {
     const n = this.normalise(channel, raw);
     if (!n.ok || channel === 'email') return n;
     const prefix = n.value.slice(0, Math.min(n.value.length, 6)); // "+" + country + leading digits
@@ -90,7 +90,8 @@ export class PhoneGuard implements DestinationGuard {
     ]);
     if (!t.ok) return { ok: false, reason: 'prefix_velocity', retryAt: this.clock.now() + t.retryAfterMs };
     await this.countAndAlert(correlationId);
-    return n;
+    const country = parsePhoneNumberFromString(n.value)?.country;
+    return { ...n, prefix, ...(country ? { country } : {}) };
   }
 
   private async countAndAlert(correlationId: string): Promise<void> {

@@ -117,7 +117,9 @@ export class OneTimeCodeService {
       await audit.record({ ...base, type: 'code.send', outcome: 'failure', reason, detail: { ...detail, to: masked } });
       return fail('send_failed');
     }
-    await audit.record({ ...base, type: 'code.send', outcome: 'success', detail: { ...detail, to: masked } });
+    // Country and velocity prefix (never the full number) let the insights count sends against the R30 baseline.
+    const where = { ...(admitted.country ? { country: admitted.country } : {}), ...(admitted.prefix ? { prefix: admitted.prefix } : {}) };
+    await audit.record({ ...base, type: 'code.send', outcome: 'success', detail: { ...detail, to: masked, ...where } });
     return ok({ expiresAt, maskedDestination: masked });
   }
 

@@ -13,10 +13,13 @@ export interface DestinationGuard {
     channel: CodeChannel,
     raw: string,
   ): { ok: true; value: string } | { ok: false; reason: Exclude<DestinationRefusal, 'prefix_velocity'> };
-  /** Normalise, check and count one send. */
+  /**
+   * Normalise, check and count one send. For phones also the ISO country and the velocity prefix ("+" and the first
+   * digits, never the whole number) — what the insights count sends by (R30 baseline).
+   */
   admit(
     channel: CodeChannel,
     raw: string,
     correlationId: string,
-  ): Promise<{ ok: true; value: string } | { ok: false; reason: DestinationRefusal; retryAt?: number }>;
+  ): Promise<{ ok: true; value: string; country?: string; prefix?: string } | { ok: false; reason: DestinationRefusal; retryAt?: number }>;
 }

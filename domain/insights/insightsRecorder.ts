@@ -1,0 +1,82 @@
+import type { UserRef } from '../model/user';
+import type { AuditEvent, AuditLog } from '../ports/auditLog';
+import type { Clock } from '../ports/clock';
+import type { InsightsStore } from '../ports/insightsStore';
+import { classify } from './classify';
+import { durationBucket } from './durationHistogram';
+
+export interface InsightsRecorderDeps {
+  readonly store: InsightsStore;
+  readonly clock: Clock;
+  /** The audit trail's pseudonym of a user (flow marks never hold an object id). */
+  readonly pseudonym: (user: UserRef) => string;
+}
+
+/** Turns each audit event into counter increments (issue 14): as events happen, never by re-reading logs. */
+export class InsightsRecorder {
+  constructor(private readonly deps: InsightsRecorderDeps) {}
+
+  async record(e: AuditEvent): Promise<void> {
+    const change = classify(e);
+    if (change.counters.length === 0 && !change.flow) return;
+    const { store } = this.deps;
+    const at = this.deps.clock.now();
+    const counters = [...change.counters];
+    const f = change.flow;
+    const user = e.user ? this.deps.pseudonym(e.user) : null;
+    if (f && user) {
+      if (f.op === 'start') await store.startFlow(user, f.goal, at);
+      else if (f.op === 'verified') {
+        const flow = await store.currentFlow(user);
+        if (flow) counters.push(`${flow.goal}.verified`);
+      } else if (f.op === 'attribute') {
+        const flow = await store.currentFlow(user);
+        if (flow) counters.push(`funnel.${flow.goal}:${f.reason}`);
+      } else {
+        const flow = await store.takeFlow(user);
+        if (flow && flow.goal === f.goal) counters.push(`${f.goal}.duration:${durationBucket(at - flow.at)}`);
+      }
+    }
+    if (counters.length) await store.add(at, counters.map((field) => ({ field })));
+  }
+}
+
+/**
+ * An AuditLog decorator: every event goes to the trail first (awaited), then to the insights — in the background, in
+ * order, one at a time, so a slow or absent Redis never slows or fails the user's action (R22: the answer within
+ * 3 s). A store error is reported to `onError`; past `maxPending` waiting events new ones are dropped and reported.
+ */
+export class InsightsAuditLog implements AuditLog {
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(
+    private readonly inner: AuditLog,
+    private readonly recorder: InsightsRecorder,
+    private readonly onError: (error: unknown) => void = () => undefined,
+    private readonly maxPending = 10_000,
+  ) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.inner.record(event);
+    if (this.pending >= this.maxPending) {
+      this.onError(new RangeError('insights queue full'));
+      return;
+    }
+    this.pending++;
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.recorder.record(event);
+      } catch (e) {
+        this.onError(e);
+      } finally {
+        this.pending--;
+      }
+    });
+  }
+
+  /** Resolves when every event recorded so far has reached the counters (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+}
