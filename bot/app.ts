@@ -214,7 +214,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     taskModules: new TaskModules({ pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) }),
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
     onChannelMessage: (context) => helpdesk.bot.onChannelMessage(context),
-    audit,
+    events: services.events,
   });
   bot.onMembersAdded(async (context, next) => {
     await helpdesk.bot.onInstall(context);

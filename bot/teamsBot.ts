@@ -20,7 +20,7 @@ import { recognizeIntent } from '../dialogs/intents';
 import { turnTranslator } from '../dialogs/turnLocale';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { UserRef } from '../domain/model/user';
-import type { AuditLog } from '../domain/ports/auditLog';
+import type { DomainEvents } from '../domain/events';
 import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
 import type { Logger } from './logger';
 import { invokeError } from './inbound/activityGate';
@@ -56,8 +56,8 @@ export interface SsprBotDeps {
     submit(context: TurnContext, request: TaskModuleRequest): TaskModuleResponse;
   };
   readonly now?: () => number;
-  /** R1/R2 gate refusals are audit events (issue 14), not only warn logs. */
-  readonly audit?: AuditLog;
+  /** R1/R2 gate refusals are domain events (`gate_refused`, rule 18): audited and counted, not only warn logs. */
+  readonly events?: DomainEvents;
 }
 
 /** The Teams edge of the product: gates every turn (R1, R2), keeps conversation references, runs the root dialog. */
@@ -124,7 +124,7 @@ export class SsprBot extends TeamsActivityHandler {
     if (!isPersonal(context)) {
       if (this.deps.onChannelMessage && (await this.deps.onChannelMessage(context))) return;
       // R1: no state is created and nothing is sent but a pointer to the 1:1 chat.
-      await this.auditRefusal(context, 'R1', 'not_personal');
+      this.auditRefusal(context, 'R1', 'not_personal');
       await context.sendActivity(t('scope.personalOnly'));
       return;
     }
@@ -143,7 +143,7 @@ export class SsprBot extends TeamsActivityHandler {
     const access = checkAccess(context, this.deps.allowedTenants, meta.member, this.deps.requireRoster);
     if (!access.ok) {
       this.deps.logger.warn({ reason: access.reason, activityId: context.activity.id }, 'access refused');
-      await this.auditRefusal(context, access.reason === 'not_personal' ? 'R1' : 'R2', access.reason);
+      this.auditRefusal(context, access.reason === 'not_personal' ? 'R1' : 'R2', access.reason);
       await context.sendActivity(t('access.refused', { contact: '' }).trim());
       return;
     }
@@ -168,17 +168,17 @@ export class SsprBot extends TeamsActivityHandler {
     await this.deps.root.run(context, this.dialogState);
   }
 
-  /** One `gate.refused` audit event: the rule, the reason, the conversation type; the caller when Teams named one. */
-  private async auditRefusal(context: TurnContext, rule: 'R1' | 'R2', reason: string): Promise<void> {
+  /** One `gate_refused` event (the audit log and the insights subscribe): the rule, the reason, the caller if named. */
+  private auditRefusal(context: TurnContext, rule: 'R1' | 'R2', reason: string): void {
     const tenantId = activityTenant(context);
     const objectId = context.activity.from?.aadObjectId;
-    await this.deps.audit?.record({
-      type: 'gate.refused',
+    this.deps.events?.publish({
+      type: 'gate_refused',
+      at: this.now(),
       correlationId: context.activity.id ?? randomBytes(8).toString('hex'),
       ...(tenantId && objectId ? { user: { tenantId, objectId } } : {}),
-      outcome: 'refused',
+      rule,
       reason,
-      detail: { rule, conversationType: context.activity.conversation?.conversationType ?? 'unknown' },
     });
   }
 

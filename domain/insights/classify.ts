@@ -9,6 +9,8 @@ export interface InsightsChange {
     /** A verification failure or block: counted as a drop-out reason of the flow the user is in. */
     | { readonly op: 'attribute'; readonly reason: string }
     | { readonly op: 'verified' }
+    /** The event names its goal: count for that goal without the flow mark. */
+    | { readonly op: 'goal'; readonly goal: FlowGoal; readonly counter: string }
     | { readonly op: 'finish'; readonly goal: FlowGoal };
 }
 
@@ -20,6 +22,12 @@ export function token(v: unknown): string {
 }
 
 const detail = (e: AuditEvent, k: string): unknown => e.detail?.[k];
+
+/** The flow goal a verification event names (`detail.goal`), 'verify' for caller verification (R38), or undefined. */
+function goalOf(e: AuditEvent): FlowGoal | 'verify' | undefined {
+  const g = detail(e, 'goal');
+  return g === 'reset' || g === 'unlock' || g === 'verify' ? g : undefined;
+}
 
 /**
  * The one place that maps audit events (R20) to insights counters. Counter names are documented in
@@ -35,10 +43,19 @@ export function classify(e: AuditEvent): InsightsChange {
       if (e.outcome === 'success') return { counters: [`${goal}.started`], flow: { op: 'start', goal } };
       return { counters: [`${goal}.refused`, `funnel.${goal}:${reason}`] };
     }
-    case 'verification.proof':
-      return e.outcome === 'failure' ? { counters: [`verify.failed:${reason}`], flow: { op: 'attribute', reason: `verification_${reason}` } } : NONE;
-    case 'verification.verified':
-      return e.outcome === 'success' ? { counters: ['verify.verified'], flow: { op: 'verified' } } : NONE;
+    case 'verification.proof': {
+      if (e.outcome !== 'failure') return NONE;
+      const goal = goalOf(e);
+      if (goal === 'verify') return { counters: [`verify.failed:${reason}`] };
+      const counter = `verification_${reason}`;
+      return { counters: [`verify.failed:${reason}`], flow: goal ? { op: 'goal', goal, counter: `funnel.${goal}:${counter}` } : { op: 'attribute', reason: counter } };
+    }
+    case 'verification.verified': {
+      if (e.outcome !== 'success') return NONE;
+      const goal = goalOf(e);
+      if (goal === 'verify') return { counters: ['verify.verified'] };
+      return { counters: ['verify.verified'], flow: goal ? { op: 'goal', goal, counter: `${goal}.verified` } : { op: 'verified' } };
+    }
     case 'verification.blocked':
       return { counters: ['blocks'], flow: { op: 'attribute', reason: 'blocked' } };
     case 'recovery.password_reset':
@@ -48,6 +65,7 @@ export function classify(e: AuditEvent): InsightsChange {
       if (e.outcome === 'info') return { counters: [`${goal}.pending`] };
       return { counters: [`${goal}.failed`, `funnel.${goal}:${reason}`] };
     }
+    case 'event.method_added':
     case 'method.register':
     case 'method.enrol.confirm':
       if (e.outcome === 'success') return { counters: ['registrations', `registrations.kind:${kind}`] };
@@ -56,6 +74,20 @@ export function classify(e: AuditEvent): InsightsChange {
     case 'method.remove':
     case 'method.reconfirm':
       return e.outcome === 'success' ? { counters: [`methods.${e.type.slice('method.'.length)}:${kind}`] } : NONE;
+    case 'event.method_changed':
+      return { counters: [`methods.change:${kind}`] };
+    case 'event.method_removed':
+      return { counters: [`methods.remove:${kind}`] };
+    case 'event.code_sent': {
+      const channel = token(detail(e, 'kind'));
+      const counters = [`sends:${channel}`];
+      if (channel === 'sms' || channel === 'voice') counters.push(`sends.country:${token(detail(e, 'country'))}`, `sends.prefix:${token(detail(e, 'prefix'))}`);
+      return { counters };
+    }
+    case 'event.send_throttled':
+      return { counters: ['throttles', `throttles.by:${reason === 'prefix' ? 'prefix' : token(detail(e, 'kind'))}`] };
+    case 'event.shared_bucket_exceeded':
+      return { counters: ['telephony.sharedBucketAlerts'] };
     case 'code.send': {
       const channel = token(detail(e, 'channel'));
       if (e.outcome === 'success') {
@@ -78,7 +110,7 @@ export function classify(e: AuditEvent): InsightsChange {
       return { counters: [`handoffs.status:${token(detail(e, 'status'))}`] };
     case 'helpdesk.talk_request':
       return { counters: ['talk.requests'] };
-    case 'gate.refused':
+    case 'event.gate_refused':
       return { counters: [`gate:${token(detail(e, 'rule'))}`] };
     default:
       return NONE;

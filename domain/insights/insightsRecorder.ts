@@ -24,7 +24,8 @@ export class InsightsRecorder {
     const counters = [...change.counters];
     const f = change.flow;
     const user = e.user ? this.deps.pseudonym(e.user) : null;
-    if (f && user) {
+    if (f?.op === 'goal') counters.push(f.counter);
+    else if (f && user) {
       if (f.op === 'start') await store.startFlow(user, f.goal, at);
       else if (f.op === 'verified') {
         const flow = await store.currentFlow(user);

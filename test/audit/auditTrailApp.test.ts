@@ -67,16 +67,13 @@ describe('every sink gets every event, and no sink gets a secret (issue 14, R1, 
     (guest.from as Record<string, unknown>).role = 'guest';
     expect((await post(kit.run.baseUrl, guest)).status).toBe(200);
 
-    await waitFor(() => receiver.messages.filter((m) => m.msgId === 'gate.refused').length === 2);
-    const sd = receiver.messages.filter((m) => m.msgId === 'gate.refused').map((m) => m.sd['sspr@32473']);
+    await waitFor(() => receiver.messages.filter((m) => m.msgId === 'event.gate_refused').length === 2);
+    const sd = receiver.messages.filter((m) => m.msgId === 'event.gate_refused').map((m) => m.sd['sspr@32473']);
     expect(sd.map((p) => p?.reason)).toEqual(['not_personal', 'guest']);
-    const details = receiver.messages.filter((m) => m.msgId === 'gate.refused').map((m) => m.sd['ssprDetail@32473']);
-    expect(details).toEqual([
-      { rule: 'R1', conversationType: 'groupChat' },
-      { rule: 'R2', conversationType: 'personal' },
-    ]);
+    const details = receiver.messages.filter((m) => m.msgId === 'event.gate_refused').map((m) => m.sd['ssprDetail@32473']);
+    expect(details).toEqual([{ rule: 'R1' }, { rule: 'R2' }]);
     for (const text of [fileText(), stdoutAudit().join('\n')]) {
-      expect(text).toContain('"type":"gate.refused"');
+      expect(text).toContain('"type":"event.gate_refused"');
       expect(text).toContain('"rule":"R1"');
       expect(text).toContain('"reason":"guest"');
     }

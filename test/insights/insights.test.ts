@@ -35,21 +35,21 @@ function expectTheWeek(r: Awaited<ReturnType<GetInsights['execute']>>): void {
   const v = r.value;
   expect(v.days).toEqual(['2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22']);
   expect(v.daily).toEqual({
-    resets: [1, 2, 2, 1, 1, 1, 2],
+    resets: [1, 2, 3, 1, 1, 1, 2],
     unlocks: [0, 0, 0, 0, 0, 2, 0],
     registrations: [10, 3, 0, 0, 0, 0, 0],
     blocks: [0, 0, 0, 1, 0, 0, 0],
     throttles: [0, 0, 0, 0, 0, 0, 4],
     sms: [2, 2, 2, 2, 2, 2, 32],
     voice: [0, 0, 0, 0, 0, 0, 0],
-    email: [1, 2, 2, 1, 1, 3, 2],
+    email: [1, 2, 3, 1, 1, 3, 2],
     phoneBaseline: [0, 0.29, 0.57, 0.86, 1.14, 1.43, 1.71],
   });
-  expect(v.totals).toEqual({ resets: 10, unlocks: 2, registrations: 13, blocks: 1, throttles: 4, gateRefusals: 2, talkRequests: 0 });
+  expect(v.totals).toEqual({ resets: 11, unlocks: 2, registrations: 13, blocks: 1, throttles: 4, gateRefusals: 2, talkRequests: 0 });
   expect(v.funnel.reset).toEqual({
-    started: 11,
-    verified: 10,
-    done: 10,
+    started: 12,
+    verified: 11,
+    done: 11,
     refused: 3,
     failed: 1,
     topReasons: [
@@ -71,7 +71,7 @@ function expectTheWeek(r: Awaited<ReturnType<GetInsights['execute']>>): void {
     refused: [{ key: 'answer_too_short', count: 1 }],
   });
   expect(v.sends).toEqual({
-    byChannel: { sms: 44, voice: 0, email: 12 },
+    byChannel: { sms: 44, voice: 0, email: 13 },
     byCountry: [
       { key: 'NL', count: 34 },
       { key: 'BE', count: 10 },
@@ -104,10 +104,10 @@ function expectTheWeek(r: Awaited<ReturnType<GetInsights['execute']>>): void {
     ],
     refused: [{ key: 'not_agent', count: 1 }],
   });
-  // 40 50 70 100 [130] 200 250 320 400 1000 s: the 5th of 10 is in the ≤ 150 s bucket.
-  expect(v.timeToReset.finished).toBe(10);
+  // 40 50 60 70 100 [130] 200 250 320 400 1000 s: the 6th of 11 is in the ≤ 150 s bucket.
+  expect(v.timeToReset.finished).toBe(11);
   expect(v.timeToReset.medianSeconds).toBe(150);
-  expect(v.timeToReset.histogram.map((h) => h.count)).toEqual([0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 2, 0, 0, 1, 0, 0, 0]);
+  expect(v.timeToReset.histogram.map((h) => h.count)).toEqual([0, 0, 1, 2, 1, 1, 1, 0, 1, 1, 2, 0, 0, 1, 0, 0, 0]);
 }
 
 describe('insights on real Redis: a scripted week gives the exact numbers (issue 14 acceptance 1)', () => {
@@ -156,7 +156,7 @@ describe('insights on real Redis: a scripted week gives the exact numbers (issue
     const mid = await g.execute({ from: WEEK_START + 2 * DAY, to: WEEK_START + 3 * DAY + 5 });
     if (!mid.ok) throw new Error(mid.reason);
     expect(mid.value.days).toEqual(['2026-11-18', '2026-11-19']);
-    expect(mid.value.daily.resets).toEqual([2, 1]);
+    expect(mid.value.daily.resets).toEqual([3, 1]);
     expect(mid.value.funnel.reset.topReasons).toEqual([
       { key: 'verification_wrong', count: 5 },
       { key: 'not_registered', count: 2 },

@@ -28,8 +28,8 @@ export function scriptedWeek(): TimedEvent[][] {
   const reset = (n: number, day: number, hour: number, seconds: number, goal: 'reset' | 'unlock' = 'reset'): TimedEvent[] => [
     ev(t(day, hour), { type: `recovery.${goal}.start`, user: user(n), outcome: 'success', detail: { required: 1, privileged: false } }),
     ev(t(day, hour, 5), { type: 'code.send', user: user(n), methodKind: 'email', outcome: 'success', detail: { channel: 'email', purpose: 'verify', to: 'u•••@fabrikam.example' } }),
-    ev(t(day, hour, 10), { type: 'verification.proof', user: user(n), methodKind: 'email', outcome: 'success' }),
-    ev(t(day, hour, 20), { type: 'verification.verified', user: user(n), outcome: 'success', detail: { methods: 1 } }),
+    ev(t(day, hour, 10), { type: 'verification.proof', user: user(n), methodKind: 'email', outcome: 'success', detail: { goal } }),
+    ev(t(day, hour, 20), { type: 'verification.verified', user: user(n), outcome: 'success', detail: { methods: 1, goal } }),
     ev(t(day, hour, seconds), { type: goal === 'reset' ? 'recovery.password_reset' : 'recovery.account_unlock', user: user(n), outcome: 'success' }),
   ];
   const refusedStart = (n: number, day: number, reason: string): TimedEvent[] => [
@@ -50,8 +50,8 @@ export function scriptedWeek(): TimedEvent[][] {
       ev(t(0, 9, n), { type: 'method.register', user: user(100 + n), methodKind: 'mobilePhone', outcome: 'success', detail: { to: '•••••••••12' } }),
       ev(t(0, 9, 60 + n), { type: 'method.register', user: user(100 + n), methodKind: 'email', outcome: 'success', detail: { to: 'u•••@fabrikam.example' } }),
     ]);
-  seqs.push([ev(t(0, 8), { type: 'gate.refused', outcome: 'refused', reason: 'not_personal', detail: { rule: 'R1', conversationType: 'groupChat' } })]);
-  seqs.push([ev(t(0, 8, 30), { type: 'gate.refused', user: user(900), outcome: 'refused', reason: 'guest', detail: { rule: 'R2', conversationType: 'personal' } })]);
+  seqs.push([ev(t(0, 8), { type: 'event.gate_refused', outcome: 'refused', reason: 'not_personal', detail: { rule: 'R1' } })]);
+  seqs.push([ev(t(0, 8, 30), { type: 'event.gate_refused', user: user(900), outcome: 'refused', reason: 'guest', detail: { rule: 'R2' } })]);
   seqs.push(reset(1, 0, 10, 50));
   // Day 1 (Tue): three authenticator apps (activated), one refused question set; two resets.
   for (let n = 1; n <= 3; n++)
@@ -68,10 +68,17 @@ export function scriptedWeek(): TimedEvent[][] {
     ev(t(2, 13, 600), { type: 'helpdesk.handoff_status', user: user(40), outcome: 'success', detail: { handoff: 'h1', status: 'done' } }),
   ]);
   seqs.push([ev(t(2, 13, 5), { type: 'helpdesk.handoff_create', outcome: 'refused', reason: 'not_agent', detail: { agentKind: 'teams' } })]);
+  // A caller verification (R38, goal 'verify') after a reset of the same user: it counts in no reset funnel.
+  seqs.push([
+    ...reset(42, 2, 16, 60),
+    ev(t(2, 17), { type: 'recovery.verify.start', user: user(42), outcome: 'success', detail: { required: 1, privileged: false } }),
+    ev(t(2, 17, 10), { type: 'verification.proof', user: user(42), methodKind: 'email', outcome: 'failure', reason: 'wrong', detail: { goal: 'verify' } }),
+    ev(t(2, 17, 20), { type: 'verification.verified', user: user(42), outcome: 'success', detail: { methods: 1, goal: 'verify' } }),
+  ]);
   // Day 3 (Thu): one person fails five proofs and is blocked (no reset); another resets.
   seqs.push([
     ev(t(3, 9), { type: 'recovery.reset.start', user: user(6), outcome: 'success', detail: { required: 1, privileged: false } }),
-    ...[1, 2, 3, 4, 5].map((i) => ev(t(3, 9, i * 30), { type: 'verification.proof', user: user(6), methodKind: 'email', outcome: 'failure', reason: 'wrong' })),
+    ...[1, 2, 3, 4, 5].map((i) => ev(t(3, 9, i * 30), { type: 'verification.proof', user: user(6), methodKind: 'email', outcome: 'failure', reason: 'wrong', detail: { goal: 'reset' } })),
     ev(t(3, 9, 151), { type: 'verification.blocked', user: user(6), outcome: 'info', reason: 'too_many_failures', detail: { until: '2026-11-20T09:02:31.000Z' } }),
   ]);
   seqs.push(reset(7, 3, 12, 250));
