@@ -111,7 +111,7 @@ function assemble(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, par
   }
   const guard = new PhoneGuard(config.policy, parts.throttle, parts.hourly, audit, clock);
   const totpEngine = new OtplibTotpEngine();
-  const answerHasher = new Argon2AnswerHasher(2);
+  const answerHasher = new Argon2AnswerHasher();
   const oneTimeCodes = new OneTimeCodeService({
     store: parts.codes,
     sender,

@@ -1,4 +1,7 @@
-/** A small counting semaphore bounding concurrent expensive work (argon2 memory). */
+/**
+ * A small counting semaphore bounding concurrent expensive work (argon2 memory). FIFO; a finishing task hands its slot
+ * straight to the oldest waiter, so a caller arriving in between can never push the count above the limit.
+ */
 export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -6,14 +9,28 @@ export class Semaphore {
   constructor(private readonly limit: number) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    if (this.active >= this.limit) {
+      // The slot is handed over by release(): `active` already counts this task when it wakes.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.active++;
+    }
     try {
       return await work();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      this.release();
     }
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /** Tasks waiting for a slot (tests, metrics). */
+  get queued(): number {
+    return this.waiting.length;
   }
 
   /** Currently running tasks (tests, metrics). */

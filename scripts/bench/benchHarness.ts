@@ -17,6 +17,8 @@ import {
 import { PrivateRedis } from './privateRedis';
 import { delta, keyUsage, monitorDuring, snapshot, type KeyUsage, type RedisDelta } from './redisProbe';
 import { ServerProcess } from './serverProcess';
+import type { HashLoadResult } from './benchServer';
+import { measureStartup, type StartupResult } from './startup';
 import { BenchConnector } from './connectorStub';
 import { makeJourneyUsers, writeJourneyDirectory } from './journey';
 import { runJourneyScenario, type JourneyResult } from './journeyBench';
@@ -52,6 +54,10 @@ export interface BenchOptions {
   journeyUsers: number;
   /** Journey scenario: users run one at a time for exact round trips and CPU per turn kind. Default 2 (chat and page). */
   journeyCalibration: number;
+  /** argon2 verifications started at once in the app process (RSS, event-loop delay). Default 1000; 0 skips. */
+  hashVerifications: number;
+  /** Measure start-to-ready and idle RSS of the app as `npm start` runs it. Default true. */
+  startup: boolean;
   /** Write V8 CPU profiles of both servers here. */
   cpuProfDir?: string;
   /** Told about phase changes and progress. */
@@ -71,6 +77,8 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   logLevel: 'info',
   journeyUsers: 200,
   journeyCalibration: 2,
+  hashVerifications: 1000,
+  startup: true,
 };
 
 export const TARGETS = {
@@ -80,6 +88,12 @@ export const TARGETS = {
   maxJourneyRoundTrips: 4,
   /** Dedupe marks at a steady 50 turns/s (Teams' per-tenant cap), MB. */
   maxDedupeMb: 50,
+  /** Peak RSS of the app while 1,000 argon2 verifications run, MiB (< 1 GiB). */
+  maxHashRssMib: 1024,
+  /** Event-loop delay p99 of the app while they run, ms ("does not stall the event loop"). */
+  maxHashEventLoopP99Ms: 50,
+  maxStartToReadyMs: 1500,
+  maxIdleRssMb: 150,
 } as const;
 
 /** Teams' per-tenant rate the dedupe target is computed at. */
@@ -159,6 +173,10 @@ export interface BenchResult {
   };
   /** The journey scenario (null when skipped). */
   journeys: JourneyResult | null;
+  /** Parallel argon2 verifications in the app process, with cheap turns sent meanwhile (null when skipped). */
+  hashing: (Omit<HashLoadResult, 'type'> & { turnsDuring: LoadResult }) | null;
+  /** `npm start`-like start of the app (null when skipped). */
+  startup: StartupResult | null;
   targets: TargetVerdict[];
 }
 
@@ -233,6 +251,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     const demoDirectory = allJourneyUsers.length ? writeJourneyDirectory(workDir, allJourneyUsers) : undefined;
     const redisVersion = /redis_version:(\S+)/.exec(await probe.info('server'))?.[1] ?? 'unknown';
     const profDir = o.cpuProfDir;
+    // 1. Start-up as npm start runs it (before anything else loads the machine).
+    let startup: StartupResult | null = null;
+    if (o.startup) {
+      say('measuring start-up');
+      startup = await measureStartup(redisServer.url);
+    }
+
     say('starting servers');
     const baseline = await ServerProcess.start({ target: 'baseline', logLevel: o.logLevel, ...(profDir ? { cpuProfDir: profDir } : {}) });
     servers.push(baseline);
@@ -344,6 +369,38 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     }
 
     const keysAfterJourneys = journeys ? await keyUsage(probe) : null;
+
+    // 6. argon2 under load: N verifications at once in the app, cheap turns at 20/s meanwhile.
+    let hashing: BenchResult['hashing'] = null;
+    if (o.hashVerifications > 0) {
+      say(`${o.hashVerifications} parallel argon2 verifications`);
+      const convs = makeConversations(4, 'h');
+      await warmUp(appClient, convs, 1);
+      let done = false;
+      const load = app.hashLoad(o.hashVerifications).finally(() => (done = true));
+      const samples: number[] = [];
+      const problems = new Set<string>();
+      let errors = 0;
+      const t = performance.now();
+      const inFlight: Promise<void>[] = [];
+      for (let i = 0; !done; i++) {
+        const scheduled = t + i * 50;
+        await new Promise((r) => setTimeout(r, Math.max(0, scheduled - performance.now())));
+        if (done) break;
+        inFlight.push(
+          appClient.post(nextTurn(convs[i % convs.length]!)).then((out) => {
+            samples.push(performance.now() - scheduled);
+            if (!out.ok) {
+              errors++;
+              problems.add(out.problem ?? 'unknown');
+            }
+          }),
+        );
+      }
+      const { type: _t, ...h } = await load;
+      await Promise.all(inFlight);
+      hashing = { ...h, turnsDuring: result(samples, errors, problems, performance.now() - t) };
+    }
     const dedupeBytesPerMark = keys.dedupeKeys ? Math.round(keys.dedupeBytes / keys.dedupeKeys) : 0;
     const dedupeWindowSeconds = (keysAfterJourneys ?? keys).dedupeWindowSeconds;
     const memory: BenchResult['memory'] = {
@@ -375,6 +432,28 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       pass: dedupeMb <= TARGETS.maxDedupeMb,
       note: `${dedupeBytesPerMark} B per mark × ${STEADY_TURNS_PER_SECOND}/s × ${dedupeWindowSeconds} s window`,
     });
+    if (hashing) {
+      const mib = round(hashing.rssPeakBytes / 2 ** 20, 0);
+      targets.push({
+        target: `app RSS peak during ${hashing.count} parallel argon2 verifications (MiB) <`,
+        limit: TARGETS.maxHashRssMib,
+        measured: mib,
+        pass: mib < TARGETS.maxHashRssMib && hashing.correct === hashing.count,
+        note: `before ${round(hashing.rssBeforeBytes / 2 ** 20, 0)} MiB; ≤ ${hashing.maxRunning} at once; ${hashing.correct}/${hashing.count} answered right`,
+      });
+      targets.push({
+        target: 'event-loop delay p99 during them (ms) ≤',
+        limit: TARGETS.maxHashEventLoopP99Ms,
+        measured: hashing.eventLoopDelayP99Ms,
+        pass: hashing.eventLoopDelayP99Ms <= TARGETS.maxHashEventLoopP99Ms,
+        note: `max ${hashing.eventLoopDelayMaxMs} ms; turns meanwhile p99 ${hashing.turnsDuring.latencyMs.p99} ms`,
+      });
+    }
+    if (startup) {
+      targets.push({ target: 'start to ready (ms) ≤', limit: TARGETS.maxStartToReadyMs, measured: startup.startToReadyMs, pass: startup.startToReadyMs <= TARGETS.maxStartToReadyMs, note: startup.entry });
+      const mb = round(startup.idleRssBytes / 1e6, 0);
+      targets.push({ target: 'idle RSS (MB) ≤', limit: TARGETS.maxIdleRssMb, measured: mb, pass: mb <= TARGETS.maxIdleRssMb, note: '3 s after ready, no traffic' });
+    }
     if (journeys) {
       const worst = [...journeys.kinds].filter((k) => Number.isFinite(k.roundTripsMax)).sort((a, b) => b.roundTripsMax - a.roundTripsMax)[0];
       const measured = worst?.roundTripsMax ?? Number.NaN;
@@ -432,6 +511,8 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       },
       memory,
       journeys,
+      hashing,
+      startup,
       targets,
     };
   } finally {

@@ -5,7 +5,9 @@
  * → {type:'ready', port}; ← {type:'stats'} → {type:'stats', ...}; ← {type:'close'} → exits.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import type { AnswerHasher } from '../../domain/ports/answerHasher';
 import type { Redis } from 'ioredis';
 import { createApp } from '../../bot/app';
 import { loadConfig } from '../../bot/config';
@@ -23,13 +25,32 @@ export interface ServerStats {
   rssBytes: number;
 }
 
-export type ParentMessage = { type: 'stats' } | { type: 'close' } | { type: 'outbox'; id: number; to: string };
+export type ParentMessage = { type: 'stats' } | { type: 'close' } | { type: 'outbox'; id: number; to: string } | { type: 'hashLoad'; count: number };
+
+/** What `count` parallel argon2 verifications did to the app process. */
+export interface HashLoadResult {
+  type: 'hashLoad';
+  count: number;
+  /** Verifications that answered as expected (half right, half wrong answers). */
+  correct: number;
+  elapsedMs: number;
+  rssBeforeBytes: number;
+  /** Largest RSS sampled every 5 ms while they ran. */
+  rssPeakBytes: number;
+  /** Event-loop delay while they ran (perf_hooks.monitorEventLoopDelay, 5 ms resolution), ms. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  /** Largest number of argon2 runs in flight at once (the gate's bound). */
+  maxRunning: number;
+  error?: string;
+}
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | ServerStats
   | { type: 'error'; message: string }
   /** The newest code the app's dev outbox holds for a destination (the journey bench types it, as a tester would). */
-  | { type: 'outbox'; id: number; code: string | null };
+  | { type: 'outbox'; id: number; code: string | null }
+  | HashLoadResult;
 
 /** One user of a demo-directory file (only the fields the bench's roster lookup needs). */
 interface DirectoryUser {
@@ -79,6 +100,44 @@ async function waitReady(redis: Redis): Promise<void> {
   });
 }
 
+/**
+ * `count` argon2 verifications started at once on the app's own hasher (the process-wide gate), half with the right
+ * answer: RSS sampled every 5 ms and event-loop delay while they run. The turns the parent sends meanwhile share the
+ * event loop, so their latency shows the stall too.
+ */
+async function parallelVerifications(hasher: AnswerHasher & { running?: number }, count: number): Promise<HashLoadResult> {
+  const hash = await hasher.hash('the name of my first pet');
+  global.gc?.();
+  const rssBeforeBytes = process.memoryUsage().rss;
+  let rssPeakBytes = rssBeforeBytes;
+  let maxRunning = 0;
+  const sampler = setInterval(() => {
+    rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage().rss);
+    maxRunning = Math.max(maxRunning, hasher.running ?? 0);
+  }, 5);
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  eld.enable();
+  const t0 = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, (_, i) => hasher.verify(hash, i % 2 === 0 ? 'the name of my first pet' : 'a wrong answer')),
+  );
+  const elapsedMs = performance.now() - t0;
+  eld.disable();
+  clearInterval(sampler);
+  rssPeakBytes = Math.max(rssPeakBytes, process.memoryUsage().rss);
+  return {
+    type: 'hashLoad',
+    count,
+    correct: outcomes.filter((ok, i) => ok === (i % 2 === 0)).length,
+    elapsedMs: Math.round(elapsedMs),
+    rssBeforeBytes,
+    rssPeakBytes,
+    eventLoopDelayP99Ms: Math.round((eld.percentile(99) / 1e6) * 100) / 100,
+    eventLoopDelayMaxMs: Math.round((eld.max / 1e6) * 100) / 100,
+    maxRunning,
+  };
+}
+
 async function main(): Promise<void> {
   const send = (m: ChildMessage): void => {
     process.send?.(m);
@@ -89,6 +148,7 @@ async function main(): Promise<void> {
   let port: number;
   let redisWrites: () => number = () => 0;
   let lastCode: (to: string) => string | null = () => null;
+  let hashLoad: (count: number) => Promise<HashLoadResult> = async (count) => ({ type: 'hashLoad', count, correct: 0, elapsedMs: 0, rssBeforeBytes: 0, rssPeakBytes: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, maxRunning: 0, error: 'not the app' });
 
   if (target === 'app') {
     const redisUrl = arg('redis-url');
@@ -117,6 +177,7 @@ async function main(): Promise<void> {
     });
     const outbox = app.services.security.outbox;
     lastCode = (to) => outbox?.lastCode(to) ?? null;
+    hashLoad = (count) => parallelVerifications(app.services.security.answerHasher, count);
     port = await app.listen(0, '127.0.0.1');
     close = async () => {
       await app.close(2000);
@@ -141,6 +202,8 @@ async function main(): Promise<void> {
     if (m.type === 'stats') {
       const cpu = process.cpuUsage();
       send({ type: 'stats', redisWrites: redisWrites(), cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss });
+    } else if (m.type === 'hashLoad') {
+      void hashLoad(m.count).then(send, (e: unknown) => send({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
     } else if (m.type === 'outbox') {
       send({ type: 'outbox', id: m.id, code: lastCode(m.to) });
     } else if (m.type === 'close') {

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { ChildMessage, ServerStats } from './benchServer';
+import type { ChildMessage, HashLoadResult, ServerStats } from './benchServer';
 
 export interface ServerProcessOptions {
   target: 'app' | 'baseline';
@@ -69,6 +69,22 @@ export class ServerProcess {
       };
       this.child.on('message', onMessage);
       this.child.send({ type: 'stats' });
+    });
+  }
+
+  /** Starts `count` parallel argon2 verifications in the app process; resolves when all answered. */
+  hashLoad(count: number, timeoutMs = 300_000): Promise<HashLoadResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bench server did not finish the argon2 load')), timeoutMs);
+      const onMessage = (m: ChildMessage): void => {
+        if (m.type !== 'hashLoad' && m.type !== 'error') return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        if (m.type === 'error') reject(new Error(m.message));
+        else resolve(m);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'hashLoad', count });
     });
   }
 

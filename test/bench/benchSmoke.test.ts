@@ -22,6 +22,8 @@ describe('benchmark harness (smoke)', () => {
       logLevel: 'silent',
       journeyUsers: 2,
       journeyCalibration: 2,
+      hashVerifications: 10,
+      startup: true,
     });
   }, 300_000);
 
@@ -80,6 +82,23 @@ describe('benchmark harness (smoke)', () => {
     }
     expect(j.journeysPerSecond).toBeGreaterThan(0);
     expect(j.serverCpuMsPerJourney).toBeGreaterThan(0);
+  });
+
+  test('R13 bench: parallel argon2 verifications in the app — all answered right, bounded, RSS and event-loop delay measured', () => {
+    const h = result.hashing!;
+    expect(h.count).toBe(10);
+    expect(h.correct).toBe(10);
+    expect(h.maxRunning).toBeGreaterThanOrEqual(1);
+    expect(h.maxRunning).toBeLessThanOrEqual(2);
+    expect(h.rssPeakBytes).toBeGreaterThanOrEqual(h.rssBeforeBytes);
+    expect(h.eventLoopDelayMaxMs).toBeGreaterThan(0);
+    expect(h.turnsDuring.errors).toBe(0);
+  });
+
+  test('bench: start-up of the app as npm start runs it — ready and idle RSS measured', () => {
+    const s = result.startup!;
+    expect(s.startToReadyMs).toBeGreaterThan(0);
+    expect(s.idleRssBytes).toBeGreaterThan(20 * 2 ** 20);
   });
 
   test('R26 bench: report prints a PASS/MISS line per target', () => {
