@@ -8,6 +8,7 @@ import type { MethodStore } from '../domain/ports/methodStore';
 import type { AnswerHasher } from '../domain/ports/answerHasher';
 import type { RecoveryCodeStore } from '../domain/ports/recoveryCodeStore';
 import type { SendThrottle } from '../domain/ports/throttle';
+import type { StepUpStore } from '../domain/ports/stepUpStore';
 import type { TotpEngine, TotpReplayCache } from '../domain/ports/totp';
 import type { VerificationStore } from '../domain/ports/verificationStore';
 import { OneTimeCodeService } from '../domain/codes/oneTimeCodes';
@@ -22,6 +23,7 @@ import { MemoryHourlyCounter } from './memory/memoryHourlyCounter';
 import { MemoryMethodStore } from './memory/memoryMethodStore';
 import { MemoryRecoveryCodeStore } from './memory/memoryRecoveryCodeStore';
 import { MemorySendThrottle } from './memory/memorySendThrottle';
+import { MemoryStepUpStore } from './memory/memoryStepUpStore';
 import { MemoryTotpReplayCache } from './memory/memoryTotpReplayCache';
 import { MemoryVerificationStore } from './memory/memoryVerificationStore';
 import { RedisHourlyCounter } from './redis/redisHourlyCounter';
@@ -29,12 +31,13 @@ import { RedisKeys } from './redis/redisKeys';
 import { MethodRecordCodec, RedisMethodStore } from './redis/redisMethodStore';
 import { RedisRecoveryCodeStore } from './redis/redisRecoveryCodeStore';
 import { RedisSendThrottle } from './redis/redisSendThrottle';
+import { RedisStepUpStore } from './redis/redisStepUpStore';
 import { RedisTotpReplayCache } from './redis/redisTotpReplayCache';
 import { RedisVerificationStore } from './redis/redisVerificationStore';
 import { DevOutbox } from './senders/devOutbox';
 import { HttpSmsVoiceSender } from './senders/httpSmsVoiceSender';
 import { PhoneGuard, type HourlyCounter } from './senders/phoneGuard';
-import { RoutingCodeSender } from './senders/routingCodeSender';
+import { RoutingCodeSender, RoutingNotifier } from './senders/routingCodeSender';
 import { SmtpCodeSender } from './senders/smtpCodeSender';
 
 /** The part of bot/config.ts's Config these adapters need (structurally compatible with Config). */
@@ -77,6 +80,8 @@ export interface SecurityAdapters {
   readonly totpReplay: TotpReplayCache;
   readonly answerHasher: AnswerHasher;
   readonly recoveryCodes: RecoveryCodeStore;
+  /** R31: the user's step-up proofs, bootstrap hold and lasting flags. */
+  readonly stepUps: StepUpStore;
   readonly random: RandomSource;
   readonly oneTimeCodes: OneTimeCodeService;
   readonly totp: TotpService;
@@ -90,6 +95,7 @@ interface Parts {
   hourly: HourlyCounter;
   totpReplay: TotpReplayCache;
   recoveryCodes: RecoveryCodeStore;
+  stepUps: StepUpStore;
 }
 
 function assemble(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, parts: Parts): SecurityAdapters {
@@ -103,7 +109,7 @@ function assemble(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, par
     const smtp = new SmtpCodeSender({ url: s.smtpUrl, from: s.mailFrom });
     const phone = new HttpSmsVoiceSender({ baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, authToken: s.sms.authToken, from: s.sms.from });
     sender = new RoutingCodeSender(smtp, phone);
-    notifier = smtp;
+    notifier = new RoutingNotifier(smtp, phone);
   } else {
     outbox = new DevOutbox(() => clock.now());
     sender = outbox;
@@ -153,6 +159,7 @@ export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdapte
     hourly: new RedisHourlyCounter(redis, keys),
     totpReplay: new RedisTotpReplayCache(redis, keys),
     recoveryCodes: new RedisRecoveryCodeStore(redis, keys, recoveryRing),
+    stepUps: new RedisStepUpStore(redis, keys, deps.clock),
   });
 }
 
@@ -166,5 +173,6 @@ export function createMemorySecurityAdapters(config: SecurityAdaptersConfig, dep
     hourly: new MemoryHourlyCounter(),
     totpReplay: new MemoryTotpReplayCache(deps.clock),
     recoveryCodes: new MemoryRecoveryCodeStore(recoveryRing),
+    stepUps: new MemoryStepUpStore(deps.clock),
   });
 }

@@ -234,6 +234,8 @@ const PolicySchema = z
         privilegedRoute: z.enum(['twoMethods', 'helpdesk']),
         reconfirmAfterDays: z.number().int().min(0).max(730),
         prefillFromDirectory: z.boolean(),
+        bootstrap: z.enum(['directoryOrSession', 'directoryOrHelpdesk', 'helpdesk']),
+        holdHours: z.number().min(1).max(168),
       })
       .partial()
       .strict(),

@@ -6,6 +6,29 @@ import type { JourneyDeps } from './journeys';
 import type { Services } from './services';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
+import type { Directory, DirectoryUser } from '../domain/ports/directory';
+import type { DirectoryContactData, DirectoryContactsReader } from '../domain/ports/directoryContacts';
+import { MethodStoreReader } from '../domain/recovery/securityInfoProver';
+
+type ContactsCapable = Directory & { readContacts?: (target: DirectoryUser) => Promise<DirectoryContactData> };
+
+/** R31: the directory's contact data and mailbox for security info, over the Directory port. */
+export function directoryContacts(directory: Directory): DirectoryContactsReader {
+  const d = directory as ContactsCapable;
+  return {
+    contacts: async (user) => {
+      const found = await d.findUser(user);
+      if (!found) return { mobilePhones: [], officePhones: [], emails: [] };
+      if (d.readContacts) return d.readContacts(found);
+      return {
+        mobilePhones: found.mobilePhone ? [found.mobilePhone] : [],
+        officePhones: found.officePhone ? [found.officePhone] : [],
+        emails: found.alternateEmail ? [found.alternateEmail] : [],
+      };
+    },
+    mailbox: async (user) => (await d.findUser(user))?.userPrincipalName || null,
+  };
+}
 
 /** The security-info use-cases on the app's ports (the same prover, block and notifications as recovery). */
 export function securityInfoUseCases(services: Services): SecurityInfoUseCases {
@@ -20,7 +43,10 @@ export function securityInfoUseCases(services: Services): SecurityInfoUseCases {
     questions: s.questions,
     recoveryCodes: s.recoveryCodes,
     prover: r.prover,
-    provable: r.methods,
+    // Unfiltered by the R31 hold: a held method still proves its owner for the next change.
+    provable: new MethodStoreReader(s.methods),
+    stepUps: s.stepUps,
+    directory: directoryContacts(services.directory),
     block: r.block,
     notifications: r.notifications,
     mailer: s.notifier,

@@ -17,7 +17,7 @@ import { RequestChallenge } from '../domain/recovery/requestChallenge';
 import { SubmitProof } from '../domain/recovery/submitProof';
 import { ResetPassword } from '../domain/recovery/resetPassword';
 import { UnlockAccount } from '../domain/recovery/unlockAccount';
-import { MethodStoreReader, SecurityInfoProver } from '../domain/recovery/securityInfoProver';
+import { HeldMethodsReader, MethodStoreReader, SecurityInfoProver } from '../domain/recovery/securityInfoProver';
 import { createAuditTrail } from './auditTrail';
 import { CryptoRandom } from '../adapters/crypto/cryptoRandom';
 import {
@@ -121,7 +121,8 @@ export async function createServices(
   const recoveryDeps: RecoveryDeps = {
     policy: p,
     directory,
-    methods: new MethodStoreReader(security.methods),
+    // R31: methods registered by a session-only bootstrap are not usable for a reset or unlock during the hold.
+    methods: new HeldMethodsReader(new MethodStoreReader(security.methods), security.stepUps),
     prover,
     flows,
     grants,

@@ -85,6 +85,7 @@ export const SecurityInfoVerb = z.discriminatedUnion('verb', [
   si('si.reconfirm', { methodId: methodRef }),
   si('si.proveWith', { choice: z.string().regex(/^[A-Za-z0-9_~-]{1,80}$/) }),
   si('si.proof', { code: shortText(64) }),
+  si('si.bootstrapWith', { methodId: methodRef }),
   si('si.destination', { destination: shortText(320), country: z.string().regex(/^[A-Z]{2}$/).optional() }),
   si('si.code', { code: shortText(64) }),
   si('si.totp', { code: shortText(64) }),

@@ -1,6 +1,7 @@
 import { ActivityTypes, CardFactory, MessageFactory, type TurnContext } from 'botbuilder';
 import { ComponentDialog, type DialogContext, type DialogTurnResult } from 'botbuilder-dialogs';
 import type { AdaptiveCard } from '../cards/adaptiveCard';
+import { buildBootstrapCard } from '../cards/securityInfo/bootstrapCard';
 import { buildChooseKindCard } from '../cards/securityInfo/chooseKindCard';
 import { buildCodeEntryCard } from '../cards/securityInfo/codeEntryCard';
 import { buildDestinationCard } from '../cards/securityInfo/destinationCard';
@@ -21,7 +22,7 @@ import { SsprError } from '../domain/errors';
 import type { SecurityInfoUseCases } from '../domain/securityInfo';
 import { pickerCountries } from '../domain/securityInfo/phoneInput';
 import { randomId, type ChangeContext } from '../domain/securityInfo/securityInfoDeps';
-import type { ProofResponse } from '../domain/verification/methodProver';
+import { responseFor } from '../domain/securityInfo/stepUpProof';
 import { DIALOG_IDS } from './dialogIds';
 import { turnLocale, turnTranslator } from './turnLocale';
 
@@ -44,7 +45,9 @@ type Stage =
   | 'proveChoose'
   | 'proveEnter'
   | 'destination'
+  | 'bootstrap'
   | 'code'
+  | 'reconfirm'
   | 'totp'
   | 'questions'
   | 'recoveryCodes'
@@ -55,14 +58,16 @@ type Intent =
   | { readonly action: 'remove'; readonly methodId: string };
 
 /**
- * Dialog state: references only (architecture rule 5) — flow id, stage, method ids, the id of a card to replace and
- * when this flow passed its step-up proof. Never a destination, code, answer or secret.
+ * Dialog state: references only (architecture rule 5) — flow id, stage, method ids and the id of a card to replace.
+ * Never a destination, code, answer or secret, and never whether the user stepped up: that is the StepUpStore's,
+ * bound to the user (R31), so nothing a conversation holds can claim it.
  */
 interface FlowState {
   flowId: string;
   stage: Stage;
-  provenAt: number | null;
   intent?: Intent;
+  /** After a bootstrap code round trip, carry on with the intent. */
+  resume?: boolean;
   methodId?: string;
   replaces?: string;
   proofChoice?: string;
@@ -85,7 +90,7 @@ export class SecurityInfoDialog extends ComponentDialog {
   }
 
   override async beginDialog(dc: DialogContext): Promise<DialogTurnResult> {
-    const state: FlowState = { flowId: randomId(this.deps.useCases.deps.random, 16), stage: 'overview', provenAt: null };
+    const state: FlowState = { flowId: randomId(this.deps.useCases.deps.random, 16), stage: 'overview' };
     this.save(dc, state);
     await this.showOverviewStep(dc, state);
     return ComponentDialog.EndOfTurn;
@@ -159,6 +164,14 @@ export class SecurityInfoDialog extends ComponentDialog {
         if (v.verb !== 'si.proof') return false;
         await this.proveStep(dc, s, v.code);
         return true;
+      case 'bootstrap':
+        if (v.verb !== 'si.bootstrapWith') return false;
+        await this.bootstrapCodeStep(dc, s, v.methodId);
+        return true;
+      case 'reconfirm':
+        if (v.verb !== 'si.code' && v.verb !== 'si.totp') return false;
+        await this.checkReconfirmStep(dc, s, v.code);
+        return true;
       case 'destination':
         if (v.verb !== 'si.destination') return false;
         await this.sendCodeStep(dc, s, v.destination, v.country);
@@ -193,8 +206,10 @@ export class SecurityInfoDialog extends ComponentDialog {
   private async showOverviewStep(dc: DialogContext, s: FlowState, intro?: string): Promise<void> {
     const t = turnTranslator(dc.context);
     const o = await this.deps.useCases.list.run(this.caller(dc.context).user);
-    Object.assign(s, { stage: 'overview', intent: undefined, methodId: undefined, replaces: undefined, proofChoice: undefined, proofKind: undefined });
-    await this.sendCard(dc.context, buildOverviewCard({ t, flowId: s.flowId, methods: o.methods, canAdd: o.addable.length > 0, enoughForReset: o.enoughForReset, required: o.required, ...(intro ? { intro } : {}) }));
+    Object.assign(s, { stage: 'overview', intent: undefined, resume: undefined, methodId: undefined, replaces: undefined, proofChoice: undefined, proofKind: undefined });
+    const held = o.heldUntil === null ? undefined : t('securityInfo.held', { time: formatTime(dc.context, o.heldUntil) });
+    const text = [intro, held].filter(Boolean).join('\n\n');
+    await this.sendCard(dc.context, buildOverviewCard({ t, flowId: s.flowId, methods: o.methods, canAdd: o.addable.length > 0, enoughForReset: o.enoughForReset, required: o.required, ...(text ? { intro: text } : {}) }));
   }
 
   /** Shows the kinds the user can still add. */
@@ -223,37 +238,101 @@ export class SecurityInfoDialog extends ComponentDialog {
     await this.sendCard(dc.context, buildRemoveConfirmCard({ t, flowId: s.flowId, methodId, kind: r.value.kind, breaksReset: r.value.breaksReset, ...(r.value.maskedDestination ? { maskedDestination: r.value.maskedDestination } : {}) }));
   }
 
-  /** Re-confirm: sends a code to the method (phone/e-mail) or asks for an authenticator code. */
+  /**
+   * Re-confirm: a confirmed method proves itself (code or authenticator code, through the step-up, R31/R34); a
+   * pre-filled directory contact gets a registration code (the R31 bootstrap when the account has no method yet).
+   */
   private async reconfirmStep(dc: DialogContext, s: FlowState, methodId: string): Promise<void> {
     const t = turnTranslator(dc.context);
     const o = await this.deps.useCases.list.run(this.caller(dc.context).user);
     const m = o.methods.find((x) => x.id === methodId);
     if (!m) return this.showOverviewStep(dc, s, t('securityInfo.gone'));
-    if (m.kind === 'authenticatorApp') {
-      s.stage = 'totp';
-      s.methodId = methodId;
-      await this.sendCard(dc.context, buildCodeEntryCard({ t, flowId: s.flowId, verb: 'si.totp', title: t('securityInfo.reconfirm.title'), prompt: t('securityInfo.reconfirm.totp'), label: t('securityInfo.totp.codeLabel') }));
+    if (m.status === 'fromDirectory') return this.bootstrapCodeStep(dc, s, methodId);
+    if (m.status === 'pending' || !(CODE_KINDS.has(m.kind) || m.kind === 'authenticatorApp')) return this.showOverviewStep(dc, s, t('securityInfo.reconfirm.notNeeded'));
+    const r = await this.deps.useCases.reconfirm.start(this.ctx(dc.context, s), methodId);
+    if (!r.ok) {
+      await dc.context.sendActivity(r.reason === 'blocked' ? t('securityInfo.blocked') : this.sendRefusalText(dc.context, r.reason, r.retryAt));
       return;
     }
-    if (!CODE_KINDS.has(m.kind)) return this.showOverviewStep(dc, s, t('securityInfo.reconfirm.notNeeded'));
-    const r = await this.deps.useCases.reconfirm.run(this.ctx(dc.context, s), methodId);
+    s.stage = 'reconfirm';
+    s.methodId = methodId;
+    if (r.value.kind === 'code_sent') return this.sendCodeCard(dc.context, s, m.kind, r.value.maskedDestination);
+    await this.sendCard(dc.context, buildCodeEntryCard({ t, flowId: s.flowId, verb: 'si.code', title: t('securityInfo.reconfirm.title'), prompt: t('securityInfo.reconfirm.totp'), label: t('securityInfo.totp.codeLabel') }));
+  }
+
+  /** Checks the re-confirmation code; the method is confirmed again and this is the user's step-up (R31). */
+  private async checkReconfirmStep(dc: DialogContext, s: FlowState, code: string): Promise<void> {
+    const t = turnTranslator(dc.context);
+    if (!s.methodId) return this.showOverviewStep(dc, s);
+    const r = await this.deps.useCases.reconfirm.check(this.ctx(dc.context, s), s.methodId, code);
     if (!r.ok) {
+      if (r.reason === 'blocked') {
+        await dc.context.sendActivity(t('securityInfo.blocked'));
+        return this.showOverviewStep(dc, s);
+      }
+      await dc.context.sendActivity(t(`securityInfo.codeRefused.${r.reason}`));
+      if (r.reason !== 'wrong' && r.reason !== 'malformed') await this.showOverviewStep(dc, s);
+      return;
+    }
+    await this.showOverviewStep(dc, s, t('securityInfo.saved'));
+  }
+
+  /**
+   * R31 bootstrap for an account without methods, as the policy says: a code to a contact the organisation holds,
+   * a session-only start (methods on hold, mailbox and chat told), or the helpdesk.
+   */
+  private async bootstrapStep(dc: DialogContext, s: FlowState): Promise<void> {
+    const t = turnTranslator(dc.context);
+    const ctx = this.ctx(dc.context, s);
+    const uc = this.deps.useCases;
+    const option = await uc.bootstrap.options(ctx);
+    switch (option.kind) {
+      case 'not_needed':
+        return this.proceed(dc, s);
+      case 'directory':
+        s.stage = 'bootstrap';
+        await this.sendCard(dc.context, buildBootstrapCard({ t, flowId: s.flowId, choices: option.choices }));
+        return;
+      case 'session': {
+        const r = await uc.bootstrap.startSessionOnly(ctx);
+        if (!r.ok) return this.showOverviewStep(dc, s, t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(dc.context) }));
+        await dc.context.sendActivity(t('securityInfo.bootstrap.session', { time: formatTime(dc.context, r.value.usableFrom) }));
+        return this.proceed(dc, s);
+      }
+      case 'helpdesk':
+        return this.showOverviewStep(dc, s, t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(dc.context) }));
+    }
+  }
+
+  /** Sends the registration code to a pre-filled directory contact; confirming it carries on with the intent. */
+  private async bootstrapCodeStep(dc: DialogContext, s: FlowState, methodId: string): Promise<void> {
+    const t = turnTranslator(dc.context);
+    const r = await this.deps.useCases.confirmDirectoryContact.start(this.ctx(dc.context, s), methodId);
+    if (!r.ok) {
+      if (r.reason === 'proof_required') return this.startIntent(dc, s, { action: 'add', kind: 'email' }, true);
+      if (r.reason === 'helpdesk_required') return this.showOverviewStep(dc, s, t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(dc.context) }));
       await dc.context.sendActivity(this.sendRefusalText(dc.context, r.reason, r.retryAt));
       return;
     }
+    s.resume = s.stage === 'bootstrap' && s.intent !== undefined;
     s.stage = 'code';
     s.methodId = methodId;
-    await this.sendCodeCard(dc.context, s, m.kind, r.value.maskedDestination);
+    s.replaces = undefined;
+    await this.sendCodeCard(dc.context, s, r.value.kind, r.value.maskedDestination);
   }
 
-  /** R19: asks for a proof first when needed, else goes straight to the action. */
-  private async startIntent(dc: DialogContext, s: FlowState, intent: Intent): Promise<void> {
-    s.intent = intent;
+  /** R31: asks for a proof (or the bootstrap) first when needed, else goes straight to the action. */
+  private async startIntent(dc: DialogContext, s: FlowState, intent: Intent, proofOnly = false): Promise<void> {
+    if (!proofOnly) s.intent = intent;
     const ctx = this.ctx(dc.context, s);
     // A method that never became active can be removed without a proof (the use-case decides).
-    if (intent.action === 'remove' || !(await this.deps.useCases.stepUp.needed(ctx))) return this.proceed(dc, s);
+    if (intent.action === 'remove' && !proofOnly) return this.proceed(dc, s);
+    const needed = await this.deps.useCases.stepUp.needed(ctx);
+    if (needed === 'none') return this.proceed(dc, s);
+    if (needed === 'bootstrap_required') return this.bootstrapStep(dc, s);
     const t = turnTranslator(dc.context);
     const choices = await this.deps.useCases.stepUp.choices(ctx);
+    if (choices.length === 0) return this.showOverviewStep(dc, s, t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(dc.context) }));
     s.stage = 'proveChoose';
     await this.sendCard(dc.context, buildProofChoiceCard({ t, flowId: s.flowId, choices }));
   }
@@ -286,9 +365,7 @@ export class SecurityInfoDialog extends ComponentDialog {
   private async proveStep(dc: DialogContext, s: FlowState, code: string): Promise<void> {
     const t = turnTranslator(dc.context);
     if (!s.proofChoice || !s.proofKind) return this.showOverviewStep(dc, s);
-    const response: ProofResponse =
-      s.proofKind === 'authenticatorApp' ? { kind: 'totp', code } : s.proofKind === 'recoveryCodes' ? { kind: 'recoveryCode', code } : { kind: 'code', code };
-    const r = await this.deps.useCases.stepUp.prove(this.ctx(dc.context, s), s.proofChoice, response);
+    const r = await this.deps.useCases.stepUp.prove(this.ctx(dc.context, s), s.proofChoice, responseFor(s.proofKind, code));
     if (!r.ok) {
       if (r.reason === 'blocked') {
         await dc.context.sendActivity(t('securityInfo.blocked'));
@@ -297,7 +374,6 @@ export class SecurityInfoDialog extends ComponentDialog {
       await dc.context.sendActivity(t(`securityInfo.codeRefused.${r.reason === 'wrong' ? 'invalid' : r.reason}`));
       return;
     }
-    s.provenAt = r.value.provenAt;
     await this.proceed(dc, s);
   }
 
@@ -311,11 +387,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (intent.action === 'remove') {
       const r = await uc.remove.run(ctx, intent.methodId);
       if (r.ok) return this.showOverviewStep(dc, s, t('securityInfo.removed'));
-      if (r.reason === 'proof_required') {
-        s.stage = 'proveChoose';
-        await this.sendCard(dc.context, buildProofChoiceCard({ t, flowId: s.flowId, choices: await uc.stepUp.choices(ctx) }));
-        return;
-      }
+      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, intent, true);
       return this.showOverviewStep(dc, s, t('securityInfo.gone'));
     }
     s.replaces = intent.replaces;
@@ -329,6 +401,7 @@ export class SecurityInfoDialog extends ComponentDialog {
       case 'authenticatorApp': {
         const caller = this.caller(dc.context);
         const r = await uc.enrolAuthenticator.run(ctx, caller.upn ?? caller.name);
+        if (!r.ok && r.reason !== 'kind_not_enabled') return this.startIntent(dc, s, intent, true);
         if (!r.ok) return this.showOverviewStep(dc, s, t(`securityInfo.refused.${r.reason}`));
         s.stage = 'totp';
         s.methodId = r.value.methodId;
@@ -341,6 +414,7 @@ export class SecurityInfoDialog extends ComponentDialog {
         return;
       case 'recoveryCodes': {
         const r = await uc.createRecoveryCodes.run(ctx);
+        if (!r.ok && r.reason !== 'kind_not_enabled') return this.startIntent(dc, s, intent, true);
         if (!r.ok) return this.showOverviewStep(dc, s, t(`securityInfo.refused.${r.reason}`));
         s.stage = 'recoveryCodes';
         s.methodId = r.value.methodId;
@@ -363,7 +437,7 @@ export class SecurityInfoDialog extends ComponentDialog {
       ...(intent.replaces ? { replaces: intent.replaces } : {}),
     });
     if (!r.ok) {
-      if (r.reason === 'proof_required') return this.startIntent(dc, s, intent);
+      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, intent);
       const msg = ['invalid', 'country_not_allowed', 'premium_rate'].includes(r.reason)
         ? t(`securityInfo.destination.${r.reason}.${kind === 'email' ? 'email' : 'phone'}`)
         : this.sendRefusalText(dc.context, r.reason, r.retryAt);
@@ -381,14 +455,16 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (!s.methodId) return this.showOverviewStep(dc, s);
     const r = await this.deps.useCases.confirm.run(this.ctx(dc.context, s), s.methodId, code, s.replaces);
     if (!r.ok) {
+      if ((r.reason === 'proof_required' || r.reason === 'bootstrap_required') && s.intent) return this.startIntent(dc, s, s.intent);
       await dc.context.sendActivity(t(`securityInfo.codeRefused.${r.reason}`));
       if (r.reason === 'no_pending' || r.reason === 'too_many_tries' || r.reason === 'expired' || r.reason === 'no_code') await this.showOverviewStep(dc, s);
       return;
     }
-    // The code round trip just proved possession of a method: it counts as this sitting's R19 proof, so adding the
-    // next method does not ask for another code to the same address (which R10's 60 s gap would refuse).
-    // Only when this sitting had no proof yet: a later confirmation never stretches an earlier proof's window.
-    s.provenAt ??= this.deps.useCases.deps.clock.now();
+    // A bootstrap code round trip (a contact the organisation holds) carries on with what the user asked for.
+    if (s.resume && s.intent) {
+      s.resume = undefined;
+      return this.proceed(dc, s);
+    }
     await this.showOverviewStep(dc, s, t('securityInfo.saved'));
   }
 
@@ -398,11 +474,14 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (!s.methodId) return this.showOverviewStep(dc, s);
     const r = await this.deps.useCases.confirmAuthenticator.run(this.ctx(dc.context, s), s.methodId, code);
     if (!r.ok) {
+      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') {
+        await this.clearSecretCard(dc.context, s);
+        return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'authenticatorApp' });
+      }
       await dc.context.sendActivity(t(`securityInfo.totpRefused.${r.reason}`));
       return;
     }
     await this.clearSecretCard(dc.context, s);
-    s.provenAt ??= this.deps.useCases.deps.clock.now(); // a valid authenticator code is a proof too (R19)
     await this.showOverviewStep(dc, s, t('securityInfo.saved'));
   }
 
@@ -427,7 +506,7 @@ export class SecurityInfoDialog extends ComponentDialog {
       userNames: [caller.name, caller.firstName, ...(caller.name ? caller.name.split(/\s+/) : []), caller.upn?.split('@')[0] ?? ''].filter(Boolean),
     });
     if (!r.ok) {
-      if (r.reason === 'proof_required') return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'securityQuestions' });
+      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'securityQuestions' });
       const where = r.problemIndex === undefined ? '' : ` ${t('securityInfo.questions.where', { n: r.problemIndex + 1 })}`;
       s.secretCardId = await this.sendCard(dc.context, this.questionsCard(dc.context, s, t(`securityInfo.questions.problem.${r.reason}`) + where));
       return;
@@ -477,6 +556,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (reason === 'throttled') return t('securityInfo.throttled', { time: formatTime(context, retryAt ?? this.deps.useCases.deps.clock.now() + 60_000) });
     if (reason === 'send_failed') return t('securityInfo.sendFailed');
     if (reason === 'destination_refused') return t('securityInfo.destination.invalid.phone');
+    if (reason === 'helpdesk_required') return t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(context) });
     return t('securityInfo.gone');
   }
 
@@ -500,8 +580,12 @@ export class SecurityInfoDialog extends ComponentDialog {
     }
   }
 
+  private contactText(context: TurnContext): string {
+    return this.deps.useCases.deps.policy.helpdesk.contactText[turnLocale(context)];
+  }
+
   private ctx(context: TurnContext, s: FlowState): ChangeContext {
-    return { user: this.caller(context).user, locale: turnLocale(context), flowId: s.flowId, provenAt: s.provenAt };
+    return { user: this.caller(context).user, locale: turnLocale(context), flowId: s.flowId };
   }
 
   private caller(context: TurnContext): SecurityInfoCaller {

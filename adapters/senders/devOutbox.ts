@@ -52,7 +52,7 @@ export class DevOutbox implements CodeSender, Notifier {
     const { subject, text } = notificationText(m, at);
     this.push({
       kind: 'notification',
-      channel: 'email',
+      channel: m.channel ?? 'email',
       to: m.to,
       template: m.template,
       locale: m.locale,

@@ -1,6 +1,6 @@
 import { SsprError } from '../../domain/errors';
-import type { CodeMessage, CodeSender } from '../../domain/ports/codeSender';
-import { codeMessageText } from './messageText';
+import type { CodeMessage, CodeSender, NotificationMessage, Notifier } from '../../domain/ports/codeSender';
+import { codeMessageText, notificationText } from './messageText';
 
 export interface SmsVoiceOptions {
   /** API base URL, e.g. https://api.twilio.com (config SMS_API_BASE_URL). */
@@ -20,8 +20,15 @@ const escapeXml = (s: string): string =>
  * (To, From, Body) and `…/Calls.json` (To, From, Twiml speaking the digits twice), form-encoded, HTTP Basic auth.
  * One attempt with a timeout; no automatic retry (F15).
  */
-export class HttpSmsVoiceSender implements CodeSender {
+export class HttpSmsVoiceSender implements CodeSender, Notifier {
   constructor(private readonly options: SmsVoiceOptions) {}
+
+  /** A notice by SMS (a replaced or removed phone is told on its own channel, R19/R31). */
+  async notify(m: NotificationMessage): Promise<void> {
+    if (m.channel !== 'sms') throw new SsprError('sender_failed', 'SMS sender only handles SMS notices');
+    const form = new URLSearchParams({ To: m.to, From: this.options.from, Body: notificationText(m).text });
+    await this.post('Messages', form);
+  }
 
   async send(m: CodeMessage): Promise<void> {
     if (m.channel === 'email') throw new SsprError('sender_failed', 'SMS/voice sender does not handle e-mail');
@@ -36,6 +43,10 @@ export class HttpSmsVoiceSender implements CodeSender {
       const lang = m.locale === 'nl' ? 'nl-NL' : 'en-GB';
       form.set('Twiml', `<Response><Say language="${lang}">${say}</Say><Pause length="1"/><Say language="${lang}">${say}</Say></Response>`);
     }
+    await this.post(resource, form);
+  }
+
+  private async post(resource: 'Messages' | 'Calls', form: URLSearchParams): Promise<void> {
     const base = this.options.baseUrl.replace(/\/+$/, '');
     const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(this.options.accountSid)}/${resource}.json`;
     const auth = Buffer.from(`${this.options.accountSid}:${this.options.authToken}`).toString('base64');

@@ -20,16 +20,30 @@ export function codeMessageText(m: CodeMessage): MessageText {
   return { text: t(m.locale, 'voice.code.say', { digits: m.code.split('').join(', '), minutes: m.lifetimeMinutes }) };
 }
 
+/** "2026-12-01 09:45 UTC" style times for notices (an e-mail or SMS has no time zone of its reader). */
+function utc(locale: NotificationMessage['locale'], at: number): string {
+  return `${new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
+}
+
 /**
- * The words of a notification e-mail (R18). `when` defaults to the sending time in UTC (an e-mail has no time
- * zone of its reader), `change` to the generic description; parameter values are kept on one line.
+ * The words of a notification (R18) — an e-mail, or an SMS when `channel` says so (a replaced or removed phone is
+ * told on its own channel, R19/R31). `when` defaults to the sending time in UTC, `change` to the generic description
+ * or, for security-info notices, to what changed (kind and masked destination — never a clear one); parameter values
+ * are kept on one line.
  */
 export function notificationText(m: NotificationMessage, now: number = Date.now()): MessageText {
-  const when = new Intl.DateTimeFormat(m.locale === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(now);
+  const c = m.change;
+  let change = t(m.locale, 'mail.methodsChanged.generic');
+  if (c?.kind) {
+    const kind = t(m.locale, `securityInfo.kind.${c.kind}`);
+    change = t(m.locale, `notice.change.${c.action}`, { method: c.maskedDestination ? `${kind} ${c.maskedDestination}` : kind });
+  }
   const params = {
-    when: `${when} UTC`,
-    change: t(m.locale, 'mail.methodsChanged.generic'),
+    when: utc(m.locale, now),
+    change,
+    ...(c?.usableFrom !== undefined ? { usableFrom: utc(m.locale, c.usableFrom) } : {}),
     ...Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, oneLine(v)])),
   };
+  if (m.channel === 'sms') return { text: oneLine(t(m.locale, `sms.${m.template}.body`, params)) };
   return { subject: t(m.locale, `mail.${m.template}.subject`), text: t(m.locale, `mail.${m.template}.body`, params) };
 }

@@ -46,6 +46,7 @@ export class SmtpCodeSender implements CodeSender, Notifier {
   }
 
   async notify(m: NotificationMessage): Promise<void> {
+    if ((m.channel ?? 'email') !== 'email') throw new SsprError('sender_failed', 'SMTP sender only handles e-mail notices');
     const { subject, text } = notificationText(m);
     await this.deliver(m.to, subject ?? '', text);
   }

@@ -17,6 +17,8 @@ import type { UserRef } from '../../domain/model/user';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import { checkPassword, passwordReasonKey, passwordRules, type StrengthEstimator } from '../../domain/policy/passwordPolicy';
 import { needsReconfirmation, removalWouldBreakReset } from '../../domain/methods/methodPolicy';
+import { securityInfoUseCases } from '../securityInfoJourney';
+import { responseFor } from '../../domain/securityInfo/stepUpProof';
 import { loadCommonPasswords } from '../../adapters/password/commonPasswordList';
 import { createZxcvbnStrength } from '../../adapters/password/zxcvbnStrength';
 import { bearerToken, SsoTokenValidator } from '../auth/ssoToken';
@@ -415,6 +417,57 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
     }),
   );
 
+  // The tab calls the same use-cases as the chat (rule 16): the step-up is the user's (R31), on every surface.
+  const uc = securityInfoUseCases(services);
+  const changeCtx = (user: UserRef, req: Request, locale?: Locale) => ({ user, locale: localeOf(req, locale), flowId: correlation() });
+  const refusal = (reason: string, retryAt?: number): ApiError => {
+    const status: Record<string, number> = { unknown_method: 404, not_reconfirmable: 409, proof_required: 403, bootstrap_required: 403, helpdesk_required: 403, blocked: 423, throttled: 429, wrong: 422, malformed: 422, expired: 422, too_many_tries: 422, no_code: 422, send_failed: 502, destination_refused: 422, method_unavailable: 409 };
+    const code: Record<string, string> = { unknown_method: 'not_found', proof_required: 'step_up_required', wrong: 'code_invalid', malformed: 'code_invalid' };
+    return new ApiError(status[reason] ?? 409, code[reason] ?? reason, retryAt === undefined ? {} : { retryAt: new Date(retryAt).toISOString() });
+  };
+
+  // R31 step-up from the tab: the same StepUpProof as the chat; a success holds for this user on every surface.
+  const ChoiceId = z.string().regex(/^[A-Za-z0-9_~-]{1,80}$/);
+  server.get(
+    '/api/stepup',
+    handle(async (req, res) => {
+      const user = await identify(req);
+      const needed = await uc.stepUp.needed({ user });
+      const choices = (await uc.stepUp.choices({ user })).map((m) => ({ id: m.id, kind: m.kind, ...(m.maskedDestination ? { maskedDestination: m.maskedDestination } : {}) }));
+      res.send(200, { needed, choices });
+    }),
+  );
+
+  server.post(
+    '/api/stepup/:choice',
+    handle(async (req, res) => {
+      const user = await identify(req);
+      const choice = ChoiceId.safeParse(routeParam(req, 'choice'));
+      if (!choice.success) throw new ApiError(404, 'not_found');
+      const b = body(req, EmptyBody);
+      await consume(writes, `${user.tenantId}:${user.objectId}`);
+      const r = await uc.stepUp.challenge(changeCtx(user, req, b.locale), choice.data);
+      if (!r.ok) throw refusal(r.reason, r.retryAt);
+      res.send(200, r.value.kind === 'code_sent' ? { status: 'code_sent', maskedDestination: r.value.maskedDestination } : { status: 'enter_code' });
+    }),
+  );
+
+  server.post(
+    '/api/stepup/:choice/check',
+    handle(async (req, res) => {
+      const user = await identify(req);
+      const choice = ChoiceId.safeParse(routeParam(req, 'choice'));
+      if (!choice.success) throw new ApiError(404, 'not_found');
+      const b = body(req, CodeBody);
+      await consume(writes, `${user.tenantId}:${user.objectId}`);
+      const method = (await uc.stepUp.choices({ user })).find((m) => m.id === choice.data);
+      if (!method) throw new ApiError(404, 'not_found');
+      const r = await uc.stepUp.prove(changeCtx(user, req, b.locale), choice.data, responseFor(method.kind, b.code));
+      if (!r.ok) throw refusal(r.reason, r.retryAt);
+      res.send(200, { status: 'proven' });
+    }),
+  );
+
   server.del(
     '/api/methods/:id',
     handle(async (req, res) => {
@@ -422,14 +475,8 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
       const id = MethodId.safeParse(routeParam(req, 'id'));
       if (!id.success) throw new ApiError(404, 'not_found');
       await consume(writes, `${user.tenantId}:${user.objectId}`);
-      const methods = await services.security.methods.list(user);
-      const method = methods.find((m) => m.id === id.data);
-      if (!method) throw new ApiError(404, 'not_found');
-      const correlationId = correlation();
-      const removed = await services.security.methods.remove(user, id.data);
-      if (!removed) throw new ApiError(404, 'not_found');
-      await services.audit.record({ type: 'method.remove', correlationId, user, methodKind: method.kind, outcome: 'success', reason: 'self_service_tab' });
-      await services.recovery.deps.notifications.notify(user, 'methods_changed', correlationId);
+      const r = await uc.remove.run(changeCtx(user, req), id.data);
+      if (!r.ok) throw refusal(r.reason);
       res.send(200, { status: 'removed' });
     }),
   );
@@ -442,27 +489,14 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
       if (!id.success) throw new ApiError(404, 'not_found');
       const b = body(req, EmptyBody);
       await consume(writes, `${user.tenantId}:${user.objectId}`);
-      const entry = await services.security.methods.get(user, id.data);
-      if (!entry) throw new ApiError(404, 'not_found');
-      if (entry.method.kind === 'authenticatorApp') {
-        res.send(200, { status: 'enter_code', channel: 'app' });
+      const r = await uc.reconfirm.start(changeCtx(user, req, b.locale), id.data);
+      if (!r.ok) throw refusal(r.reason, r.retryAt);
+      if (r.value.kind === 'code_sent') {
+        const channel = r.value.methodKind === 'email' ? 'email' : r.value.methodKind === 'officePhone' ? 'voice' : 'sms';
+        res.send(200, { status: 'enter_code', channel, maskedDestination: r.value.maskedDestination });
         return;
       }
-      const channel = entry.method.channels[0];
-      const destination = entry.secrets.destination;
-      if (!channel || !destination) throw new ApiError(409, 'not_reconfirmable');
-      const r = await services.security.oneTimeCodes.issue({
-        user,
-        purpose: 'verify',
-        methodId: entry.method.id,
-        channel,
-        destination,
-        locale: localeOf(req, b.locale),
-        correlationId: correlation(),
-        methodKind: entry.method.kind,
-      });
-      if (!r.ok) throw new ApiError(r.reason === 'throttled' ? 429 : 502, r.reason === 'throttled' ? 'throttled' : 'send_failed');
-      res.send(200, { status: 'enter_code', channel, maskedDestination: r.value.maskedDestination });
+      res.send(200, { status: 'enter_code', channel: 'app' });
     }),
   );
 
@@ -474,19 +508,8 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
       if (!id.success) throw new ApiError(404, 'not_found');
       const b = body(req, CodeBody);
       await consume(writes, `${user.tenantId}:${user.objectId}`);
-      const entry = await services.security.methods.get(user, id.data);
-      if (!entry) throw new ApiError(404, 'not_found');
-      const correlationId = correlation();
-      const code = b.code.replace(/\s/g, '');
-      if (entry.method.kind === 'authenticatorApp') {
-        const r = await services.security.totp.verify(user, entry.method.id, code, correlationId);
-        if (!r.ok) throw new ApiError(422, 'code_invalid');
-      } else {
-        const r = await services.security.oneTimeCodes.check({ user, purpose: 'verify', methodId: entry.method.id, code, correlationId, methodKind: entry.method.kind });
-        if (!r.ok) throw new ApiError(422, r.reason === 'invalid' ? 'code_invalid' : 'code_unusable');
-        await services.security.methods.markConfirmed(user, entry.method.id, services.clock.now());
-        await services.audit.record({ type: 'method.reconfirm', correlationId, user, methodKind: entry.method.kind, outcome: 'success' });
-      }
+      const r = await uc.reconfirm.check(changeCtx(user, req, b.locale), id.data, b.code);
+      if (!r.ok) throw refusal(r.reason, r.retryAt);
       res.send(200, { status: 'confirmed' });
     }),
   );

@@ -17,6 +17,14 @@ export interface Policy {
     readonly reconfirmAfterDays: number;
     /** Pre-populate mobile/alternate e-mail from the directory as "not yet confirmed". */
     readonly prefillFromDirectory: boolean;
+    /**
+     * R31: how an account with no confirmed method registers its first one. `directoryOrSession` (default): a code to
+     * contact data the directory holds, else session-only with the hold; `directoryOrHelpdesk`: a code to directory
+     * contact data, else a helpdesk registration hand-off; `helpdesk`: always the helpdesk (strict).
+     */
+    readonly bootstrap: 'directoryOrSession' | 'directoryOrHelpdesk' | 'helpdesk';
+    /** R31: methods registered by a session-only bootstrap cannot be used for a reset or unlock for this long. */
+    readonly holdHours: number;
   };
   readonly securityQuestions: {
     readonly register: number; // 3–5
@@ -91,6 +99,8 @@ export const DEFAULT_POLICY: Policy = {
     privilegedRoute: 'twoMethods',
     reconfirmAfterDays: 180,
     prefillFromDirectory: true,
+    bootstrap: 'directoryOrSession',
+    holdHours: 24,
   },
   securityQuestions: { register: 5, answer: 3, custom: [], builtIn: true },
   phone: {

@@ -1,4 +1,4 @@
-import type { CodeChannel } from '../model/methods';
+import type { CodeChannel, MethodKind } from '../model/methods';
 import type { Language, UserRef } from '../model/user';
 
 /** One code message. `destination` is E.164 for sms/voice, an address for email. */
@@ -22,18 +22,33 @@ export interface CodeSender {
   send(message: CodeMessage): Promise<void>;
 }
 
+/** What changed in security info, for the notice text (R19, R31). Never a clear destination. */
+export interface SecurityInfoChange {
+  readonly action: 'added' | 'changed' | 'removed' | 'reconfirmed' | 'bootstrap';
+  /** Absent for a notice about the account as a whole (the session-only bootstrap). */
+  readonly kind?: MethodKind;
+  readonly maskedDestination?: string;
+  /** Session-only bootstrap: when the new methods become usable for a reset or unlock (epoch ms). */
+  readonly usableFrom?: number;
+}
+
 /** A non-code notification, e.g. "your security info changed — wasn't you?" (R18). No secrets in params. */
 export interface NotificationMessage {
+  /** An e-mail address, or an E.164 number when `channel` is 'sms'. */
   readonly to: string;
-  readonly template: 'methodsChanged' | 'passwordReset' | 'accountUnlocked';
+  /** Default 'email'. A replaced or removed phone is told by SMS (R19, R31). */
+  readonly channel?: 'email' | 'sms';
+  readonly template: 'methodsChanged' | 'methodsBootstrap' | 'passwordReset' | 'accountUnlocked';
   readonly locale: Language;
   readonly params: Readonly<Record<string, string>>;
+  /** Security-info notices: what changed (the sender renders it in the message's language). */
+  readonly change?: SecurityInfoChange;
   readonly correlationId: string;
   /** Whose notification this is (the development outbox filters by it); never sent anywhere. */
   readonly user?: UserRef;
 }
 
-/** Sends notifications by e-mail (Teams messages are sent by the bot layer). */
+/** Sends notifications by e-mail, and by SMS where `channel` says so (Teams messages are sent by the bot layer). */
 export interface Notifier {
   notify(message: NotificationMessage): Promise<void>;
 }

@@ -5,6 +5,8 @@ export type NotificationEvent =
   | 'password_reset'
   | 'account_unlocked'
   | 'methods_changed'
+  /** R31: methods were registered with only a Teams session (the account had none); they are on hold. */
+  | 'methods_bootstrap'
   | 'helpdesk_flow_started'
   | 'verification_blocked';
 

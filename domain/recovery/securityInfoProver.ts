@@ -10,6 +10,7 @@ import type { RandomSource } from '../ports/clock';
 import type { MethodStore } from '../ports/methodStore';
 import type { RecoveryCodeStore } from '../ports/recoveryCodeStore';
 import type { AuditLog } from '../ports/auditLog';
+import type { StepUpStore } from '../ports/stepUpStore';
 import type {
   Challenge,
   ChallengeRefusal,
@@ -43,6 +44,22 @@ export class MethodStoreReader implements RegisteredMethodsReader {
       else out.push({ ...base, id: m.kind === 'mobilePhone' || m.kind === 'officePhone' || m.kind === 'email' ? choiceId(m.id, m.channels[0] ?? 'email') : m.id });
     }
     return out;
+  }
+}
+
+/**
+ * R31: after a session-only bootstrap the user's methods cannot be used for a reset or unlock until the hold ends;
+ * the recovery flows see no usable method until then (the step-up of security info still sees them).
+ */
+export class HeldMethodsReader implements RegisteredMethodsReader {
+  constructor(
+    private readonly inner: RegisteredMethodsReader,
+    private readonly holds: Pick<StepUpStore, 'holdUntil'>,
+  ) {}
+
+  async list(user: UserRef): Promise<readonly ChoiceMethod[]> {
+    if ((await this.holds.holdUntil(user)) !== null) return [];
+    return this.inner.list(user);
   }
 }
 

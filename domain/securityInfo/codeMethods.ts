@@ -3,7 +3,7 @@ import { channelsFor, isCodeKind, maskDestination } from '../methods/registeredM
 import type { CodeChannel, MethodKind } from '../model/methods';
 import type { DestinationRefusal } from '../ports/destinationGuard';
 import { internationalise } from './phoneInput';
-import { checkProof, notifyChange } from './proofGate';
+import { checkProof, hasConfirmedMethod, notifyChange, recordProof, type FormerDestination, type ProofGateRefusal } from './proofGate';
 import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
 
 const RAW_LIMIT = 320;
@@ -15,7 +15,7 @@ export function registrationChannel(kind: MethodKind): CodeChannel {
 
 export type BeginAddRefusal =
   | 'kind_not_enabled'
-  | 'proof_required'
+  | ProofGateRefusal
   | 'unknown_method'
   | Exclude<DestinationRefusal, 'prefix_velocity'>
   | 'throttled'
@@ -64,10 +64,14 @@ export class BeginAddMethod {
     const methodId = randomId(this.deps.random);
     const masked = maskDestination(channel, normalised.value);
     const now = clock.now();
-    await store.save(ctx.user, {
+    const saved = await store.save(ctx.user, {
       method: { id: methodId, kind: req.kind, maskedDestination: masked, confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'user', channels: channelsFor(req.kind) },
       secrets: { destination: normalised.value },
     });
+    // The same destination pre-filled from the directory is superseded by the user's own entry (no duplicate).
+    for (const m of existing) {
+      if (m.source === 'directory' && m.confirmedAt === null && saved.destinationId !== undefined && m.destinationId === saved.destinationId) await store.remove(ctx.user, m.id);
+    }
     const sent = await codes.issue({
       user: ctx.user,
       purpose: 'register',
@@ -86,53 +90,77 @@ export class BeginAddMethod {
   }
 }
 
-export type ConfirmRefusal = 'malformed' | 'no_pending' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code';
+export type ConfirmRefusal = 'malformed' | 'no_pending' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code' | ProofGateRefusal;
 
 /**
- * Completes the code round trip of a new, changed, pre-filled or re-confirmed phone/e-mail method: the method becomes
- * (or stays) active, a replaced method is removed, and the user is notified (R18; the replaced address too, R19).
+ * Completes the code round trip of a new, changed or pre-filled phone/e-mail method: the method becomes active, a
+ * replaced method is removed, and the user is notified (R18; the replaced destination on its own channel and the
+ * directory mailbox too, R19/R31). Confirming a pre-filled directory contact is the R31 bootstrap when the account
+ * has no confirmed method (the code to contact data the organisation holds is the proof); otherwise it is an
+ * addition and needs the step-up like any other.
  */
 export class ConfirmMethod {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
   async run(ctx: ChangeContext, methodId: string, code: string, replaces?: string): Promise<Result<{ kind: MethodKind }, ConfirmRefusal>> {
-    const { store, codes, clock, audit } = this.deps;
+    const { store, codes, clock, audit, stepUps } = this.deps;
     // Malformed input is refused before it reaches the code store: it cannot be a code and is not counted.
-    if (!/^\d{6}$/.test(code.trim())) return fail('malformed');
+    if (!isCodeFormat(code)) return fail('malformed');
     const entry = await store.get(ctx.user, methodId);
-    if (!entry || !isCodeKind(entry.method.kind)) return fail('no_pending');
+    if (!entry || !isCodeKind(entry.method.kind) || entry.method.confirmedAt !== null) return fail('no_pending');
     const kind = entry.method.kind;
-    const r = await codes.check({ user: ctx.user, purpose: 'register', methodId, code, correlationId: ctx.flowId, methodKind: kind });
+    const bootstrap = entry.method.source === 'directory' && !(await hasConfirmedMethod(this.deps, ctx.user));
+    if (!bootstrap) {
+      const proof = await checkProof(this.deps, ctx);
+      if (!proof.ok) return proof;
+    }
+    const r = await codes.check({ user: ctx.user, purpose: 'register', methodId, code: normaliseCode(code), correlationId: ctx.flowId, methodKind: kind });
     if (!r.ok) return r;
     await store.markConfirmed(ctx.user, methodId, clock.now());
-    const wasActive = entry.method.confirmedAt !== null;
-    let former: string | undefined;
+    await stepUps.setFlag(ctx.user, 'hadMethods');
+    if (bootstrap) {
+      await recordProof(this.deps, ctx.user);
+      await audit.record({ type: 'securityInfo.bootstrap', correlationId: ctx.flowId, user: ctx.user, methodKind: kind, outcome: 'success', reason: 'directory_contact' });
+    }
+    let former: FormerDestination | undefined;
+    let formerMasked: string | undefined;
     if (replaces !== undefined && replaces !== methodId) {
       const old = await store.get(ctx.user, replaces);
       if (old) {
-        if (old.method.kind === 'email' && old.secrets.destination !== entry.secrets.destination) former = old.secrets.destination;
+        if (old.secrets.destination && old.secrets.destination !== entry.secrets.destination) former = { kind: old.method.kind, destination: old.secrets.destination };
+        formerMasked = old.method.maskedDestination;
         await store.remove(ctx.user, replaces);
       }
     }
-    const type = replaces !== undefined ? 'method.change' : wasActive ? 'method.reconfirm' : 'method.register';
+    const type = replaces !== undefined ? 'method.change' : 'method.register';
     await audit.record({ type, correlationId: ctx.flowId, user: ctx.user, methodKind: kind, outcome: 'success', ...(entry.method.maskedDestination ? { detail: { to: entry.method.maskedDestination } } : {}) });
-    await notifyChange(this.deps, ctx, former);
+    const masked = replaces !== undefined ? formerMasked : entry.method.maskedDestination;
+    await notifyChange(this.deps, ctx, { action: replaces !== undefined ? 'changed' : 'added', kind, ...(masked ? { maskedDestination: masked } : {}) }, former);
     return ok({ kind });
   }
 }
 
 /**
- * Re-confirm an existing phone/e-mail method (pre-filled by the organisation, or older than the re-confirmation
- * period): a code is sent to it with purpose 'register'; ConfirmMethod completes it. Proving possession of the method
- * itself is the proof, so no step-up is needed.
+ * Sends the registration code to a pre-filled directory contact: the R31 bootstrap when the account has no confirmed
+ * method (unless the policy sends such accounts to the helpdesk), else an addition that needs the step-up first.
+ * ConfirmMethod completes it.
  */
-export class ReconfirmMethod {
+export class ConfirmDirectoryContact {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
-  async run(ctx: ChangeContext, methodId: string): Promise<Result<{ maskedDestination: string; expiresAt: number; kind: MethodKind }, 'unknown_method' | 'throttled' | 'send_failed' | 'destination_refused'>> {
+  async start(
+    ctx: ChangeContext,
+    methodId: string,
+  ): Promise<Result<{ maskedDestination: string; expiresAt: number; kind: MethodKind }, 'unknown_method' | 'helpdesk_required' | ProofGateRefusal | 'throttled' | 'send_failed' | 'destination_refused'>> {
     const entry = await this.deps.store.get(ctx.user, methodId);
     const destination = entry?.secrets.destination;
-    if (!entry || !destination || !isCodeKind(entry.method.kind)) return fail('unknown_method');
+    if (!entry || !destination || !isCodeKind(entry.method.kind) || entry.method.source !== 'directory' || entry.method.confirmedAt !== null) return fail('unknown_method');
+    if (await hasConfirmedMethod(this.deps, ctx.user)) {
+      const proof = await checkProof(this.deps, ctx);
+      if (!proof.ok) return proof;
+    } else if (this.deps.policy.methods.bootstrap === 'helpdesk') {
+      return fail('helpdesk_required');
+    }
     const kind = entry.method.kind;
     const sent = await this.deps.codes.issue({
       user: ctx.user,
@@ -147,4 +175,14 @@ export class ReconfirmMethod {
     if (!sent.ok) return sent.retryAt === undefined ? fail(sent.reason) : fail(sent.reason, sent.retryAt);
     return ok({ ...sent.value, kind });
   }
+}
+
+/** One code format for every surface (R34): six digits; spaces a user types between groups are dropped. */
+export function normaliseCode(code: string): string {
+  return code.replace(/\s+/g, '');
+}
+
+/** Is this, after normalising, a code at all? Malformed input never reaches a code store. */
+export function isCodeFormat(code: string): boolean {
+  return /^\d{6}$/.test(normaliseCode(code));
 }

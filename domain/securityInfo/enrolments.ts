@@ -3,7 +3,8 @@ import { generateRecoveryCodes } from '../methods/recoveryCodes';
 import type { QuestionAnswerInput, QuestionSetCheck, QuestionSetProblem } from '../methods/securityQuestions';
 import type { TotpEnrolment } from '../methods/totpService';
 import type { MethodKind } from '../model/methods';
-import { checkProof, notifyChange } from './proofGate';
+import { isCodeFormat, normaliseCode } from './codeMethods';
+import { checkProof, notifyChange, type ProofGateRefusal } from './proofGate';
 import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
 
 async function existingOf(deps: SecurityInfoDeps, ctx: ChangeContext, kind: MethodKind) {
@@ -11,13 +12,13 @@ async function existingOf(deps: SecurityInfoDeps, ctx: ChangeContext, kind: Meth
 }
 
 /**
- * R12: start an authenticator-app enrolment (after the R19 step-up). The secret is stored encrypted on a pending
+ * R12: start an authenticator-app enrolment (after the R31 step-up). The secret is stored encrypted on a pending
  * method; the QR code and key text are returned once for the enrolment card, which the dialog replaces right after.
  */
 export class EnrolAuthenticator {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
-  async run(ctx: ChangeContext, account: string): Promise<Result<TotpEnrolment, 'kind_not_enabled' | 'proof_required'>> {
+  async run(ctx: ChangeContext, account: string): Promise<Result<TotpEnrolment, 'kind_not_enabled' | ProofGateRefusal>> {
     if (!this.deps.policy.methods.enabled.includes('authenticatorApp')) return fail('kind_not_enabled');
     const proof = await checkProof(this.deps, ctx);
     if (!proof.ok) return proof;
@@ -26,20 +27,24 @@ export class EnrolAuthenticator {
   }
 }
 
-/** R12: the first valid code activates the enrolment; any other authenticator of the user is then replaced. */
+/**
+ * R12: the first valid code activates a pending enrolment (started after the R31 step-up); any other authenticator of
+ * the user is then replaced. Only pending enrolments: an active authenticator is proved through StepUpProof (R34).
+ */
 export class ConfirmAuthenticator {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
-  async run(ctx: ChangeContext, methodId: string, code: string): Promise<Result<void, 'malformed' | 'invalid' | 'replayed' | 'no_method'>> {
-    if (!/^\d{6}$/.test(code.trim())) return fail('malformed');
+  async run(ctx: ChangeContext, methodId: string, code: string): Promise<Result<void, 'malformed' | 'invalid' | 'replayed' | 'no_method' | ProofGateRefusal>> {
+    if (!isCodeFormat(code)) return fail('malformed');
     const entry = await this.deps.store.get(ctx.user, methodId);
-    if (!entry || entry.method.kind !== 'authenticatorApp') return fail('no_method');
-    const r = await this.deps.totp.verify(ctx.user, methodId, code, ctx.flowId);
+    if (!entry || entry.method.kind !== 'authenticatorApp' || entry.method.confirmedAt !== null) return fail('no_method');
+    const proof = await checkProof(this.deps, ctx);
+    if (!proof.ok) return proof;
+    const r = await this.deps.totp.verify(ctx.user, methodId, normaliseCode(code), ctx.flowId);
     if (!r.ok) return r;
-    if (r.value.activated) {
-      for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.id !== methodId) await this.deps.store.remove(ctx.user, m.id);
-      await notifyChange(this.deps, ctx);
-    }
+    await this.deps.stepUps.setFlag(ctx.user, 'hadMethods');
+    for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.id !== methodId) await this.deps.store.remove(ctx.user, m.id);
+    await notifyChange(this.deps, ctx, { action: 'added', kind: 'authenticatorApp' });
     return ok(undefined);
   }
 }
@@ -55,7 +60,7 @@ export class RegisterQuestions {
     ctx: ChangeContext,
     input: readonly QuestionAnswerInput[],
     check: QuestionSetCheck,
-  ): Promise<Result<void, QuestionSetProblem | 'disabled' | 'proof_required'> & { problemIndex?: number }> {
+  ): Promise<Result<void, QuestionSetProblem | 'disabled' | ProofGateRefusal> & { problemIndex?: number }> {
     if (!this.deps.policy.methods.enabled.includes('securityQuestions')) return fail('disabled');
     const proof = await checkProof(this.deps, ctx);
     if (!proof.ok) return proof;
@@ -64,7 +69,8 @@ export class RegisterQuestions {
     const r = await this.deps.questions.register(ctx.user, methodId, input, check, ctx.flowId);
     if (!r.ok) return r;
     for (const m of before) await this.deps.store.remove(ctx.user, m.id);
-    await notifyChange(this.deps, ctx);
+    await this.deps.stepUps.setFlag(ctx.user, 'hadMethods');
+    await notifyChange(this.deps, ctx, { action: before.length ? 'changed' : 'added', kind: 'securityQuestions' });
     return ok(undefined);
   }
 }
@@ -76,7 +82,7 @@ export class RegisterQuestions {
 export class CreateRecoveryCodes {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
-  async run(ctx: ChangeContext): Promise<Result<{ methodId: string; codes: readonly string[] }, 'kind_not_enabled' | 'proof_required'>> {
+  async run(ctx: ChangeContext): Promise<Result<{ methodId: string; codes: readonly string[] }, 'kind_not_enabled' | ProofGateRefusal>> {
     const { policy, store, recoveryCodes, clock, audit, random } = this.deps;
     if (!policy.methods.enabled.includes('recoveryCodes')) return fail('kind_not_enabled');
     const proof = await checkProof(this.deps, ctx);
@@ -91,8 +97,9 @@ export class CreateRecoveryCodes {
       secrets: {},
     });
     for (const m of before.slice(1)) await store.remove(ctx.user, m.id);
+    await this.deps.stepUps.setFlag(ctx.user, 'hadMethods');
     await audit.record({ type: before.length ? 'method.change' : 'method.register', correlationId: ctx.flowId, user: ctx.user, methodKind: 'recoveryCodes', outcome: 'success' });
-    await notifyChange(this.deps, ctx);
+    await notifyChange(this.deps, ctx, { action: before.length ? 'changed' : 'added', kind: 'recoveryCodes' });
     return ok({ methodId, codes });
   }
 }

@@ -2,6 +2,7 @@ import { assessMethods, enabledKinds, needsReconfirmation } from '../methods/met
 import type { RegisteredMethod } from '../methods/registeredMethod';
 import type { MethodKind } from '../model/methods';
 import type { UserRef } from '../model/user';
+import { prefillFromDirectory } from './bootstrap';
 import type { SecurityInfoDeps } from './securityInfoDeps';
 
 /** How a method stands: usable, pre-filled by the organisation, waiting for its code, or due for re-confirmation. */
@@ -21,6 +22,8 @@ export interface MethodsOverview {
   /** R4: do the confirmed methods satisfy what a reset needs? */
   readonly enoughForReset: boolean;
   readonly required: 1 | 2;
+  /** R31: after a session-only bootstrap, the methods are usable for a reset or unlock only from this time. */
+  readonly heldUntil: number | null;
 }
 
 /** The user's security info as the list card shows it: masked destinations and status, never a secret. */
@@ -29,13 +32,15 @@ export class ListMethods {
 
   async run(user: UserRef): Promise<MethodsOverview> {
     const { store, policy, clock } = this.deps;
+    await prefillFromDirectory(this.deps, user);
     const all = await store.list(user);
     const now = clock.now();
     const methods = all.map((m) => summarise(m, policy, now));
-    const present = new Set(all.map((m) => m.kind));
+    // A pre-filled directory contact does not stop the user adding one of the same kind themselves.
+    const present = new Set(all.filter((m) => m.source === 'user').map((m) => m.kind));
     const addable = enabledKinds(policy).filter((k) => !present.has(k));
     const a = assessMethods(all, policy);
-    return { methods, addable, enoughForReset: a.enough, required: a.required };
+    return { methods, addable, enoughForReset: a.enough, required: a.required, heldUntil: await this.deps.stepUps.holdUntil(user) };
   }
 }
 

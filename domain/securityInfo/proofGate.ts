@@ -1,34 +1,62 @@
 import { fail, ok, type Result } from '../errors';
+import type { MethodKind } from '../model/methods';
+import type { UserRef } from '../model/user';
+import type { SecurityInfoChange } from '../ports/codeSender';
 import type { SecurityInfoDeps, ChangeContext } from './securityInfoDeps';
 
-/** Kinds that may serve as the R19 step-up proof (security questions never stand alone as proof). */
+/** R31: a step-up proof is valid this long, for the same user, on every surface. */
+export const STEP_UP_WINDOW_SECONDS = 600;
+
+/** `proof_required`: the user has confirmed methods and must prove one; `bootstrap_required`: none yet (R31). */
+export type ProofGateRefusal = 'proof_required' | 'bootstrap_required';
+
+/** Kinds that may serve as the step-up proof (security questions never stand alone as proof). */
 export async function stepUpChoices(deps: SecurityInfoDeps, ctx: Pick<ChangeContext, 'user'>) {
   const enabled = new Set(deps.policy.methods.enabled);
   return (await deps.provable.list(ctx.user)).filter((m) => m.kind !== 'securityQuestions' && enabled.has(m.kind));
 }
 
-/**
- * R19: a user who already has a confirmed method must have proved one of them in this flow, recently (within the
- * policy's grant lifetime), before adding, changing or removing a method.
- */
-export async function checkProof(deps: SecurityInfoDeps, ctx: ChangeContext): Promise<Result<void, 'proof_required'>> {
-  const choices = await stepUpChoices(deps, ctx);
-  if (choices.length === 0) return ok(undefined);
-  const fresh = ctx.provenAt !== null && deps.clock.now() - ctx.provenAt <= deps.policy.grant.lifetimeSeconds * 1000;
-  return fresh ? ok(undefined) : fail('proof_required');
+/** Does the user have any confirmed method (of any kind, from any source)? */
+export async function hasConfirmedMethod(deps: SecurityInfoDeps, user: UserRef, except?: string): Promise<boolean> {
+  return (await deps.store.list(user)).some((m) => m.confirmedAt !== null && m.id !== except);
 }
 
 /**
- * R18 + R19: the user is told in Teams and at every confirmed address; an address that was just replaced or removed
- * (so it no longer gets the R18 mail) is told too. Never throws for delivery problems.
+ * R31: every change to security info needs a proof by this user within the last 10 minutes — of an existing confirmed
+ * method, or (for an account with none) the policy's bootstrap. The proof is read from the StepUpStore, so a surface
+ * cannot claim it and a proof in one conversation does not depend on that conversation.
  */
-export async function notifyChange(deps: SecurityInfoDeps, ctx: ChangeContext, formerAddress?: string): Promise<void> {
+export async function checkProof(deps: SecurityInfoDeps, ctx: Pick<ChangeContext, 'user'>): Promise<Result<void, ProofGateRefusal>> {
+  const last = await deps.stepUps.lastProof(ctx.user);
+  if (last !== null && deps.clock.now() - last <= STEP_UP_WINDOW_SECONDS * 1000) return ok(undefined);
+  return (await hasConfirmedMethod(deps, ctx.user)) ? fail('proof_required') : fail('bootstrap_required');
+}
+
+/** Record a proof for the user (a step-up, a re-confirmation of an existing method, or a passed bootstrap). */
+export async function recordProof(deps: SecurityInfoDeps, user: UserRef): Promise<void> {
+  await deps.stepUps.recordProof(user, deps.clock.now(), STEP_UP_WINDOW_SECONDS);
+}
+
+/** A destination that no longer gets the R18 notices because it was replaced or removed. */
+export interface FormerDestination {
+  readonly kind: MethodKind;
+  readonly destination: string;
+}
+
+/**
+ * R18 + R19 + R31: the user is told in Teams and at every confirmed address; a destination that was just replaced or
+ * removed is told on its own channel (e-mail by mail, a mobile phone by SMS), and the directory mailbox is told too.
+ * Never throws for delivery problems.
+ */
+export async function notifyChange(deps: SecurityInfoDeps, ctx: ChangeContext, change: SecurityInfoChange, former?: FormerDestination): Promise<void> {
   // Not awaited: the Teams message is a proactive turn of this same conversation, which the per-conversation turn
   // lock (R25) admits only after the current turn ends; R18 allows up to 60 s.
   void deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId).catch(() => undefined);
-  if (formerAddress) {
-    await deps.mailer
-      .notify({ to: formerAddress, template: 'methodsChanged', locale: ctx.locale, params: {}, correlationId: ctx.flowId, user: ctx.user })
-      .catch(() => undefined);
-  }
+  const base = { template: 'methodsChanged', locale: ctx.locale, params: {}, change, correlationId: ctx.flowId, user: ctx.user } as const;
+  const sends: Promise<void>[] = [];
+  if (former?.kind === 'email') sends.push(deps.mailer.notify({ ...base, to: former.destination }));
+  if (former?.kind === 'mobilePhone') sends.push(deps.mailer.notify({ ...base, to: former.destination, channel: 'sms' }));
+  const mailbox = await deps.directory.mailbox(ctx.user).catch(() => null);
+  if (mailbox && mailbox.toLowerCase() !== former?.destination.toLowerCase()) sends.push(deps.mailer.notify({ ...base, to: mailbox }));
+  await Promise.allSettled(sends);
 }

@@ -11,6 +11,8 @@ import type { MethodStore } from '../ports/methodStore';
 import type { Notifications } from '../ports/notifications';
 import type { RecoveryCodeStore } from '../ports/recoveryCodeStore';
 import type { VerificationBlock } from '../ports/verificationBlock';
+import type { StepUpStore } from '../ports/stepUpStore';
+import type { DirectoryContactsReader } from '../ports/directoryContacts';
 import type { MethodProver, RegisteredMethodsReader } from '../verification/methodProver';
 
 /** Everything the security-info use-cases need; all ports, injected once by the composition root. */
@@ -30,22 +32,25 @@ export interface SecurityInfoDeps {
   readonly block: VerificationBlock;
   /** R18: Teams message + e-mail to registered addresses. */
   readonly notifications: Notifications;
-  /** R19: tells an address that is being replaced or removed (it no longer gets the R18 mail). */
+  /** R19/R31: tells a destination that is being replaced or removed (e-mail by mail, phone by SMS) and the mailbox. */
   readonly mailer: Notifier;
+  /** R31: the user's step-up proofs (bound to the user, valid on every surface), the bootstrap hold and flags. */
+  readonly stepUps: StepUpStore;
+  /** R31: directory contact data (pre-fill, bootstrap) and the directory mailbox (told of every change). */
+  readonly directory: DirectoryContactsReader;
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly random: RandomSource;
 }
 
 /**
- * Who is changing what, in which flow. `provenAt` is when this flow last passed an R19 step-up proof (null = never);
- * it comes from server-side dialog state and is checked against the policy's grant lifetime.
+ * Who is changing what, in which flow (chat dialog, tab page). Whether the change may go ahead is never decided by
+ * the surface: the user's step-up proof lives in the StepUpStore (R31: bound to the user, not the conversation).
  */
 export interface ChangeContext {
   readonly user: UserRef;
   readonly locale: Language;
   readonly flowId: string;
-  readonly provenAt: number | null;
 }
 
 const HEX = '0123456789abcdef';

@@ -217,8 +217,8 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
     }
   });
 
-  test('R20: the security info tab lists masked methods and removing one is audited', async () => {
-    const { methods } = running.app.services.security;
+  test('R20, R31: the tab lists masked methods; removing one without a step-up is refused, after the step-up it is removed, audited and the address told', async () => {
+    const { methods, outbox } = running.app.services.security;
     await methods.save(LIDIA, {
       method: { id: 'mail1', kind: 'email', maskedDestination: maskEmail('lidia.h@outlook.example'), confirmedAt: Date.now(), lastUsedAt: null, createdAt: Date.now(), source: 'user', channels: ['email'] },
       secrets: { destination: 'lidia.h@outlook.example' },
@@ -230,10 +230,21 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
     expect(list.json.methods).toEqual([expect.objectContaining({ id: 'mail1', kind: 'email', maskedDestination: 'l•••@outlook.example', confirmed: true })]);
     const other = await call('DELETE', '/api/methods/mail1', { token: await jwks.token(MEGAN) });
     expect(other).toEqual({ status: 404, json: { error: 'not_found' } });
+    // R31: a Teams session (a valid SSO token) alone is not proof: the removal is refused and nothing changes.
+    const bypass = await call('DELETE', '/api/methods/mail1', { token });
+    expect(bypass).toEqual({ status: 403, json: { error: 'step_up_required' } });
+    expect((await methods.list(LIDIA)).map((m) => m.id)).toEqual(['mail1']);
+    // The real user steps up with the method itself, through the tab's step-up API, then removes it.
+    const stepUp = await call('GET', '/api/stepup', { token });
+    expect(stepUp.json).toEqual({ needed: 'proof_required', choices: [{ id: 'mail1~email', kind: 'email', maskedDestination: 'l•••@outlook.example' }] });
+    expect(await call('POST', '/api/stepup/mail1~email', { token, body: {} })).toEqual({ status: 200, json: { status: 'code_sent', maskedDestination: 'l•••@outlook.example' } });
+    const code = outbox!.lastCode('lidia.h@outlook.example')!;
+    expect(await call('POST', '/api/stepup/mail1~email/check', { token, body: { code } })).toEqual({ status: 200, json: { status: 'proven' } });
     const del = await call('DELETE', '/api/methods/mail1', { token });
     expect(del).toEqual({ status: 200, json: { status: 'removed' } });
     expect(await methods.list(LIDIA)).toEqual([]);
     expect(running.logs.lines.some((l) => l.includes('"method.remove"') && l.includes('"success"'))).toBe(true);
+    expect(outbox!.list('lidia.h@outlook.example').some((e) => e.kind === 'notification' && e.template === 'methodsChanged' && String(e.text).includes('was removed'))).toBe(true);
   });
 
   test('R22: with Redis down the API answers 503 temporarily_unavailable and writes nothing', async () => {

@@ -112,6 +112,11 @@ async function gapPassed(oid: string, channel: CodeChannel, destination: string)
   await s.throttle.reset(s.oneTimeCodes.buckets(userRef(oid), channel, destination));
 }
 
+/** The user's R31 step-up window has passed (the window itself is tested with a fixed clock in the unit tests). */
+async function tenMinutesLater(oid: string): Promise<void> {
+  await running.app.services.security.stepUps.clearProof(userRef(oid));
+}
+
 /** First contact and opening the journey: the welcome invites to register (no methods), the menu opens the overview. */
 async function openSecurityInfo(oid: string, locale: string): Promise<TurnResult> {
   const hi = await turn(oid, { text: locale.startsWith('nl') ? 'hallo' : 'hi' }, locale);
@@ -275,9 +280,10 @@ describe('R19 / R18: changing security info needs a proof; the old method is tol
     await eventually(() => connector.activities.some((p) => String(p.text ?? '').includes('Your security info changed')));
     await eventually(() => outbox().list(emailA).some((e) => e.kind === 'notification' && e.template === 'methodsChanged'));
 
-    // 2. A new sitting (the code round trip above was this sitting's proof): adding a mobile phone needs proof of the
-    //    e-mail first; the destination card is not offered before that.
+    // 2. Ten minutes later (the R31 proof window; the window itself is tested in test/unit/securityInfo/): adding a
+    //    mobile phone needs proof of the e-mail first; the destination card is not offered before that.
     await turn(oid, { text: 'cancel' });
+    await tenMinutesLater(oid);
     overview = await turn(oid, { value: { verb: 'menu', choice: 'securityInfo' } });
     const proofCard = await addKind(oid, overview, 'mobilePhone', 'en-US');
     expect(proofCard.text).toContain("First, prove it's you");
@@ -320,9 +326,10 @@ describe('R19 / R18: changing security info needs a proof; the old method is tol
     await eventually(() => outbox().list(emailA).filter((e) => e.kind === 'notification').length === before + 1);
     await eventually(() => outbox().list(emailB).some((e) => e.kind === 'notification'));
 
-    // 4. Remove in a new sitting: R4 warning, then the proof, then removal; the removed address is told.
+    // 4. Remove ten minutes later: R4 warning, then the proof, then removal; the removed address is told.
     const done = await turn(oid, { value: action(overview, 'si.done') });
     expect(done.text).toContain('Done.');
+    await tenMinutesLater(oid);
     overview = await turn(oid, { value: { verb: 'menu', choice: 'securityInfo' } });
     const newEmail = emails[0]!;
     const warn = await turn(oid, { value: action(overview, 'si.remove', (d) => d.methodId === newEmail.id) });

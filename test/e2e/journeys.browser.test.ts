@@ -22,14 +22,16 @@ interface DemoPerson {
   readonly name: string;
   /** An address outside the work account for the e-mail method. */
   readonly mail: string;
+  /** The mobile number the demo directory holds (R31 bootstrap: the first method is proved by a code to it). */
+  readonly mobile: string;
 }
 
-const MEGAN: DemoPerson = { objectId: '6e7b768e-07e2-4810-8459-485f84f8f204', name: 'Megan Bowen', mail: 'megan.private@fabrikam.example' };
-const LIDIA: DemoPerson = { objectId: 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21', name: 'Lidia Holloway', mail: 'lidia.private@fabrikam.example' };
-const JONI: DemoPerson = { objectId: '3d9c2b71-8e4f-4f0a-a6b2-5e1c7d9f0a44', name: 'Joni Sherman', mail: 'joni.private@fabrikam.example' };
+const MEGAN: DemoPerson = { objectId: '6e7b768e-07e2-4810-8459-485f84f8f204', name: 'Megan Bowen', mail: 'megan.private@fabrikam.example', mobile: '+31612345678' };
+const LIDIA: DemoPerson = { objectId: 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21', name: 'Lidia Holloway', mail: 'lidia.private@fabrikam.example', mobile: '+31623456789' };
+const JONI: DemoPerson = { objectId: '3d9c2b71-8e4f-4f0a-a6b2-5e1c7d9f0a44', name: 'Joni Sherman', mail: 'joni.private@fabrikam.example', mobile: '+31645678901' };
 /** Joni's demo password (config/demo-directory.json); the account starts locked. */
 const JONI_PASSWORD = 'Demo-Joni-Start-2026';
-const DIEGO: DemoPerson = { objectId: 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66', name: 'Diego Siciliani', mail: 'diego.private@fabrikam.example' };
+const DIEGO: DemoPerson = { objectId: 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66', name: 'Diego Siciliani', mail: 'diego.private@fabrikam.example', mobile: '+31667890123' };
 
 /** The words of one language, as the cards and the page show them (locales/en.json, locales/nl.json). */
 interface Words {
@@ -47,6 +49,8 @@ interface Words {
   readonly codeLabel: string;
   readonly checkCode: string;
   readonly proofTitle: string;
+  readonly bootstrapTitle: string;
+  readonly sendToMobile: RegExp;
   readonly totpTitle: string;
   readonly keyPrefix: string;
   readonly totpCodeLabel: string;
@@ -82,6 +86,8 @@ const EN: Words = {
   codeLabel: 'Code',
   checkCode: 'Check code',
   proofTitle: 'First, prove it',
+  bootstrapTitle: 'First, confirm contact details we have for you',
+  sendToMobile: /^Send a code to Mobile phone/,
   totpTitle: 'Set up your authenticator app',
   keyPrefix: 'Enter this key instead:',
   totpCodeLabel: 'Code from your app',
@@ -117,6 +123,8 @@ const NL: Words = {
   codeLabel: 'Code',
   checkCode: 'Code controleren',
   proofTitle: 'Laat eerst zien dat jij het bent',
+  bootstrapTitle: 'Bevestig eerst contactgegevens die we van je hebben',
+  sendToMobile: /^Stuur een code naar Mobiele telefoon/,
   totpTitle: 'Je authenticator-app instellen',
   keyPrefix: 'Vul dan deze sleutel in:',
   totpCodeLabel: 'Code uit je app',
@@ -219,11 +227,17 @@ describe('every journey in the local Web Chat page (issue 7 item 3; headless chr
     }
   }
 
-  /** Security info: adds an authenticator app (the user's first method, so no proof is asked); returns its key. */
-  async function registerAuthenticator(chat: Chat): Promise<Authenticator> {
+  /**
+   * Security info: adds an authenticator app. It is the user's first method, so the R31 bootstrap comes first: a code
+   * to the mobile number the demo directory holds. Returns the app's key.
+   */
+  async function registerAuthenticator(chat: Chat, who: DemoPerson): Promise<Authenticator> {
     const { w } = chat;
     let card = await chat.press(await chat.newestCard(w.add), w.add, w.chooseKindTitle);
-    card = await chat.press(card, w.authenticator, w.totpTitle, { exact: true });
+    card = await chat.press(card, w.authenticator, w.bootstrapTitle, { exact: true });
+    card = await chat.press(card, w.sendToMobile, w.checkCode);
+    await chat.fill(card, w.codeLabel, await chat.codeFromOutbox(who.mobile));
+    card = await chat.press(card, w.checkCode, w.totpTitle);
     const text = await card.innerText();
     const shown = new RegExp(`${w.keyPrefix}\\s*([A-Z2-7][A-Z2-7 ]+[A-Z2-7])`).exec(text)?.[1];
     if (!shown) throw new Error(`no key on the card: ${text}`);
@@ -236,8 +250,8 @@ describe('every journey in the local Web Chat page (issue 7 item 3; headless chr
   }
 
   /**
-   * Security info: adds an e-mail address in the same sitting — the authenticator code just confirmed was this
-   * sitting's R19 proof (a new sitting asks again: test/dialogs/securityInfo.test.ts); the code comes from the outbox.
+   * Security info: adds an e-mail address within the 10 minutes of the bootstrap proof (R31; later a proof is asked
+   * again: test/dialogs/securityInfo.test.ts); the code comes from the outbox.
    */
   async function registerEmail(chat: Chat, who: DemoPerson): Promise<void> {
     const { w } = chat;
@@ -253,7 +267,7 @@ describe('every journey in the local Web Chat page (issue 7 item 3; headless chr
   async function registerBoth(chat: Chat, who: DemoPerson): Promise<Authenticator> {
     await chat.say(chat.w.securityInfo);
     await chat.newestCard(chat.w.add);
-    const app = await registerAuthenticator(chat);
+    const app = await registerAuthenticator(chat, who);
     await registerEmail(chat, who);
     await chat.press(await chat.newestCard(chat.w.done), chat.w.done, chat.w.doneBye, { exact: true });
     // A minute later: one address gets at most one code a minute (policy throttles).
@@ -323,6 +337,20 @@ describe('every journey in the local Web Chat page (issue 7 item 3; headless chr
       await k.tabUntil((e) => e.role === 'button' && e.text === EN.authenticator, EN.authenticator);
       from = await chat.count();
       await chat.page.keyboard.press('Space');
+      // R31: the first method starts with a code to the mobile number the directory holds.
+      card = await chat.after(from, EN.bootstrapTitle);
+      await k.intoNewestCard();
+      await k.tabUntil((e) => e.role === 'button' && EN.sendToMobile.test(e.text), 'the directory mobile number');
+      from = await chat.count();
+      await chat.page.keyboard.press('Enter');
+      card = await chat.after(from, EN.checkCode);
+      const bootCode = await chat.codeFromOutbox(DIEGO.mobile);
+      await k.intoNewestCard();
+      await k.tabUntil((e) => e.label === EN.codeLabel, 'the code field');
+      await chat.page.keyboard.type(bootCode);
+      await k.tabUntil((e) => e.role === 'button' && e.text === EN.checkCode, EN.checkCode);
+      from = await chat.count();
+      await chat.page.keyboard.press('Enter');
       card = await chat.after(from, EN.totpTitle);
       const text = await card.innerText();
       const shown = new RegExp(`${EN.keyPrefix}\\s*([A-Z2-7][A-Z2-7 ]+[A-Z2-7])`).exec(text)?.[1];

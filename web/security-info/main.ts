@@ -111,15 +111,23 @@ class SecurityInfoTab {
     yes.addEventListener('click', () => {
       void (async () => {
         yes.disabled = true;
-        const answer = await this.host.api('DELETE', `/api/methods/${encodeURIComponent(m.id)}`);
-        if (answer.status === 200) {
-          await this.load();
-          this.say(t('web.securityInfo.removed'));
-          this.title.focus();
-          return;
-        }
-        yes.disabled = false;
-        this.say(this.host.errorText(answer));
+        const remove = async (): Promise<boolean> => {
+          const answer = await this.host.api('DELETE', `/api/methods/${encodeURIComponent(m.id)}`);
+          if (answer.status === 200) {
+            await this.load();
+            this.say(t('web.securityInfo.removed'));
+            this.title.focus();
+            return true;
+          }
+          // R31: a Teams session is not proof — prove one of your methods first, then the removal goes ahead.
+          if (answer.body.error === 'step_up_required') {
+            await this.stepUp(panel, opener, remove);
+            return true;
+          }
+          this.say(this.host.errorText(answer));
+          return false;
+        };
+        if (!(await remove())) yes.disabled = false;
       })();
     });
     yes.focus();
@@ -145,11 +153,63 @@ class SecurityInfoTab {
       return;
     }
     const destination = typeof answer.body.maskedDestination === 'string' ? answer.body.maskedDestination : '';
-    const hintId = `method-${m.id}-hint`;
-    const inputId = `method-${m.id}-code`;
-    const hint = make('p', { id: hintId }, answer.body.channel === 'app' ? t('web.securityInfo.enterAppCode') : t('web.securityInfo.codeSent', { destination }));
+    const hint = answer.body.channel === 'app' ? t('web.securityInfo.enterAppCode') : t('web.securityInfo.codeSent', { destination });
+    this.codeForm(panel, opener, `method-${m.id}`, hint, `/api/methods/${encodeURIComponent(m.id)}/reconfirm/check`, async () => {
+      await this.load(m.id);
+      this.say(t('web.securityInfo.confirmed'));
+    });
+  }
+
+  /**
+   * R31 step-up in the tab: "first prove it's you" with one button per confirmed method; the code (sent, or from the
+   * app) is checked by the bot's API (the same step-up as the chat, for this user, 10 minutes), then `then` runs.
+   */
+  private async stepUp(panel: HTMLElement, opener: HTMLButtonElement, then: () => Promise<boolean>): Promise<void> {
+    const t = (k: string, p?: Record<string, string>): string => this.host.t(k, p);
+    const answer = await this.host.api('GET', '/api/stepup');
+    const choices = (answer.body.choices as { id: string; kind: string; maskedDestination?: string }[] | undefined) ?? [];
+    if (answer.status !== 200 || choices.length === 0) {
+      this.say(t('web.securityInfo.stepUpInChat'));
+      return;
+    }
+    const textId = `stepup-${Math.random().toString(36).slice(2)}`;
+    const intro = make('p', { id: textId }, t('web.securityInfo.stepUp'));
+    const group = make('div', { className: 'row' });
+    group.setAttribute('role', 'group');
+    group.setAttribute('aria-labelledby', textId);
+    for (const c of choices) {
+      const via = c.id.endsWith('~voice') ? ` (${t('web.securityInfo.viaVoice')})` : '';
+      const b = make('button', { type: 'button', textContent: `${t(`web.securityInfo.kind.${c.kind}`)}${c.maskedDestination ? ` ${c.maskedDestination}` : ''}${via}` });
+      b.addEventListener('click', () => {
+        void (async () => {
+          b.disabled = true;
+          const sent = await this.host.api('POST', `/api/stepup/${encodeURIComponent(c.id)}`, { locale: this.host.config.locale });
+          b.disabled = false;
+          if (sent.status !== 200) {
+            this.say(sent.body.error === 'throttled' ? t('web.securityInfo.throttled') : this.host.errorText(sent));
+            return;
+          }
+          const hint = sent.body.status === 'code_sent' ? t('web.securityInfo.codeSent', { destination: typeof sent.body.maskedDestination === 'string' ? sent.body.maskedDestination : '' }) : t('web.securityInfo.enterAppCode');
+          this.codeForm(panel, opener, 'stepup', hint, `/api/stepup/${encodeURIComponent(c.id)}/check`, async () => {
+            panel.replaceChildren();
+            await then();
+          });
+        })();
+      });
+      group.append(b);
+    }
+    panel.replaceChildren(intro, group);
+    group.querySelector('button')?.focus();
+  }
+
+  /** A labelled code field with Check and Cancel; the code goes to `path` and is never kept. */
+  private codeForm(panel: HTMLElement, opener: HTMLButtonElement, idBase: string, hintText: string, path: string, onOk: () => Promise<void>): void {
+    const t = (k: string): string => this.host.t(k);
+    const hintId = `${idBase}-hint`;
+    const inputId = `${idBase}-code`;
+    const hint = make('p', { id: hintId }, hintText);
     const label = make('label', { htmlFor: inputId, textContent: t('web.securityInfo.codeLabel') });
-    const input = make('input', { id: inputId, type: 'text', inputMode: 'numeric', autocomplete: 'one-time-code', maxLength: 8, required: true });
+    const input = make('input', { id: inputId, type: 'text', inputMode: 'numeric', autocomplete: 'one-time-code', maxLength: 12, required: true });
     input.setAttribute('aria-describedby', hintId);
     const check = make('button', { type: 'submit', textContent: t('web.securityInfo.check') });
     const cancel = make('button', { type: 'button', textContent: t('web.securityInfo.cancel') });
@@ -162,26 +222,19 @@ class SecurityInfoTab {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       void (async () => {
-        const code = input.value.replace(/\s/g, '');
+        // The format is the server's to judge (one code rule, in domain/): the page only sends what was typed.
+        const code = input.value;
         input.value = '';
-        if (!/^[0-9]{6,8}$/.test(code)) {
-          input.setAttribute('aria-invalid', 'true');
-          this.say(t('web.securityInfo.invalidCode'));
-          input.focus();
-          return;
-        }
         check.disabled = true;
-        const r = await this.host.api('POST', `/api/methods/${encodeURIComponent(m.id)}/reconfirm/check`, { code, locale: this.host.config.locale });
+        const r = await this.host.api('POST', path, { code, locale: this.host.config.locale });
         check.disabled = false;
         if (r.status === 200) {
-          await this.load(m.id);
-          this.say(t('web.securityInfo.confirmed'));
+          await onOk();
           return;
         }
         input.setAttribute('aria-invalid', 'true');
-        this.say(
-          r.body.error === 'code_invalid' ? t('web.securityInfo.invalidCode') : r.body.error === 'code_unusable' ? t('web.securityInfo.codeUnusable') : this.host.errorText(r),
-        );
+        const err = r.body.error;
+        this.say(err === 'code_invalid' ? t('web.securityInfo.invalidCode') : err === 'blocked' ? t('web.securityInfo.blocked') : err === 'expired' || err === 'too_many_tries' || err === 'no_code' ? t('web.securityInfo.codeUnusable') : this.host.errorText(r));
         input.focus();
       })();
     });

@@ -1,0 +1,60 @@
+import type Redis from 'ioredis';
+import { SsprError } from '../../domain/errors';
+import type { UserRef } from '../../domain/model/user';
+import type { Clock } from '../../domain/ports/clock';
+import type { StepUpFlag, StepUpStore } from '../../domain/ports/stepUpStore';
+import type { RedisKeys } from './redisKeys';
+
+/**
+ * StepUpStore on Redis: `{u:…}:stepup` (time of the last proof, expiring with the window: the expiry is set in the
+ * same SET, and Redis decides it, F17), `{u:…}:hold` (hold end, expiring at it) and `{u:…}:flag:<name>` (lasting).
+ */
+export class RedisStepUpStore implements StepUpStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly clock: Clock,
+  ) {}
+
+  private key(user: UserRef, suffix: string): string {
+    return `${this.keys.prefix}${this.keys.userTag(user)}:${suffix}`;
+  }
+
+  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (cause) {
+      throw new SsprError('state_unavailable', `${what}: state store unavailable`, { cause });
+    }
+  }
+
+  async recordProof(user: UserRef, at: number, windowSeconds: number): Promise<void> {
+    await this.call('record step-up', () => this.redis.set(this.key(user, 'stepup'), String(at), 'EX', windowSeconds));
+  }
+
+  async lastProof(user: UserRef): Promise<number | null> {
+    const v = await this.call('read step-up', () => this.redis.get(this.key(user, 'stepup')));
+    return v === null ? null : Number(v);
+  }
+
+  async startHold(user: UserRef, until: number): Promise<void> {
+    await this.call('start hold', () => this.redis.set(this.key(user, 'hold'), String(until), 'PX', Math.max(1, Math.ceil(until - this.clock.now()))));
+  }
+
+  async holdUntil(user: UserRef): Promise<number | null> {
+    const v = await this.call('read hold', () => this.redis.get(this.key(user, 'hold')));
+    return v !== null && Number(v) > this.clock.now() ? Number(v) : null;
+  }
+
+  async setFlag(user: UserRef, flag: StepUpFlag): Promise<void> {
+    await this.call('set flag', () => this.redis.set(this.key(user, `flag:${flag}`), '1'));
+  }
+
+  async hasFlag(user: UserRef, flag: StepUpFlag): Promise<boolean> {
+    return (await this.call('read flag', () => this.redis.exists(this.key(user, `flag:${flag}`)))) === 1;
+  }
+
+  async clearProof(user: UserRef): Promise<void> {
+    await this.call('clear step-up', () => this.redis.del(this.key(user, 'stepup')));
+  }
+}
