@@ -6,27 +6,18 @@ import type { JourneyDeps } from './journeys';
 import type { Services } from './services';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
-import type { Directory, DirectoryUser } from '../domain/ports/directory';
-import type { DirectoryContactData, DirectoryContactsReader } from '../domain/ports/directoryContacts';
+import type { Directory } from '../domain/ports/directory';
+import type { DirectoryContactsReader } from '../domain/ports/directoryContacts';
 import { MethodStoreReader } from '../domain/recovery/securityInfoProver';
 
-type ContactsCapable = Directory & { readContacts?: (target: DirectoryUser) => Promise<DirectoryContactData> };
-
-/** R31: the directory's contact data and mailbox for security info, over the Directory port. */
+/** R31: the directory's contact data (Directory.readContacts) and the user's mailbox (UPN), over the Directory port. */
 export function directoryContacts(directory: Directory): DirectoryContactsReader {
-  const d = directory as ContactsCapable;
   return {
     contacts: async (user) => {
-      const found = await d.findUser(user);
-      if (!found) return { mobilePhones: [], officePhones: [], emails: [] };
-      if (d.readContacts) return d.readContacts(found);
-      return {
-        mobilePhones: found.mobilePhone ? [found.mobilePhone] : [],
-        officePhones: found.officePhone ? [found.officePhone] : [],
-        emails: found.alternateEmail ? [found.alternateEmail] : [],
-      };
+      const found = await directory.findUser(user);
+      return found ? directory.readContacts(found) : { mobilePhones: [], officePhones: [], emails: [] };
     },
-    mailbox: async (user) => (await d.findUser(user))?.userPrincipalName || null,
+    mailbox: async (user) => (await directory.findUser(user))?.userPrincipalName || null,
   };
 }
 
