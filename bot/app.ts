@@ -24,6 +24,8 @@ import { isSsprError } from '../domain/errors';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import { MemoryConversationRefStore } from '../adapters/memory/memoryConversationRefStore';
 import { RedisConversationRefStore } from '../adapters/redis/redisConversationRefStore';
+import { RedisChannelBindings } from '../adapters/redis/redisChannelBindings';
+import { MemoryChannelBindings } from '../adapters/memory/memoryChannelBindings';
 import { createRedis, checkRedisDurability, isRedisReady } from './redisClient';
 import { RedisStorage } from './redisStorage';
 import { TurnGuard, TurnScope } from './turnGuard';
@@ -174,6 +176,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     redis,
     adapter,
     refs,
+    bindings: redis ? new RedisChannelBindings(redis, config.redis.prefix) : new MemoryChannelBindings(),
     logger,
     audit,
     events: services.events,

@@ -120,6 +120,12 @@ const EnvSchema = z.object({
   AUDIT_SYSLOG_KEY_FILE: optStr,
   AUDIT_SYSLOG_FACILITY: z.coerce.number().int().min(0).max(23).default(10),
   ADMIN_GROUP_IDS: list,
+  // Destinations the bot posts to on its own (R32): team id + channel id, or bound once by an admin command
+  HELPDESK_TEAM_ID: optStr,
+  HELPDESK_CHANNEL_ID: optStr,
+  SECURITY_ALERT_TEAM_ID: optStr,
+  SECURITY_ALERT_CHANNEL_ID: optStr,
+  TEAMS_SERVICE_URL: z.string().default('https://smba.trafficmanager.net/teams/'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -196,6 +202,17 @@ export interface Config {
     readonly webhookSecret: string | undefined;
     /** ITSM API keys when there is no Redis (with Redis they live there). */
     readonly apiKeysFile: string;
+  };
+  /**
+   * Where the bot posts on its own (R32): the helpdesk channel ("talk to the helpdesk" summaries) and the
+   * security-alert channel. null = not configured; then an admin may bind one with `bind helpdesk` / `bind security`
+   * in that channel. Never learned from traffic.
+   */
+  readonly channels: {
+    readonly helpdesk: { readonly teamId: string; readonly channelId: string } | null;
+    readonly security: { readonly teamId: string; readonly channelId: string } | null;
+    /** The Bot Connector endpoint for proactive posts to a configured channel. */
+    readonly serviceUrl: string;
   };
   /** Where audit lines go (issue 14): stdout always available; a JSONL file; syslog over TLS. */
   readonly audit: {
@@ -339,10 +356,24 @@ export function parsePolicy(raw: unknown): Policy {
     problems.push('policy grant.lifetimeSeconds: must not exceed grant.maxFlowSeconds');
   if (policy.scope.mode === 'groups' && policy.scope.groups.length === 0)
     problems.push('policy scope.groups: must list at least one group when scope.mode is "groups"');
+  // R32: groups authorise by object id (Entra/AD objectGUID, OpenLDAP entryUUID) or LDAP DN — never by display name.
+  for (const [name, groups] of [
+    ['helpdesk.agentGroups', policy.helpdesk.agentGroups],
+    ['scope.groups', policy.scope.groups],
+  ] as const) {
+    if (groups.some((g) => !isGroupId(g))) problems.push(`policy ${name}: group object ids (GUIDs) or LDAP DNs, never display names (R32)`);
+  }
   const enabledPossession = policy.methods.enabled.filter((k) => k !== 'securityQuestions');
   if (enabledPossession.length === 0) problems.push('policy methods.enabled: needs at least one method other than securityQuestions');
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze(policy);
+}
+
+const GROUP_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const GROUP_DN = /^[A-Za-z][\w-]*=[^,]+(,\s*[A-Za-z][\w-]*=[^,]+)+$/;
+/** A group reference that is an identifier: a GUID or an LDAP distinguished name (at least two RDNs). */
+export function isGroupId(g: string): boolean {
+  return GROUP_GUID.test(g) || GROUP_DN.test(g);
 }
 
 export const DEFAULT_POLICY_FILE = 'config/policy.default.json';
@@ -428,6 +459,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('AUDIT_INSTANCE: letters, digits and ._- only (1–64)');
   const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   if (e.ADMIN_GROUP_IDS.some((g) => !GUID.test(g))) problems.push('ADMIN_GROUP_IDS: group object ids (GUIDs), never names (R32)');
+  const channel = (team: 'HELPDESK_TEAM_ID' | 'SECURITY_ALERT_TEAM_ID', chan: 'HELPDESK_CHANNEL_ID' | 'SECURITY_ALERT_CHANNEL_ID') => {
+    const teamId = e[team];
+    const channelId = e[chan];
+    if (teamId === undefined && channelId === undefined) return null;
+    if (teamId === undefined || channelId === undefined) {
+      problems.push(`${teamId === undefined ? team : chan}: set both ${team} and ${chan}, or neither`);
+      return null;
+    }
+    if (!/^19:[^\s;]+$/.test(channelId)) problems.push(`${chan}: must be a Teams channel id (19:…@thread.tacv2)`);
+    return { teamId, channelId };
+  };
+  const channels = {
+    helpdesk: channel('HELPDESK_TEAM_ID', 'HELPDESK_CHANNEL_ID'),
+    security: channel('SECURITY_ALERT_TEAM_ID', 'SECURITY_ALERT_CHANNEL_ID'),
+    serviceUrl: e.TEAMS_SERVICE_URL,
+  };
   const unique = [...new Set(problems)];
   if (unique.length) throw new ConfigError(unique);
 
@@ -495,6 +542,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     teams: { appId: e.TEAMS_APP_ID, ssoAppId: e.SSO_APP_ID, jwksUrl: e.SSO_JWKS_URL },
     helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET, apiKeysFile: e.HELPDESK_API_KEYS_FILE },
+    channels,
     audit: {
       sinks: [...new Set(sinks)] as ('stdout' | 'file' | 'syslog')[],
       instance: e.AUDIT_INSTANCE ?? (hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'sspr'),

@@ -45,8 +45,12 @@ const demoUserSchema = z.object({
   alternateEmail: z.string().optional(),
   /** More non-sign-in addresses (Graph otherMails). */
   otherEmails: z.array(z.string()).default([]),
-  groups: z.array(z.string()).default([]),
+  /** Object ids of the groups the user is a direct member of (see `groups` at the top level for nesting). */
+  groups: z.array(guid).default([]),
 });
+
+/** A group: object id, display name (shown only; never matched, R32), and the groups it is itself a member of. */
+const demoGroupSchema = z.object({ id: guid, displayName: z.string().min(1), memberOf: z.array(guid).default([]) });
 
 /** The shape of config/demo-directory.json. */
 export const demoDirectorySchema = z.object({
@@ -55,6 +59,7 @@ export const demoDirectorySchema = z.object({
   lockoutThreshold: z.number().int().min(1).default(5),
   /** Passwords expire this many days after their last change (the domain's maximum password age); absent = never. */
   maxPasswordAgeDays: z.number().int().min(1).optional(),
+  groups: z.array(demoGroupSchema).default([]),
   users: z.array(demoUserSchema).min(1),
 });
 export type DemoDirectoryData = z.input<typeof demoDirectorySchema>;
@@ -207,7 +212,7 @@ export class MemoryDirectory implements Directory {
         failedSignIns: u.locked ? parsed.data.lockoutThreshold : 0,
         passwordNeverExpires: u.passwordNeverExpires,
         privileged: u.privileged,
-        groups: u.groups,
+        groups: transitiveGroups(u.groups, parsed.data.groups),
         passwordChangedAt: u.passwordChangedAt ? Date.parse(u.passwordChangedAt) : null,
         mustChangeAtNextSignIn: false,
         ...(u.mobilePhone !== undefined ? { mobilePhone: u.mobilePhone } : {}),
@@ -413,4 +418,18 @@ export class MemoryDirectory implements Directory {
       ...(u.alternateEmail !== undefined ? { alternateEmail: u.alternateEmail } : {}),
     };
   }
+}
+
+/** Every group id a member of `direct` belongs to, following nested groups (cycles allowed, each visited once). */
+function transitiveGroups(direct: readonly string[], groups: readonly { id: string; memberOf: readonly string[] }[]): string[] {
+  const parents = new Map(groups.map((g) => [g.id.toLowerCase(), g.memberOf.map((m) => m.toLowerCase())]));
+  const seen = new Set<string>();
+  const queue = direct.map((g) => g.toLowerCase());
+  while (queue.length) {
+    const g = queue.shift()!;
+    if (seen.has(g)) continue;
+    seen.add(g);
+    queue.push(...(parents.get(g) ?? []));
+  }
+  return [...seen];
 }

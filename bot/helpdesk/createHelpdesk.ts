@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../../domain/ports/auditLog';
-import type { DomainEvents } from '../../domain/events';
+import { SECURITY_ALERT_EVENTS, type DomainEvents } from '../../domain/events';
+import type { ChannelBindings } from '../../domain/ports/channelBindings';
+import { ChannelDestinations } from './destinations';
 import type { Clock, RandomSource } from '../../domain/ports/clock';
 import type { Directory } from '../../domain/ports/directory';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
@@ -36,6 +38,7 @@ export interface Helpdesk {
   readonly handoffs: HelpdeskHandoffs;
   readonly bot: HelpdeskBot;
   readonly store: HandoffStore;
+  readonly destinations: ChannelDestinations;
 }
 
 export interface HelpdeskDeps {
@@ -43,6 +46,8 @@ export interface HelpdeskDeps {
   readonly redis: Redis | null;
   readonly adapter: CloudAdapter;
   readonly refs: ConversationRefStore;
+  /** Admin-bound destinations (R32), used when configuration names none. */
+  readonly bindings: ChannelBindings;
   readonly logger: Logger;
   readonly audit: AuditLog;
   readonly events: DomainEvents & { settled?(): Promise<void> };
@@ -77,7 +82,9 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     random: d.random,
     listener,
     apiTenantId: config.bot.appTenantId ?? config.bot.allowedTenants[0] ?? config.directory.graph.tenantId ?? '',
+    adminGroups: config.adminGroupIds,
   });
+  const destinations = new ChannelDestinations(config, d.bindings);
   const g = config.directory.graph;
   const installer =
     g.tenantId && g.clientId && g.clientSecret && config.teams.appId
@@ -127,11 +134,16 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
     contactText: (l) => config.policy.helpdesk.contactText[l],
     talkLimit,
+    destinations,
+    isAdmin: (user) => handoffs.isAdmin(user),
+    clock: d.clock,
     eventsSettled: async () => d.events.settled?.(),
   });
   // Rule 18: the hand-off outcome follows domain events, not audit-event names.
   d.events.subscribe((e) => handoffs.observe(e));
-  return { handoffs, bot, store };
+  // R32/R33: security alerts go to the configured (or admin-bound) security-alert channel.
+  d.events.subscribe((e) => (SECURITY_ALERT_EVENTS.has(e.type) ? bot?.alert(e) : undefined));
+  return { handoffs, bot, store, destinations };
 }
 
 export type { TurnContext };

@@ -9,6 +9,9 @@ import type { HelpdeskSummary, TalkContext, TalkToHelpdesk } from '../../domain/
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import type { HandoffListener } from '../../domain/ports/handoffStore';
 import type { UserRef } from '../../domain/model/user';
+import type { DomainEvent } from '../../domain/events';
+import type { DestinationKind } from '../../domain/ports/channelBindings';
+import type { ChannelDestinations } from './destinations';
 import { resolveLocale, translator, type Locale } from '../../locales';
 import type { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import type { WebhookSender } from '../../adapters/helpdesk/webhookSender';
@@ -33,6 +36,11 @@ export interface HelpdeskBotDeps {
   readonly contactText?: (locale: Locale) => string;
   /** Allows one forwarded talk request per user per window (true = forward); absent = no limit. */
   readonly talkLimit?: (user: UserRef) => Promise<boolean>;
+  /** R32: the helpdesk and security-alert channels (configured or bound once by an admin), never learned. */
+  readonly destinations: ChannelDestinations;
+  /** Is this Teams user in an admin group (object ids, nested groups count)? Needed to bind a channel. */
+  readonly isAdmin: (user: UserRef) => Promise<boolean>;
+  readonly clock?: { now(): number };
   /** Waits for domain-event listeners (the hand-off outcome subscriber) — part of `settled()`. */
   readonly eventsSettled?: () => Promise<void>;
 }
@@ -53,9 +61,6 @@ const PURPOSE_JOURNEY: Readonly<Record<HandoffPurpose, HandoffJourney>> = {
   register: 'securityInfo',
   verify: 'verifyCaller',
 };
-
-/** The pseudo-user under which the helpdesk channel's conversation reference is kept (for "talk to the helpdesk"). */
-export const HELPDESK_CHANNEL_REF: UserRef = { tenantId: 'helpdesk', objectId: 'channel' };
 
 /**
  * The helpdesk's side of the bot: channel commands (`handoff`, `verify`, `help`) from agents checked against the
@@ -88,13 +93,15 @@ export class HelpdeskBot implements HandoffListener {
   async onChannelMessage(context: TurnContext): Promise<boolean> {
     const locale = resolveLocale(context.activity.locale);
     const t = translator(locale);
-    await this.deps.refs
-      .save(HELPDESK_CHANNEL_REF, TurnContext.getConversationReference(context.activity) as unknown as Record<string, unknown>)
-      .catch(() => undefined);
+    // R32: nothing about this chat is stored — the helpdesk channel comes from configuration or an admin's bind.
     const words = cleanText(context.activity.text).split(/\s+/).filter(Boolean);
     const cmd = (words[0] ?? '').toLowerCase();
     if (cmd === 'help' || cmd === 'hulp' || cmd === '') {
       await context.sendActivity(t('helpdesk.cmd.help'));
+      return true;
+    }
+    if (cmd === 'bind' || cmd === 'unbind') {
+      await this.bindCommand(context, cmd, (words[1] ?? '').toLowerCase());
       return true;
     }
     // Anything else is not a helpdesk command: the bot answers with the R1 pointer to the 1:1 chat.
@@ -137,6 +144,47 @@ export class HelpdeskBot implements HandoffListener {
     }
     this.background(this.deliver(handoff.id, token, correlationId));
     return true;
+  }
+
+  /** `bind helpdesk|security` / `unbind …` in a team channel, by a member of an admin group only (R32). */
+  private async bindCommand(context: TurnContext, cmd: 'bind' | 'unbind', arg: string): Promise<void> {
+    const t = translator(resolveLocale(context.activity.locale));
+    if (arg !== 'helpdesk' && arg !== 'security') {
+      await context.sendActivity(t('helpdesk.bind.usage'));
+      return;
+    }
+    const kind: DestinationKind = arg;
+    const tenantId = activityTenant(context);
+    const objectId = context.activity.from?.aadObjectId;
+    if (!tenantId || !objectId || !(await this.deps.isAdmin({ tenantId, objectId }))) {
+      this.deps.logger.warn({ kind, cmd }, 'channel bind refused: not an admin');
+      await context.sendActivity(t('helpdesk.bind.notAdmin'));
+      return;
+    }
+    const what = t(`helpdesk.bind.what.${kind}`);
+    if (cmd === 'bind') {
+      const r = await this.deps.destinations.bind(kind, context, objectId, this.deps.clock?.now() ?? Date.now());
+      const key = { bound: 'helpdesk.bind.bound', configured: 'helpdesk.bind.configured', already_bound: 'helpdesk.bind.already', not_a_channel: 'helpdesk.bind.notChannel' }[r];
+      if (r === 'bound') this.deps.logger.info({ kind, by: objectId }, 'channel bound');
+      await context.sendActivity(t(key, { what, kind }));
+      return;
+    }
+    const r = await this.deps.destinations.unbind(kind, context);
+    const key = { unbound: 'helpdesk.bind.unbound', configured: 'helpdesk.bind.configured', not_bound_here: 'helpdesk.bind.notBoundHere' }[r];
+    if (r === 'unbound') this.deps.logger.info({ kind, by: objectId }, 'channel unbound');
+    await context.sendActivity(t(key, { what, kind }));
+  }
+
+  /** Post a security alert (domain event) to the security-alert channel, when there is one (R32, R33). */
+  async alert(e: DomainEvent): Promise<void> {
+    const ref = await this.deps.destinations.reference('security');
+    if (!ref) return;
+    const text = alertText(e);
+    if (!text) return;
+    const outcome = await this.sendWithRetry(ref, async (ctx) => {
+      await ctx.sendActivity(MessageFactory.text(text));
+    });
+    if (outcome !== 'ok') this.deps.logger.warn({ event: e.type, outcome, correlationId: e.correlationId }, 'security alert not delivered');
   }
 
   /** Deliver a hand-off created elsewhere (ITSM API) in the background: the caller answers at once. */
@@ -245,7 +293,7 @@ export class HelpdeskBot implements HandoffListener {
     const locale = resolveLocale(context.activity.locale);
     const t = translator(locale);
     const contact = this.deps.contactText?.(locale) ?? '';
-    const channel = (await this.deps.refs.get(HELPDESK_CHANNEL_REF).catch(() => null)) as Partial<ConversationReference> | null;
+    const channel = await this.deps.destinations.reference('helpdesk').catch(() => null);
     if (!this.deps.talk || (!channel?.conversation && !this.deps.webhook)) {
       await context.sendActivity(t('helpdesk.talk.unavailable', { contact }).trim());
       return;
@@ -344,6 +392,30 @@ export function summaryText(s: HelpdeskSummary, locale: Locale): string {
     '',
     t('helpdesk.talk.channel.next', { upn: s.userPrincipalName }),
   ].join('\n');
+}
+
+/** The security channel's text for an alert event (en: the channel's language); null for events that are no alert. */
+export function alertText(e: DomainEvent): string | null {
+  const tr = translator('en');
+  const user = e.user ? e.user.objectId : '—';
+  let line: string;
+  switch (e.type) {
+    case 'shared_bucket_exceeded':
+      line = tr('security.alert.shared_bucket_exceeded', { prefix: e.prefix, limit: String(e.limit) });
+      break;
+    case 'not_me_reported':
+      line = tr('security.alert.not_me_reported', { about: e.about, user });
+      break;
+    case 'privileged_reset':
+      line = tr('security.alert.privileged_reset', { user });
+      break;
+    case 'security_alert':
+      line = tr('security.alert.security_alert', { alert: e.alert });
+      break;
+    default:
+      return null;
+  }
+  return [`**${tr('security.alert.title')}**`, '', line, '', tr('security.alert.footer', { ref: e.correlationId })].join('\n');
 }
 
 function statusView(h: Handoff, locale: Locale): Parameters<typeof buildHelpdeskStatusCard>[0] {

@@ -37,6 +37,8 @@ export interface HelpdeskHandoffsDeps {
   readonly listener?: HandoffListener;
   /** The tenant of users named through the ITSM API (which names users by UPN only). */
   readonly apiTenantId: string;
+  /** Admin groups (object ids): who may bind the helpdesk and security-alert channels (R32). */
+  readonly adminGroups?: readonly string[];
 }
 
 export type CreateRefusal = 'not_agent' | 'unknown_user' | 'self' | 'privileged';
@@ -74,7 +76,15 @@ export class HelpdeskHandoffs {
 
   /** Is this Teams user a helpdesk agent according to the directory (policy.helpdesk.agentGroups)? */
   async isAgent(user: UserRef): Promise<boolean> {
-    const groups = this.deps.policy.helpdesk.agentGroups;
+    return this.inGroups(user, this.deps.policy.helpdesk.agentGroups);
+  }
+
+  /** Is this Teams user an admin (R32: may bind the helpdesk / security-alert channel)? */
+  async isAdmin(user: UserRef): Promise<boolean> {
+    return this.inGroups(user, this.deps.adminGroups ?? []);
+  }
+
+  private async inGroups(user: UserRef, groups: readonly string[]): Promise<boolean> {
     if (groups.length === 0) return false;
     const found = await this.deps.directory.findUser(user);
     if (!found || !found.enabled) return false;

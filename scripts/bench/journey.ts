@@ -87,7 +87,7 @@ export function writeJourneyDirectory(dir: string, users: readonly JourneyUser[]
         givenName: 'Bench',
         surname: u.displayName.split(' ').at(-1),
         initialPassword: `Bench-Start-${randomBytes(6).toString('hex')}`,
-        groups: ['All Staff'],
+        groups: ['0a7c1e52-3f4b-4d6a-9e8f-1b2c3d4e5f60'], // All Staff, by object id (R32)
       })),
     }),
   );

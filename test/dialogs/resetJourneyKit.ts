@@ -28,7 +28,7 @@ export function writeFixtures(required: 1 | 2, n = 30, locked: readonly number[]
     initialPassword: INITIAL_PASSWORD,
     passwordChangedAt: '2026-01-01T00:00:00Z',
     locked: locked.includes(i + 1),
-    groups: ['All Staff'],
+    groups: ['0a7c1e52-3f4b-4d6a-9e8f-1b2c3d4e5f60'], // All Staff, by object id (R32)
   }));
   const directoryFile = join(dir, 'directory.json');
   writeFileSync(directoryFile, JSON.stringify({ tenantId: DEMO_TENANT, organisationName: 'Contoso', lockoutThreshold: 5, users }));

@@ -7,6 +7,9 @@ import { post, replyText, teamsActivity, DEMO_TENANT, type Reply } from '../supp
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { t } from '../../locales';
 
+/** The demo directory's Helpdesk group, by object id (R32). */
+const HELPDESK_GROUP = '5fc16da7-8e90-4cbf-8d34-60718293a4b5';
+
 const DIEGO = 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66'; // group Helpdesk
 const MEGAN = '6e7b768e-07e2-4810-8459-485f84f8f204';
 const LIDIA = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
@@ -23,7 +26,7 @@ beforeAll(async () => {
   await stub.start();
   const dir = mkdtempSync(join(tmpdir(), 'cv-'));
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: ['Helpdesk'] }, methods: { requiredForReset: 1 } }));
+  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP] }, methods: { requiredForReset: 1 } }));
   running = await startApp({ REDIS_URL: redisServer.url, POLICY_FILE: policyFile });
 });
 afterAll(async () => {

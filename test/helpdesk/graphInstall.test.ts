@@ -8,6 +8,9 @@ import { ConnectorStub } from '../support/connectorStub';
 import { post, teamsActivity, DEMO_TENANT } from '../support/activities';
 import { t } from '../../locales';
 
+/** The demo directory's Helpdesk group, by object id (R32). */
+const HELPDESK_GROUP = '5fc16da7-8e90-4cbf-8d34-60718293a4b5';
+
 const DIEGO = 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66'; // group Helpdesk
 const JONI = '3d9c2b71-8e4f-4f0a-a6b2-5e1c7d9f0a44';
 const LIDIA = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
@@ -156,7 +159,7 @@ describe('R18 R21: hand-off to a user who never opened the bot', () => {
     await stub.start();
     const dir = mkdtempSync(join(tmpdir(), 'gi-'));
     const policyFile = join(dir, 'policy.json');
-    writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: ['Helpdesk'] } }));
+    writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP] } }));
     running = await startApp(
       {
         POLICY_FILE: policyFile,

@@ -8,6 +8,9 @@ import { startRedis, type RedisServer } from '../support/redisServer';
 import { t } from '../../locales';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 
+/** The demo directory's Helpdesk group, by object id (R32). */
+const HELPDESK_GROUP = '5fc16da7-8e90-4cbf-8d34-60718293a4b5';
+
 const DIEGO = 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66'; // in group Helpdesk
 const MEGAN = '6e7b768e-07e2-4810-8459-485f84f8f204';
 const LIDIA = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
@@ -26,7 +29,7 @@ beforeAll(async () => {
   await stub.start();
   const dir = mkdtempSync(join(tmpdir(), 'hd-'));
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: ['Helpdesk'], contactText: { en: CONTACT_EN, nl: 'Bel de helpdesk.' } } }));
+  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP], contactText: { en: CONTACT_EN, nl: 'Bel de helpdesk.' } } }));
   running = await startApp({ REDIS_URL: redisServer.url, POLICY_FILE: policyFile, LOG_LEVEL: 'info' });
 });
 afterAll(async () => {

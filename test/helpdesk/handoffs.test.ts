@@ -15,11 +15,14 @@ import { FixedClock } from '../support/fixedClock';
 import { CryptoRandom } from '../../adapters/crypto/cryptoRandom';
 import { startRedis, type RedisServer } from '../support/redisServer';
 
+/** The demo directory's Helpdesk group, by object id (R32). */
+const HELPDESK_GROUP = '5fc16da7-8e90-4cbf-8d34-60718293a4b5';
+
 const TENANT = '00000000-0000-0000-0000-000000000001';
 const AGENT: UserRef = { tenantId: TENANT, objectId: 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66' }; // Diego, group Helpdesk
 const MEGAN: UserRef = { tenantId: TENANT, objectId: '6e7b768e-07e2-4810-8459-485f84f8f204' };
 const LIDIA: UserRef = { tenantId: TENANT, objectId: 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21' };
-const policy: Policy = { ...DEFAULT_POLICY, helpdesk: { ...DEFAULT_POLICY.helpdesk, agentGroups: ['Helpdesk'] } };
+const policy: Policy = { ...DEFAULT_POLICY, helpdesk: { ...DEFAULT_POLICY.helpdesk, agentGroups: [HELPDESK_GROUP] } };
 
 let redisServer: RedisServer;
 let redis: Redis;

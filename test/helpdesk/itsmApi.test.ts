@@ -10,6 +10,9 @@ import { startRedis, type RedisServer } from '../support/redisServer';
 import { runHelpdeskKeys } from '../../scripts/helpdeskKeys';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../adapters/helpdesk/webhookSender';
 
+/** The demo directory's Helpdesk group, by object id (R32). */
+const HELPDESK_GROUP = '5fc16da7-8e90-4cbf-8d34-60718293a4b5';
+
 const MEGAN = '6e7b768e-07e2-4810-8459-485f84f8f204';
 const DIEGO_UPN = 'diego.siciliani@contoso.example'; // group Helpdesk
 const MEGAN_UPN = 'megan.bowen@contoso.example';
@@ -71,7 +74,7 @@ beforeAll(async () => {
   receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
   const dir = mkdtempSync(join(tmpdir(), 'itsm-'));
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: ['Helpdesk'] } }));
+  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP] } }));
   running = await startApp(
     {
       REDIS_URL: redisServer.url,

@@ -9,11 +9,14 @@ import { startRedis, type RedisServer } from '../support/redisServer';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '../../adapters/helpdesk/webhookSender';
 import { t } from '../../locales';
 
-const DIEGO = 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66';
+/** The demo directory's Helpdesk group, by object id (R32). */
+const HELPDESK_GROUP = '5fc16da7-8e90-4cbf-8d34-60718293a4b5';
+
 const MEGAN = '6e7b768e-07e2-4810-8459-485f84f8f204';
 const LIDIA = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
 const SECRET = 'talk-webhook-secret';
 const CHANNEL = '19:helpdesk@thread.tacv2';
+const TEAM = '19:helpdesk-team@thread.tacv2';
 
 let redisServer: RedisServer;
 let stub: ConnectorStub;
@@ -49,13 +52,17 @@ beforeAll(async () => {
   const policyFile = join(dir, 'policy.json');
   writeFileSync(
     policyFile,
-    JSON.stringify({ helpdesk: { agentGroups: ['Helpdesk'], contactText: { en: 'Call the IT helpdesk on 1234.', nl: 'Bel de IT-helpdesk op 1234.' } } }),
+    JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP], contactText: { en: 'Call the IT helpdesk on 1234.', nl: 'Bel de IT-helpdesk op 1234.' } } }),
   );
   running = await startApp({
     REDIS_URL: redisServer.url,
     POLICY_FILE: policyFile,
     HELPDESK_WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
     HELPDESK_WEBHOOK_SECRET: SECRET,
+    // R32: the helpdesk channel is configured (team id + channel id), never learned from traffic.
+    HELPDESK_TEAM_ID: TEAM,
+    HELPDESK_CHANNEL_ID: CHANNEL,
+    TEAMS_SERVICE_URL: stub.url,
   });
   // A deployment without a helpdesk channel or webhook.
   bare = await startApp({ POLICY_FILE: policyFile });
@@ -81,22 +88,6 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-beforeAll(async () => {
-  // The helpdesk channel: any message there keeps its conversation reference (HELPDESK_CHANNEL_REF).
-  await post(
-    running.baseUrl,
-    teamsActivity({
-      text: '<at>Password Reset Assistant</at> help',
-      userObjectId: DIEGO,
-      userName: 'Diego Siciliani',
-      conversationType: 'channel',
-      conversationId: CHANNEL,
-      serviceUrl: stub.url,
-      expectReplies: false,
-    }),
-  );
-});
 
 test('helpdesk: mid-journey "talk to the helpdesk" posts a secret-free summary to the channel and the webhook; the journey stays (en)', async () => {
   const now = Date.now();

@@ -15,6 +15,8 @@ export interface ActivityOptions {
   id?: string;
   expectReplies?: boolean;
   type?: string;
+  /** Teams channel conversations: the team's id (channelData.team.id); the channel id is the conversation id. */
+  teamId?: string;
 }
 
 /** A Teams-shaped activity as the Bot Connector would post it to /api/messages. */
@@ -34,7 +36,10 @@ export function teamsActivity(o: ActivityOptions = {}): Record<string, unknown> 
       conversationType: o.conversationType ?? 'personal',
       tenantId,
     },
-    channelData: { tenant: { id: tenantId } },
+    channelData: {
+      tenant: { id: tenantId },
+      ...(o.teamId !== undefined ? { team: { id: o.teamId }, channel: { id: (o.conversationId ?? '').split(';')[0] } } : {}),
+    },
     locale: o.locale ?? 'en-US',
     ...(o.text !== undefined ? { text: o.text } : {}),
     ...(o.value !== undefined ? { value: o.value } : {}),

@@ -32,7 +32,7 @@ describe('MemoryDirectory (demo directory for npm start)', () => {
     expect((await find(ADELE)).privileged).toBe(true);
     expect((await find(JONI)).locked).toBe(true);
     expect((await find(PRADEEP)).enabled).toBe(false);
-    expect((await find(DIEGO)).groups).toContain('Helpdesk');
+    expect((await find(DIEGO)).groups).toContain('5fc16da7-8e90-4cbf-8d34-60718293a4b5') // Helpdesk, through Helpdesk Tier 1 (nested, R32);
     // Another tenant's caller with the same object id is nobody here.
     expect(await dir.findUser({ tenantId: '99999999-0000-0000-0000-000000000000', objectId: MEGAN })).toBeNull();
     expect((await dir.findByPrincipalName('MEGAN.BOWEN@contoso.example'))?.objectId).toBe(MEGAN);
