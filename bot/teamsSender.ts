@@ -1,9 +1,12 @@
 import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
+import type { PaceKey, SendPacer } from '../domain/campaigns/ports';
 
 /** How a send ended. `blocked` = 403 MessageWritesBlocked: the user blocked or removed the bot. */
 export type TeamsSendResult =
   | { readonly ok: true; readonly activityId: string | undefined; readonly attempts: number }
-  | { readonly ok: false; readonly reason: 'blocked' | 'no_reference' | 'failed'; readonly status?: number; readonly attempts: number };
+  | { readonly ok: false; readonly reason: 'blocked' | 'no_reference' | 'failed'; readonly status?: number; readonly attempts: number }
+  /** The shared pacer has no slot soon enough: nothing was sent; try again after `retryInMs`. */
+  | { readonly ok: false; readonly reason: 'paced'; readonly retryInMs: number; readonly status?: undefined; readonly attempts: number };
 
 export interface TeamsSenderOptions {
   /** Sends per conversation per second (Teams: 7). */
@@ -19,6 +22,16 @@ export interface TeamsSenderOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** 0 ≤ x < 1, for jitter. */
   readonly random?: () => number;
+  /**
+   * Where the pacing is held. Default: this process only (the limits above). The campaign workers pass the Redis
+   * pacer so every worker and bot instance shares the per-conversation and per-tenant limits and Retry-After.
+   */
+  readonly pacer?: SendPacer;
+}
+
+/** Per-send hooks: `beforePost` runs once, right before the first POST leaves (the worker's "posting" mark). */
+export interface TeamsSendHooks {
+  readonly beforePost?: () => Promise<void>;
 }
 
 const RETRYABLE = new Set([412, 429, 502, 504]);
@@ -30,9 +43,7 @@ const RETRYABLE = new Set([412, 429, 502, 504]);
  * already retries some 429/5xx answers itself; this loop covers 412 and whatever the client gives up on.
  */
 export class TeamsSender {
-  private readonly sent = new Map<string, number[]>();
-  private readonly perSecond: number;
-  private readonly perThirty: number;
+  private readonly pacer: SendPacer;
   private readonly maxRetries: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -45,26 +56,37 @@ export class TeamsSender {
     private readonly appId: string,
     options: TeamsSenderOptions = {},
   ) {
-    this.perSecond = options.perSecond ?? 7;
-    this.perThirty = options.perThirtySeconds ?? 60;
     this.maxRetries = options.maxRetries ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = options.random ?? Math.random;
+    this.pacer =
+      options.pacer ??
+      new InProcessPacer({ perSecond: options.perSecond ?? 7, perThirtySeconds: options.perThirtySeconds ?? 60, now: this.now, sleep: this.sleep });
   }
 
   /** Send a message or activity to the conversation of `reference`. Never throws for delivery problems. */
-  async send(reference: Partial<ConversationReference> | null | undefined, activity: string | Partial<Activity>): Promise<TeamsSendResult> {
+  async send(
+    reference: Partial<ConversationReference> | null | undefined,
+    activity: string | Partial<Activity>,
+    hooks: TeamsSendHooks = {},
+  ): Promise<TeamsSendResult> {
     const conversationId = reference?.conversation?.id;
     if (!reference || !conversationId || !reference.serviceUrl) return { ok: false, reason: 'no_reference', attempts: 0 };
+    const key: PaceKey = { conversationId, tenantId: reference.conversation?.tenantId };
     let attempts = 0;
     let outcome: TeamsSendResult | undefined;
     try {
       await this.adapter.continueConversationAsync(this.appId, reference, async (ctx) => {
         for (;;) {
-          await this.slot(conversationId);
+          const slot = await this.pacer.acquire(key);
+          if (!slot.ok) {
+            outcome = { ok: false, reason: 'paced', retryInMs: slot.retryInMs, attempts };
+            return;
+          }
+          if (attempts === 0) await hooks.beforePost?.();
           attempts++;
           try {
             const r = await ctx.sendActivity(activity);
@@ -80,7 +102,10 @@ export class TeamsSender {
               outcome = { ok: false, reason: 'failed', ...(status === undefined ? {} : { status }), attempts };
               return;
             }
-            await this.sleep(this.backoff(attempts, retryAfterMs(e, this.now())));
+            const retryAfter = retryAfterMs(e, this.now());
+            // Retry-After is held by the pacer (for every process when it is the Redis one); the jitter spreads retries.
+            if (retryAfter !== undefined) await this.pacer.pause(key, Math.min(Math.max(retryAfter, 0), this.maxDelayMs));
+            await this.sleep(this.backoff(attempts, retryAfter));
           }
         }
       });
@@ -91,11 +116,34 @@ export class TeamsSender {
     return outcome ?? { ok: false, reason: 'failed', attempts };
   }
 
-  /** Delay before retry n (1-based): Retry-After when given (never less), else full jitter over base·2^(n-1). */
+  /**
+   * Delay before retry n (1-based): with Retry-After a small jitter only (the pacer holds Retry-After itself, so the
+   * next acquire waits for it), else full jitter over base·2^(n-1).
+   */
   private backoff(attempt: number, retryAfter: number | undefined): number {
     const exp = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
     const jitter = Math.floor(this.random() * exp);
-    return retryAfter !== undefined ? Math.min(Math.max(retryAfter, 0), this.maxDelayMs) + Math.floor(this.random() * 100) : jitter;
+    return retryAfter !== undefined ? Math.floor(this.random() * 100) : jitter;
+  }
+}
+
+/** Pacing for one process: Teams' per-conversation limits (7/s, 60/30 s) and Retry-After, held in memory. */
+export class InProcessPacer implements SendPacer {
+  private readonly sent = new Map<string, number[]>();
+  private readonly pausedUntil = new Map<string, number>();
+
+  constructor(
+    private readonly o: {
+      readonly perSecond: number;
+      readonly perThirtySeconds: number;
+      readonly now: () => number;
+      readonly sleep: (ms: number) => Promise<void>;
+    },
+  ) {}
+
+  async pause(key: PaceKey, ms: number): Promise<void> {
+    const until = this.o.now() + ms;
+    if ((this.pausedUntil.get(key.conversationId) ?? 0) < until) this.pausedUntil.set(key.conversationId, until);
   }
 
   /**
@@ -103,17 +151,19 @@ export class TeamsSender {
    * 7th most recent send is ≥ 1 s before this one and the 60th most recent ≥ 30 s before" keeps every window within
    * the limits, also for concurrent callers.
    */
-  private async slot(conversationId: string): Promise<void> {
-    const now = this.now();
+  async acquire(key: PaceKey): Promise<{ readonly ok: true }> {
+    const { conversationId } = key;
+    const now = this.o.now();
     const times = (this.sent.get(conversationId) ?? []).filter((t) => t > now - 30_000);
-    let at = Math.max(now, times[times.length - 1] ?? now);
-    const seventh = times[times.length - this.perSecond];
+    let at = Math.max(now, times[times.length - 1] ?? now, this.pausedUntil.get(conversationId) ?? 0);
+    const seventh = times[times.length - this.o.perSecond];
     if (seventh !== undefined) at = Math.max(at, seventh + 1000);
-    const sixtieth = times[times.length - this.perThirty];
+    const sixtieth = times[times.length - this.o.perThirtySeconds];
     if (sixtieth !== undefined) at = Math.max(at, sixtieth + 30_000);
     times.push(at);
     this.sent.set(conversationId, times);
-    if (at > now) await this.sleep(at - now);
+    if (at > now) await this.o.sleep(at - now);
+    return { ok: true };
   }
 }
 

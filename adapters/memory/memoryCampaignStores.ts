@@ -1,0 +1,121 @@
+import type { Clock } from '../../domain/ports/clock';
+import { userKey, type UserRef } from '../../domain/model/user';
+import type { OptionalKind } from '../../domain/campaigns/model';
+import type {
+  CampaignLedger,
+  CampaignPreference,
+  CampaignPreferences,
+  DeadLetter,
+  DeadLetters,
+  DeliveryClaim,
+  DeliveryLedger,
+  ScanCursorStore,
+  ScanProgress,
+} from '../../domain/campaigns/ports';
+
+/** In-memory campaign stores: tests and the embedded development default (one process, no Redis). */
+export class MemoryDeliveryLedger implements DeliveryLedger {
+  private readonly records = new Map<string, { value: string; until: number }>();
+  constructor(private readonly clock: Clock) {}
+
+  private read(id: string): string | undefined {
+    const r = this.records.get(id);
+    if (!r) return undefined;
+    if (r.until <= this.clock.now()) {
+      this.records.delete(id);
+      return undefined;
+    }
+    return r.value;
+  }
+
+  async claim(messageId: string, attempt: string, leaseMs: number): Promise<DeliveryClaim> {
+    const v = this.read(messageId);
+    if (v === 'sent' || v === 'dead') return { state: 'done', outcome: v };
+    if (v?.startsWith('p:')) return v === `p:${attempt}` ? { state: 'claimed' } : { state: 'uncertain' };
+    this.records.set(messageId, { value: `c:${attempt}`, until: this.clock.now() + leaseMs });
+    return { state: 'claimed' };
+  }
+
+  async markPosting(messageId: string, attempt: string, ttlMs: number): Promise<void> {
+    this.records.set(messageId, { value: `p:${attempt}`, until: this.clock.now() + ttlMs });
+  }
+
+  async complete(messageId: string, outcome: 'sent' | 'dead', ttlMs: number): Promise<void> {
+    this.records.set(messageId, { value: outcome, until: this.clock.now() + ttlMs });
+  }
+
+  async release(messageId: string, attempt: string): Promise<void> {
+    const v = this.read(messageId);
+    if (v === `c:${attempt}` || v === `p:${attempt}`) this.records.delete(messageId);
+  }
+}
+
+export class MemoryCampaignLedger implements CampaignLedger {
+  private readonly marks = new Map<string, number>();
+  constructor(private readonly clock: Clock) {}
+
+  async told(keys: readonly string[]): Promise<readonly boolean[]> {
+    const now = this.clock.now();
+    return keys.map((k) => (this.marks.get(k) ?? 0) > now);
+  }
+  async markTold(keys: readonly string[], ttlMs: number): Promise<void> {
+    for (const k of keys) this.marks.set(k, this.clock.now() + ttlMs);
+  }
+  async forget(keys: readonly string[]): Promise<void> {
+    for (const k of keys) this.marks.delete(k);
+  }
+}
+
+export class MemoryCampaignPreferences implements CampaignPreferences {
+  private readonly prefs = new Map<string, { optedOut: boolean; snoozedUntil: number | null; snoozes: number }>();
+
+  private entry(user: UserRef, kind: OptionalKind): { optedOut: boolean; snoozedUntil: number | null; snoozes: number } {
+    const k = `${userKey(user)}:${kind}`;
+    let e = this.prefs.get(k);
+    if (!e) {
+      e = { optedOut: false, snoozedUntil: null, snoozes: 0 };
+      this.prefs.set(k, e);
+    }
+    return e;
+  }
+
+  async get(user: UserRef, kind: OptionalKind): Promise<CampaignPreference> {
+    return { ...this.entry(user, kind) };
+  }
+  async optOut(user: UserRef, kind: OptionalKind): Promise<void> {
+    this.entry(user, kind).optedOut = true;
+  }
+  async optIn(user: UserRef, kind: OptionalKind): Promise<void> {
+    this.entry(user, kind).optedOut = false;
+  }
+  async snooze(user: UserRef, kind: OptionalKind, until: number): Promise<number> {
+    const e = this.entry(user, kind);
+    e.snoozedUntil = until;
+    e.snoozes += 1;
+    return e.snoozes;
+  }
+}
+
+export class MemoryScanCursorStore implements ScanCursorStore {
+  private readonly cursors = new Map<string, ScanProgress>();
+  async load(scan: string): Promise<ScanProgress | null> {
+    return this.cursors.get(scan) ?? null;
+  }
+  async save(scan: string, progress: ScanProgress): Promise<void> {
+    this.cursors.set(scan, progress);
+  }
+  async clear(scan: string): Promise<void> {
+    this.cursors.delete(scan);
+  }
+}
+
+export class MemoryDeadLetters implements DeadLetters {
+  readonly letters: DeadLetter[] = [];
+  async add(letter: DeadLetter): Promise<void> {
+    this.letters.unshift(letter);
+    if (this.letters.length > 10_000) this.letters.length = 10_000;
+  }
+  async list(limit: number): Promise<readonly DeadLetter[]> {
+    return this.letters.slice(0, limit);
+  }
+}

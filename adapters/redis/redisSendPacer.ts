@@ -1,0 +1,90 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { PaceKey, SendPacer } from '../../domain/campaigns/ports';
+import { LuaScript } from './luaScript';
+
+/**
+ * GCRA reservation, per tenant and per conversation at once. Times come from Redis TIME, so every worker shares
+ * one clock (F17). A send is scheduled at the earliest moment both limits allow; that slot is taken and its wait
+ * returned, so concurrent callers line up instead of retrying (one round trip per send, no thundering herd).
+ * KEYS[1] tenant TAT, KEYS[2] conversation TAT (same hash tag: the tenant's).
+ * ARGV: tenant interval ms, tenant burst, conversation interval ms, conversation burst, max wait ms.
+ * Returns the wait in ms (≥ 0), or -wait when the wait would exceed max wait (nothing reserved).
+ */
+const RESERVE = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ti, tb, ci, cb, maxWait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local ttat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local ctat = tonumber(redis.call('GET', KEYS[2]) or '0')
+local at = math.max(now, ttat - (tb - 1) * ti, ctat - (cb - 1) * ci)
+local wait = at - now
+if wait > maxWait then return -math.ceil(wait) end
+local nt = math.max(ttat, at) + ti
+local nc = math.max(ctat, at) + ci
+redis.call('SET', KEYS[1], tostring(nt), 'PX', math.ceil(nt - now + 1000))
+redis.call('SET', KEYS[2], tostring(nc), 'PX', math.ceil(nc - now + 1000))
+return math.ceil(wait)
+`);
+
+/** Retry-After: push the conversation's TAT so that no send is scheduled before now + ms. */
+const PAUSE = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ci, cb, ms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local ctat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local want = now + ms + (cb - 1) * ci
+if want > ctat then redis.call('SET', KEYS[1], tostring(want), 'PX', math.ceil(want - now + 1000)) end
+return 1
+`);
+
+export interface RedisSendPacerOptions {
+  readonly prefix: string;
+  /** Sends per second per tenant (R39 default 30, under Teams' 50 RPS per app per tenant). */
+  readonly tenantPerSecond: number;
+  /** Longest wait one acquire sleeps; longer waits are handed back to the caller. */
+  readonly maxWaitMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Teams' per-conversation limits (7/s, 8/2 s, 60/30 s, 1,800/h) as one GCRA: one send per 2,010 ms with a burst of
+ * 6 keeps every window under its limit (6+1 per 1 s and 2 s, 6+15 per 30 s, 6+1,791 per hour).
+ */
+export const CONVERSATION_INTERVAL_MS = 2010;
+export const CONVERSATION_BURST = 6;
+
+/** The pacer every campaign worker (and, with Redis, every bot instance) shares: limits held in Redis (R39). */
+export class RedisSendPacer implements SendPacer {
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly o: RedisSendPacerOptions,
+  ) {
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  private keys(key: PaceKey): [string, string] {
+    const tag = `{t:${key.tenantId ?? '-'}}`;
+    return [`${this.o.prefix}pace:${tag}:tenant`, `${this.o.prefix}pace:${tag}:conv:${key.conversationId}`];
+  }
+
+  async acquire(key: PaceKey): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryInMs: number }> {
+    const wait = Number(
+      await RESERVE.run(this.redis as Redis, this.keys(key), [
+        1000 / this.o.tenantPerSecond,
+        1,
+        CONVERSATION_INTERVAL_MS,
+        CONVERSATION_BURST,
+        this.o.maxWaitMs ?? 15_000,
+      ]),
+    );
+    if (wait < 0) return { ok: false, retryInMs: -wait };
+    if (wait > 0) await this.sleep(wait);
+    return { ok: true };
+  }
+
+  async pause(key: PaceKey, ms: number): Promise<void> {
+    await PAUSE.run(this.redis as Redis, [this.keys(key)[1]], [CONVERSATION_INTERVAL_MS, CONVERSATION_BURST, Math.ceil(ms)]);
+  }
+}

@@ -1,0 +1,140 @@
+import type { Activity, ConversationReference } from 'botbuilder';
+import type { Clock } from '../../domain/ports/clock';
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import type { DeadLetterReason, DeadLetters, DeliveryLedger } from '../../domain/campaigns/ports';
+import type { OutboundMessage } from '../../domain/campaigns/model';
+import type { TeamsSender } from '../teamsSender';
+
+/** Turns a message into the activity for its recipient, in their language and time zone. */
+export type CampaignRenderer = (message: OutboundMessage, locale: string | undefined, timeZone: string | null) => Partial<Activity>;
+
+/** One delivery attempt: its unique id (the BullMQ lock token), its number (1-based) and the allowed maximum. */
+export interface DeliveryAttempt {
+  readonly id: string;
+  readonly number: number;
+  readonly max: number;
+  /** Graph app installs already tried for this message. */
+  readonly installs: number;
+}
+
+export type DeliveryOutcome =
+  | { readonly kind: 'sent'; readonly delayMs: number; readonly posts: number }
+  | { readonly kind: 'skipped'; readonly why: 'duplicate' | 'uncertain' }
+  | { readonly kind: 'dead'; readonly reason: DeadLetterReason; readonly status?: number }
+  /** Put the job back for `inMs` (pacing, quiet hours, an app install under way, another attempt holding it). */
+  | { readonly kind: 'later'; readonly inMs: number; readonly why: 'paced' | 'quiet' | 'busy' | 'installing'; readonly installs: number }
+  /** A transient failure: the queue retries with back-off. */
+  | { readonly kind: 'retry'; readonly status?: number };
+
+export interface DeliveryDeps {
+  readonly sender: Pick<TeamsSender, 'send'>;
+  readonly refs: ConversationRefStore;
+  readonly ledger: DeliveryLedger;
+  readonly deadLetters: DeadLetters;
+  readonly render: CampaignRenderer;
+  readonly clock: Clock;
+  /** The configured security-alert channel's conversation reference (hd's setting), or null. */
+  readonly securityChannel: () => Promise<Partial<ConversationReference> | null>;
+  /** Graph app install for users who never talked to the bot (adapters/helpdesk/graphAppInstaller.ts). */
+  readonly installer?: { install(userObjectId: string): Promise<'installed' | 'already' | 'denied' | 'failed'> };
+  /** How long to wait for Teams' install conversationUpdate before looking for the reference again. */
+  readonly installWaitMs?: number;
+  readonly maxInstalls?: number;
+  /** How long a claim holds before another attempt may take it over (longer than one send with its retries). */
+  readonly leaseMs?: number;
+  /** How long "sent" is remembered (a message id is never sent twice within it). */
+  readonly rememberMs?: number;
+}
+
+const RETRYABLE = new Set([412, 429, 500, 502, 503, 504]);
+
+/**
+ * Delivers one campaign message exactly once (R39, F21): claims its id in the shared ledger, finds the user's 1:1
+ * chat (installing the app through Graph for users who never talked to the bot), renders the card in their language,
+ * sends it through the shared, paced TeamsSender, and records sent / dead with the reason. Never throws for delivery
+ * problems: the outcome says what the queue should do.
+ */
+export class DeliveryProcessor {
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  async deliver(message: OutboundMessage, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
+    const d = this.deps;
+    const now = d.clock.now();
+    if (message.notBefore !== undefined && message.notBefore > now)
+      return { kind: 'later', inMs: message.notBefore - now, why: 'quiet', installs: attempt.installs };
+    const lease = d.leaseMs ?? 120_000;
+    const claim = await d.ledger.claim(message.id, attempt.id, lease);
+    if (claim.state === 'done') return { kind: 'skipped', why: 'duplicate' };
+    if (claim.state === 'busy') return { kind: 'later', inMs: claim.retryInMs, why: 'busy', installs: attempt.installs };
+    if (claim.state === 'uncertain') {
+      // An earlier attempt died with its POST in flight: it most likely arrived. Never risk a second copy.
+      await d.ledger.complete(message.id, 'sent', this.remember);
+      await this.dead(message, 'uncertain_after_crash', attempt);
+      return { kind: 'skipped', why: 'uncertain' };
+    }
+
+    const ref =
+      message.to.kind === 'user'
+        ? ((await d.refs.get(message.to.user)) as (Partial<ConversationReference> & { localTimezone?: string }) | null)
+        : await d.securityChannel();
+    if (!ref?.conversation || !ref.serviceUrl) {
+      if (message.to.kind === 'securityChannel') return this.giveUp(message, 'no_security_channel', attempt);
+      if (d.installer && attempt.installs < (d.maxInstalls ?? 2)) {
+        const installed = await d.installer.install(message.to.user.objectId);
+        if (installed === 'denied') return this.giveUp(message, 'install_denied', attempt);
+        if (installed === 'failed') {
+          await d.ledger.release(message.id, attempt.id);
+          return { kind: 'retry' };
+        }
+        // Teams now sends the install conversationUpdate to a bot instance, which stores the reference.
+        await d.ledger.release(message.id, attempt.id);
+        return { kind: 'later', inMs: d.installWaitMs ?? 10_000, why: 'installing', installs: attempt.installs + 1 };
+      }
+      return this.giveUp(message, 'not_reachable', attempt);
+    }
+
+    const timeZone = (ref as { localTimezone?: unknown }).localTimezone;
+    const activity = d.render(message, ref.locale, typeof timeZone === 'string' ? timeZone : null);
+    const r = await d.sender.send(ref, activity, {
+      beforePost: () => d.ledger.markPosting(message.id, attempt.id, this.remember),
+    });
+    if (r.ok) {
+      await d.ledger.complete(message.id, 'sent', this.remember);
+      return { kind: 'sent', delayMs: d.clock.now() - Math.max(message.createdAt, message.notBefore ?? 0), posts: r.attempts };
+    }
+    if (r.reason === 'paced') {
+      await d.ledger.release(message.id, attempt.id);
+      return { kind: 'later', inMs: r.retryInMs, why: 'paced', installs: attempt.installs };
+    }
+    if (r.reason === 'blocked') return this.giveUp(message, 'blocked', attempt, r.status);
+    if (r.status === undefined || RETRYABLE.has(r.status)) {
+      if (attempt.number >= attempt.max) return this.giveUp(message, 'retries_exhausted', attempt, r.status);
+      // A 429/412/5xx answer means the connector did not take the message: another attempt may send it.
+      await d.ledger.release(message.id, attempt.id);
+      return r.status === undefined ? { kind: 'retry' } : { kind: 'retry', status: r.status };
+    }
+    return this.giveUp(message, 'failed', attempt, r.status);
+  }
+
+  private get remember(): number {
+    return this.deps.rememberMs ?? 30 * 86400_000;
+  }
+
+  private async giveUp(message: OutboundMessage, reason: DeadLetterReason, attempt: DeliveryAttempt, status?: number): Promise<DeliveryOutcome> {
+    await this.deps.ledger.complete(message.id, 'dead', this.remember);
+    await this.dead(message, reason, attempt, status);
+    return status === undefined ? { kind: 'dead', reason } : { kind: 'dead', reason, status };
+  }
+
+  private async dead(message: OutboundMessage, reason: DeadLetterReason, attempt: DeliveryAttempt, status?: number): Promise<void> {
+    await this.deps.deadLetters.add({
+      messageId: message.id,
+      kind: message.card.kind,
+      tenantId: message.tenantId,
+      reason,
+      ...(status === undefined ? {} : { status }),
+      attempts: attempt.number,
+      at: this.deps.clock.now(),
+    });
+  }
+}

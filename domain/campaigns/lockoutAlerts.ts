@@ -1,0 +1,93 @@
+import type { UserRef } from '../model/user';
+import type { Clock } from '../ports/clock';
+import type { DirectoryUser } from '../ports/directory';
+import type { CampaignPolicy } from './campaignPolicy';
+import { inAudience } from './campaignPolicy';
+import { messageId, refOf } from './audience';
+import type { OutboundMessage } from './model';
+import type { CampaignLedger, CampaignOutbox, ScanDirectory } from './ports';
+import type { CampaignScanner, ScanDecision } from './runScan';
+
+const DAY = 86400_000;
+
+/** The told key of a user's current lock episode: cleared when the account is seen unlocked again. */
+export function lockoutToldKey(user: UserRef): string {
+  return messageId('lockout', user.tenantId, user.objectId);
+}
+
+function lockoutMessage(user: UserRef, lockedAt: number, now: number): OutboundMessage {
+  return {
+    id: messageId('lockout', user.tenantId, user.objectId, lockedAt),
+    tenantId: user.tenantId,
+    to: { kind: 'user', user },
+    card: { kind: 'lockout', lockedAt },
+    createdAt: now,
+  };
+}
+
+/**
+ * E4 by polling: a user whose account is locked gets "Your account was locked at HH:MM — was this you?" once per
+ * lock episode (the told record lives until the account is seen unlocked). A security alert to the user: no opt-out,
+ * no quiet hours. Locks older than `maxAgeMinutes` when first seen are not announced.
+ */
+export class LockoutAlertScanner implements CampaignScanner {
+  readonly name = 'lockout';
+
+  constructor(
+    private readonly deps: {
+      readonly tenantId: string;
+      readonly policy: CampaignPolicy;
+      readonly directory: Pick<ScanDirectory, 'readLockout'>;
+    },
+  ) {}
+
+  async decide(users: readonly DirectoryUser[], now: number): Promise<{ decisions: ScanDecision[]; forget: string[] }> {
+    const p = this.deps.policy.lockout;
+    const decisions: ScanDecision[] = [];
+    const forget: string[] = [];
+    if (!p.enabled) return { decisions, forget };
+    for (const u of users) {
+      if (!inAudience(u.groups, p.audience)) continue;
+      const user = refOf(this.deps.tenantId, u);
+      // The scan's own `locked` flag saves a read for the (many) accounts that are not locked.
+      const state = u.locked === false ? { locked: false, lockedAt: null } : await this.deps.directory.readLockout(u);
+      if (!state.locked) {
+        forget.push(lockoutToldKey(user));
+        continue;
+      }
+      const lockedAt = state.lockedAt ?? now;
+      if (now - lockedAt > p.maxAgeMinutes * 60_000) continue;
+      decisions.push({ toldKey: lockoutToldKey(user), toldTtlMs: DAY, message: lockoutMessage(user, lockedAt, now) });
+    }
+    return { decisions, forget };
+  }
+}
+
+export type ReportLockoutResult = { readonly ok: true; readonly queued: boolean } | { readonly ok: false; readonly reason: 'disabled' };
+
+/**
+ * E4 from a SIEM: the signed webhook says "this user was locked at T". Same message, same told record as the
+ * polling scan, so the user hears it once whichever sees it first.
+ */
+export class ReportLockout {
+  constructor(
+    private readonly deps: {
+      readonly policy: CampaignPolicy;
+      readonly ledger: CampaignLedger;
+      readonly outbox: CampaignOutbox;
+      readonly clock: Clock;
+    },
+  ) {}
+
+  async report(user: UserRef, lockedAt: number): Promise<ReportLockoutResult> {
+    if (!this.deps.policy.lockout.enabled) return { ok: false, reason: 'disabled' };
+    const now = this.deps.clock.now();
+    if (now - lockedAt > this.deps.policy.lockout.maxAgeMinutes * 60_000) return { ok: true, queued: false };
+    const key = lockoutToldKey(user);
+    const [told] = await this.deps.ledger.told([key]);
+    if (told) return { ok: true, queued: false };
+    await this.deps.outbox.enqueue([lockoutMessage(user, lockedAt, now)]);
+    await this.deps.ledger.markTold([key], DAY);
+    return { ok: true, queued: true };
+  }
+}
