@@ -1,4 +1,4 @@
-import type { Activity, CloudAdapter, ConversationReference } from 'botbuilder';
+import type { Activity, ConversationReference, ResourceResponse } from 'botbuilder';
 import type { PaceKey, SendPacer } from '../domain/campaigns/ports';
 
 /** How a send ended. `blocked` = 403 MessageWritesBlocked: the user blocked or removed the bot. */
@@ -29,12 +29,29 @@ export interface TeamsSenderOptions {
   readonly pacer?: SendPacer;
 }
 
-/** Per-send hooks: `beforePost` runs once, right before the first POST leaves (the worker's "posting" mark). */
+/**
+ * Per-send hooks for the worker's exactly-once ledger: `aroundPost` wraps each POST (the worker bounds how many are
+ * in flight and marks "posting" right before: from there a crash means "maybe delivered"); `onRefused` runs after a
+ * 429/412 answer (the connector did not take it, so it may be sent again).
+ */
 export interface TeamsSendHooks {
-  readonly beforePost?: () => Promise<void>;
+  readonly aroundPost?: <T>(post: () => Promise<T>) => Promise<T>;
+  readonly onRefused?: () => Promise<void>;
 }
 
+/** Answers that mean the connector did not take the message. */
+const REFUSED = new Set([412, 429]);
+
 const RETRYABLE = new Set([412, 429, 502, 504]);
+
+/** What the sender needs from the adapter: CloudAdapter, or the workers' light ConnectorChannel. */
+export interface ProactiveChannel {
+  continueConversationAsync(
+    appId: string,
+    reference: Partial<ConversationReference>,
+    logic: (ctx: { sendActivity(activity: string | Partial<Activity>): Promise<ResourceResponse | undefined> }) => Promise<void>,
+  ): Promise<void>;
+}
 
 /**
  * The one helper the bot uses for proactive sends (outcomes of pages, notifications): paces sends per conversation
@@ -52,7 +69,7 @@ export class TeamsSender {
   private readonly random: () => number;
 
   constructor(
-    private readonly adapter: Pick<CloudAdapter, 'continueConversationAsync'>,
+    private readonly adapter: ProactiveChannel,
     private readonly appId: string,
     options: TeamsSenderOptions = {},
   ) {
@@ -86,10 +103,10 @@ export class TeamsSender {
             outcome = { ok: false, reason: 'paced', retryInMs: slot.retryInMs, attempts };
             return;
           }
-          if (attempts === 0) await hooks.beforePost?.();
           attempts++;
           try {
-            const r = await ctx.sendActivity(activity);
+            const post = (): ReturnType<typeof ctx.sendActivity> => ctx.sendActivity(activity);
+            const r = hooks.aroundPost ? await hooks.aroundPost(post) : await post();
             outcome = { ok: true, activityId: r?.id, attempts };
             return;
           } catch (e) {
@@ -102,6 +119,7 @@ export class TeamsSender {
               outcome = { ok: false, reason: 'failed', ...(status === undefined ? {} : { status }), attempts };
               return;
             }
+            if (REFUSED.has(status)) await hooks.onRefused?.();
             const retryAfter = retryAfterMs(e, this.now());
             // Retry-After is held by the pacer (for every process when it is the Redis one); the jitter spreads retries.
             if (retryAfter !== undefined) await this.pacer.pause(key, Math.min(Math.max(retryAfter, 0), this.maxDelayMs));

@@ -40,6 +40,10 @@ export class MemoryDeliveryLedger implements DeliveryLedger {
     this.records.set(messageId, { value: `p:${attempt}`, until: this.clock.now() + ttlMs });
   }
 
+  async markRefused(messageId: string, attempt: string, leaseMs: number): Promise<void> {
+    this.records.set(messageId, { value: `c:${attempt}`, until: this.clock.now() + leaseMs });
+  }
+
   async complete(messageId: string, outcome: 'sent' | 'dead', ttlMs: number): Promise<void> {
     this.records.set(messageId, { value: outcome, until: this.clock.now() + ttlMs });
   }

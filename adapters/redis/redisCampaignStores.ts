@@ -60,6 +60,10 @@ export class RedisDeliveryLedger implements DeliveryLedger {
     await this.redis.set(this.key(messageId), `p:${attempt}`, 'PX', Math.ceil(ttlMs));
   }
 
+  async markRefused(messageId: string, attempt: string, leaseMs: number): Promise<void> {
+    await this.redis.set(this.key(messageId), `c:${attempt}`, 'PX', Math.ceil(leaseMs));
+  }
+
   async complete(messageId: string, outcome: 'sent' | 'dead', ttlMs: number): Promise<void> {
     await this.redis.set(this.key(messageId), outcome, 'PX', Math.ceil(ttlMs));
   }

@@ -8,7 +8,9 @@ import { LuaScript } from './luaScript';
  * returned, so concurrent callers line up instead of retrying (one round trip per send, no thundering herd).
  * KEYS[1] tenant TAT, KEYS[2] conversation TAT (same hash tag: the tenant's).
  * ARGV: tenant interval ms, tenant burst, conversation interval ms, conversation burst, max wait ms.
- * Returns the wait in ms (≥ 0), or -wait when the wait would exceed max wait (nothing reserved).
+ * Returns {1, wait}: reserved, send after wait ms; {2, ms}: the conversation is paused (Retry-After), nothing taken
+ * from the tenant, ask again after ms; {3, wait}: the tenant's wait is longer than max wait, nothing reserved.
+ * Only the binding constraint is taken, so a paused conversation never pushes the tenant's schedule forward.
  */
 const RESERVE = new LuaScript(`
 local t = redis.call('TIME')
@@ -16,14 +18,17 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ti, tb, ci, cb, maxWait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local ttat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local ctat = tonumber(redis.call('GET', KEYS[2]) or '0')
-local at = math.max(now, ttat - (tb - 1) * ti, ctat - (cb - 1) * ci)
-local wait = at - now
-if wait > maxWait then return -math.ceil(wait) end
-local nt = math.max(ttat, at) + ti
-local nc = math.max(ctat, at) + ci
+local tAt = math.max(now, ttat - (tb - 1) * ti)
+local cAt = math.max(now, ctat - (cb - 1) * ci)
+-- The conversation is the later constraint (paused by Retry-After): take nothing from the tenant, come back then.
+if cAt > tAt then return {2, math.ceil(cAt - now)} end
+local wait = tAt - now
+if wait > maxWait then return {3, math.ceil(wait)} end
+local nt = math.max(ttat, tAt) + ti
+local nc = math.max(ctat, tAt) + ci
 redis.call('SET', KEYS[1], tostring(nt), 'PX', math.ceil(nt - now + 1000))
 redis.call('SET', KEYS[2], tostring(nc), 'PX', math.ceil(nc - now + 1000))
-return math.ceil(wait)
+return {1, math.ceil(wait)}
 `);
 
 /** Retry-After: push the conversation's TAT so that no send is scheduled before now + ms. */
@@ -70,18 +75,26 @@ export class RedisSendPacer implements SendPacer {
   }
 
   async acquire(key: PaceKey): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryInMs: number }> {
-    const wait = Number(
-      await RESERVE.run(this.redis as Redis, this.keys(key), [
+    const maxWait = this.o.maxWaitMs ?? 15_000;
+    let waited = 0;
+    for (;;) {
+      const [code, ms] = (await RESERVE.run(this.redis as Redis, this.keys(key), [
         1000 / this.o.tenantPerSecond,
         1,
         CONVERSATION_INTERVAL_MS,
         CONVERSATION_BURST,
-        this.o.maxWaitMs ?? 15_000,
-      ]),
-    );
-    if (wait < 0) return { ok: false, retryInMs: -wait };
-    if (wait > 0) await this.sleep(wait);
-    return { ok: true };
+        maxWait,
+      ])) as [number, number];
+      if (code === 3) return { ok: false, retryInMs: ms };
+      if (code === 2) {
+        if (waited + ms > maxWait) return { ok: false, retryInMs: ms };
+        waited += ms;
+        await this.sleep(ms);
+        continue;
+      }
+      if (ms > 0) await this.sleep(ms);
+      return { ok: true };
+    }
   }
 
   async pause(key: PaceKey, ms: number): Promise<void> {

@@ -4,6 +4,7 @@ import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import type { DeadLetterReason, DeadLetters, DeliveryLedger } from '../../domain/campaigns/ports';
 import type { OutboundMessage } from '../../domain/campaigns/model';
 import type { TeamsSender } from '../teamsSender';
+import { Semaphore } from '../../adapters/crypto/semaphore';
 
 /** Turns a message into the activity for its recipient, in their language and time zone. */
 export type CampaignRenderer = (message: OutboundMessage, locale: string | undefined, timeZone: string | null) => Partial<Activity>;
@@ -42,6 +43,8 @@ export interface DeliveryDeps {
   readonly maxInstalls?: number;
   /** How long a claim holds before another attempt may take it over (longer than one send with its retries). */
   readonly leaseMs?: number;
+  /** POSTs in flight at once in this process (default 8). */
+  readonly postsInFlight?: number;
   /** How long "sent" is remembered (a message id is never sent twice within it). */
   readonly rememberMs?: number;
 }
@@ -55,7 +58,12 @@ const RETRYABLE = new Set([412, 429, 500, 502, 503, 504]);
  * problems: the outcome says what the queue should do.
  */
 export class DeliveryProcessor {
-  constructor(private readonly deps: DeliveryDeps) {}
+  /** POSTs in flight per process: few, so a crash leaves few "maybe delivered" messages (the rest wait before marking). */
+  private readonly posts: Semaphore;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.posts = new Semaphore(deps.postsInFlight ?? 8);
+  }
 
   async deliver(message: OutboundMessage, attempt: DeliveryAttempt): Promise<DeliveryOutcome> {
     const d = this.deps;
@@ -96,7 +104,12 @@ export class DeliveryProcessor {
     const timeZone = (ref as { localTimezone?: unknown }).localTimezone;
     const activity = d.render(message, ref.locale, typeof timeZone === 'string' ? timeZone : null);
     const r = await d.sender.send(ref, activity, {
-      beforePost: () => d.ledger.markPosting(message.id, attempt.id, this.remember),
+      aroundPost: (post) =>
+        this.posts.run(async () => {
+          await d.ledger.markPosting(message.id, attempt.id, this.remember);
+          return post();
+        }),
+      onRefused: () => d.ledger.markRefused(message.id, attempt.id, lease),
     });
     if (r.ok) {
       await d.ledger.complete(message.id, 'sent', this.remember);

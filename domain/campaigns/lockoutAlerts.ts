@@ -17,7 +17,8 @@ export function lockoutToldKey(user: UserRef): string {
 
 function lockoutMessage(user: UserRef, lockedAt: number, now: number): OutboundMessage {
   return {
-    id: messageId('lockout', user.tenantId, user.objectId, lockedAt),
+    // The minute of the lock: the SIEM and the directory may disagree on the milliseconds of the same event.
+    id: messageId('lockout', user.tenantId, user.objectId, Math.floor(lockedAt / 60_000)),
     tenantId: user.tenantId,
     to: { kind: 'user', user },
     card: { kind: 'lockout', lockedAt },

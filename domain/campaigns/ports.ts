@@ -105,6 +105,8 @@ export interface DeliveryLedger {
   claim(messageId: string, attempt: string, leaseMs: number): Promise<DeliveryClaim>;
   /** Right before the POST leaves: from here a crash means "maybe delivered". */
   markPosting(messageId: string, attempt: string, ttlMs: number): Promise<void>;
+  /** The connector refused the POST (429/412): back to claimed, safe to send again. */
+  markRefused(messageId: string, attempt: string, leaseMs: number): Promise<void>;
   complete(messageId: string, outcome: 'sent' | 'dead', ttlMs: number): Promise<void>;
   /** This attempt sent nothing and gives the message back (to be retried later). */
   release(messageId: string, attempt: string): Promise<void>;

@@ -1,0 +1,53 @@
+import { TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
+import { AuthenticationConstants, ClaimsIdentity, type BotFrameworkAuthentication, type ConnectorClient } from 'botframework-connector';
+import type { ProactiveChannel } from '../teamsSender';
+
+/**
+ * A light proactive channel for the campaign workers: one Bot Connector client per service URL (credentials and
+ * token cache reused), and a send straight to `POST /v3/conversations/{id}/activities` — no turn context, no
+ * middleware per message. The same client and the same errors (429 with Retry-After, 403 MessageWritesBlocked) as
+ * CloudAdapter.continueConversationAsync, at a fraction of the CPU per message.
+ */
+export class ConnectorChannel implements ProactiveChannel {
+  private readonly clients = new Map<string, Promise<ConnectorClient>>();
+
+  constructor(
+    private readonly auth: BotFrameworkAuthentication,
+    private readonly appId: string,
+  ) {}
+
+  private client(serviceUrl: string): Promise<ConnectorClient> {
+    const cached = this.clients.get(serviceUrl);
+    if (cached) return cached;
+    {
+      const identity = new ClaimsIdentity(
+        [
+          { type: AuthenticationConstants.AudienceClaim, value: this.appId },
+          { type: AuthenticationConstants.AppIdClaim, value: this.appId },
+        ],
+        true,
+      );
+      const c = this.auth.createConnectorFactory(identity).create(serviceUrl, undefined);
+      c.catch(() => this.clients.delete(serviceUrl));
+      this.clients.set(serviceUrl, c);
+      return c;
+    }
+  }
+
+  async continueConversationAsync(
+    _appId: string,
+    reference: Partial<ConversationReference>,
+    logic: (ctx: { sendActivity(activity: string | Partial<Activity>): Promise<ResourceResponse | undefined> }) => Promise<void>,
+  ): Promise<void> {
+    const serviceUrl = reference.serviceUrl ?? '';
+    const conversationId = reference.conversation?.id ?? '';
+    const client = await this.client(serviceUrl);
+    await logic({
+      sendActivity: async (activity) => {
+        const a: Partial<Activity> = typeof activity === 'string' ? { type: 'message', text: activity } : { type: 'message', ...activity };
+        const full = TurnContext.applyConversationReference(a, reference);
+        return client.conversations.sendToConversation(conversationId, full);
+      },
+    });
+  }
+}

@@ -1,0 +1,119 @@
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+
+/** One POST …/activities the connector received. */
+export interface Arrival {
+  readonly at: number;
+  readonly tenant: string;
+  readonly messageId: string;
+  readonly status: number;
+  /** For a 200: arrival minus the message's createdAt (ms). */
+  readonly delayMs: number;
+}
+
+/**
+ * A local Bot Connector stand-in for the campaign tests and the bench (the real one is not reachable from here):
+ * `POST /v3/conversations/:id/activities` answers 429 with `Retry-After` to a share of sends (seeded, so runs repeat)
+ * and 200 with an activity id otherwise. The harness renders "campaign <messageId> <createdAt>" as the text and puts
+ * the tenant in the conversation id (`a:<tenant>:<user>`), so the connector can count per message and per tenant.
+ */
+export class FlakyConnector {
+  readonly arrivals: Arrival[] = [];
+  private server: Server | null = null;
+  private seed: number;
+  port = 0;
+
+  constructor(
+    private readonly o: { readonly share429: number; readonly retryAfterSeconds: number; readonly seed?: number } = { share429: 0, retryAfterSeconds: 1 },
+  ) {
+    this.seed = o.seed ?? 42;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/`;
+  }
+
+  /** mulberry32: a repeatable share of 429s. */
+  private random(): number {
+    let t = (this.seed = (this.seed + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const m = /\/v3\/conversations\/([^/]+)\/activities/.exec(req.url ?? '');
+        if (req.method !== 'POST' || !m) {
+          res.writeHead(404).end('{}');
+          return;
+        }
+        const now = Date.now();
+        const conversation = decodeURIComponent(m[1] ?? '');
+        const tenant = conversation.split(':')[1] ?? '';
+        let text = '';
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown };
+          text = typeof body.text === 'string' ? body.text : '';
+        } catch {
+          /* counted with an empty id */
+        }
+        const [, messageId = '', createdAt = '0'] = text.split(' ');
+        const throttle = this.random() < this.o.share429;
+        const status = throttle ? 429 : 200;
+        this.arrivals.push({ at: now, tenant, messageId, status, delayMs: throttle ? 0 : now - Number(createdAt) });
+        if (throttle) {
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(this.o.retryAfterSeconds) });
+          res.end(JSON.stringify({ error: { code: 'TooManyRequests', message: 'throttled' } }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: randomUUID() }));
+      });
+    });
+    this.server.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    const a = this.server.address();
+    this.port = typeof a === 'object' && a ? a.port : 0;
+  }
+
+  /** 200s per message id. */
+  deliveries(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const a of this.arrivals) if (a.status === 200) m.set(a.messageId, (m.get(a.messageId) ?? 0) + 1);
+    return m;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
+
+/** Requests per second per tenant over the middle 80 % of that tenant's requests, and the busiest 1-s window. */
+export function tenantRates(arrivals: readonly Arrival[]): Map<string, { requests: number; perSecond: number; maxInOneSecond: number }> {
+  const by = new Map<string, number[]>();
+  for (const a of arrivals) by.set(a.tenant, [...(by.get(a.tenant) ?? []), a.at]);
+  const out = new Map<string, { requests: number; perSecond: number; maxInOneSecond: number }>();
+  for (const [tenant, times] of by) {
+    times.sort((x, y) => x - y);
+    const lo = Math.floor(times.length * 0.1);
+    const hi = Math.floor(times.length * 0.9);
+    const span = (times[hi]! - times[lo]!) / 1000;
+    let max = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1000) j++;
+      max = Math.max(max, i - j + 1);
+    }
+    out.set(tenant, { requests: times.length, perSecond: span > 0 ? (hi - lo) / span : 0, maxInOneSecond: max });
+  }
+  return out;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -1,0 +1,106 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import type { OutboundMessage } from '../../domain/campaigns/model';
+import { BullMqOutbox } from '../../bot/worker/campaignEngine';
+import { DELIVERY_QUEUE, bullConnection } from '../../bot/worker/queues';
+import type { WorkerChildMessage, WorkerChildSettings } from './workerChild';
+
+/** A delivery worker in its own process (tsx), so a test or the bench can SIGKILL it. */
+export class WorkerProcess {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(settings: WorkerChildSettings): Promise<WorkerProcess> {
+    const child = fork(join(__dirname, 'workerChild.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`worker did not start\n${stderr}`)), 120_000);
+      child.on('message', (m: WorkerChildMessage) => {
+        if (m.type === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`worker exited with ${code}\n${stderr}`));
+      });
+    });
+    return new WorkerProcess(child);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  stats(): Promise<Record<string, number>> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({}), 5000);
+      const on = (m: WorkerChildMessage): void => {
+        if (m.type !== 'stats') return;
+        clearTimeout(timer);
+        this.child.off('message', on);
+        resolve(m.outcomes);
+      };
+      this.child.on('message', on);
+      this.child.send({ type: 'stats' });
+    });
+  }
+
+  kill9(): void {
+    this.child.kill('SIGKILL');
+  }
+
+  /** SIGTERM: the worker finishes what it has in flight, then exits. */
+  async terminate(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Conversation references for `count` users spread round-robin over `tenants` tenants, pointing at the connector. */
+export function recipients(count: number, tenants: number): { tenantId: string; objectId: string }[] {
+  return Array.from({ length: count }, (_, i) => ({ tenantId: `t${i % tenants}`, objectId: `u${i}` }));
+}
+
+export async function seedReferences(redis: Redis, keyPrefix: string, serviceUrl: string, users: readonly { tenantId: string; objectId: string }[]): Promise<void> {
+  for (let i = 0; i < users.length; i += 1000) {
+    const p = redis.pipeline();
+    for (const u of users.slice(i, i + 1000)) {
+      const ref = {
+        serviceUrl,
+        channelId: 'msteams',
+        locale: 'en-US',
+        conversation: { id: `a:${u.tenantId}:${u.objectId}`, conversationType: 'personal', tenantId: u.tenantId, isGroup: false, name: '' },
+        bot: { id: '28:bot', name: 'bot' },
+        user: { id: `29:${u.objectId}`, name: u.objectId },
+      };
+      p.set(`${keyPrefix}{u:${u.tenantId}:${u.objectId}}:convref`, JSON.stringify(ref), 'EX', 3600);
+    }
+    await p.exec();
+  }
+}
+
+/** Queue one message per user through the real outbox (BullMQ addBulk). */
+export async function enqueueMessages(redisUrl: string, queuePrefix: string, users: readonly { tenantId: string; objectId: string }[], createdAt: () => number): Promise<void> {
+  const connection = bullConnection({ url: redisUrl }, 'campaign-producer');
+  const queue = new Queue(DELIVERY_QUEUE, { connection, prefix: queuePrefix, defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 10_000 } } });
+  const outbox = new BullMqOutbox(queue);
+  const batch = 2000;
+  for (let i = 0; i < users.length; i += batch) {
+    const msgs: OutboundMessage[] = users.slice(i, i + batch).map((u) => ({
+      id: `m-${u.tenantId}-${u.objectId}`,
+      tenantId: u.tenantId,
+      to: { kind: 'user', user: u },
+      card: { kind: 'expiry', expiresAt: 0, daysLeft: 7 },
+      createdAt: createdAt(),
+    }));
+    await outbox.enqueue(msgs);
+  }
+  await queue.close();
+  await connection.quit();
+}

@@ -1,0 +1,87 @@
+/**
+ * One campaign delivery worker for the F21/F22 tests and `npm run bench:campaigns`: the real engine (BullMQ worker,
+ * DeliveryProcessor, Redis ledger and pacer, TeamsSender over a CloudAdapter without auth) against the local
+ * connector. Settings come as JSON in argv[2]; it reports over IPC.
+ */
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { ConnectorChannel } from '../../bot/worker/connectorChannel';
+import { CampaignEngine } from '../../bot/worker/campaignEngine';
+import { DeliveryProcessor, type DeliveryOutcome } from '../../bot/worker/delivery';
+import { bullConnection } from '../../bot/worker/queues';
+import { TeamsSender } from '../../bot/teamsSender';
+import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
+import { RedisDeadLetters, RedisDeliveryLedger } from '../../adapters/redis/redisCampaignStores';
+import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
+import { createRedis } from '../../bot/redisClient';
+
+export interface WorkerChildSettings {
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly keyPrefix: string;
+  readonly tenantPerSecond: number;
+  readonly concurrency: number;
+  readonly globalPerSecond: number;
+  readonly lockDurationMs: number;
+  readonly stalledIntervalMs: number;
+  readonly postsInFlight: number;
+}
+
+export type WorkerChildMessage =
+  | { type: 'ready' }
+  | { type: 'stats'; outcomes: Record<string, number> }
+  | { type: 'closed' };
+
+async function main(): Promise<void> {
+  const s = JSON.parse(process.argv[2] ?? '{}') as WorkerChildSettings;
+  const redis = createRedis(s.redisUrl, { connectionName: 'campaign-worker', commandTimeoutMs: 1000 });
+  const connection = bullConnection({ url: s.redisUrl }, 'campaign-bull');
+  const adapter = new ConnectorChannel(new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: '', MicrosoftAppPassword: '', MicrosoftAppType: 'MultiTenant' }), '');
+  const pacer = new RedisSendPacer(redis, { prefix: s.keyPrefix, tenantPerSecond: s.tenantPerSecond });
+  const sender = new TeamsSender(adapter, '', { pacer, maxRetries: 6, baseDelayMs: 200 });
+  const outcomes: Record<string, number> = {};
+  const processor = new DeliveryProcessor({
+    sender,
+    refs: new RedisConversationRefStore(redis, s.keyPrefix),
+    ledger: new RedisDeliveryLedger(redis, s.keyPrefix),
+    deadLetters: new RedisDeadLetters(redis, s.keyPrefix),
+    render: (m) => ({ type: 'message', text: `campaign ${m.id} ${m.createdAt}` }),
+    clock: { now: () => Date.now() },
+    securityChannel: async () => null,
+    postsInFlight: s.postsInFlight,
+  });
+  const engine = new CampaignEngine({
+    connection,
+    prefix: s.queuePrefix,
+    delivery: {
+      processor,
+      concurrency: s.concurrency,
+      globalPerSecond: s.globalPerSecond,
+      attempts: 10,
+      backoffMs: 500,
+      lockDurationMs: s.lockDurationMs,
+      stalledIntervalMs: s.stalledIntervalMs,
+      onOutcome: (_m, o: DeliveryOutcome) => {
+        const k = o.kind === 'later' ? `later:${o.why}` : o.kind === 'skipped' ? `skipped:${o.why}` : o.kind === 'dead' ? `dead:${o.reason}` : o.kind;
+        outcomes[k] = (outcomes[k] ?? 0) + 1;
+      },
+    },
+  });
+  await engine.start();
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'stats') process.send?.({ type: 'stats', outcomes } satisfies WorkerChildMessage);
+  });
+  process.on('SIGTERM', () => {
+    void engine.close(10_000).then(async () => {
+      process.send?.({ type: 'closed' } satisfies WorkerChildMessage);
+      await connection.quit().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+      process.exit(0);
+    });
+  });
+  process.send?.({ type: 'ready' } satisfies WorkerChildMessage);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`worker child failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});
