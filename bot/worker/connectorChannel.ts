@@ -1,4 +1,4 @@
-import { TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
+import { ConfigurationBotFrameworkAuthentication, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import { AuthenticationConstants, ClaimsIdentity, type BotFrameworkAuthentication, type ConnectorClient } from 'botframework-connector';
 import type { ProactiveChannel } from '../teamsSender';
 
@@ -50,4 +50,24 @@ export class ConnectorChannel implements ProactiveChannel {
       },
     });
   }
+}
+
+/**
+ * Bot Framework authentication for the workers, with the connector client's own retries off (`maxRetries: 0`): the
+ * client would otherwise retry a 429 by itself, outside the shared pacer, and those extra requests count against
+ * Teams' limits. TeamsSender retries instead, through the pacer.
+ */
+export function workerAuthentication(bot: { readonly appId?: string; readonly appPassword?: string; readonly appTenantId?: string; readonly appType?: string }): ConfigurationBotFrameworkAuthentication {
+  return new ConfigurationBotFrameworkAuthentication(
+    {
+      MicrosoftAppId: bot.appId ?? '',
+      MicrosoftAppPassword: bot.appPassword ?? '',
+      MicrosoftAppTenantId: bot.appTenantId ?? '',
+      MicrosoftAppType: bot.appType ?? 'MultiTenant',
+    },
+    undefined,
+    undefined,
+    undefined,
+    { retryOptions: { maxRetries: 0 } } as ConstructorParameters<typeof ConfigurationBotFrameworkAuthentication>[4],
+  );
 }

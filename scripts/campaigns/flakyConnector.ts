@@ -93,22 +93,35 @@ export class FlakyConnector {
   }
 }
 
-/** Requests per second per tenant over the middle 80 % of that tenant's requests, and the busiest 1-s window. */
+/**
+ * Requests per second per tenant: the least-squares slope of request number over arrival time across the middle 60 %
+ * of that tenant's requests (robust to a stalled process bunching a few arrivals), and the busiest 1-s window.
+ */
 export function tenantRates(arrivals: readonly Arrival[]): Map<string, { requests: number; perSecond: number; maxInOneSecond: number }> {
   const by = new Map<string, number[]>();
   for (const a of arrivals) by.set(a.tenant, [...(by.get(a.tenant) ?? []), a.at]);
   const out = new Map<string, { requests: number; perSecond: number; maxInOneSecond: number }>();
   for (const [tenant, times] of by) {
     times.sort((x, y) => x - y);
-    const lo = Math.floor(times.length * 0.1);
-    const hi = Math.floor(times.length * 0.9);
-    const span = (times[hi]! - times[lo]!) / 1000;
+    const lo = Math.floor(times.length * 0.2);
+    const hi = Math.floor(times.length * 0.8);
+    const mid = times.slice(lo, hi + 1);
+    const n = mid.length;
+    const mt = mid.reduce((a, t) => a + t, 0) / n;
+    const mi = (n - 1) / 2;
+    let num = 0;
+    let den = 0;
+    mid.forEach((t, i) => {
+      num += (t - mt) * (i - mi);
+      den += (t - mt) ** 2;
+    });
+    const slope = den > 0 ? (num / den) * 1000 : 0;
     let max = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
       while (times[i]! - times[j]! >= 1000) j++;
       max = Math.max(max, i - j + 1);
     }
-    out.set(tenant, { requests: times.length, perSecond: span > 0 ? (hi - lo) / span : 0, maxInOneSecond: max });
+    out.set(tenant, { requests: times.length, perSecond: slope, maxInOneSecond: max });
   }
   return out;
 }

@@ -3,8 +3,7 @@
  * DeliveryProcessor, Redis ledger and pacer, TeamsSender over a CloudAdapter without auth) against the local
  * connector. Settings come as JSON in argv[2]; it reports over IPC.
  */
-import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
-import { ConnectorChannel } from '../../bot/worker/connectorChannel';
+import { ConnectorChannel, workerAuthentication } from '../../bot/worker/connectorChannel';
 import { CampaignEngine } from '../../bot/worker/campaignEngine';
 import { DeliveryProcessor, type DeliveryOutcome } from '../../bot/worker/delivery';
 import { bullConnection } from '../../bot/worker/queues';
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2] ?? '{}') as WorkerChildSettings;
   const redis = createRedis(s.redisUrl, { connectionName: 'campaign-worker', commandTimeoutMs: 1000 });
   const connection = bullConnection({ url: s.redisUrl }, 'campaign-bull');
-  const adapter = new ConnectorChannel(new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: '', MicrosoftAppPassword: '', MicrosoftAppType: 'MultiTenant' }), '');
+  const adapter = new ConnectorChannel(workerAuthentication({}), '');
   const pacer = new RedisSendPacer(redis, { prefix: s.keyPrefix, tenantPerSecond: s.tenantPerSecond });
   const sender = new TeamsSender(adapter, '', { pacer, maxRetries: 6, baseDelayMs: 200 });
   const outcomes: Record<string, number> = {};
