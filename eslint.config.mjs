@@ -21,8 +21,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/no-floating-promises': 'error',
+      // Issue 16: a promise nobody handles is a process exit waiting to happen. `void p` is allowed only for a
+      // promise that is already handled (the rule still checks what is voided: a bare .then(ok) is not handled).
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false, checkThenables: true }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksConditionals: true, checksSpreads: true, checksVoidReturn: true }],
     },
+  },
+  {
+    // In the browser a rejection only reaches the console: `void p` stays an accepted fire-and-forget there.
+    files: ['web/**/*.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true, checkThenables: true }] },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

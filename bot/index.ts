@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 import { createApp } from './app';
 import { createLogger } from './logger';
+import { installUnhandledRejectionNet } from './processNet';
 
 /** Process entry point: parse config (fail fast), build the app, listen, shut down gracefully. */
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const app = await createApp(config, logger);
+  installUnhandledRejectionNet(logger, app.metrics.unhandledRejections);
   const port = await app.listen();
   logger.info(
     { port, mode: config.mode, state: config.redis.url ? 'redis' : 'memory', directory: config.directory.kind, senders: config.senders.kind },

@@ -33,6 +33,11 @@ export class Metrics {
     labelNames: ['sink'] as const,
     registers: [this.registry],
   });
+  readonly unhandledRejections = new Counter({
+    name: 'sspr_unhandled_rejections_total',
+    help: 'Promise rejections nobody handled (logged with an incident id; the process kept serving)',
+    registers: [this.registry],
+  });
   readonly inboundRefused = new Counter({
     name: 'sspr_inbound_refused_total',
     help: 'Requests refused by the inbound gate (malformed activity or body), by route',

@@ -36,18 +36,27 @@ export class TeamsNotifications implements Notifications {
   async notify(user: UserRef, event: NotificationEvent, correlationId: string): Promise<void> {
     const ref = (await this.deps.refs.get(user).catch(() => null)) as Partial<ConversationReference> | null;
     const locale = resolveLocale(ref?.locale);
-    const sends: Promise<unknown>[] = [];
+    // Every delivery is settled the moment it starts (true = delivered): a send that fails while this method still
+    // awaits the method list must not sit as an unhandled rejection (it killed the process, issue 16).
+    const sends: Promise<boolean>[] = [];
+    const settle = (p: Promise<unknown>): Promise<boolean> =>
+      p.then(
+        () => true,
+        () => false,
+      );
     if (ref?.conversation && ref.serviceUrl) {
       const text = `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}\n\n${t(locale, 'notify.notYou')}`;
       const sender = this.deps.sender;
       sends.push(
-        sender
-          ? sender.send(ref, text).then((r) => {
-              if (!r.ok) throw new Error(`teams send ${r.reason}`);
-            })
-          : this.deps.adapter.continueConversationAsync(this.deps.appId, ref, async (ctx) => {
-              await ctx.sendActivity(text);
-            }),
+        settle(
+          sender
+            ? sender.send(ref, text).then((r) => {
+                if (!r.ok) throw new Error(`teams send ${r.reason}`);
+              })
+            : this.deps.adapter.continueConversationAsync(this.deps.appId, ref, async (ctx) => {
+                await ctx.sendActivity(text);
+              }),
+        ),
       );
     }
     const template = MAIL_TEMPLATE[event];
@@ -56,15 +65,16 @@ export class TeamsNotifications implements Notifications {
       for (const m of methods) {
         if (m.kind !== 'email' || m.confirmedAt === null) continue;
         sends.push(
-          this.deps.methods.get(user, m.id).then((entry) => {
-            const to = entry?.secrets.destination;
-            return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId, user }) : undefined;
-          }),
+          settle(
+            this.deps.methods.get(user, m.id).then((entry) => {
+              const to = entry?.secrets.destination;
+              return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId, user }) : undefined;
+            }),
+          ),
         );
       }
     }
-    const results = await Promise.allSettled(sends);
-    const failed = results.filter((r) => r.status === 'rejected').length;
+    const failed = (await Promise.all(sends)).filter((delivered) => !delivered).length;
     if (failed) this.deps.logger.warn({ correlationId, event, failed }, 'notification delivery failed');
   }
 }

@@ -274,7 +274,7 @@ export function registerHelpdeskApi(server: Server, deps: HelpdeskApiDeps): { re
     e.toJSON = () => ({ error: code });
     const parsed = parseApiKeyHeader(req.header('authorization'));
     const done = audit(req, randomBytes(8).toString('hex'), err(status, code, typeof parsed === 'object' ? { keyId: parsed.id } : {}));
-    if (completes) void done.finally(cb);
+    if (completes) done.then(cb, cb);
   });
 
   return { keys };

@@ -86,7 +86,8 @@ export class HelpdeskBot implements HandoffListener {
   private background(p: Promise<unknown>): void {
     const tracked = p.catch((err: unknown) => this.deps.logger.error({ err: { name: (err as Error)?.name } }, 'helpdesk background task failed'));
     this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
+    const untrack = (): void => void this.pending.delete(tracked);
+    tracked.then(untrack, untrack);
   }
 
   /** SsprBot's onChannelMessage: true when this was a helpdesk command (answered here). */

@@ -57,7 +57,7 @@ beforeAll(async () => {
   stub = new ConnectorStub();
   await stub.start();
   receiver = createServer((req, res) => {
-    void readBody(req).then((raw) => {
+    readBody(req).then((raw) => {
       const valid = verifyWebhook(
         SECRET,
         { signature: req.headers[SIGNATURE_HEADER] as string | undefined, timestamp: req.headers[TIMESTAMP_HEADER] as string | undefined },
@@ -67,7 +67,7 @@ beforeAll(async () => {
       received.push({ body: JSON.parse(raw) as Record<string, unknown>, valid });
       res.statusCode = valid ? 204 : 401;
       res.end();
-    });
+    }).catch(() => res.destroy());
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const addr = receiver.address();

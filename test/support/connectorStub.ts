@@ -29,7 +29,9 @@ export class ConnectorStub {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => res.destroy());
+    });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : 0;

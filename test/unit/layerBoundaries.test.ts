@@ -9,7 +9,7 @@ import { join } from 'node:path';
  */
 const root = join(__dirname, '..', '..');
 
-const probes: { name: string; folder: string; source: string; allowed?: boolean }[] = [
+const probes: { name: string; folder: string; source: string; allowed?: boolean; rule?: RegExp }[] = [
   { name: 'domain → botbuilder', folder: 'domain', source: "import { TurnContext } from 'botbuilder';\nexport type X = TurnContext;\n" },
   { name: 'domain → ioredis', folder: 'domain', source: "import Redis from 'ioredis';\nexport const x = Redis;\n" },
   { name: 'domain → node:fs', folder: 'domain', source: "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n" },
@@ -22,6 +22,25 @@ const probes: { name: string; folder: string; source: string; allowed?: boolean 
     name: 'dialogs → adapters/',
     folder: 'dialogs',
     source: "import { MemoryConversationRefStore } from '../adapters/memory/memoryConversationRefStore';\nexport const x = MemoryConversationRefStore;\n",
+  },
+  // Issue 16: a floating promise killed the process (TeamsNotifications.notify); lint refuses the whole class.
+  {
+    name: 'R22: bot/ floating promise',
+    folder: 'bot',
+    source: 'async function send(): Promise<void> {}\nexport function handler(): void {\n  send();\n}\n',
+    rule: /^@typescript-eslint\/no-floating-promises:/,
+  },
+  {
+    name: 'R22: domain/ floating promise (then without a rejection handler)',
+    folder: 'domain',
+    source: 'export function later(p: Promise<number>): void {\n  p.then((n) => n + 1);\n}\n',
+    rule: /^@typescript-eslint\/no-floating-promises:/,
+  },
+  {
+    name: 'R22: bot/ promise where a value is expected (misused promise)',
+    folder: 'bot',
+    source: 'export function check(p: Promise<boolean>): number {\n  return p ? 1 : 0;\n}\nexport const onEvent = (cb: () => void): void => cb();\nonEvent(async () => {});\n',
+    rule: /^@typescript-eslint\/no-misused-promises:/,
   },
   { name: 'domain → domain (allowed)', folder: 'domain', source: "import { SsprError } from './errors';\nexport const x = SsprError;\n", allowed: true },
 ];
@@ -49,9 +68,9 @@ beforeAll(() => {
 }, 180_000);
 
 describe('layer boundaries (architecture.md)', () => {
-  test.each(probes.filter((p) => !p.allowed).map((p) => [p.name]))('%s fails lint', (name) => {
+  test.each(probes.filter((p) => !p.allowed).map((p) => [p.name, p.rule ?? /no-restricted-(imports|properties|globals)/] as const))('%s fails lint', (name, rule) => {
     const errors = results.get(name) ?? [];
-    expect(errors.some((e) => /no-restricted-(imports|properties|globals)/.test(e))).toBe(true);
+    expect(errors.some((e) => rule.test(e))).toBe(true);
   });
 
   test('an allowed import in domain/ passes', () => {

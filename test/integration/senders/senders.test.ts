@@ -42,11 +42,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   smtpPort = (smtp.server.address() as AddressInfo).port;
   http = createServer((req, res) => {
-    void readBody(req).then((b) => {
+    readBody(req).then((b) => {
       requests.push({ url: req.url ?? '', auth: req.headers.authorization, type: req.headers['content-type'], body: new URLSearchParams(b) });
       res.writeHead(httpStatus, { 'content-type': 'application/json' });
       res.end('{"sid":"SM1"}');
-    });
+    }).catch(() => res.destroy());
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   httpPort = (http.address() as AddressInfo).port;
