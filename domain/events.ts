@@ -147,7 +147,8 @@ export class InProcessDomainEvents implements DomainEvents {
       if (r && typeof r.then === 'function') {
         const tracked: Promise<void> = r.catch((err: unknown) => this.onListenerError(err, event));
         this.pending.add(tracked);
-        void tracked.finally(() => this.pending.delete(tracked));
+        const untrack = (): void => void this.pending.delete(tracked);
+        tracked.then(untrack, untrack);
       }
     }
   }

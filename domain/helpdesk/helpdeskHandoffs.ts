@@ -244,9 +244,10 @@ export class HelpdeskHandoffs {
       () => undefined,
     );
     this.chains.set(id, tail);
-    void tail.then(() => {
+    const forget = (): void => {
       if (this.chains.get(id) === tail) this.chains.delete(id);
-    });
+    };
+    tail.then(forget, forget);
     return run;
   }
 
