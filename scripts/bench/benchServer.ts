@@ -5,7 +5,7 @@
  * → {type:'ready', port}; ← {type:'stats'} → {type:'stats', ...}; ← {type:'close'} → exits.
  */
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import type { AnswerHasher } from '../../domain/ports/answerHasher';
 import type { Redis } from 'ioredis';
@@ -17,6 +17,10 @@ import { createBaselineServer } from './baselineServer';
 
 export interface ServerStats {
   type: 'stats';
+  /** Garbage-collection pauses since the process started (PerformanceObserver 'gc'): count, total and largest, ms. */
+  gc: { count: number; totalMs: number; maxMs: number; majorCount: number; majorMs: number };
+  /** Event-loop delay since the last `stats` with reset (monitorEventLoopDelay, 1 ms resolution), ms. */
+  eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
   /** Writes on the app's Redis socket: one per command or per pipeline, i.e. one per round trip. */
   redisWrites: number;
   /** Process CPU time (user + system), microseconds. */
@@ -25,7 +29,7 @@ export interface ServerStats {
   rssBytes: number;
 }
 
-export type ParentMessage = { type: 'stats' } | { type: 'close' } | { type: 'outbox'; id: number; to: string } | { type: 'hashLoad'; count: number };
+export type ParentMessage = { type: 'stats'; reset?: boolean } | { type: 'close' } | { type: 'outbox'; id: number; to: string } | { type: 'hashLoad'; count: number };
 
 /** What `count` parallel argon2 verifications did to the app process. */
 export interface HashLoadResult {
@@ -193,6 +197,23 @@ async function main(): Promise<void> {
     throw new Error('--target must be app or baseline');
   }
 
+  // What a tail is made of: GC pauses and event-loop delay, observed in-process (cheap; always on).
+  const gc = { count: 0, totalMs: 0, maxMs: 0, majorCount: 0, majorMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+      const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        gc.majorCount++;
+        gc.majorMs += e.duration;
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+
   let closing: Promise<void> | null = null;
   const shutdown = (): void => {
     // A normal exit (not a kill) so --cpu-prof writes its profile.
@@ -201,7 +222,19 @@ async function main(): Promise<void> {
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'stats') {
       const cpu = process.cpuUsage();
-      send({ type: 'stats', redisWrites: redisWrites(), cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss });
+      const ms = (ns: number): number => Math.round((ns / 1e6) * 100) / 100;
+      send({
+        type: 'stats',
+        redisWrites: redisWrites(),
+        cpuMicros: cpu.user + cpu.system,
+        rssBytes: process.memoryUsage().rss,
+        gc: { ...gc, totalMs: Math.round(gc.totalMs * 100) / 100, majorMs: Math.round(gc.majorMs * 100) / 100 },
+        eventLoop: { p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max) },
+      });
+      if (m.reset) {
+        loop.reset();
+        gc.maxMs = 0;
+      }
     } else if (m.type === 'hashLoad') {
       void hashLoad(m.count).then(send, (e: unknown) => send({ type: 'error', message: e instanceof Error ? e.message : String(e) }));
     } else if (m.type === 'outbox') {

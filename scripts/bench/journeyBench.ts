@@ -4,6 +4,7 @@ import { BENCH_TENANT, type BotClient } from './loadGenerator';
 import { GROUP_OF, JOURNEY_TURNS, JourneyFailed, runJourney, TURN_GROUPS, type JourneyDeps, type JourneyUser, type TurnGroup } from './journey';
 import type { ServerProcess } from './serverProcess';
 import { summarize, type LatencySummary } from './stats';
+import { monitorDuring, type MonitoredCommand } from './redisProbe';
 
 export interface JourneyKindResult {
   kind: string;
@@ -40,7 +41,13 @@ export interface JourneyResult {
   serverCpuMsPerJourney: number;
   /** App Redis socket writes during the load phase ÷ completed journeys (client round trips; exact). */
   roundTripsPerJourneyUnderLoad: number;
-  calibration: { journeys: number; roundTripsPerJourney: number; serverCpuMsPerJourney: number };
+  calibration: {
+    journeys: number;
+    roundTripsPerJourney: number;
+    serverCpuMsPerJourney: number;
+    /** First calibration journey: per turn kind, the top-level commands MONITOR saw (first key, ids as <id>). */
+    monitorSample: string[];
+  };
   kinds: JourneyKindResult[];
   groups: JourneyGroupResult[];
 }
@@ -50,6 +57,8 @@ export interface JourneyRunDeps {
   client: BotClient;
   probe: Redis;
   serviceUrl: string;
+  /** A spare connection for MONITOR during calibration (disconnected afterwards); none = no command listing. */
+  monitor?: Redis;
   /** Key prefix of the app (config.redis.prefix). */
   keyPrefix: string;
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -84,23 +93,39 @@ export async function runJourneyScenario(
   say('journey calibration');
   const calRoundTrips = new Map<string, number[]>();
   const calCpu = new Map<string, number[]>();
+  const monitorSample: string[] = [];
   const c0 = await d.app.stats();
-  for (const u of users.calibrate) {
-    await runJourney(u, {
-      ...base,
-      record: () => undefined,
-      around: async (kind, turn) => {
-        const s0 = await d.app.stats();
-        const out = await turn();
-        await sleep(60);
-        const s1 = await d.app.stats();
-        calRoundTrips.set(kind, [...(calRoundTrips.get(kind) ?? []), s1.redisWrites - s0.redisWrites]);
-        calCpu.set(kind, [...(calCpu.get(kind) ?? []), (s1.cpuMicros - s0.cpuMicros) / 1000]);
-        return out;
-      },
-    });
+  let c1 = c0;
+  const calibrate = async (mark: (() => MonitoredCommand[]) | null): Promise<void> => {
+    for (const [i, u] of users.calibrate.entries()) {
+      await runJourney(u, {
+        ...base,
+        record: () => undefined,
+        around: async (kind, turn) => {
+          mark?.();
+          const s0 = await d.app.stats();
+          const out = await turn();
+          await sleep(60);
+          const s1 = await d.app.stats();
+          calRoundTrips.set(kind, [...(calRoundTrips.get(kind) ?? []), s1.redisWrites - s0.redisWrites]);
+          calCpu.set(kind, [...(calCpu.get(kind) ?? []), (s1.cpuMicros - s0.cpuMicros) / 1000]);
+          const seen = mark?.() ?? [];
+          if (mark && (i === 0 || kind.includes('pages API'))) {
+            const cmds = seen.filter((c) => !c.fromScript).map((c) => (c.key ? `${c.name}(${c.key})` : c.name));
+            monitorSample.push(`${kind} [${s1.redisWrites - s0.redisWrites}]: ${cmds.join(' ')}`);
+          }
+          return out;
+        },
+      });
+    }
+    c1 = await d.app.stats();
+  };
+  if (d.monitor) {
+    const m = d.monitor;
+    await monitorDuring(m, (mark) => calibrate(mark)).finally(() => m.disconnect());
+  } else {
+    await calibrate(null);
   }
-  const c1 = await d.app.stats();
   // Sleeps and IPC are in the CPU delta too, but they cost next to nothing; the per-kind numbers exclude the 60 ms.
   const calJourneys = users.calibrate.length;
 
@@ -177,6 +202,7 @@ export async function runJourneyScenario(
       journeys: calJourneys,
       roundTripsPerJourney: calJourneys ? round((c1.redisWrites - c0.redisWrites) / calJourneys, 1) : Number.NaN,
       serverCpuMsPerJourney: calJourneys ? round((c1.cpuMicros - c0.cpuMicros) / 1000 / calJourneys, 1) : Number.NaN,
+      monitorSample,
     },
     kinds,
     groups,

@@ -259,6 +259,8 @@ export async function openLoop(
   rate: number,
   durationMs: number,
   progress?: Progress,
+  /** Receives every latency sample too (to merge slices). */
+  sink?: number[],
 ): Promise<LoadResult & { offeredPerSecond: number; maxDispatchLagMs: number }> {
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
   const interval = 1000 / rate;
@@ -294,6 +296,7 @@ export async function openLoop(
   const elapsed = performance.now() - start;
   clearInterval(timer);
   progress?.(latencies.length, total);
+  sink?.push(...latencies);
   return {
     ...result(latencies, errors, problems, elapsed),
     offeredPerSecond: rate,

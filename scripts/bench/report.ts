@@ -35,6 +35,8 @@ function journeyLines(r: BenchResult): string[] {
     `  per turn kind — latency under load; Redis RT = round trips per turn in calibration (mean, max); CPU = server CPU ms per turn in calibration`,
     `  ${head}`,
     ...j.kinds.map((k) => `  ${kindRow(k.kind, k.group, k.turns, k.latencyMs, String(k.errors), `${k.roundTrips}/${Number.isFinite(k.roundTripsMax) ? k.roundTripsMax : '-'}`, k.serverCpuMs)}`),
+    '  MONITOR, first calibration journey (top-level commands with their first key; inside scripts left out; [round trips]):',
+    ...j.calibration.monitorSample.map((x) => `    ${x}`),
     `  per group (the issue's turn kinds)`,
     ...j.groups.filter((g) => g.turns > 0).map((g) => `  ${kindRow(g.group, '', g.turns, g.latencyMs, '', `max ${g.roundTripsMax}`, g.serverCpuMs)}`),
   ];
@@ -57,6 +59,12 @@ export function formatReport(r: BenchResult): string {
     row('closed  app (Redis)', r.closed.app, `server CPU ${r.closed.app.serverCpuMsPerTurn} ms/turn`),
     row(`open    app @${r.options.openRate}/s`, r.open.app, r.open.app ? `latency from scheduled send; max dispatch lag ${r.open.app.maxDispatchLagMs} ms` : ''),
     row(`open    baseline @${r.options.openRate}/s`, r.open.baseline),
+    ...(['app', 'baseline'] as const).flatMap((k) => {
+      const o = r.open[k];
+      return o
+        ? [`  open loop, ${k} server: ${o.server.gcCount} GC pauses (${o.server.gcMajorCount} major), ${o.server.gcTotalMs} ms in total, largest ${o.server.gcMaxMs} ms; event-loop delay p99 ${o.server.eventLoopP99Ms} ms, max ${o.server.eventLoopMaxMs} ms; CPU ${o.server.cpuMsPerTurn} ms/turn`]
+        : [];
+    }),
     '',
     `closed-loop turns/s per round: baseline ${r.closed.baseline.roundsTurnsPerSecond.join(', ')}; app ${r.closed.app.roundsTurnsPerSecond.join(', ')} (table shows the median)`,
     `throughput ratio app/baseline (closed loop, medians): ${r.closed.throughputRatio.toFixed(2)}   per round: ${r.closed.roundRatios.join(', ')}`,

@@ -27,7 +27,9 @@ export class ServerProcess {
 
   static async start(o: ServerProcessOptions): Promise<ServerProcess> {
     const execArgv = ['--import', 'tsx'];
-    if (o.cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', o.cpuProfDir, '--cpu-prof-name', `${o.target}-${Date.now()}.cpuprofile`);
+    // One directory per server and run: Node names the files itself (pid, thread), so the tsx loader's worker thread
+    // does not overwrite the main thread's profile (the larger file is the main thread).
+    if (o.cpuProfDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', join(o.cpuProfDir, `${o.target}-${Date.now()}`));
     const args = ['--target', o.target, '--log-level', o.logLevel ?? 'info'];
     if (o.redisUrl) args.push('--redis-url', o.redisUrl);
     if (o.demoDirectory) args.push('--demo-directory', o.demoDirectory);
@@ -58,7 +60,7 @@ export class ServerProcess {
   }
 
   /** Counters of the server process (Redis socket writes, CPU time). */
-  stats(): Promise<ServerStats> {
+  stats(reset = false): Promise<ServerStats> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('bench server did not answer a stats request')), 5000);
       const onMessage = (m: ChildMessage): void => {
@@ -68,7 +70,7 @@ export class ServerProcess {
         resolve(m);
       };
       this.child.on('message', onMessage);
-      this.child.send({ type: 'stats' });
+      this.child.send({ type: 'stats', reset });
     });
   }
 
