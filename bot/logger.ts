@@ -48,4 +48,33 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+
+/**
+ * The logger restify itself writes to (R20, issue 16). restify logs whole objects on its own paths — the raw request
+ * (headers, URL with its query) when a response cannot be formatted, a handler's returned value — around the product's
+ * redaction. Its child serializes a request as method and route pattern only (a URL can carry an enrolment ticket),
+ * an error as name and status, and never writes a value or body.
+ */
+export function restifyLogger(logger: Logger): Logger {
+  const request = (r: unknown): Record<string, unknown> => {
+    const req = r as { method?: unknown; route?: { path?: unknown }; getRoute?: () => { path?: unknown } | undefined } | undefined;
+    let route: unknown;
+    try {
+      route = req?.route?.path ?? req?.getRoute?.()?.path;
+    } catch {
+      route = undefined;
+    }
+    return { method: typeof req?.method === 'string' ? req.method : undefined, route: typeof route === 'string' ? route : undefined };
+  };
+  const error = (e: unknown): Record<string, unknown> => {
+    const err = e as { name?: unknown; statusCode?: unknown } | undefined;
+    return { name: typeof err?.name === 'string' ? err.name : typeof e, statusCode: typeof err?.statusCode === 'number' ? err.statusCode : undefined };
+  };
+  const hidden = (): string => '[redacted]';
+  return logger.child(
+    { component: 'restify' },
+    { serializers: { req: request, res: () => undefined, err: error, value: hidden, body: hidden, cause: hidden, info: hidden } },
+  );
+}
+
 export type { Logger };

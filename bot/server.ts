@@ -1,6 +1,6 @@
-import restify, { type Request, type Response, type Server } from 'restify';
+import restify, { type Request, type Response, type Server, type ServerOptions } from 'restify';
 import type { CloudAdapter, ActivityHandler } from 'botbuilder';
-import type { Logger } from './logger';
+import { restifyLogger, type Logger } from './logger';
 import type { Metrics } from './metrics';
 import { bodyDecoder, DEFAULT_MAX_BODY_BYTES } from './inbound/bodyDecoder';
 import { createActivityGate, invokeError } from './inbound/activityGate';
@@ -26,7 +26,8 @@ export interface HttpServer {
 
 /** The restify server: the Bot Framework endpoint, health, readiness and metrics. Other routes are added by callers. */
 export function createHttpServer(deps: ServerDeps): HttpServer {
-  const server = restify.createServer({ name: 'sspr-bot', handleUncaughtExceptions: false });
+  // restify's own logging goes through the product's redacting logger (R20): nothing raw reaches a log.
+  const server = restify.createServer({ name: 'sspr-bot', handleUncaughtExceptions: false, log: restifyLogger(deps.logger) as unknown as ServerOptions['log'] });
   let inFlight = 0;
   server.pre((req: Request, res: Response, next) => {
     inFlight++;
