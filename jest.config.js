@@ -9,4 +9,5 @@ module.exports = {
   testTimeout: 30000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/support/globalSetup.js',
+  globalTeardown: '<rootDir>/test/support/globalTeardown.js',
 };

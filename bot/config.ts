@@ -18,6 +18,37 @@ const optStr = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+/**
+ * Group DNs or names, comma-separated. A DN holds commas itself, so a list is split where one DN ends (after its
+ * DC= components) and the next begins; `;` or a new line also separates. Names without `=` split on commas.
+ */
+export function splitDnList(v: string): string[] {
+  const out: string[] = [];
+  for (const chunk of v.split(/[;\n]/)) {
+    const parts = chunk.split(/(?<!\\),/).map((p) => p.trim()).filter(Boolean);
+    let current: string[] = [];
+    const flush = () => {
+      if (current.length) out.push(current.join(','));
+      current = [];
+    };
+    for (const part of parts) {
+      const isRdn = /^[A-Za-z][\w-]*\s*=/.test(part);
+      const prev = current[current.length - 1];
+      const prevIsDc = prev !== undefined && /^dc\s*=/i.test(prev);
+      if (!isRdn || (prevIsDc && !/^dc\s*=/i.test(part))) flush();
+      current.push(part);
+      if (!isRdn) flush();
+    }
+    flush();
+  }
+  return out;
+}
+
+const dnList = z
+  .string()
+  .optional()
+  .transform((v) => splitDnList(v ?? ''));
+
 const list = z
   .string()
   .optional()
@@ -84,7 +115,9 @@ const EnvSchema = z.object({
   LDAP_STARTTLS: bool,
   LDAP_CA_FILE: optStr,
   LDAP_ALLOW_INSECURE: bool,
-  LDAP_PRIVILEGED_GROUPS: list,
+  LDAP_PRIVILEGED_GROUPS: dnList,
+  LDAP_TLS_SERVER_NAME: optStr,
+  LDAP_PPOLICY_DN: optStr,
   GRAPH_TENANT_ID: optStr,
   GRAPH_CLIENT_ID: optStr,
   GRAPH_CLIENT_SECRET: optStr,
@@ -172,6 +205,8 @@ export interface Config {
       readonly caFile: string | undefined;
       readonly allowInsecure: boolean;
       readonly privilegedGroups: readonly string[];
+      readonly tlsServerName: string | undefined;
+      readonly passwordPolicyDn: string | undefined;
     };
     readonly graph: {
       readonly tenantId: string | undefined;
@@ -525,6 +560,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         caFile: e.LDAP_CA_FILE,
         allowInsecure: e.LDAP_ALLOW_INSECURE,
         privilegedGroups: e.LDAP_PRIVILEGED_GROUPS,
+        tlsServerName: e.LDAP_TLS_SERVER_NAME,
+        passwordPolicyDn: e.LDAP_PPOLICY_DN,
       },
       graph: {
         tenantId: e.GRAPH_TENANT_ID,

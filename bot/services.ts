@@ -169,6 +169,8 @@ async function createDirectory(config: Config, clock: Clock): Promise<Directory>
         ...(d.ldap.caFile ? { caFile: d.ldap.caFile } : {}),
         allowInsecure: d.ldap.allowInsecure && config.mode !== 'production',
         privilegedGroups: d.ldap.privilegedGroups,
+        ...(d.ldap.tlsServerName ? { tlsServerName: d.ldap.tlsServerName } : {}),
+        ...(d.ldap.passwordPolicyDn ? { passwordPolicyDn: d.ldap.passwordPolicyDn } : {}),
         clock,
       });
     case 'graph':

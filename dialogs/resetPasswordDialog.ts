@@ -201,6 +201,15 @@ function resultText(t: Translator, policy: Policy, contact: string, answer: Rese
       return t('recovery.notApplied');
     case 'pending':
       return t('recovery.pending');
+    case 'directory_denied':
+      return t('recovery.directoryDenied', { contact });
+    case 'password_history':
+    case 'password_too_short':
+    case 'password_too_long':
+    case 'password_complexity':
+      return t(`recovery.passwordRefused.${answer.reason.slice('password_'.length)}`);
+    case 'password_min_age':
+      return t('recovery.passwordRefused.min_age', { contact });
     default:
       return t('recovery.passwordRefused');
   }

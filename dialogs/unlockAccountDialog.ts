@@ -111,6 +111,8 @@ function unlockText(t: Translator, policy: Policy, contact: string, answer: Unlo
       return t('recovery.unlockNotSupported', { contact });
     case 'not_applied':
       return t('unlock.notApplied', { contact });
+    case 'directory_denied':
+      return t('unlock.directoryDenied', { contact });
     case 'pending':
       return t('recovery.pending');
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Attribute, Change, Client, Control, ResultCodeError, ServerSideSortingRequestControl, escapeFilter } from 'ldapts';
+import { Attribute, BerWriter, Change, Client, Control, ResultCodeError, ServerSideSortingRequestControl, escapeFilter } from 'ldapts';
 import { z } from 'zod';
 import { SsprError } from '../../domain/errors';
 import type { Clock } from '../../domain/ports/clock';
@@ -11,6 +11,7 @@ import type {
   DirectoryLockout,
   DirectoryScanPage,
   DirectoryUser,
+  SetPasswordRefusal,
   SetPasswordResult,
   UnlockResult,
 } from '../../domain/ports/directory';
@@ -59,6 +60,11 @@ export interface LdapDirectoryOptions {
    * entryUUID (OpenLDAP needs the sssvlv overlay for the server-side sort control).
    */
   readonly scanKeyAttribute?: string;
+  /**
+   * The host name the server certificate must carry when LDAP_URL names the server by address (checked against
+   * the certificate; default: the URL's host).
+   */
+  readonly tlsServerName?: string;
 }
 
 /** ppolicy's "locked by an administrator, permanently" value. */
@@ -77,7 +83,32 @@ const FILETIME_NEVER = 0x7fffffffffffffffn;
 
 /** OpenLDAP "relax rules" control: lets an account with `manage` access delete the operational pwdFailureTime. */
 const RELAX_RULES_OID = '1.3.6.1.4.1.4203.666.5.12';
-const ROOT_LIKE_RDN = /^(cn|uid)=(admin|administrator|manager|root|directory manager)$/i;
+const ROOT_NAMES = /^(admin|administrator|administrateur|administrador|manager|root|directory manager|krbtgt)$/i;
+
+/**
+ * R29: the bind identity must not be a root/administrator account in any of the forms a directory accepts:
+ * a DN (`CN=Administrator,…`, `uid=admin,…`), a UPN (`Administrator@corp.example`) or down-level
+ * (`CORP\Administrator`).
+ */
+export function looksLikeAdministrator(bindIdentity: string): boolean {
+  const id = bindIdentity.trim();
+  const rdn = /^(cn|uid)\s*=\s*((?:\\.|[^,])+)/i.exec(id);
+  if (rdn?.[2]) return ROOT_NAMES.test(rdn[2].replace(/\\(.)/g, '$1').trim());
+  const downLevel = /^[^\\@]+\\([^\\@]+)$/.exec(id);
+  if (downLevel?.[1]) return ROOT_NAMES.test(downLevel[1].trim());
+  const upn = /^([^@]+)@[^@]+$/.exec(id);
+  if (upn?.[1]) return ROOT_NAMES.test(upn[1].trim());
+  return ROOT_NAMES.test(id);
+}
+
+/** AD groups that are protected (AdminSDHolder) by well-known SID: members are privileged whatever the config says. */
+const PROTECTED_BUILTIN_SIDS = new Set(['S-1-5-32-544', 'S-1-5-32-548', 'S-1-5-32-549', 'S-1-5-32-550', 'S-1-5-32-551', 'S-1-5-32-552']);
+/** Domain-relative RIDs of protected groups: Domain Admins, Domain Controllers, Schema/Enterprise Admins, RODCs, Key Admins, Enterprise Key Admins. */
+const PROTECTED_DOMAIN_RIDS = new Set([512, 516, 518, 519, 521, 526, 527]);
+/** Administrator (500) and krbtgt (502) accounts. */
+const PROTECTED_USER_RIDS = new Set([500, 502]);
+/** Attribute id of unicodePwd in replPropertyMetaData (fixed in the AD base schema). */
+const ATTID_UNICODE_PWD = 0x9005a;
 
 /** Generalized time (YYYYMMDDHHMMSS[.f]Z) → epoch ms, or null. */
 export function parseGeneralizedTime(v: string | undefined): number | null {
@@ -129,7 +160,10 @@ export class LdapDirectory implements Directory {
   private readonly tlsOptions: ConnectionOptions | undefined;
   private readonly host: string;
   private readonly clock: Clock;
-  private readonly caps: DirectoryCapabilities;
+  private caps: DirectoryCapabilities;
+  /** When the AD domain's password policy was last read into caps (R14). */
+  private policyReadAt = 0;
+  private adPolicy: { minLength: number; complexity: boolean; history: number; minAgeMs: number } | null = null;
 
   constructor(private readonly options: LdapDirectoryOptions) {
     let parsed: URL;
@@ -147,12 +181,11 @@ export class LdapDirectory implements Directory {
     if (!encrypted && options.dialect === 'ad') {
       throw new SsprError('config_invalid', 'Active Directory password resets need an encrypted connection (ldaps:// or StartTLS)');
     }
-    const rdn = options.bindDn.split(',')[0]?.trim() ?? '';
-    if (ROOT_LIKE_RDN.test(rdn)) {
+    if (looksLikeAdministrator(options.bindDn)) {
       throw new SsprError('config_invalid', 'LDAP_BIND_DN looks like a root/administrator account; use a dedicated least-privilege service account (R29)');
     }
     const ca = options.ca ?? (options.caFile ? readCa(options.caFile) : undefined);
-    this.tlsOptions = encrypted ? { rejectUnauthorized: true, ...(ca !== undefined ? { ca: [ca] } : {}), servername: this.host } : undefined;
+    this.tlsOptions = encrypted ? { rejectUnauthorized: true, ...(ca !== undefined ? { ca: [ca] } : {}), servername: options.tlsServerName ?? this.host } : undefined;
     this.idAttribute = options.userIdAttribute ?? 'employeeNumber';
     if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(this.idAttribute)) throw new SsprError('config_invalid', 'LDAP_USER_ID_ATTRIBUTE is not an attribute name');
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -170,8 +203,16 @@ export class LdapDirectory implements Directory {
     return this.caps;
   }
 
+  /**
+   * The Entra object id is matched in the forms directories hold it: the bare GUID (employeeNumber,
+   * extensionAttributeN written by a sync rule; case-insensitive), in braces, and Entra Connect's
+   * `User_<guid>` form of msDS-ExternalDirectoryObjectId. Anything but a GUID is never looked up.
+   */
   async findUser(user: UserRef): Promise<DirectoryUser | null> {
-    return this.findOne(escapeFilter`(${this.idAttribute}=${user.objectId})`);
+    const id = user.objectId.trim();
+    if (!GUID.test(id)) return null;
+    const a = this.idAttribute;
+    return this.findOne(escapeFilter`(|(${a}=${id})(${a}={${id}})(${a}=User_${id}))`);
   }
 
   async findByPrincipalName(upn: string): Promise<DirectoryUser | null> {
@@ -194,10 +235,13 @@ export class LdapDirectory implements Directory {
     try {
       await this.withClient(async (c) => {
         sent = true;
-        await c.modify(target.directoryId, changes);
+        // AD: an administrator reset skips the password history unless LDAP_SERVER_POLICY_HINTS asks for it.
+        await c.modify(target.directoryId, changes, this.options.dialect === 'ad' ? [new PolicyHintsControl()] : []);
       });
     } catch (e) {
-      const refusal = this.mapRefusal(e);
+      // Insufficient access (e.g. a protected account outside the service account's delegation): nothing changed.
+      if (e instanceof ResultCodeError && e.code === 50) return { ok: false, reason: 'denied' };
+      const refusal = this.mapRefusal(e, newPassword);
       if (refusal) return { ok: false, reason: refusal };
       // F12: the request may have been applied; the caller reads back readPasswordChangedAt before any retry.
       if (sent && !(e instanceof ResultCodeError)) return { ok: false, reason: 'unknown' };
@@ -230,18 +274,24 @@ export class LdapDirectory implements Directory {
       return { ok: true };
     } catch (e) {
       if (e instanceof AdminLockError) return { ok: false, reason: 'not_supported' };
+      if (e instanceof ResultCodeError && e.code === 50) return { ok: false, reason: 'denied' };
       if (sent && !(e instanceof ResultCodeError)) return { ok: false, reason: 'unknown' };
       throw this.wrap(e, 'The directory refused the unlock');
     }
   }
 
+  /**
+   * AD: the later of pwdLastSet and the time the DC wrote unicodePwd (replication metadata). A reset with
+   * "must change at next sign-in" sets pwdLastSet to 0, so pwdLastSet alone cannot show it was applied (F12).
+   */
   async readPasswordChangedAt(target: DirectoryUser): Promise<number | null> {
-    const attr = this.options.dialect === 'ad' ? 'pwdLastSet' : 'pwdChangedTime';
+    const ad = this.options.dialect === 'ad';
+    const attrs = ad ? ['pwdLastSet', 'replPropertyMetaData'] : ['pwdChangedTime'];
     try {
       return await this.withClient(async (c) => {
-        const entry = await this.readEntry(c, target.directoryId, [attr]);
-        const v = first(entry?.[attr]);
-        return this.options.dialect === 'ad' ? parseFileTime(v) : parseGeneralizedTime(v);
+        const entry = await this.readEntry(c, target.directoryId, attrs, ad ? ['replPropertyMetaData'] : []);
+        if (!entry) throw new SsprError('directory_not_found', 'The user is not in the directory');
+        return ad ? adPasswordChangedAt(entry) : parseGeneralizedTime(first(entry['pwdChangedTime']));
       });
     } catch (e) {
       throw this.wrap(e, 'The directory could not be read');
@@ -313,7 +363,11 @@ export class LdapDirectory implements Directory {
       return await this.withClient(async (c) => {
         const sort = new ServerSideSortingRequestControl({ critical: true, value: { attributeType: key } });
         let entries: (Record<string, unknown> & { dn: string })[] = [];
-        for await (const page of c.searchPaginated(this.options.baseDn, { scope: 'sub', filter, attributes: [...this.userAttributes, key], paged: { pageSize: size + 1 } }, sort)) {
+        for await (const page of c.searchPaginated(
+          this.options.baseDn,
+          { scope: 'sub', filter, attributes: [...this.userAttributes, key], paged: { pageSize: size + 1 }, explicitBufferAttributes: BINARY_ATTRIBUTES },
+          sort,
+        )) {
           entries = page.searchEntries;
           break; // one page per call; the connection is closed, which abandons the rest
         }
@@ -344,7 +398,7 @@ export class LdapDirectory implements Directory {
 
   private get userAttributes(): string[] {
     return this.options.dialect === 'ad'
-      ? ['displayName', 'givenName', 'sn', 'userPrincipalName', 'mail', 'mobile', 'telephoneNumber', 'otherMailbox', 'userAccountControl', 'lockoutTime', 'pwdLastSet', 'memberOf', this.idAttribute]
+      ? ['displayName', 'givenName', 'sn', 'userPrincipalName', 'mail', 'mobile', 'telephoneNumber', 'otherMailbox', 'userAccountControl', 'lockoutTime', 'pwdLastSet', 'replPropertyMetaData', 'adminCount', 'objectSid', 'memberOf', this.idAttribute]
       : ['uid', 'cn', 'displayName', 'givenName', 'sn', 'mail', 'mobile', 'telephoneNumber', 'memberOf', 'pwdAccountLockedTime', 'pwdChangedTime', this.idAttribute, ...(this.options.disabledMarker ? [this.options.disabledMarker.attribute] : [])];
   }
 
@@ -396,7 +450,8 @@ export class LdapDirectory implements Directory {
     const attributes = this.userAttributes;
     try {
       return await this.withClient(async (c) => {
-        const { searchEntries } = await c.search(this.options.baseDn, { scope: 'sub', filter, attributes, sizeLimit: 2 });
+        await this.refreshDomainPolicy(c);
+        const { searchEntries } = await c.search(this.options.baseDn, { scope: 'sub', filter, attributes, sizeLimit: 2, explicitBufferAttributes: BINARY_ATTRIBUTES });
         // An id that matches two entries is a data problem: refuse rather than act on the wrong account (R2).
         if (searchEntries.length !== 1) return null;
         const e = searchEntries[0] as Record<string, unknown> & { dn: string };
@@ -408,32 +463,51 @@ export class LdapDirectory implements Directory {
     }
   }
 
-  private async groupsOf(c: Client, dn: string, memberOf: string[]): Promise<string[]> {
-    const filter =
-      this.options.dialect === 'ad'
-        ? `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeValue(dn)}))`
-        : `(|(&(objectClass=groupOfNames)(member=${escapeValue(dn)}))(&(objectClass=groupOfUniqueNames)(uniqueMember=${escapeValue(dn)})))`;
-    const base = this.options.groupBaseDn ?? this.domainDn;
-    const { searchEntries } = await c.search(base, {
-      scope: 'sub',
-      filter,
-      attributes: ['cn'],
-    });
-    return [...new Set([...memberOf, ...searchEntries.map((g) => g.dn)])];
+  /** Every group the user is in, transitively on AD (LDAP_MATCHING_RULE_IN_CHAIN), with the group's SID on AD. */
+  private async groupsOf(c: Client, dn: string, memberOf: string[]): Promise<GroupRef[]> {
+    const ad = this.options.dialect === 'ad';
+    const filter = ad
+      ? `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeValue(dn)}))`
+      : `(|(&(objectClass=groupOfNames)(member=${escapeValue(dn)}))(&(objectClass=groupOfUniqueNames)(uniqueMember=${escapeValue(dn)})))`;
+    const bases = this.options.groupBaseDn ? [this.options.groupBaseDn] : ad ? [this.domainDn] : [this.domainDn];
+    const out = new Map<string, GroupRef>();
+    for (const m of memberOf) out.set(m.toLowerCase(), { dn: m, sid: null });
+    for (const base of bases) {
+      const { searchEntries } = await c.search(base, { scope: 'sub', filter, attributes: ad ? ['cn', 'objectSid'] : ['cn'], explicitBufferAttributes: ['objectSid'] });
+      for (const g of searchEntries) {
+        const raw = g['objectSid'];
+        const sid = Buffer.isBuffer(raw) ? sidToString(raw) : Array.isArray(raw) && Buffer.isBuffer(raw[0]) ? sidToString(raw[0]) : null;
+        out.set(g.dn.toLowerCase(), { dn: g.dn, sid });
+      }
+    }
+    return [...out.values()];
   }
 
-  private toUser(e: Record<string, unknown> & { dn: string }, groupDns: string[]): DirectoryUser {
+  /**
+   * R3: privileged when in a configured group (by DN or cn, transitively on AD), and on AD also when adminCount=1
+   * (AdminSDHolder-protected), in a protected built-in group by SID (Domain/Enterprise/Schema Admins,
+   * Administrators, Account/Server/Print/Backup Operators, …) or the built-in Administrator account itself.
+   */
+  private toUser(e: Record<string, unknown> & { dn: string }, groups: GroupRef[]): DirectoryUser {
     const ad = this.options.dialect === 'ad';
-    const privileged = (this.options.privilegedGroups ?? []).some((p) =>
-      groupDns.some((g) => g.toLowerCase() === p.toLowerCase() || cnOf(g).toLowerCase() === p.toLowerCase()),
+    const groupDns = groups.map((g) => g.dn);
+    const configured = (this.options.privilegedGroups ?? []).some((p) =>
+      groupDns.some((g) => sameDn(g, p) || cnOf(g).toLowerCase() === p.trim().toLowerCase()),
     );
+    const userSid = ad ? sidOf(e['objectSid']) : null;
+    const protectedByAd =
+      ad &&
+      (first(e['adminCount']) === '1' ||
+        (userSid !== null && PROTECTED_USER_RIDS.has(ridOf(userSid))) ||
+        groups.some((g) => g.sid !== null && (PROTECTED_BUILTIN_SIDS.has(g.sid) || (g.sid.startsWith('S-1-5-21-') && PROTECTED_DOMAIN_RIDS.has(ridOf(g.sid))))));
+    const privileged = configured || protectedByAd;
     let enabled = true;
     let locked: boolean;
     let changedAt: number | null;
     if (ad) {
       enabled = (Number(first(e['userAccountControl']) ?? '0') & UAC_DISABLED) === 0;
       locked = Number(first(e['lockoutTime']) ?? '0') > 0;
-      changedAt = parseFileTime(first(e['pwdLastSet']));
+      changedAt = adPasswordChangedAt(e);
     } else {
       const lockTime = first(e['pwdAccountLockedTime']);
       locked = lockTime !== undefined && lockTime !== ADMIN_LOCK;
@@ -451,7 +525,7 @@ export class LdapDirectory implements Directory {
     const altMail = ad ? first(e['otherMailbox']) : undefined;
     return {
       directoryId: e.dn,
-      objectId: first(e[this.idAttribute]) ?? '',
+      objectId: normaliseObjectId(first(e[this.idAttribute]) ?? ''),
       userPrincipalName: upn,
       displayName: first(e['displayName']) ?? first(e['cn']) ?? upn,
       ...(givenName !== undefined ? { givenName } : {}),
@@ -467,8 +541,8 @@ export class LdapDirectory implements Directory {
     };
   }
 
-  private async readEntry(c: Client, dn: string, attributes: string[]): Promise<Record<string, unknown> | undefined> {
-    const { searchEntries } = await c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes });
+  private async readEntry(c: Client, dn: string, attributes: string[], buffers: string[] = []): Promise<Record<string, unknown> | undefined> {
+    const { searchEntries } = await c.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes, explicitBufferAttributes: buffers });
     return searchEntries[0];
   }
 
@@ -490,18 +564,56 @@ export class LdapDirectory implements Directory {
     }
   }
 
-  private mapRefusal(e: unknown): 'policy' | 'history' | 'too_short' | 'complexity' | null {
+  /**
+   * F13: AD answers every policy refusal with 0000052D. Samba adds the reason in words; Windows does not, so the
+   * reason is worked out from the domain policy the adapter read (length, complexity; a recent change with a
+   * minimum age; otherwise the history).
+   */
+  private mapRefusal(e: unknown, password: string): SetPasswordRefusal | null {
     if (!(e instanceof ResultCodeError)) return null;
     const msg = e.message;
     if (this.options.dialect === 'ad') {
-      // 0000052D: the password does not meet length, complexity or history requirements.
-      if (/0000052D/i.test(msg)) return 'policy';
-      return null;
+      if (!/0000052D/i.test(msg)) return null;
+      if (/too short/i.test(msg)) return 'too_short';
+      if (/complexity/i.test(msg)) return 'complexity';
+      if (/history|already used/i.test(msg)) return 'history';
+      if (/too young|minimum password age/i.test(msg)) return 'min_age';
+      const p = this.adPolicy;
+      if (p && [...password].length < p.minLength) return 'too_short';
+      if (p?.complexity && !meetsAdComplexity(password)) return 'complexity';
+      if (p && p.minAgeMs > 0) return 'policy';
+      return p && p.history > 0 ? 'history' : 'policy';
     }
     if (e.code !== 19) return null; // constraintViolation
     if (/history|not being changed/i.test(msg)) return 'history';
     if (/too short/i.test(msg)) return 'too_short';
+    if (/too young/i.test(msg)) return 'min_age';
     return 'policy';
+  }
+
+  /**
+   * R14: the AD domain's own rules (minPwdLength, pwdProperties complexity, history, minimum age) read from the
+   * domain object, at most every 10 minutes, so the bot says them up front instead of after verification.
+   * A fine-grained policy (PSO) on a user may be stricter; its refusal is still mapped (F13).
+   */
+  private async refreshDomainPolicy(c: Client): Promise<void> {
+    if (this.options.dialect !== 'ad' || this.clock.now() - this.policyReadAt < POLICY_TTL_MS) return;
+    const e = await this.readEntry(c, this.domainDn, ['minPwdLength', 'pwdProperties', 'pwdHistoryLength', 'minPwdAge']);
+    if (!e) return;
+    const minLength = Number(first(e['minPwdLength']) ?? '0') || 0;
+    const complexity = (Number(first(e['pwdProperties']) ?? '0') & 1) === 1;
+    this.adPolicy = {
+      minLength,
+      complexity,
+      history: Number(first(e['pwdHistoryLength']) ?? '0') || 0,
+      minAgeMs: intervalMs(first(e['minPwdAge'])) ?? 0,
+    };
+    this.caps = {
+      ...this.caps,
+      passwordMinLength: Math.max(this.options.passwordMinLength ?? 1, minLength, 1),
+      requiresThreeOfFourClasses: complexity,
+    };
+    this.policyReadAt = this.clock.now();
   }
 
   private wrap(e: unknown, message: string): SsprError {
@@ -519,6 +631,102 @@ export class LdapDirectory implements Directory {
 }
 
 class AdminLockError extends Error {}
+
+/**
+ * LDAP_SERVER_POLICY_HINTS (1.2.840.113556.1.4.2239, flags 1): the DC applies the password policy — history
+ * included — to an administrator's reset as it does to a user's own change. Not critical: a DC that does not know
+ * it still resets (without the history check).
+ */
+class PolicyHintsControl extends Control {
+  constructor() {
+    super('1.2.840.113556.1.4.2239', { critical: false });
+  }
+  protected override writeControl(writer: BerWriter): void {
+    const value = new BerWriter();
+    value.startSequence();
+    value.writeInt(1);
+    value.endSequence();
+    writer.writeBuffer(value.buffer, 4);
+  }
+}
+
+interface GroupRef {
+  readonly dn: string;
+  /** The group's objectSid (AD), for protected-group recognition. */
+  readonly sid: string | null;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const POLICY_TTL_MS = 10 * 60_000;
+const BINARY_ATTRIBUTES = ['replPropertyMetaData', 'objectSid'];
+
+/** `{guid}` and `User_guid` → the bare lower-case GUID; other values unchanged. */
+export function normaliseObjectId(v: string): string {
+  const m = /^(?:User_)?\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i.exec(v.trim());
+  return m?.[1] ? m[1].toLowerCase() : v;
+}
+
+/** Binary objectSid → S-1-5-21-… */
+export function sidToString(b: Buffer): string | null {
+  if (b.length < 8) return null;
+  const count = b.readUInt8(1);
+  if (b.length < 8 + count * 4) return null;
+  const authority = b.readUIntBE(2, 6);
+  const subs: number[] = [];
+  for (let i = 0; i < count; i++) subs.push(b.readUInt32LE(8 + i * 4));
+  return `S-${b.readUInt8(0)}-${authority}${subs.map((x) => `-${x}`).join('')}`;
+}
+
+function sidOf(v: unknown): string | null {
+  const b = Array.isArray(v) ? (v as unknown[])[0] : v;
+  return Buffer.isBuffer(b) ? sidToString(b) : null;
+}
+
+function ridOf(sid: string): number {
+  return Number(sid.slice(sid.lastIndexOf('-') + 1));
+}
+
+/** DN equality ignoring case and spaces around separators (not a full RFC 4514 canonicaliser). */
+function sameDn(a: string, b: string): boolean {
+  const norm = (d: string) => d.split(/(?<!\\),/).map((p) => p.trim().replace(/\s*=\s*/, '=').toLowerCase()).join(',');
+  return norm(a) === norm(b);
+}
+
+/**
+ * When the DC last wrote unicodePwd (from replPropertyMetaData; 1 s resolution), or pwdLastSet when later.
+ * replPropertyMetaDataBlob: version, reserved, count, reserved (4 × uint32), then 48-byte entries
+ * { attid uint32, version uint32, originating_change_time NTTIME, invocation id GUID, usn, local usn }.
+ */
+export function adPasswordChangedAt(e: Record<string, unknown>): number | null {
+  const fromPwdLastSet = parseFileTime(first(e['pwdLastSet']));
+  const raw = e['replPropertyMetaData'];
+  const blob = Array.isArray(raw) ? (raw as unknown[])[0] : raw;
+  let fromMeta: number | null = null;
+  if (Buffer.isBuffer(blob) && blob.length >= 16) {
+    const count = blob.readUInt32LE(8);
+    for (let i = 0; i < count; i++) {
+      const at = 16 + i * 48;
+      if (at + 48 > blob.length) break;
+      if (blob.readUInt32LE(at) !== ATTID_UNICODE_PWD) continue;
+      // originating_change_time: whole seconds since 1601 (NTTIME_1sec).
+      const t = blob.readBigUInt64LE(at + 8);
+      fromMeta = t > 0n ? Number(t) * 1000 - FILETIME_EPOCH_OFFSET_MS : null;
+    }
+  }
+  if (fromMeta === null) return fromPwdLastSet;
+  return fromPwdLastSet === null ? fromMeta : Math.max(fromMeta, fromPwdLastSet);
+}
+
+/** AD complexity: three of upper case, lower case, digits, symbols, other letters (no case). */
+export function meetsAdComplexity(password: string): boolean {
+  let classes = 0;
+  if (/\p{Lu}/u.test(password)) classes++;
+  if (/\p{Ll}/u.test(password)) classes++;
+  if (/\p{Nd}/u.test(password)) classes++;
+  if (/[^\p{L}\p{Nd}]/u.test(password)) classes++;
+  if (/(?![\p{Lu}\p{Ll}])\p{L}/u.test(password)) classes++;
+  return classes >= 3;
+}
 
 /** AD negative 100 ns interval (maxPwdAge) → ms; 0 or "never" → null. */
 function intervalMs(v: string | undefined): number | null {

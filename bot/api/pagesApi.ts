@@ -339,7 +339,11 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
         case 'password_too_short':
         case 'password_too_long':
         case 'password_complexity':
+        case 'password_min_age':
           throw new ApiError(422, 'password_refused_by_directory', { detail: t(locale, 'web.password.refusedByDirectory') });
+        case 'directory_denied':
+          // The directory may not reset this account (insufficient access): only the helpdesk can help.
+          throw new ApiError(403, 'directory_denied', { detail: t(locale, 'recovery.directoryDenied', { contact: config.policy.helpdesk.contactText[locale] }) });
         case 'daily_cap':
           throw new ApiError(429, 'daily_cap');
         case 'account_unavailable':

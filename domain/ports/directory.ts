@@ -36,13 +36,19 @@ export interface DirectoryCapabilities {
   readonly asciiOnly: boolean;
 }
 
-export type SetPasswordRefusal = 'policy' | 'history' | 'too_short' | 'too_long' | 'complexity';
+/** F13 refusals: the password is the problem; another password inside the same grant may work. */
+export type SetPasswordRefusal = 'policy' | 'history' | 'too_short' | 'too_long' | 'complexity' | 'min_age';
 
 export type SetPasswordResult =
   | { readonly ok: true; readonly changedAt: number }
   | { readonly ok: false; readonly reason: SetPasswordRefusal }
   /** The call timed out or the connection broke: the change may or may not have happened (F12). */
-  | { readonly ok: false; readonly reason: 'unknown' };
+  | { readonly ok: false; readonly reason: 'unknown' }
+  /**
+   * The directory refused the write for this account (insufficient access, e.g. a protected administrator the
+   * service account may not reset): nothing changed and no other password or retry can work — helpdesk.
+   */
+  | { readonly ok: false; readonly reason: 'denied' };
 
 /** Lockout as the directory tells it right now (read fresh, not from a cached DirectoryUser). */
 export interface DirectoryLockout {
@@ -66,7 +72,7 @@ export interface DirectoryScanPage {
   readonly cursor: string | null;
 }
 
-export type UnlockResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_supported' | 'unknown' };
+export type UnlockResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'not_supported' | 'unknown' | 'denied' };
 
 /**
  * The organisation's user directory (Entra via Graph, AD/OpenLDAP via LDAP, or the demo directory).

@@ -23,6 +23,8 @@ export type ResetPasswordRefusal =
   | PasswordRefusalReason
   | 'daily_cap'
   | 'account_unavailable'
+  /** The directory refused the write for this account (insufficient access): nothing changed; helpdesk only. */
+  | 'directory_denied'
   /** Outcome unknown and the read-back shows no change: the grant is spent, the user verifies again. */
   | 'not_applied'
   /** Outcome unknown and the read-back failed too: the grant stays claimed; tell the user it is pending. */
@@ -71,6 +73,13 @@ export class ResetPassword {
     }
 
     if (result.ok) return this.succeeded(input, attemptId, result.changedAt);
+    if (result.reason === 'denied') {
+      // Not a password problem and not a timeout: nothing was written and no retry can work (e.g. a protected
+      // account the service account may not reset). The grant is spent; the user is sent to the helpdesk.
+      await grants.settle(user, input.flowId, attemptId, 'spent');
+      await audit('refused', 'directory_denied');
+      return fail('directory_denied');
+    }
     if (result.reason !== 'unknown') {
       await grants.settle(user, input.flowId, attemptId, 'released');
       await audit('refused', `directory_${result.reason}`);

@@ -13,7 +13,15 @@ export interface UnlockAccountInput {
   readonly correlationId: string;
 }
 
-export type UnlockRefusal = GrantRefusal | 'daily_cap' | 'account_unavailable' | 'unlock_not_supported' | 'not_applied' | 'pending';
+export type UnlockRefusal =
+  | GrantRefusal
+  | 'daily_cap'
+  | 'account_unavailable'
+  | 'unlock_not_supported'
+  /** The directory refused the write for this account (insufficient access): helpdesk only. */
+  | 'directory_denied'
+  | 'not_applied'
+  | 'pending';
 
 type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'>;
 
@@ -55,6 +63,11 @@ export class UnlockAccount {
       await grants.settle(user, input.flowId, attemptId, 'released');
       await audit('refused', 'unlock_not_supported');
       return fail('unlock_not_supported');
+    }
+    if (!result.ok && result.reason === 'denied') {
+      await grants.settle(user, input.flowId, attemptId, 'spent');
+      await audit('refused', 'directory_denied');
+      return fail('directory_denied');
     }
     if (!result.ok) {
       let after;

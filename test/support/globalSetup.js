@@ -16,6 +16,9 @@ function has(n) {
 }
 
 module.exports = async function globalSetup() {
+  // One directory per jest run for servers shared by all workers (the Samba DC, test/support/samba.ts);
+  // globalTeardown.js stops what was started in it. Workers inherit this environment.
+  process.env.SSPR_TEST_RUN_DIR = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'sspr-run-'));
   const missing = needs.filter((n) => !has(n));
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');

@@ -7,6 +7,7 @@ import { RedisFlowStore } from '../../adapters/redis/redisFlowStore';
 import { RedisGrantStore } from '../../adapters/redis/redisGrantStore';
 import { RedisRecoveryCounter } from '../../adapters/redis/redisRecoveryCounter';
 import { RedisVerificationBlock } from '../../adapters/redis/redisVerificationBlock';
+import type { Directory } from '../../domain/ports/directory';
 import { DEFAULT_POLICY, type Policy } from '../../domain/policy/policy';
 import { InProcessDomainEvents } from '../../domain/events';
 import { wireCoreSubscribers } from '../../domain/eventSubscribers';
@@ -37,7 +38,9 @@ export interface RecoveryRig {
 }
 
 /** Wires the recovery use-cases over the Redis adapters (when `redis` is given) or the memory fakes. */
-export function recoveryRig(opts: { redis?: Redis; clock?: FixedClock; policy?: Policy; seed?: number; directory?: FakeDirectory } = {}): RecoveryRig {
+export function recoveryRig(
+  opts: { redis?: Redis; clock?: FixedClock; policy?: Policy; seed?: number; directory?: FakeDirectory; /** A real directory (Samba, slapd) instead of the fake. */ liveDirectory?: Directory } = {},
+): RecoveryRig {
   const clock = opts.clock ?? new FixedClock();
   const policy = opts.policy ?? DEFAULT_POLICY;
   const directory = opts.directory ?? new FakeDirectory(clock);
@@ -58,7 +61,7 @@ export function recoveryRig(opts: { redis?: Redis; clock?: FixedClock; policy?: 
   const o = { prefix: 'test:', clock };
   const deps: RecoveryDeps = {
     policy,
-    directory,
+    directory: opts.liveDirectory ?? directory,
     methods,
     prover,
     flows: r ? new RedisFlowStore(r, o) : new MemoryFlowStore(clock),

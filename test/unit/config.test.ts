@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parsePolicy } from '../../bot/config';
+import { ConfigError, loadConfig, parsePolicy, splitDnList } from '../../bot/config';
 import { DEFAULT_POLICY } from '../../domain/policy/policy';
 
 const key = (id: string) => `${id}:${Buffer.alloc(32, 7).toString('base64')}`;
@@ -127,5 +127,24 @@ describe('config', () => {
 
   test('the shipped default policy file parses', () => {
     expect(loadConfig({}).policy.password.bannedTerms.length).toBeGreaterThan(0);
+  });
+});
+
+describe('LDAP_PRIVILEGED_GROUPS: comma-separated DNs (which contain commas themselves)', () => {
+  test('R3: a list of DNs splits where one DN ends (after its DC= parts) and the next begins; names split on commas', () => {
+    expect(splitDnList('CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test')).toEqual(['CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test']);
+    expect(splitDnList('CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test, CN=Tier0,OU=Admin,DC=sspr,DC=test')).toEqual([
+      'CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test',
+      'CN=Tier0,OU=Admin,DC=sspr,DC=test',
+    ]);
+    expect(splitDnList('CN=A\\, Team,OU=G,DC=x;Domain Admins, Tier0 Operators')).toEqual(['CN=A\\, Team,OU=G,DC=x', 'Domain Admins', 'Tier0 Operators']);
+    expect(splitDnList('')).toEqual([]);
+  });
+
+  test('R3: loadConfig keeps a whole DN as one group (the issue-12 defect split it into four pieces)', () => {
+    const env = { DIRECTORY: 'ldap', LDAP_URL: 'ldaps://dc1.sspr.test', LDAP_DIALECT: 'ad', LDAP_BIND_DN: 'svc-sspr@sspr.test', LDAP_BIND_PASSWORD: SECRET_VALUE, LDAP_BASE_DN: 'OU=Staff,DC=sspr,DC=test', LDAP_PRIVILEGED_GROUPS: 'CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test', LDAP_TLS_SERVER_NAME: 'dc1.sspr.test' };
+    const c = loadConfig(env);
+    expect(c.directory.ldap.privilegedGroups).toEqual(['CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test']);
+    expect(c.directory.ldap.tlsServerName).toBe('dc1.sspr.test');
   });
 });

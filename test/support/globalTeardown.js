@@ -1,0 +1,32 @@
+// Stops the servers shared by a jest run (started lazily by test/support/samba.ts in SSPR_TEST_RUN_DIR).
+const fs = require('node:fs');
+const path = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = async function globalTeardown() {
+  const dir = process.env.SSPR_TEST_RUN_DIR;
+  if (!dir || !fs.existsSync(dir)) return;
+  const info = path.join(dir, 'samba', 'info.json');
+  if (fs.existsSync(info)) {
+    const { pid } = JSON.parse(fs.readFileSync(info, 'utf8'));
+    if (pid && alive(pid)) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        process.kill(pid, 'SIGTERM');
+      }
+      for (let i = 0; i < 200 && alive(pid); i++) await sleep(50);
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+};
