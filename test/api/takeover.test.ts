@@ -38,7 +38,7 @@ const user = (oid: string, upn: string, name: string, contacts: Record<string, s
   surname: name.split(' ')[1],
   initialPassword: PASSWORD,
   passwordChangedAt: '2026-05-01T08:00:00Z',
-  groups: ['All Staff'],
+  groups: [] as string[],
   ...contacts,
 });
 
