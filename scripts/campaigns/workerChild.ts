@@ -70,12 +70,12 @@ async function main(): Promise<void> {
     if (m.type === 'stats') process.send?.({ type: 'stats', outcomes } satisfies WorkerChildMessage);
   });
   process.on('SIGTERM', () => {
-    void engine.close(10_000).then(async () => {
+    engine.close(10_000).then(async () => {
       process.send?.({ type: 'closed' } satisfies WorkerChildMessage);
       await connection.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
       process.exit(0);
-    });
+    }, () => process.exit(1));
   });
   process.send?.({ type: 'ready' } satisfies WorkerChildMessage);
 }
