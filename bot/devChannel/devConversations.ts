@@ -19,6 +19,8 @@ export interface DevConversation {
   readonly locale: string;
   /** Append-only log; the watermark is the number of entries a client has seen. Updates re-append the same id. */
   readonly stream: ChannelActivity[];
+  /** Entries dropped from the front of the stream (bounded memory); watermarks stay absolute. */
+  dropped: number;
   /** Whether the conversation was started by a Direct Line client (the bot was told it was added). */
   started: boolean;
   lastUsed: number;
@@ -39,6 +41,9 @@ export interface IssuedToken {
 export const DEV_BOT_ID = '28:sspr-dev-bot';
 
 const TOKEN_TTL_SECONDS = 3600;
+/** Bounds (issue 16: fuzzing grew the process by hundreds of MB): stream entries kept and live tokens per conversation. */
+export const MAX_STREAM_ENTRIES = 500;
+export const MAX_TOKENS_PER_CONVERSATION = 8;
 
 /**
  * In-memory conversations and Direct Line tokens of the development channel (one instance per server, development
@@ -59,6 +64,7 @@ export class DevConversations {
       user,
       locale,
       stream: [],
+      dropped: 0,
       started: false,
       lastUsed: this.now(),
       nextSeq: 1,
@@ -87,6 +93,9 @@ export class DevConversations {
     const token = randomBytes(32).toString('base64url');
     this.tokens.set(token, { conversationId, expiresAt: this.now() + TOKEN_TTL_SECONDS * 1000 });
     this.pruneTokens();
+    // A client refreshing in a loop keeps only its newest tokens (Map order is issue order).
+    const own = [...this.tokens].filter(([, e]) => e.conversationId === conversationId);
+    for (const [old] of own.slice(0, Math.max(0, own.length - MAX_TOKENS_PER_CONVERSATION))) this.tokens.delete(old);
     return { token, expiresIn: TOKEN_TTL_SECONDS };
   }
 
@@ -108,6 +117,11 @@ export class DevConversations {
   append(conversation: DevConversation, activity: ChannelActivity): string {
     const id = activity.id ?? this.newActivityId(conversation);
     conversation.stream.push({ ...activity, id });
+    if (conversation.stream.length > MAX_STREAM_ENTRIES) {
+      const excess = conversation.stream.length - MAX_STREAM_ENTRIES;
+      conversation.stream.splice(0, excess);
+      conversation.dropped += excess;
+    }
     return id;
   }
 
@@ -126,8 +140,9 @@ export class DevConversations {
 
   /** Activities after `watermark` and the new watermark (Direct Line 3.0 semantics). */
   since(conversation: DevConversation, watermark: string | undefined): { activities: ChannelActivity[]; watermark: string } {
-    const from = /^\d+$/.test(watermark ?? '') ? Math.min(Number(watermark), conversation.stream.length) : 0;
-    return { activities: conversation.stream.slice(from), watermark: String(conversation.stream.length) };
+    const end = conversation.dropped + conversation.stream.length;
+    const seen = /^\d{1,15}$/.test(watermark ?? '') ? Math.min(Number(watermark), end) : 0;
+    return { activities: conversation.stream.slice(Math.max(0, seen - conversation.dropped)), watermark: String(end) };
   }
 
   clear(): void {

@@ -3,6 +3,7 @@ import type { DevChannelContext } from './registerDevChannel';
 import type { ChannelActivity, DemoUser, DevConversation } from './devConversations';
 import { FORWARDED_TYPES, installActivity, toTeamsActivity } from './teamsActivity';
 import { isRecord, param, query, readJson, sendError } from './http';
+import { DirectLineClientActivity } from '../inbound/directLineGate';
 
 const BASE = '/v3/directline';
 const LOCALE_TAG = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/i;
@@ -101,17 +102,19 @@ export function registerDirectLineRoutes(server: Server, ctx: DevChannelContext)
     const conversation = authorize(req, res, param(req, 'conversationId'));
     if (!conversation) return;
     const body = await readJson(req);
-    if (!isRecord(body) || typeof body.type !== 'string' || !FORWARDED_TYPES.has(body.type)) {
-      sendError(res, 400, 'BadArgument', `The activity needs a type among: ${[...FORWARDED_TYPES].join(', ')}.`);
+    // Parsed like /api/messages (issue 16): typed, bounded fields; nothing deep reaches the bot or the stream.
+    const parsed = DirectLineClientActivity.safeParse(body);
+    if (!parsed.success || !FORWARDED_TYPES.has(parsed.data.type)) {
+      sendError(res, 400, 'BadArgument', `The activity needs a type among: ${[...FORWARDED_TYPES].join(', ')}, and bounded fields.`);
       return;
     }
-    const client = body as ChannelActivity;
+    const client = parsed.data as ChannelActivity;
     const id = conversations.newActivityId(conversation);
     const timestamp = new Date(ctx.now()).toISOString();
     if (client.type !== 'invoke') {
       // The echo carries the client's channelData (clientActivityID) so Web Chat marks the message as sent.
       const from = isRecord(client.from) ? client.from : { id: `dl_${conversation.user.objectId}`, name: conversation.user.name };
-      conversations.append(conversation, { ...client, id, timestamp, channelId: 'directline', conversation: { id: conversation.id }, from: { ...from, role: 'user' } });
+      conversations.append(conversation, { ...echoOf(parsed.data), id, timestamp, channelId: 'directline', conversation: { id: conversation.id }, from: { ...from, role: 'user' } });
     }
     const teams = toTeamsActivity(client, conversation, { id, serviceUrl: ctx.serviceUrl, timestamp });
     let result: { status: number; body: unknown };
@@ -120,6 +123,10 @@ export function registerDirectLineRoutes(server: Server, ctx: DevChannelContext)
     } catch (err) {
       ctx.deps.logger.warn({ err: errorName(err), conversationId: conversation.id }, 'devchannel: bot unreachable');
       sendError(res, 502, 'BotUnreachable', 'The bot did not answer. Is it running?');
+      return;
+    }
+    if (result.status === 400 && client.type !== 'invoke') {
+      sendError(res, 400, 'BadArgument', 'The bot refused the activity as malformed.');
       return;
     }
     if (result.status >= 400 && client.type !== 'invoke') {
@@ -144,6 +151,16 @@ function chooseUser(
   if (requested === undefined) return { ok: true, user: users[0]! };
   const user = users.find((u) => u.objectId === requested && (tenantId === undefined || u.tenantId === tenantId));
   return user ? { ok: true, user } : { ok: false, status: 400, message: 'No such demo user.' };
+}
+
+/** The echo Web Chat needs (its clientActivityID marks the message as sent): the shown fields only, never extras. */
+function echoOf(a: DirectLineClientActivity): ChannelActivity {
+  const echo: ChannelActivity = { type: a.type };
+  for (const key of ['text', 'textFormat', 'attachments', 'value', 'name'] as const) if (a[key] !== undefined) echo[key] = a[key];
+  const cd = a.channelData;
+  if (cd && (cd.clientActivityID !== undefined || cd.clientTimestamp !== undefined))
+    echo.channelData = { ...(cd.clientActivityID !== undefined ? { clientActivityID: cd.clientActivityID } : {}), ...(cd.clientTimestamp !== undefined ? { clientTimestamp: cd.clientTimestamp } : {}) };
+  return echo;
 }
 
 function errorName(err: unknown): string {

@@ -15,17 +15,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
-const text = (max: number) =>
+export const text = (max: number) =>
   z
     .string()
     .max(max)
     .refine((s) => !LONE_SURROGATE.test(s), { message: 'lone_surrogate' });
-const token = (max: number) => text(max).refine((s) => !CONTROL.test(s), { message: 'control_character' });
+export const token = (max: number) => text(max).refine((s) => !CONTROL.test(s), { message: 'control_character' });
 const id = (max = 256) => token(max).min(1);
-const shallow = (maxDepth: number) => (v: unknown) => depthOf(v, maxDepth) <= maxDepth;
+export const shallow = (maxDepth: number) => (v: unknown) => depthOf(v, maxDepth) <= maxDepth;
 
 /** BCP 47-ish: what Teams sends (`en-US`, `nl-NL`, `zh-Hant-TW`). */
-const Locale = z.string().max(35).regex(/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/);
+export const Locale = z.string().max(35).regex(/^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/);
 
 const Account = z
   .looseObject({
