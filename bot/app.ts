@@ -38,6 +38,8 @@ import type { Notifications } from '../domain/ports/notifications';
 import { createAuditTrail } from './auditTrail';
 import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
 import { createInsights, type Insights } from './insights';
+import { registerAdminApi } from './api/adminApi';
+import type { SsoTokenValidator } from './auth/ssoToken';
 import { createHelpdesk, type Helpdesk, type HelpdeskOptions } from './helpdesk/createHelpdesk';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
@@ -70,6 +72,8 @@ export interface AppOverrides {
   readonly services?: ServiceOverrides;
   /** Helpdesk timings for tests. */
   readonly helpdesk?: HelpdeskOptions;
+  /** SSO token validator of the admin API (tests with a local JWKS). */
+  readonly adminTokens?: SsoTokenValidator;
   /** ITSM API rate limits for tests. */
   readonly helpdeskApi?: { readonly perKeyPerMinute?: number; readonly authFailuresPerMinute?: number };
 }
@@ -229,6 +233,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const http = createHttpServer({ adapter, bot, logger, metrics, ready, allowLoopbackServiceUrl: config.mode === 'development' });
   const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: teamsSender });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
+  // The admin API (issue 14): insights and the audit export for API keys and admin-group members.
+  registerAdminApi(http.server, { config, logger, redis, audit: services.audit, directory: services.directory, insights, clock: services.clock, random: services.random, ...(overrides.adminTokens ? { tokens: overrides.adminTokens } : {}) });
   registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 
   const coverage = insights.coverage(

@@ -159,9 +159,13 @@ const EnvSchema = z.object({
   SECURITY_ALERT_TEAM_ID: optStr,
   SECURITY_ALERT_CHANNEL_ID: optStr,
   TEAMS_SERVICE_URL: z.string().default('https://smba.trafficmanager.net/teams/'),
+  AUDIT_PSEUDONYM_PREVIOUS_KEY: optStr,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** The demo directory's "Bot Admins" group (Adele Vance): the default ADMIN_GROUP_IDS in development with the demo directory. */
+export const DEMO_ADMIN_GROUP_ID = '71e38fc9-a0b2-4ed1-8f56-8293a4b5c6d7';
 export type KeyRing = readonly { readonly id: string; readonly key: Buffer }[];
 
 export interface Config {
@@ -188,6 +192,8 @@ export interface Config {
     readonly codeHmac: KeyRing;
     readonly fieldEncryption: KeyRing;
     readonly auditPseudonym: Buffer;
+    /** The pseudonym key before the last rotation: the audit export still finds a user's older lines by it. */
+    readonly auditPseudonymPrevious: Buffer | undefined;
     /** True when development keys were generated because none were configured. */
     readonly ephemeral: boolean;
   };
@@ -544,6 +550,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       codeHmac: e.CODE_HMAC_KEYS.length ? e.CODE_HMAC_KEYS : [{ id: 'dev', key: devKey('code') }],
       fieldEncryption: e.FIELD_ENCRYPTION_KEYS.length ? e.FIELD_ENCRYPTION_KEYS : [{ id: 'dev', key: devKey('field') }],
       auditPseudonym: e.AUDIT_PSEUDONYM_KEY ? Buffer.from(e.AUDIT_PSEUDONYM_KEY, 'utf8') : devKey('audit'),
+      auditPseudonymPrevious: e.AUDIT_PSEUDONYM_PREVIOUS_KEY ? Buffer.from(e.AUDIT_PSEUDONYM_PREVIOUS_KEY, 'utf8') : undefined,
       ephemeral,
     },
     directory: {
@@ -593,7 +600,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         facility: e.AUDIT_SYSLOG_FACILITY,
       },
     },
-    adminGroupIds: e.ADMIN_GROUP_IDS.map((g) => g.toLowerCase()),
+    // Development with the demo directory: its "Bot Admins" group (Adele Vance), so the local chat page shows Insights.
+    adminGroupIds: e.ADMIN_GROUP_IDS.length
+      ? e.ADMIN_GROUP_IDS.map((g) => g.toLowerCase())
+      : !prod && e.DIRECTORY === 'memory'
+        ? [DEMO_ADMIN_GROUP_ID]
+        : [],
     policy,
   };
   return deepFreeze(config);

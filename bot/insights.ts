@@ -41,7 +41,7 @@ export function createInsights(config: Config, redis: Redis | null, clock: Clock
     store,
     report: new GetInsights({ store, clock }),
     observe: (audit) => {
-      const o = new InsightsAuditLog(audit, recorder, (e) => {
+      const o = new InsightsAuditLog(audit, recorder, clock, (e) => {
         onError();
         logger.warn({ code: (e as { code?: string })?.code, name: (e as Error)?.name }, 'insights counter update failed');
       });

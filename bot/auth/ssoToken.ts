@@ -21,6 +21,11 @@ export interface SsoIdentity {
   readonly user: UserRef;
   readonly name?: string;
   readonly upn?: string;
+  /**
+   * Group object ids of the `groups` claim (when the app registration emits group claims); 'overage' when Entra left
+   * them out because there are too many (`hasgroups` / `_claim_names.groups`): ask the directory instead.
+   */
+  readonly groups?: readonly string[] | 'overage';
 }
 
 export interface SsoTokenOptions {
@@ -89,7 +94,14 @@ export class SsoTokenValidator {
     if (!scopes.includes(SSO_SCOPE)) return fail('wrong_scope');
     const name = typeof payload.name === 'string' ? payload.name : undefined;
     const upn = typeof payload.preferred_username === 'string' ? payload.preferred_username : typeof payload.upn === 'string' ? payload.upn : undefined;
-    return ok({ user: { tenantId: tid, objectId: oid }, ...(name ? { name } : {}), ...(upn ? { upn } : {}) });
+    const claimNames = payload._claim_names as Record<string, unknown> | undefined;
+    const groups: readonly string[] | 'overage' | undefined =
+      payload.hasgroups === true || (claimNames && typeof claimNames === 'object' && 'groups' in claimNames)
+        ? 'overage'
+        : Array.isArray(payload.groups)
+          ? payload.groups.filter((g): g is string => typeof g === 'string' && GUID.test(g)).map((g) => g.toLowerCase())
+          : undefined;
+    return ok({ user: { tenantId: tid, objectId: oid }, ...(name ? { name } : {}), ...(upn ? { upn } : {}), ...(groups ? { groups } : {}) });
   }
 }
 

@@ -2,8 +2,8 @@ import type { Result } from '../errors';
 import { fail, ok } from '../errors';
 import type { Clock, RandomSource } from '../ports/clock';
 
-/** What an ITSM API key may do. */
-export const API_SCOPES = ['handoffs:write', 'handoffs:read'] as const;
+/** What an API key may do: the ITSM hand-off API, and the admin insights and audit export (issue 14). */
+export const API_SCOPES = ['handoffs:write', 'handoffs:read', 'insights:read', 'audit:read'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 /** A stored API key: never the secret itself, only its keyed hash (and which server key made it). */

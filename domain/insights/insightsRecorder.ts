@@ -16,11 +16,11 @@ export interface InsightsRecorderDeps {
 export class InsightsRecorder {
   constructor(private readonly deps: InsightsRecorderDeps) {}
 
-  async record(e: AuditEvent): Promise<void> {
+  /** `at`: when the event happened (default: now); the decorator passes the time it saw the event. */
+  async record(e: AuditEvent, at: number = this.deps.clock.now()): Promise<void> {
     const change = classify(e);
     if (change.counters.length === 0 && !change.flow) return;
     const { store } = this.deps;
-    const at = this.deps.clock.now();
     const counters = [...change.counters];
     const f = change.flow;
     const user = e.user ? this.deps.pseudonym(e.user) : null;
@@ -54,11 +54,13 @@ export class InsightsAuditLog implements AuditLog {
   constructor(
     private readonly inner: AuditLog,
     private readonly recorder: InsightsRecorder,
+    private readonly clock: Clock,
     private readonly onError: (error: unknown) => void = () => undefined,
     private readonly maxPending = 10_000,
   ) {}
 
   async record(event: AuditEvent): Promise<void> {
+    const at = this.clock.now();
     await this.inner.record(event);
     if (this.pending >= this.maxPending) {
       this.onError(new RangeError('insights queue full'));
@@ -67,7 +69,7 @@ export class InsightsAuditLog implements AuditLog {
     this.pending++;
     this.chain = this.chain.then(async () => {
       try {
-        await this.recorder.record(event);
+        await this.recorder.record(event, at);
       } catch (e) {
         this.onError(e);
       } finally {

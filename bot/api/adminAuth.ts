@@ -1,0 +1,105 @@
+import type { Redis } from 'ioredis';
+import type { Request } from 'restify';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { bearerToken, SsoTokenValidator } from '../auth/ssoToken';
+import type { Result } from '../../domain/errors';
+import { fail, ok } from '../../domain/errors';
+import type { ApiKeys, ApiScope } from '../../domain/helpdesk/apiKeys';
+import type { AdminAccess } from '../../domain/insights/adminAccess';
+import type { UserRef } from '../../domain/model/user';
+
+/** Who may read insights and the audit trail: an API key with the scope, or an admin signed in to Teams. */
+export type AdminCaller =
+  | { readonly kind: 'key'; readonly keyId: string }
+  | { readonly kind: 'admin'; readonly user: UserRef };
+
+export type AdminAuthRefusal = 'unauthorized' | 'not_admin' | 'insufficient_scope' | 'rate_limited' | 'temporarily_unavailable';
+
+export interface AdminAuthDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly redis: Redis | null;
+  readonly keys: ApiKeys;
+  readonly access: AdminAccess;
+  /** Validator override (tests with a local JWKS). */
+  readonly tokens?: SsoTokenValidator;
+}
+
+export interface AdminAuth {
+  authenticate(req: Request, scope: Extract<ApiScope, 'insights:read' | 'audit:read'>): Promise<Result<AdminCaller, AdminAuthRefusal> & { retryAfterSeconds?: number }>;
+}
+
+/**
+ * Admin authentication (issue 14): `Authorization: ApiKey <id>.<secret>` with the route's scope, or
+ * `Authorization: Bearer <Teams SSO token>` of a member of an admin group (by object id, checked server-side), or —
+ * in development only — `X-Dev-User: <tenant>:<object id>` for the local chat page, with the same group check.
+ * Failed attempts are limited per client address; every caller per minute.
+ */
+export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
+  const { config } = deps;
+  const dev = config.mode === 'development';
+  const tokens =
+    deps.tokens ??
+    (config.teams.ssoAppId
+      ? new SsoTokenValidator({ ssoAppId: config.teams.ssoAppId, publicBaseUrl: config.publicBaseUrl, allowedTenants: config.bot.allowedTenants, jwksUrl: config.teams.jwksUrl })
+      : undefined);
+  const limiter = (name: string, points: number): RateLimiterAbstract =>
+    deps.redis
+      ? new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${config.redis.prefix}rl:${name}`, points, duration: 60 })
+      : new RateLimiterMemory({ keyPrefix: name, points, duration: 60 });
+  const failures = limiter('admin-authfail', 30);
+  const perCaller = limiter('admin-api', 60);
+
+  const refuse = async (ip: string, reason: AdminAuthRefusal): Promise<{ ok: false; reason: AdminAuthRefusal }> => {
+    if (reason === 'unauthorized') await failures.consume(ip).catch(() => undefined);
+    return fail(reason);
+  };
+
+  const charge = async (who: string): Promise<number | null> => {
+    try {
+      await perCaller.consume(who);
+      return null;
+    } catch (e) {
+      if (e instanceof RateLimiterRes) return Math.ceil(e.msBeforeNext / 1000);
+      throw e;
+    }
+  };
+
+  return {
+    authenticate: async (req, scope) => {
+      const ip = req.socket.remoteAddress ?? 'unknown';
+      const blocked = await failures.get(ip);
+      if (blocked && blocked.remainingPoints <= 0) return { ...fail('rate_limited'), retryAfterSeconds: Math.ceil(blocked.msBeforeNext / 1000) };
+      const header = req.header('authorization');
+      let caller: AdminCaller;
+      if (header && /^ApiKey\s/i.test(header.trim())) {
+        const r = await deps.keys.authenticate(header, scope);
+        if (!r.ok) return refuse(ip, r.reason === 'scope' ? 'insufficient_scope' : 'unauthorized');
+        caller = { kind: 'key', keyId: r.value.keyId };
+      } else {
+        let user: UserRef;
+        let groups: readonly string[] | 'overage' | undefined;
+        const devHeader = req.header('x-dev-user');
+        if (devHeader && dev) {
+          const m = /^([0-9a-f-]{36}):([0-9a-f-]{36})$/i.exec(devHeader.trim());
+          if (!m?.[1] || !m[2]) return refuse(ip, 'unauthorized');
+          user = { tenantId: m[1].toLowerCase(), objectId: m[2].toLowerCase() };
+        } else {
+          const r = tokens && !devHeader ? await tokens.validate(bearerToken(header)) : ({ ok: false, reason: 'missing' } as const);
+          if (!r.ok) {
+            deps.logger.info({ reason: r.reason, route: req.getRoute()?.path }, 'admin api: token refused');
+            return r.reason === 'keys_unavailable' ? fail('temporarily_unavailable') : refuse(ip, 'unauthorized');
+          }
+          user = r.value.user;
+          groups = r.value.groups;
+        }
+        if (!(await deps.access.isAdmin(user, groups))) return fail('not_admin');
+        caller = { kind: 'admin', user };
+      }
+      const wait = await charge(caller.kind === 'key' ? `k:${caller.keyId}` : `u:${caller.user.tenantId}:${caller.user.objectId}`);
+      return wait === null ? ok(caller) : { ...fail('rate_limited'), retryAfterSeconds: wait };
+    },
+  };
+}
