@@ -38,6 +38,7 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--journey-users': options.journeyUsers = Math.floor(num(a, v)); i++; break;
       case '--journey-calibration': options.journeyCalibration = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--hash-verifications': options.hashVerifications = Math.floor(num(a, v)); i++; break;
+      case '--app-log': options.appLog = resolve(v ?? 'bench-results/app.log'); i++; break;
       case '--no-startup': options.startup = false; break;
       case '--log-level': options.logLevel = v ?? 'info'; i++; break;
       case '--open-slices': options.openSlices = Math.max(1, Math.floor(num(a, v))); i++; break;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { Redis } from 'ioredis';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
@@ -60,6 +61,8 @@ export interface BenchOptions {
   hashVerifications: number;
   /** Measure start-to-ready and idle RSS of the app as `npm start` runs it. Default true. */
   startup: boolean;
+  /** Append the app's log lines here (default: formatted and discarded). */
+  appLog?: string;
   /** Write V8 CPU profiles of both servers here. */
   cpuProfDir?: string;
   /** Told about phase changes and progress. */
@@ -294,6 +297,11 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
   const servers: ServerProcess[] = [];
   const clients: BotClient[] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'sspr-bench-'));
+  const extraClients: Redis[] = [];
+  const extraClient = (c: Redis): Redis => {
+    extraClients.push(c);
+    return c;
+  };
   const connector = new BenchConnector();
   try {
     await connector.start();
@@ -322,6 +330,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       logLevel: o.logLevel,
       ...(profDir ? { cpuProfDir: profDir } : {}),
       ...(demoDirectory ? { demoDirectory } : {}),
+      ...(o.appLog ? { appLog: o.appLog } : {}),
     });
     servers.push(app);
     const maxSockets = Math.max(o.conversations, Math.ceil(o.openRate / 2), 8);
@@ -429,7 +438,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       const journeyClient = new BotClient(app.baseUrl, Math.max(o.journeyUsers, 8));
       clients.push(journeyClient);
       journeys = await runJourneyScenario(
-        { app, client: journeyClient, probe, monitor: redisServer.client(), serviceUrl: connector.url, keyPrefix: 'sspr:', ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
+        { app, client: journeyClient, probe, monitor: extraClient(redisServer.client()), serviceUrl: connector.url, keyPrefix: 'sspr:', ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
         journeyUsers,
       );
     }
@@ -594,6 +603,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
   } finally {
     say('stopping');
     await connector.stop().catch(() => undefined);
+    for (const c of extraClients) c.disconnect();
     rmSync(workDir, { recursive: true, force: true });
     for (const c of clients) c.close();
     await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));

@@ -4,7 +4,7 @@
  * `--target baseline` runs the bare botbuilder waterfall. Talks to the parent over IPC:
  * → {type:'ready', port}; ← {type:'stats'} → {type:'stats', ...}; ← {type:'close'} → exits.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import type { AnswerHasher } from '../../domain/ports/answerHasher';
@@ -168,7 +168,8 @@ async function main(): Promise<void> {
     const redis = createRedis(redisUrl, { connectionName: 'sspr-bench-app' });
     await waitReady(redis);
     redisWrites = countWrites(redis);
-    const app = await createApp(config, createLogger(config.logLevel, new NullStream()), {
+    const appLog = arg('app-log');
+    const app = await createApp(config, createLogger(config.logLevel, appLog ? createWriteStream(appLog, { flags: 'a' }) : new NullStream()), {
       redis,
       // Teams roster lookup (TeamsInfo.getMember) would call the Bot Connector; answered locally instead.
       // The bot caches it per conversation for an hour, so it is off the measured path either way.

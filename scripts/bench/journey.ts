@@ -24,7 +24,9 @@ export const JOURNEY_TURNS: readonly (readonly [string, TurnGroup])[] = [
   ['greeting', 'other'],
   ['si: start', 'start'],
   ['si: add', 'other'],
-  ['si: choose authenticator', 'method choice'],
+  ['si: choose authenticator (bootstrap asked)', 'method choice'],
+  ['si: bootstrap, directory mobile (code sent)', 'code send'],
+  ['si: bootstrap code check', 'code check'],
   ['si: TOTP check', 'TOTP check'],
   ['si: add (2)', 'other'],
   ['si: choose e-mail', 'method choice'],
@@ -45,6 +47,8 @@ export interface JourneyUser extends BenchConversation {
   readonly upn: string;
   readonly displayName: string;
   readonly mail: string;
+  /** The mobile number the directory holds (R31 bootstrap: the first method is proved by a code to it). */
+  readonly mobile: string;
   readonly newPassword: string;
   /** 'chat' sets the password in the chat card, 'page' in the dialog page (pages API). */
   readonly passwordVia: 'chat' | 'page';
@@ -64,6 +68,8 @@ export function makeJourneyUsers(count: number, tag: string): JourneyUser[] {
       upn: `bench.${n}@contoso.example`,
       displayName: `Bench Journey ${n}`,
       mail: `bench.${n}@fabrikam.example`,
+      // NL mobile numbers spread over 90 prefixes (+31610…+31699): the policy allows 30 sends per prefix per hour.
+      mobile: `+316${10 + (i % 90)}${String(100_000 + ((tag.charCodeAt(0) * 7919 + i) % 900_000)).padStart(6, '0')}`,
       // Random and long, so the strength check and the banned-term check accept it and no two users share one.
       newPassword: `Qv-${randomBytes(9).toString('base64url')}-orbit-${i}`,
       passwordVia: i % 2 === 0 ? 'chat' : 'page',
@@ -87,6 +93,7 @@ export function writeJourneyDirectory(dir: string, users: readonly JourneyUser[]
         givenName: 'Bench',
         surname: u.displayName.split(' ').at(-1),
         initialPassword: `Bench-Start-${randomBytes(6).toString('hex')}`,
+        mobilePhone: u.mobile,
         groups: ['0a7c1e52-3f4b-4d6a-9e8f-1b2c3d4e5f60'], // All Staff, by object id (R32)
       })),
     }),
@@ -185,7 +192,7 @@ class Chat {
   /** The data of the last Action.Submit with this verb (and matching `pred`) in the last replies. */
   action(kind: string, verb: string, pred: (n: Record<string, unknown>) => boolean = () => true): Record<string, unknown> {
     const found = findAll(this.last, (n) => n.type === 'Action.Submit' && isObject(n.data) && n.data.verb === verb && pred(n));
-    if (found.length === 0) throw new JourneyFailed(kind, `no ${verb} action in the replies`);
+    if (found.length === 0) throw new JourneyFailed(kind, `no ${verb} action in the replies ("${this.text().replace(/\s+/g, ' ').slice(0, 160)}")`);
     return found[found.length - 1]!.data as Record<string, unknown>;
   }
 
@@ -204,8 +211,8 @@ class Chat {
     return out.join('\n');
   }
 
-  async code(kind: string): Promise<string> {
-    const code = await this.deps.outboxCode(this.u.mail);
+  async code(kind: string, to: string = this.u.mail): Promise<string> {
+    const code = await this.deps.outboxCode(to);
     if (!code) throw new JourneyFailed(kind, 'no code in the dev outbox');
     return code;
   }
@@ -235,11 +242,14 @@ export async function runJourney(u: JourneyUser, deps: JourneyDeps): Promise<voi
   await chat.send('greeting', { text: u.locale === 'nl-NL' ? 'hallo' : 'hi' });
   await chat.send('si: start', { value: { verb: 'menu', choice: 'securityInfo' } });
 
-  // The authenticator app first: the first method needs no proof; its code is this sitting's proof (R19) for the next.
+  // The authenticator app first. It is the first method, so the R31 bootstrap comes first: a code to the mobile
+  // number the directory holds; confirming it carries on with the authenticator, and is this sitting's proof (R19).
   await chat.submit('si: add', 'si.add');
-  await chat.submit('si: choose authenticator', 'si.kind', {}, (n) => isObject(n.data) && n.data.kind === 'authenticatorApp');
+  await chat.submit('si: choose authenticator (bootstrap asked)', 'si.kind', {}, (n) => isObject(n.data) && n.data.kind === 'authenticatorApp');
+  await chat.submit('si: bootstrap, directory mobile (code sent)', 'si.bootstrapWith', {}, (n) => typeof n.title === 'string' && n.title.endsWith(u.mobile.slice(-2)));
+  await chat.submit('si: bootstrap code check', 'si.code', { code: await chat.code('si: bootstrap code check', u.mobile) });
   const key = /([A-Z2-7]{4}(?: [A-Z2-7]{1,4})+)\s*$/m.exec(chat.text())?.[1];
-  if (!key) throw new JourneyFailed('si: choose authenticator', 'no key on the enrolment card');
+  if (!key) throw new JourneyFailed('si: bootstrap code check', 'no key on the enrolment card');
   const app = new Authenticator(key.replace(/\s+/g, ''));
   await chat.submit('si: TOTP check', 'si.totp', { code: app.code() });
 
