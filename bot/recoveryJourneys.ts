@@ -9,6 +9,7 @@ import { checkPassword, type StrengthEstimator } from '../domain/policy/password
 import type { Journey } from '../dialogs/rootDialog';
 import { ResetPasswordDialog, type NewPasswordCheck } from '../dialogs/resetPasswordDialog';
 import { UnlockAccountDialog } from '../dialogs/unlockAccountDialog';
+import { CheckAccountDialog } from '../dialogs/recoveryJourney';
 import { VerifyIdentityDialog, type CallerOf } from '../dialogs/verifyIdentityDialog';
 
 /**
@@ -71,5 +72,6 @@ export function buildRecoveryJourneys(deps: JourneyDeps): Journey[] {
       dialog: new UnlockAccountDialog({ start: recovery.start, unlock: recovery.unlock, verify: verify(), policy, later, callerOf }),
     });
   }
+  journeys.push({ choice: 'check', dialog: new CheckAccountDialog({ start: recovery.start, policy, callerOf }) });
   return journeys;
 }

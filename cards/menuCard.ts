@@ -13,6 +13,7 @@ const LABEL: Readonly<Record<MenuChoice, string>> = {
   reset: 'menu.reset',
   unlock: 'menu.unlock',
   securityInfo: 'menu.securityInfo',
+  check: 'menu.check',
   help: 'menu.help',
 };
 
@@ -26,4 +27,21 @@ export function buildMenuCard(view: MenuView): AdaptiveCard {
 /** One Action.Submit per menu choice (shared with the welcome card). */
 export function menuActions(t: Translator, choices: readonly MenuChoice[]): CardAction[] {
   return choices.map((c) => submit(t(LABEL[c]), { verb: 'menu', choice: c }));
+}
+
+export interface HelpView {
+  readonly t: Translator;
+  readonly choices: readonly MenuChoice[];
+  readonly contact: string;
+  /** Whether "talk to the helpdesk" can be offered (a helpdesk channel or webhook exists). */
+  readonly helpdesk: boolean;
+}
+
+/** Help: what the bot does and does not do, each journey as a button, and the helpdesk. */
+export function buildHelpCard(view: HelpView): AdaptiveCard {
+  const { t } = view;
+  const body = [heading(t('help.title')), paragraph(t('help.body', { contact: view.contact }))];
+  const actions = menuActions(t, view.choices);
+  if (view.helpdesk) actions.push(submit(t('precheck.action.helpdesk'), { verb: 'helpdesk', tried: 'none' }));
+  return card(body, actions);
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 const flowId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 const shortText = (max: number) => z.string().max(max);
 
-export const MENU_CHOICES = ['reset', 'unlock', 'securityInfo', 'help'] as const;
+export const MENU_CHOICES = ['reset', 'unlock', 'securityInfo', 'check', 'help'] as const;
 export type MenuChoice = (typeof MENU_CHOICES)[number];
 
 export const MenuVerb = z.object({ verb: z.literal('menu'), choice: z.enum(MENU_CHOICES) }).strict();
@@ -18,8 +18,11 @@ const handoffToken = z.string().regex(/^[A-Za-z0-9_-]{22,86}$/);
 export const HandoffStartVerb = z.object({ verb: z.literal('handoffStart'), token: handoffToken }).strict();
 export const HandoffDeclineVerb = z.object({ verb: z.literal('handoffDecline'), token: handoffToken }).strict();
 
+/** "Talk to the helpdesk" from a card, with what the user was trying (the helpdesk summary says so). */
+export const HelpdeskVerb = z.object({ verb: z.literal('helpdesk'), tried: z.enum(['reset', 'unlock', 'securityInfo', 'none']) }).strict();
+
 /** The verbs of the root dialog. Journeys add theirs to this union in the same file. */
-export const RootVerb = z.discriminatedUnion('verb', [MenuVerb, CancelVerb, HandoffStartVerb, HandoffDeclineVerb]);
+export const RootVerb = z.discriminatedUnion('verb', [MenuVerb, CancelVerb, HandoffStartVerb, HandoffDeclineVerb, HelpdeskVerb]);
 export type RootVerb = z.infer<typeof RootVerb>;
 
 export { flowId as FlowIdSchema, shortText as boundedText };

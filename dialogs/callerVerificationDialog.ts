@@ -3,9 +3,9 @@ import type { UserRef } from '../domain/model/user';
 import type { Policy } from '../domain/policy/policy';
 import type { StartRecovery } from '../domain/recovery/startRecovery';
 import { DIALOG_IDS } from './dialogIds';
-import { doctorRefusalText } from './recoveryJourney';
-import { turnLocale, turnTranslator } from './turnLocale';
-import { callerOrThrow, correlationOf, type CallerOf, type VerifyIdentityDialog, type VerifyOptions, type VerifyResult } from './verifyIdentityDialog';
+import { precheckThenVerify } from './recoveryJourney';
+import { turnTranslator } from './turnLocale';
+import { callerOrThrow, correlationOf, type CallerOf, type VerifyIdentityDialog, type VerifyResult } from './verifyIdentityDialog';
 
 export interface CallerVerificationDeps {
   readonly start: StartRecovery;
@@ -29,25 +29,13 @@ export class CallerVerificationDialog extends ComponentDialog {
     this.initialDialogId = DIALOG_IDS.CALLER_VERIFY_START;
   }
 
-  /** Runs the doctor (can this user verify at all?) and shows the method choice, or says why not. */
+  /** The pre-check (can this user verify at all?) and the method choice, or what stands in the way. */
   private async doctorStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const { context } = step;
-    const t = turnTranslator(context);
-    const user = callerOrThrow(this.deps.callerOf, context);
-    const started = await this.deps.start.execute({ user, conversationId: context.activity.conversation.id, goal: 'verify', correlationId: correlationOf(context) });
-    if (!started.ok) {
-      await context.sendActivity(doctorRefusalText(t, this.deps.policy, turnLocale(context), started.publicReason));
-      await this.deps.finished(user, false, 'cannot_verify', correlationOf(context));
-      return step.endDialog();
-    }
-    const options: VerifyOptions = {
-      flowId: started.flow.flowId,
-      choices: started.choices,
-      total: started.flow.required,
-      step: 1,
-      notice: t('helpdesk.verify.intro'),
-    };
-    return step.beginDialog(DIALOG_IDS.VERIFY, options);
+    return precheckThenVerify(step, this.deps, {
+      goal: 'verify',
+      notice: turnTranslator(step.context)('helpdesk.verify.intro'),
+      onRefused: (user) => this.deps.finished(user, false, 'cannot_verify', correlationOf(step.context)),
+    });
   }
 
   /** Tells the user the helpdesk now sees the result (pass or fail only). */

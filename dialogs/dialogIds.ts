@@ -21,4 +21,6 @@ export const DIALOG_IDS = {
   UNLOCK_START: 'unlockAccount.start',
   CALLER_VERIFY: 'callerVerification',
   CALLER_VERIFY_START: 'callerVerification.start',
+  CHECK_ACCOUNT: 'checkAccount',
+  CHECK_ACCOUNT_STEPS: 'checkAccount.steps',
 } as const;

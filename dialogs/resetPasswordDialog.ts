@@ -10,7 +10,7 @@ import { passwordReasonKey, passwordRules, type PasswordAdvice, type PasswordChe
 import type { DirectoryCapabilities } from '../domain/ports/directory';
 import type { ResetPassword, ResetPasswordRefusal } from '../domain/recovery/resetPassword';
 import type { StartRecovery } from '../domain/recovery/startRecovery';
-import { ANSWER_DEADLINE_MS, withDeadline } from '../domain/recovery/withDeadline';
+import { ANSWER_DEADLINE_MS } from '../domain/recovery/withDeadline';
 import type { Result } from '../domain/errors';
 import { DIALOG_IDS } from './dialogIds';
 import { turnLocale, turnTranslator } from './turnLocale';
@@ -20,11 +20,10 @@ import {
   sendCard,
   type CallerOf,
   type VerifyIdentityDialog,
-  type VerifyOptions,
   type VerifyResult,
   replaceSubmittedCard,
 } from './verifyIdentityDialog';
-import { doctorRefusalText, type LaterDelivery } from './recoveryJourney';
+import { answerWithinDeadline, precheckThenVerify, writeRefusalText, type LaterDelivery } from './recoveryJourney';
 
 /** Checks a candidate password against the policy for this user (R14), before the directory is called. */
 export type NewPasswordCheck = (user: UserRef, password: string, confirmation: string) => Promise<PasswordCheckResult>;
@@ -68,23 +67,9 @@ export class ResetPasswordDialog extends ComponentDialog {
     this.initialDialogId = DIALOG_IDS.RESET_START;
   }
 
-  /** Runs the doctor: says in plain words why a reset cannot work (before any code), or shows the method choice. */
+  /** The pre-check (what stands in the way, with buttons) or the method choice (dialogs/recoveryJourney.ts). */
   private async doctorStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const { context } = step;
-    const t = turnTranslator(context);
-    const started = await this.deps.start.execute({
-      user: callerOrThrow(this.deps.callerOf, context),
-      conversationId: context.activity.conversation.id,
-      goal: 'reset',
-      correlationId: correlationOf(context),
-    });
-    if (!started.ok) {
-      await context.sendActivity(doctorRefusalText(t, this.deps.policy, turnLocale(context), started.publicReason));
-      return step.endDialog();
-    }
-    vals(step).flowId = started.flow.flowId;
-    const options: VerifyOptions = { flowId: started.flow.flowId, choices: started.choices, total: started.flow.required, step: 1 };
-    return step.beginDialog(DIALOG_IDS.VERIFY, options);
+    return precheckThenVerify(step, this.deps, { goal: 'reset' });
   }
 
   /** Verified → the password card; otherwise the journey ends (the verify dialog already said why). */
@@ -153,27 +138,28 @@ export class ResetPasswordDialog extends ComponentDialog {
       newPassword: password,
       correlationId: correlationOf(context),
     });
-    const outcome = await withDeadline(running, this.deps.deadlineMs ?? ANSWER_DEADLINE_MS);
-    if (!outcome.done) {
-      await context.sendActivity(t('reset.working'));
-      const contact = this.contact(context);
-      void outcome.pending.then(
-        (answer) => this.deps.later.deliver(user, this.backgroundText(t, contact, answer)),
-        () => this.deps.later.deliver(user, t('reset.background.failed', { contact })),
-      );
-      return step.endDialog();
-    }
-    const answer = outcome.value;
+    const contact = this.contact(context);
+    const outcome = await answerWithinDeadline(context, {
+      running,
+      deadlineMs: this.deps.deadlineMs ?? ANSWER_DEADLINE_MS,
+      workingText: t('reset.working'),
+      failedText: t('reset.background.failed', { contact }),
+      later: this.deps.later,
+      user,
+      text: (answer) => this.backgroundText(t, contact, answer),
+    });
+    if (!outcome.done) return step.endDialog();
+    const answer = outcome.answer;
     if (!answer.ok && answer.reason.startsWith('password_')) {
       return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId, notice: 'recovery.passwordRefused' } satisfies PasswordOptions);
     }
-    await context.sendActivity(resultText(t, this.deps.policy, this.contact(context), answer));
+    await context.sendActivity(resultText(t, contact, answer));
     return step.endDialog();
   }
 
   private backgroundText(t: Translator, contact: string, answer: ResetAnswer): string {
     if (!answer.ok && answer.reason.startsWith('password_')) return t('reset.background.refused');
-    return resultText(t, this.deps.policy, contact, answer);
+    return resultText(t, contact, answer);
   }
 
   private contact(context: TurnContext): string {
@@ -182,25 +168,11 @@ export class ResetPasswordDialog extends ComponentDialog {
 }
 
 /** The user's words for a reset answer (success, grant problems, pending, not applied). */
-function resultText(t: Translator, policy: Policy, contact: string, answer: ResetAnswer): string {
+function resultText(t: Translator, contact: string, answer: ResetAnswer): string {
   if (answer.ok) return t('recovery.resetDone', { contact });
   switch (answer.reason) {
-    case 'no_grant':
-    case 'expired':
-    case 'consumed':
-      return t('recovery.grantExpired');
-    case 'wrong_conversation':
-      return t('recovery.otherConversation');
-    case 'in_progress':
-      return t('recovery.inProgress');
-    case 'daily_cap':
-      return t('recovery.dailyCap', { contact });
-    case 'account_unavailable':
-      return t('recovery.cannotContinue', { count: policy.methods.requiredForReset, contact });
     case 'not_applied':
       return t('recovery.notApplied');
-    case 'pending':
-      return t('recovery.pending');
     case 'directory_denied':
       return t('recovery.directoryDenied', { contact });
     case 'password_history':
@@ -211,7 +183,7 @@ function resultText(t: Translator, policy: Policy, contact: string, answer: Rese
     case 'password_min_age':
       return t('recovery.passwordRefused.min_age', { contact });
     default:
-      return t('recovery.passwordRefused');
+      return writeRefusalText(t, contact, answer.reason) ?? t('recovery.passwordRefused');
   }
 }
 

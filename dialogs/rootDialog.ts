@@ -10,7 +10,7 @@ import {
   type DialogTurnResult,
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
-import { buildMenuCard } from '../cards/menuCard';
+import { buildHelpCard, buildMenuCard } from '../cards/menuCard';
 import { RootVerb, type MenuChoice } from '../cards/verbs';
 import type { Locale } from '../locales';
 import { DIALOG_IDS } from './dialogIds';
@@ -35,13 +35,17 @@ export interface RootDialogDeps {
   /** The caller verification a helpdesk `verify` hand-off starts (not on the menu). */
   readonly callerVerification?: Dialog;
   /** "Talk to the helpdesk" (any time, also mid-journey): the bot layer posts a summary and tells the user what's next. */
-  readonly talkToHelpdesk?: (context: TurnContext, tried: Exclude<MenuChoice, 'help'> | 'none') => Promise<void>;
+  readonly talkToHelpdesk?: (context: TurnContext, tried: HelpdeskTried) => Promise<void>;
 }
+
+/** What the user was doing when they asked for the helpdesk (the summary tells the agent). */
+export type HelpdeskTried = 'reset' | 'unlock' | 'securityInfo' | 'none';
 
 /** What the user asked for this turn: a menu/card choice, a typed intent, or nothing recognisable. */
 type Request =
   | { kind: 'intent'; intent: Intent }
   | { kind: 'invalidSubmit' }
+  | { kind: 'helpdesk'; tried: HelpdeskTried }
   | { kind: 'handoff'; action: 'start' | 'decline'; token: string };
 
 /**
@@ -62,7 +66,7 @@ export class RootDialog extends ComponentDialog {
 
   /** Menu choices that exist in this deployment (the menu offers nothing else). */
   get menuChoices(): MenuChoice[] {
-    const order: MenuChoice[] = ['reset', 'unlock', 'securityInfo'];
+    const order: MenuChoice[] = ['reset', 'unlock', 'securityInfo', 'check'];
     return [...order.filter((c) => this.journeys.has(c)), 'help'];
   }
 
@@ -90,6 +94,12 @@ export class RootDialog extends ComponentDialog {
       await dc.cancelAllDialogs();
       return dc.beginDialog(this.id);
     }
+    const running = [...this.journeys.values()].find((j) => j.dialog.id === dc.activeDialog?.id);
+    const tried: HelpdeskTried = running && running.choice !== 'check' ? running.choice : 'none';
+    if (req.kind === 'helpdesk' && this.deps.talkToHelpdesk) {
+      await this.deps.talkToHelpdesk(dc.context, req.tried === 'none' ? tried : req.tried);
+      return { status: DialogTurnStatus.waiting };
+    }
     if (req.kind !== 'intent') return undefined;
     if (req.intent === 'cancel') {
       await dc.context.sendActivity(t('cancel.done'));
@@ -101,12 +111,23 @@ export class RootDialog extends ComponentDialog {
     }
     if (req.intent === 'helpdesk' && this.deps.talkToHelpdesk) {
       // The journey stays where it was: the user may carry on while the helpdesk is told.
-      const running = [...this.journeys.values()].find((j) => j.dialog.id === dc.activeDialog?.id);
-      await this.deps.talkToHelpdesk(dc.context, running?.choice ?? 'none');
+      await this.deps.talkToHelpdesk(dc.context, tried);
       return { status: DialogTurnStatus.waiting };
     }
-    // A menu choice for another journey while one runs: switch (the old journey is abandoned, nothing was changed).
-    if (activity.value !== undefined && isJourneyIntent(req.intent) && this.journeys.has(req.intent)) {
+    if (req.intent === 'helpdeskCommand' || req.intent === 'thanks') {
+      // Answered without leaving the journey: the open card still works.
+      await dc.context.sendActivity(t(req.intent === 'thanks' ? 'thanks.reply' : 'helpdeskCommand.pointer'));
+      return { status: DialogTurnStatus.waiting };
+    }
+    if (req.intent === 'menu') {
+      await dc.cancelAllDialogs();
+      await this.sendMenu(dc.context);
+      return { status: DialogTurnStatus.complete };
+    }
+    // Another journey asked for while one runs — pressed on a menu, or typed ("unlock my account" with a code card
+    // open): switch (the old journey is abandoned, nothing was changed). Typed words naming the running journey stay
+    // with it (a password typed into chat during a reset is refused there, R15).
+    if (isJourneyIntent(req.intent) && this.journeys.has(req.intent) && (activity.value !== undefined || running?.choice !== req.intent)) {
       await dc.cancelAllDialogs();
       return dc.beginDialog(this.id);
     }
@@ -118,6 +139,11 @@ export class RootDialog extends ComponentDialog {
     const { context } = step;
     const t = turnTranslator(context);
     const req = readRequest(context);
+    if (req.kind === 'helpdesk') {
+      if (this.deps.talkToHelpdesk) await this.deps.talkToHelpdesk(context, req.tried);
+      else await context.sendActivity(t('help.contactOnly', { contact: this.deps.contactText(turnLocale(context)) }));
+      return step.endDialog();
+    }
     if (req.kind === 'invalidSubmit') {
       await context.sendActivity(t('error.invalidSubmit'));
       await this.sendMenu(context);
@@ -155,6 +181,10 @@ export class RootDialog extends ComponentDialog {
       await this.deps.talkToHelpdesk(context, 'none');
       return step.endDialog();
     }
+    if (intent === 'thanks' || intent === 'helpdeskCommand') {
+      await context.sendActivity(t(intent === 'thanks' ? 'thanks.reply' : 'helpdeskCommand.pointer'));
+      return step.endDialog();
+    }
     if (intent === 'unknown') await this.sendMenu(context, t('unknown.text'));
     else await this.sendMenu(context);
     return step.endDialog();
@@ -171,17 +201,21 @@ export class RootDialog extends ComponentDialog {
     await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(buildMenuCard(view))));
   }
 
+  /** What the bot does, in one card, with every journey and the helpdesk as buttons. */
   private async sendHelp(context: TurnContext): Promise<void> {
     const t = turnTranslator(context);
-    await context.sendActivity(
-      MessageFactory.text(`**${t('help.title')}**\n\n${t('help.body', { contact: this.deps.contactText(turnLocale(context)) })}`),
-    );
-    await this.sendMenu(context);
+    const card = buildHelpCard({
+      t,
+      choices: this.menuChoices.filter((c) => c !== 'help'),
+      contact: this.deps.contactText(turnLocale(context)),
+      helpdesk: this.deps.talkToHelpdesk !== undefined,
+    });
+    await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
   }
 }
 
-const JOURNEY_INTENTS = new Set<Intent>(['reset', 'unlock', 'securityInfo']);
-function isJourneyIntent(i: Intent): i is 'reset' | 'unlock' | 'securityInfo' {
+const JOURNEY_INTENTS = new Set<Intent>(['reset', 'unlock', 'securityInfo', 'check']);
+function isJourneyIntent(i: Intent): i is 'reset' | 'unlock' | 'securityInfo' | 'check' {
   return JOURNEY_INTENTS.has(i);
 }
 
@@ -193,6 +227,7 @@ function readRequest(context: TurnContext): Request {
     const parsed = RootVerb.safeParse(value);
     if (!parsed.success) return { kind: 'invalidSubmit' };
     if (parsed.data.verb === 'cancel') return { kind: 'intent', intent: 'cancel' };
+    if (parsed.data.verb === 'helpdesk') return { kind: 'helpdesk', tried: parsed.data.tried };
     if (parsed.data.verb === 'handoffStart' || parsed.data.verb === 'handoffDecline')
       return { kind: 'handoff', action: parsed.data.verb === 'handoffStart' ? 'start' : 'decline', token: parsed.data.token };
     return { kind: 'intent', intent: parsed.data.choice };

@@ -5,11 +5,11 @@ import type { Result } from '../domain/errors';
 import type { Policy } from '../domain/policy/policy';
 import type { StartRecovery } from '../domain/recovery/startRecovery';
 import type { UnlockAccount, UnlockRefusal } from '../domain/recovery/unlockAccount';
-import { ANSWER_DEADLINE_MS, withDeadline } from '../domain/recovery/withDeadline';
+import { ANSWER_DEADLINE_MS } from '../domain/recovery/withDeadline';
 import { DIALOG_IDS } from './dialogIds';
-import { doctorRefusalText, type LaterDelivery } from './recoveryJourney';
+import { answerWithinDeadline, precheckThenVerify, writeRefusalText, type LaterDelivery } from './recoveryJourney';
 import { turnLocale, turnTranslator } from './turnLocale';
-import { callerOrThrow, correlationOf, type CallerOf, type VerifyIdentityDialog, type VerifyOptions, type VerifyResult } from './verifyIdentityDialog';
+import { callerOrThrow, correlationOf, type CallerOf, type VerifyIdentityDialog, type VerifyResult } from './verifyIdentityDialog';
 
 export interface UnlockAccountDialogDeps {
   readonly start: StartRecovery;
@@ -35,29 +35,9 @@ export class UnlockAccountDialog extends ComponentDialog {
     this.initialDialogId = DIALOG_IDS.UNLOCK_START;
   }
 
-  /** Runs the doctor: says why an unlock cannot work (before any code), or shows the method choice. */
+  /** The pre-check (an account that is not locked is told so, with a reset button) or the method choice. */
   private async doctorStep(step: WaterfallStepContext): Promise<DialogTurnResult> {
-    const { context } = step;
-    const t = turnTranslator(context);
-    const started = await this.deps.start.execute({
-      user: callerOrThrow(this.deps.callerOf, context),
-      conversationId: context.activity.conversation.id,
-      goal: 'unlock',
-      correlationId: correlationOf(context),
-    });
-    if (!started.ok) {
-      await context.sendActivity(doctorRefusalText(t, this.deps.policy, turnLocale(context), started.publicReason));
-      return step.endDialog();
-    }
-    vals(step).flowId = started.flow.flowId;
-    const options: VerifyOptions = {
-      flowId: started.flow.flowId,
-      choices: started.choices,
-      total: started.flow.required,
-      step: 1,
-      notice: t('unlock.intro'),
-    };
-    return step.beginDialog(DIALOG_IDS.VERIFY, options);
+    return precheckThenVerify(step, this.deps, { goal: 'unlock', notice: turnTranslator(step.context)('unlock.intro') });
   }
 
   /** Verified → unlocks and confirms (or says "working on it" and confirms later, R26). */
@@ -74,16 +54,16 @@ export class UnlockAccountDialog extends ComponentDialog {
       flowId: vals(step).flowId ?? '',
       correlationId: correlationOf(context),
     });
-    const outcome = await withDeadline(running, this.deps.deadlineMs ?? ANSWER_DEADLINE_MS);
-    if (!outcome.done) {
-      await context.sendActivity(t('unlock.working'));
-      void outcome.pending.then(
-        (answer) => this.deps.later.deliver(user, unlockText(t, this.deps.policy, contact, answer)),
-        () => this.deps.later.deliver(user, t('unlock.failed', { contact })),
-      );
-      return step.endDialog();
-    }
-    await context.sendActivity(unlockText(t, this.deps.policy, contact, outcome.value));
+    const outcome = await answerWithinDeadline(context, {
+      running,
+      deadlineMs: this.deps.deadlineMs ?? ANSWER_DEADLINE_MS,
+      workingText: t('unlock.working'),
+      failedText: t('unlock.failed', { contact }),
+      later: this.deps.later,
+      user,
+      text: (answer) => unlockText(t, contact, answer),
+    });
+    if (outcome.done) await context.sendActivity(unlockText(t, contact, outcome.answer));
     return step.endDialog();
   }
 
@@ -92,30 +72,12 @@ export class UnlockAccountDialog extends ComponentDialog {
   }
 }
 
-function unlockText(t: Translator, policy: Policy, contact: string, answer: UnlockAnswer): string {
+function unlockText(t: Translator, contact: string, answer: UnlockAnswer): string {
   if (answer.ok) return t('recovery.unlockDone', { contact });
-  switch (answer.reason) {
-    case 'no_grant':
-    case 'expired':
-    case 'consumed':
-      return t('recovery.grantExpired');
-    case 'wrong_conversation':
-      return t('recovery.otherConversation');
-    case 'in_progress':
-      return t('recovery.inProgress');
-    case 'daily_cap':
-      return t('recovery.dailyCap', { contact });
-    case 'account_unavailable':
-      return t('recovery.cannotContinue', { count: policy.methods.requiredForReset, contact });
-    case 'unlock_not_supported':
-      return t('recovery.unlockNotSupported', { contact });
-    case 'not_applied':
-      return t('unlock.notApplied', { contact });
-    case 'directory_denied':
-      return t('unlock.directoryDenied', { contact });
-    case 'pending':
-      return t('recovery.pending');
-  }
+  if (answer.reason === 'unlock_not_supported') return t('recovery.unlockNotSupported', { contact });
+  if (answer.reason === 'not_applied') return t('unlock.notApplied', { contact });
+  if (answer.reason === 'directory_denied') return t('unlock.directoryDenied', { contact });
+  return writeRefusalText(t, contact, answer.reason) ?? t('unlock.failed', { contact });
 }
 
 /** This waterfall's own values: references only (flow id, card activity id). */

@@ -21,7 +21,20 @@ export type TextParams = Readonly<Record<string, string | number>>;
 export function t(locale: Locale, key: string, params?: TextParams): string {
   const template = catalogs[locale][key] ?? catalogs.en[key] ?? key;
   if (!params) return template;
-  return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return plurals(template, params).replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/**
+ * ICU-style plurals, the part our two languages need: `{count, plural, one {# method} other {# methods}}` picks the
+ * branch for the number in `params.count` (English and Dutch: one for 1, other otherwise) and puts it for `#`.
+ */
+const PLURAL = /\{(\w+), plural, one \{([^{}]*)\} other \{([^{}]*)\}\}/g;
+function plurals(template: string, params: TextParams): string {
+  return template.replace(PLURAL, (m, name: string, one: string, other: string) => {
+    const n = params[name];
+    if (typeof n !== 'number') return m;
+    return (n === 1 ? one : other).replace(/#/g, String(n));
+  });
 }
 
 /** A translator bound to one locale. */

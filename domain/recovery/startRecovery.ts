@@ -8,11 +8,9 @@ import type { MethodChoice, RecoveryDeps } from './recoveryDeps';
 import { randomHex } from './recoveryDeps';
 
 /**
- * What the bot may say. `cannot_continue` is deliberately one answer for every reason that is about the account
- * (R17): unknown, disabled, out of scope, not (sufficiently) registered, blocked, daily cap reached, privileged
- * routed to the helpdesk. Its text names all the things the user can do (register, try later, helpdesk), so the
- * user still gets plain guidance without learning which one applies. `temporarily_unavailable` (directory down)
- * and `unlock_not_supported` (directory capability) are the same for every user and so tell nothing.
+ * The coarse answer, the same for every account-related reason — for surfaces where a caller names *another* user
+ * (R17). The caller's own chat gets the precise `auditReason` instead (R17 revised: the caller is signed in and can
+ * act only on themself, R2), with the next step as a button; see dialogs/recoveryJourney.ts.
  */
 export type StartPublicReason = 'cannot_continue' | 'temporarily_unavailable' | 'unlock_not_supported';
 
@@ -27,7 +25,12 @@ export type StartAuditReason =
   | 'throttled'
   | 'privileged_helpdesk'
   | 'directory_unreachable'
-  | 'unlock_not_supported';
+  | 'unlock_not_supported'
+  /** Unlock asked for an account that is not locked: nothing to do (did they mean reset?). */
+  | 'not_locked';
+
+/** The precise reason, told to the caller about their own account (R17 revised) and audited. */
+export type PrecheckReason = StartAuditReason;
 
 export type StartRecoveryAnswer =
   | {
@@ -35,7 +38,25 @@ export type StartRecoveryAnswer =
       readonly flow: FlowRecord;
       readonly choices: readonly MethodChoice[];
     }
-  | { readonly ok: false; readonly publicReason: StartPublicReason; readonly auditReason: StartAuditReason };
+  | {
+      readonly ok: false;
+      readonly publicReason: StartPublicReason;
+      readonly auditReason: StartAuditReason;
+      /** Blocked (R9): epoch ms when verification may be tried again. */
+      readonly retryAt?: number;
+    };
+
+/** "Check my account": what a reset and an unlock would meet right now, without starting either. */
+export interface AccountCheck {
+  readonly reset: PrecheckReason | 'ready';
+  readonly unlock: PrecheckReason | 'ready';
+  /** Confirmed methods the policy lets this user use, and how many a reset needs. */
+  readonly usableMethods: number;
+  readonly requiredMethods: 1 | 2;
+  /** null: unknown (the directory did not answer or cannot lock accounts). */
+  readonly locked: boolean | null;
+  readonly retryAt?: number;
+}
 
 export interface StartRecoveryInput {
   /** The caller, resolved by the edge from the Teams identity (R2). Never a typed name. */
@@ -44,6 +65,13 @@ export interface StartRecoveryInput {
   /** `verify` = caller verification for the helpdesk: a flow of its own that issues no grant (R38). */
   readonly goal: FlowGoal;
   readonly correlationId: string;
+}
+
+interface Facts {
+  readonly found: DirectoryUser | null | 'unreachable';
+  readonly methods: readonly RegisteredMethod[];
+  readonly blockedUntil: number | null;
+  readonly todayCount: number;
 }
 
 type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'methods' | 'flows' | 'block' | 'counter' | 'audit' | 'clock' | 'random'>;
@@ -66,45 +94,20 @@ export class StartRecovery {
 
   async execute(input: StartRecoveryInput): Promise<StartRecoveryAnswer> {
     const { user, goal } = input;
-    const { policy, directory } = this.deps;
-    const [found, methods, blockedUntil, todayCount] = await Promise.all([
-      directory.findUser(user).then(
-        (u): DirectoryUser | null | 'unreachable' => u,
-        // Any directory failure (timeout, denied, down) means we cannot help now; the detail is in the audit reason.
-        (): 'unreachable' => 'unreachable',
-      ),
-      this.deps.methods.list(user),
-      this.deps.block.blockedUntil(user),
-      this.deps.counter.countToday(user),
-    ]);
-
-    const refuse = async (publicReason: StartPublicReason, auditReason: StartAuditReason): Promise<StartRecoveryAnswer> => {
+    const { policy } = this.deps;
+    const facts = await this.lookUp(user);
+    const verdict = this.judge(goal, facts);
+    if (verdict.ok === false) {
       await this.deps.audit.record({
         type: START_AUDIT[goal],
         correlationId: input.correlationId,
         user,
         outcome: 'refused',
-        reason: auditReason,
+        reason: verdict.auditReason,
       });
-      return { ok: false, publicReason, auditReason };
-    };
-
-    if (found === 'unreachable') return refuse('temporarily_unavailable', 'directory_unreachable');
-    if (goal === 'unlock' && !directory.capabilities().canUnlock) return refuse('unlock_not_supported', 'unlock_not_supported');
-    if (found === null) return refuse('cannot_continue', 'user_unknown');
-    if (!found.enabled) return refuse('cannot_continue', 'account_disabled');
-    if (policy.scope.mode === 'groups' && !found.groups.some((g) => policy.scope.groups.includes(g))) {
-      return refuse('cannot_continue', 'out_of_scope');
+      return verdict;
     }
-    if (found.privileged && policy.methods.privilegedRoute === 'helpdesk') {
-      return refuse('cannot_continue', 'privileged_helpdesk');
-    }
-    const choices = this.choicesFor(methods, found.privileged);
-    if (choices === 'none') return refuse('cannot_continue', 'not_registered');
-    if (choices.length === 0) return refuse('cannot_continue', 'insufficient_methods');
-    if (blockedUntil !== null) return refuse('cannot_continue', 'blocked');
-    // The daily cap counts account changes; caller verification changes nothing (R38).
-    if (goal !== 'verify' && todayCount >= policy.resets.maxPerDay) return refuse('cannot_continue', 'throttled');
+    const { found, choices } = verdict;
 
     const now = this.deps.clock.now();
     const flow: FlowRecord = {
@@ -128,6 +131,78 @@ export class StartRecovery {
       detail: { required: flow.required, privileged: found.privileged },
     });
     return { ok: true, flow, choices: toChoices(choices) };
+  }
+
+  /**
+   * "Check my account": the same lookups and rules as a start, for both goals, without creating a flow or sending
+   * anything. Audited with the precise findings (R17 revised).
+   */
+  async check(input: { readonly user: UserRef; readonly correlationId: string }): Promise<AccountCheck> {
+    const facts = await this.lookUp(input.user);
+    const reset = this.judge('reset', facts);
+    const unlock = this.judge('unlock', facts);
+    const found = facts.found === 'unreachable' ? null : facts.found;
+    const privileged = found?.privileged ?? false;
+    const answer: AccountCheck = {
+      reset: reset.ok ? 'ready' : reset.auditReason,
+      unlock: unlock.ok ? 'ready' : unlock.auditReason,
+      usableMethods: usableMethods(facts.methods, this.deps.policy, privileged).length,
+      requiredMethods: requiredMethodCount(this.deps.policy, privileged),
+      locked: found ? found.locked : null,
+      ...(facts.blockedUntil !== null ? { retryAt: facts.blockedUntil } : {}),
+    };
+    await this.deps.audit.record({
+      type: 'recovery.check',
+      correlationId: input.correlationId,
+      user: input.user,
+      outcome: 'success',
+      detail: { reset: answer.reset, unlock: answer.unlock },
+    });
+    return answer;
+  }
+
+  /** Every call performs the same lookups, in parallel, whatever the outcome (R17 timing). */
+  private async lookUp(user: UserRef): Promise<Facts> {
+    const [found, methods, blockedUntil, todayCount] = await Promise.all([
+      this.deps.directory.findUser(user).then(
+        (u): DirectoryUser | null | 'unreachable' => u,
+        // Any directory failure (timeout, denied, down) means we cannot help now; the detail is in the audit reason.
+        (): 'unreachable' => 'unreachable',
+      ),
+      this.deps.methods.list(user),
+      this.deps.block.blockedUntil(user),
+      this.deps.counter.countToday(user),
+    ]);
+    return { found, methods, blockedUntil, todayCount };
+  }
+
+  /** The rules, in the order a user can act on them: what stands in the way first, and only that. */
+  private judge(
+    goal: FlowGoal,
+    { found, methods, blockedUntil, todayCount }: Facts,
+  ): { ok: true; found: DirectoryUser; choices: RegisteredMethod[] } | Extract<StartRecoveryAnswer, { ok: false }> {
+    const { policy, directory } = this.deps;
+    const refuse = (publicReason: StartPublicReason, auditReason: StartAuditReason, retryAt?: number) =>
+      ({ ok: false, publicReason, auditReason, ...(retryAt !== undefined ? { retryAt } : {}) }) as const;
+    if (found === 'unreachable') return refuse('temporarily_unavailable', 'directory_unreachable');
+    if (goal === 'unlock' && !directory.capabilities().canUnlock) return refuse('unlock_not_supported', 'unlock_not_supported');
+    if (found === null) return refuse('cannot_continue', 'user_unknown');
+    if (!found.enabled) return refuse('cannot_continue', 'account_disabled');
+    if (policy.scope.mode === 'groups' && !found.groups.some((g) => policy.scope.groups.includes(g))) {
+      return refuse('cannot_continue', 'out_of_scope');
+    }
+    // Unlock acts only on a locked account (a directory that cannot tell, locked === null, is given the benefit).
+    if (goal === 'unlock' && found.locked === false) return refuse('cannot_continue', 'not_locked');
+    if (found.privileged && policy.methods.privilegedRoute === 'helpdesk') {
+      return refuse('cannot_continue', 'privileged_helpdesk');
+    }
+    const choices = this.choicesFor(methods, found.privileged);
+    if (choices === 'none') return refuse('cannot_continue', 'not_registered');
+    if (choices.length === 0) return refuse('cannot_continue', 'insufficient_methods');
+    if (blockedUntil !== null) return refuse('cannot_continue', 'blocked', blockedUntil);
+    // The daily cap counts account changes; caller verification changes nothing (R38).
+    if (goal !== 'verify' && todayCount >= policy.resets.maxPerDay) return refuse('cannot_continue', 'throttled');
+    return { ok: true, found, choices };
   }
 
   private choicesFor(methods: readonly RegisteredMethod[], privileged: boolean): RegisteredMethod[] | 'none' {

@@ -134,6 +134,21 @@ export class Chat {
     return hit;
   }
 
+  /** Data of every card action of the newest card in the last replies (the buttons the user sees last). */
+  lastCardActions(): Record<string, unknown>[] {
+    const withCards = this.last.filter((r) => JSON.stringify(r).includes('AdaptiveCard'));
+    const found: Record<string, unknown>[] = [];
+    const walk = (x: unknown): void => {
+      if (!x || typeof x !== 'object') return;
+      if (Array.isArray(x)) return x.forEach(walk);
+      const o = x as Record<string, unknown>;
+      if (o.type === 'Action.Submit' && o.data && typeof o.data === 'object') found.push(o.data as Record<string, unknown>);
+      Object.values(o).forEach(walk);
+    };
+    walk(withCards[withCards.length - 1]);
+    return found;
+  }
+
   hasPasswordCard(): boolean {
     return JSON.stringify(this.last).includes('"style":"password"');
   }

@@ -117,7 +117,7 @@ describe.each(LOCALES)('reset journey (%s)', (locale, base) => {
     expect(await one.directory.verifyPassword(oid(n), `Quartz-${n}-lagoon-Fable-pepper`)).toBe(true);
   });
 
-  test('R9 R17: five wrong codes block verification; the user is told when to retry; the doctor then says the same as for unregistered users', async () => {
+  test('R9 R17 (revised): five wrong codes block verification; the user is told when to retry; the pre-check then says exactly that, with the time and buttons', async () => {
     const n = base + 4;
     await register(one, n, ['email', 'mobilePhone']);
     const chat = new Chat(one, n, locale);
@@ -134,19 +134,25 @@ describe.each(LOCALES)('reset journey (%s)', (locale, base) => {
     expect(text).toContain(prefix);
     expect(text).toMatch(/\d{1,2}[:.]\d{2}/);
     expect(text).toContain(CONTACT[lang]);
+    // Issue 11 (fails on 80ea7da, which said the vague "cannotContinue" text to everyone): the own account is told
+    // precisely — blocked until HH:MM — with "try again" and "talk to the helpdesk" as buttons.
     const again = await chat.send({ text: 'reset' });
-    const unregistered = new Chat(one, base + 5, locale);
-    const other = await unregistered.send({ text: 'reset' });
-    const same = tt('recovery.cannotContinue', { count: 1, contact: CONTACT[lang] });
-    expect(again).toBe(same);
-    expect(other.endsWith(same)).toBe(true);
+    const title = tt('precheck.blocked.title', { time: '§' }).split('§')[0] as string;
+    expect(again).toContain(title);
+    expect(again).toMatch(/\d{1,2}[:.]\d{2}/);
+    expect(chat.lastCardActions()).toContainEqual({ verb: 'helpdesk', tried: 'reset' });
+    expect(chat.lastCardActions()).toContainEqual({ verb: 'menu', choice: 'reset' });
+    expect(again).not.toContain(tt('precheck.not_registered.title'));
   });
 
-  test('doctor: a user without registered methods is told what to do before any code is sent', async () => {
+  test('R17 (revised): a user without registered methods is told exactly that before any code is sent, with "register now"', async () => {
     const n = base + 6;
     const sentBefore = one.run.app.services.security.outbox?.list().length ?? 0;
-    const text = await new Chat(one, n, locale).send({ text: lang === 'nl' ? 'wachtwoord vergeten' : 'forgot password' });
-    expect(text).toContain(tt('recovery.cannotContinue', { count: 1, contact: CONTACT[lang] }));
+    const chat = new Chat(one, n, locale);
+    const text = await chat.send({ text: lang === 'nl' ? 'wachtwoord vergeten' : 'forgot password' });
+    expect(text).toContain(tt('precheck.not_registered.title'));
+    expect(text).toContain(tt('precheck.not_registered.body', { required: 1 }));
+    expect(chat.lastCardActions()).toContainEqual({ verb: 'menu', choice: 'securityInfo' });
     expect(one.run.app.services.security.outbox?.list().length ?? 0).toBe(sentBefore);
   });
 

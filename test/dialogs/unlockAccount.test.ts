@@ -15,7 +15,7 @@ let redis: RedisServer;
 let kit: Kit;
 beforeAll(async () => {
   redis = await startRedis();
-  kit = await startKit(redis, 1, [1, 2, 3, 4]);
+  kit = await startKit(redis, 1, [1, 2, 3, 4, 10]);
 });
 afterAll(async () => {
   await kit?.close();
@@ -47,12 +47,29 @@ describe.each([
     expect(await kit.directory.verifyPassword(oid(n), INITIAL_PASSWORD)).toBe(true);
   });
 
-  test('doctor: unlock without registered methods gets the shared refusal before any code', async () => {
+  test('R17 (revised): unlock without registered methods is told exactly that before any code, with "register now"', async () => {
     const before = kit.run.app.services.security.outbox?.list().length ?? 0;
-    const text = await new Chat(kit, n + 2, locale).send({ text: lang === 'nl' ? 'account ontgrendelen' : 'unlock my account' });
-    expect(text).toContain(tt('recovery.cannotContinue', { count: 1, contact: CONTACT[lang] }));
+    const chat = new Chat(kit, n + 2, locale);
+    const text = await chat.send({ text: lang === 'nl' ? 'account ontgrendelen' : 'unlock my account' });
+    expect(text).toContain(tt('precheck.not_registered.title'));
+    expect(chat.lastCardActions()).toContainEqual({ verb: 'menu', choice: 'securityInfo' });
+    expect(chat.lastCardActions()).toContainEqual({ verb: 'helpdesk', tried: 'unlock' });
     expect(kit.run.app.services.security.outbox?.list().length ?? 0).toBe(before);
     expect((await kit.directory.findUser(userRef(n + 2)))?.locked).toBe(true);
+  });
+
+  test('issue 11: unlock for an account that is not locked does nothing and says so, offering a reset (fails on 80ea7da: "Done! Your account is unlocked.")', async () => {
+    const m = n + 10;
+    await register(kit, m, ['email']);
+    expect((await kit.directory.findUser(userRef(m)))?.locked).toBe(false);
+    const before = kit.run.app.services.security.outbox?.list().length ?? 0;
+    const chat = new Chat(kit, m, locale);
+    const text = await chat.send({ text: lang === 'nl' ? 'account ontgrendelen' : 'unlock my account' });
+    expect(text).toContain(tt('precheck.not_locked.title'));
+    expect(text).not.toContain(tt('recovery.unlockDone', { contact: CONTACT[lang] }));
+    expect(chat.lastCardActions()).toContainEqual({ verb: 'menu', choice: 'reset' });
+    // No code was sent: nothing to verify for.
+    expect(kit.run.app.services.security.outbox?.list().length ?? 0).toBe(before);
   });
 });
 
