@@ -140,7 +140,7 @@ async function outboxCode(to: string | string[], channel: string): Promise<strin
 
 /** Registers recovery codes (bootstrapped with the AD mobile number) and confirms the otherMailbox address. */
 /** The numbers and addresses AD holds for the user (mobile, otherMobile; mail, otherMailbox). */
-const mobiles = (u: SambaUser) => [u.mobile, u.otherMobile].map((m) => parsePhoneNumberWithError(m).number as string);
+const mobiles = (u: SambaUser) => [u.mobile, u.otherMobile].map((m) => parsePhoneNumberWithError(m).number);
 const mails = (u: SambaUser) => [`${u.sam}@sspr.test`, u.otherMailbox];
 
 async function register(chat: Chat, u: SambaUser): Promise<string[]> {
