@@ -68,8 +68,9 @@ export function makeJourneyUsers(count: number, tag: string): JourneyUser[] {
       upn: `bench.${n}@contoso.example`,
       displayName: `Bench Journey ${n}`,
       mail: `bench.${n}@fabrikam.example`,
-      // NL mobile numbers spread over 90 prefixes (+31610…+31699): the policy allows 30 sends per prefix per hour.
-      mobile: `+316${10 + (i % 90)}${String(100_000 + ((tag.charCodeAt(0) * 7919 + i) % 900_000)).padStart(6, '0')}`,
+      // Valid NL mobile numbers (06-1…06-5, 06-8) spread over 60 prefixes: the policy allows 30 sends per prefix per
+      // hour, and a number the phone check refuses is not offered for the bootstrap (session-only instead).
+      mobile: `+316${'123458'[Math.floor(i / 10) % 6]}${i % 10}${String(100_000 + ((tag.charCodeAt(0) * 7919 + i) % 900_000)).padStart(6, '0')}`,
       // Random and long, so the strength check and the banned-term check accept it and no two users share one.
       newPassword: `Qv-${randomBytes(9).toString('base64url')}-orbit-${i}`,
       passwordVia: i % 2 === 0 ? 'chat' : 'page',
