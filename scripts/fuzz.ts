@@ -18,7 +18,6 @@ async function main(): Promise<void> {
       seed,
       cases,
       concurrency,
-      env: { LOG_LEVEL: 'info' },
       onProgress: (done, r) => process.stdout.write(`  seed ${seed}: ${done} cases, 5xx ${r.fiveXx}, internal errors ${r.internalErrors}\n`),
     });
     const { failure, ...summary } = report;

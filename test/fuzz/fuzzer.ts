@@ -364,12 +364,16 @@ export interface FuzzOptions {
 }
 
 /** 503 is the documented "temporarily unavailable / page not built" answer (R22), not a crash: counted, not failed. */
-const failed = (res: FuzzResult): boolean =>
-  (res.status >= 500 && res.status !== 503) || res.status === 0 || res.ms >= HANG_MS || /Something went wrong on my side|Er ging iets mis/.test(res.body);
+const failed = (res: FuzzResult, q: FuzzRequest): boolean =>
+  (res.status >= 500 && res.status !== 503) ||
+  res.status === 0 ||
+  res.ms >= HANG_MS ||
+  // The generic error reply of a failed turn (elsewhere the catalogs themselves may contain these words).
+  ((q.path === '/api/messages' || q.path.startsWith('/v3/directline/')) && /Something went wrong on my side|Er ging iets mis/.test(res.body));
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const logs = new LogCounter();
-  const config = loadConfig({ LOG_LEVEL: 'info', SSPR_MODE: 'development', ...opts.env });
+  const config = loadConfig({ LOG_LEVEL: 'warn', SSPR_MODE: 'development', ...opts.env });
   const app: App = await createApp(config, createLogger(config.logLevel, logs));
   const port = await app.listen(0, '127.0.0.1');
   // Replies of turns without expectReplies go to a local Bot Connector stand-in that accepts every send (a channel
@@ -424,7 +428,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (res.status >= 500 && res.status !== 503) fiveXx++;
       if (res.status === 0) connectionErrors++;
       if (res.ms >= HANG_MS) hangs++;
-      const bad = failed(res) || logs.internal > internalBefore || unhandled > 0;
+      const bad = failed(res, q) || logs.internal > internalBefore || unhandled > 0;
       if (bad && !failure) failure = { case: { ...c, request: q }, result: { ...res, body: res.body.slice(0, 2000) }, logSample: logs.sample };
       if (opts.onProgress && done % 5000 === 0) opts.onProgress(done, { fiveXx, internalErrors: logs.internal });
     }
@@ -512,7 +516,7 @@ async function shrink(seed: number, c: FuzzCase, agent: Agent, port: number, ser
   const fails = async (q: FuzzRequest): Promise<boolean> => {
     const before = logs.internal;
     const res = await send(agent, port, q);
-    return failed(res) || logs.internal > before;
+    return failed(res, q) || logs.internal > before;
   };
   if (!(await fails(c.request))) return undefined;
   if (c.kind !== 'messages') return c;
