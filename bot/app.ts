@@ -18,6 +18,12 @@ import { registerHelpdeskApi } from './api/helpdesk';
 import { createCallerVerificationDialog } from './helpdesk/callerVerification';
 import { TaskModules } from './taskModules';
 import { TeamsSender } from './teamsSender';
+import { RedisSendPacer } from '../adapters/redis/redisSendPacer';
+import { createCampaigns, type Campaigns } from './worker/createCampaigns';
+import { CampaignChat } from './worker/campaignChat';
+import { campaignTenant, graphInstallerFor } from './worker/wiring';
+import { registerLockoutWebhook } from './api/campaignWebhook';
+import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
 import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
@@ -56,6 +62,8 @@ export interface App {
   readonly helpdesk: Helpdesk;
   /** The pages inside Teams and their API (/app/, /api/…): enrolment tickets and page URLs for the journeys. */
   readonly pages: PagesApi;
+  /** Proactive campaigns (issue 13): started in this process by `npm start` when CAMPAIGNS_IN_PROCESS (development default). */
+  readonly campaigns: Campaigns;
   /** Admin insights (issue 14): counters, report, registration coverage scan. */
   readonly insights: Insights & { readonly refreshCoverage: () => Promise<CoverageSnapshot> };
   /** Start listening; resolves with the bound port. */
@@ -164,7 +172,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit: insights.observe(overrides.services?.audit ?? trail!) });
   const audit = services.audit;
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
-  const teamsSender = new TeamsSender(adapter, config.bot.appId ?? '');
+  // With Redis the pacing (Teams' per-conversation limits, Retry-After) is shared with every instance and worker.
+  const teamsSender = new TeamsSender(
+    adapter,
+    config.bot.appId ?? '',
+    redis ? { pacer: new RedisSendPacer(redis, { prefix: config.redis.prefix, tenantPerSecond: config.campaigns.tenantPerSecond }) } : {},
+  );
   notifier = new TeamsNotifications({
     sender: teamsSender,
     adapter,
@@ -196,8 +209,43 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     },
   });
 
+  const tenantId = campaignTenant(config, services.directory);
+  const installer = graphInstallerFor(config, services.clock);
+  const campaigns = createCampaigns({
+    config,
+    redis,
+    logger,
+    services,
+    refs,
+    channel: adapter,
+    securityChannel: () => helpdesk.destinations.reference('security'),
+    ...(installer ? { installer } : {}),
+    tenantId,
+  });
+  // E2: alerts the helpdesk's security-channel poster does not already post (it posts privileged resets, shared
+  // buckets, "this wasn't me"), rate-limited and deduplicated by the campaign use-case.
+  services.events.subscribe(async (e) => {
+    if (e.type !== 'verification_blocked') return;
+    await campaigns.alerts
+      .raise({ kind: 'verification_blocked', subject: pseudonymOf(config.keys.auditPseudonym, e.user), tenantId: e.user.tenantId, correlationId: e.correlationId })
+      .catch((err: unknown) => logger.warn({ code: (err as { code?: string })?.code }, 'security alert not queued'));
+  });
+  const campaignChat = new CampaignChat({
+    actions: campaigns.actions,
+    events: services.events,
+    clock: services.clock,
+    talkToHelpdesk: async (context) => {
+      const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
+      if (caller) await helpdesk.bot.talk(context, caller, 'unlock');
+    },
+  });
+
   const policy = config.policy;
   const root = new RootDialog({
+    campaign: async (context, action) => {
+      const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
+      if (caller) await campaignChat.handle(context, caller.user, action);
+    },
     handoff: async (context, action, token) => {
       const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
       return caller ? helpdesk.bot.useToken(context, caller.user, action, token) : null;
@@ -235,6 +283,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   // The admin API (issue 14): insights and the audit export for API keys and admin-group members.
   registerAdminApi(http.server, { config, logger, redis, audit: services.audit, directory: services.directory, insights, clock: services.clock, random: services.random, ...(overrides.adminTokens ? { tokens: overrides.adminTokens } : {}) });
+  if (config.campaigns.lockoutWebhookSecret)
+    registerLockoutWebhook(http.server, { secret: config.campaigns.lockoutWebhookSecret, report: campaigns.reportLockout, logger, now: () => services.clock.now() });
   registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 
   const coverage = insights.coverage(
@@ -262,6 +312,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     services,
     helpdesk,
     pages,
+    campaigns,
     insights: { ...insights, refreshCoverage },
     listen: async (port = config.port, host = config.host) => {
       const bound = await new Promise<number>((resolve) => {
@@ -294,6 +345,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       });
       const deadline = Date.now() + drainMs;
       while (http.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await campaigns.close(Math.max(0, deadline - Date.now()));
       await helpdesk.bot.settled();
       await insights.settled();
       await trail?.close();

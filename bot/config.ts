@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, POLICY_CAPS, type Policy } from '../domain/policy/policy';
 import { METHOD_KINDS } from '../domain/model/methods';
 import { SsprError } from '../domain/errors';
+import type { CampaignPolicy } from '../domain/campaigns/campaignPolicy';
+import { SECURITY_ALERT_KINDS } from '../domain/campaigns/model';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -160,6 +162,17 @@ const EnvSchema = z.object({
   SECURITY_ALERT_CHANNEL_ID: optStr,
   TEAMS_SERVICE_URL: z.string().default('https://smba.trafficmanager.net/teams/'),
   AUDIT_PSEUDONYM_PREVIOUS_KEY: optStr,
+  // Proactive campaigns (issue 13): the worker (`npm run worker`) and its delivery limits
+  CAMPAIGNS_IN_PROCESS: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
+  CAMPAIGN_TENANT_RATE: z.coerce.number().min(1).max(50).default(30),
+  CAMPAIGN_GLOBAL_RATE: z.coerce.number().int().min(0).max(100_000).default(0),
+  CAMPAIGN_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(200),
+  CAMPAIGN_POSTS_IN_FLIGHT: z.coerce.number().int().min(1).max(512).default(16),
+  CAMPAIGN_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  CAMPAIGN_QUEUE_PREFIX: z.string().regex(/\{[^{}]+\}/, 'must contain a hash tag such as {sspr-jobs}').default('{sspr-jobs}'),
+  CAMPAIGN_WORKER_ROLES: z.string().regex(/^(delivery|scans)(,(delivery|scans))?$/).default('delivery,scans'),
+  CAMPAIGN_TENANT_ID: optStr,
+  LOCKOUT_WEBHOOK_SECRET: optStr,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -249,6 +262,23 @@ export interface Config {
    * security-alert channel. null = not configured; then an admin may bind one with `bind helpdesk` / `bind security`
    * in that channel. Never learned from traffic.
    */
+  /** Proactive campaigns: where the worker runs and how fast it may send (policy settings are in `policy.campaigns`). */
+  readonly campaigns: {
+    /** Run the worker inside `npm start` (development default; without Redis it is the in-process engine). */
+    readonly inProcess: boolean;
+    readonly tenantPerSecond: number;
+    /** BullMQ's global limiter across all workers (0 = off). */
+    readonly globalPerSecond: number;
+    readonly concurrency: number;
+    readonly postsInFlight: number;
+    readonly attempts: number;
+    readonly queuePrefix: string;
+    readonly roles: { readonly delivery: boolean; readonly scans: boolean };
+    /** The tenant the directory scans belong to. */
+    readonly tenantId: string | undefined;
+    /** HMAC-SHA256 secret of the SIEM lockout webhook (POST /api/campaigns/lockout); unset = the route is off. */
+    readonly lockoutWebhookSecret: string | undefined;
+  };
   readonly channels: {
     readonly helpdesk: { readonly teamId: string; readonly channelId: string } | null;
     readonly security: { readonly teamId: string; readonly channelId: string } | null;
@@ -283,6 +313,69 @@ export class ConfigError extends SsprError {
 // ---------- policy file ----------
 
 const text = (min: number, max: number) => z.string().trim().min(min).max(max);
+const audienceSchema = z
+  .object({ mode: z.enum(['everyone', 'groups']), groups: z.array(text(1, 256)), excludeGroups: z.array(text(1, 256)) })
+  .partial()
+  .strict();
+const CampaignPolicySchema = z
+  .object({
+    quietHours: z
+      .object({ enabled: z.boolean(), startHour: z.number().int().min(0).max(23), endHour: z.number().int().min(0).max(23), defaultTimeZone: text(1, 64) })
+      .partial()
+      .strict(),
+    expiry: z
+      .object({
+        enabled: z.boolean(),
+        daysBefore: z.array(z.number().int().min(1).max(90)).min(1).max(10),
+        scanEveryMinutes: z.number().int().min(5).max(1440),
+        audience: audienceSchema,
+      })
+      .partial()
+      .strict(),
+    lockout: z
+      .object({ enabled: z.boolean(), pollEverySeconds: z.number().int().min(15).max(3600), maxAgeMinutes: z.number().int().min(1).max(1440), audience: audienceSchema })
+      .partial()
+      .strict(),
+    registration: z
+      .object({
+        enabled: z.boolean(),
+        scanEveryHours: z.number().int().min(1).max(168),
+        remindEveryDays: z.number().int().min(1).max(90),
+        maxSnoozes: z.number().int().min(0).max(20),
+        audience: audienceSchema,
+      })
+      .partial()
+      .strict(),
+    reconfirm: z.object({ enabled: z.boolean(), remindEveryDays: z.number().int().min(1).max(90), maxSnoozes: z.number().int().min(0).max(20) }).partial().strict(),
+    securityAlerts: z
+      .object({
+        enabled: z.boolean(),
+        kinds: z.array(z.enum(SECURITY_ALERT_KINDS)),
+        dedupeMinutes: z.number().int().min(1).max(1440),
+        perKindPerHour: z.number().int().min(1).max(1000),
+        spikeFactor: z.number().min(1.5).max(20),
+      })
+      .partial()
+      .strict(),
+    scanPageSize: z.number().int().min(10).max(1000),
+  })
+  .partial()
+  .strict();
+
+function mergeCampaignPolicy(d: CampaignPolicy, p: z.infer<typeof CampaignPolicySchema> | undefined): CampaignPolicy {
+  if (!p) return d;
+  const aud = (a: CampaignPolicy['expiry']['audience'], o: z.infer<typeof audienceSchema> | undefined) => ({ ...a, ...o });
+  return {
+    quietHours: { ...d.quietHours, ...p.quietHours },
+    expiry: { ...d.expiry, ...p.expiry, audience: aud(d.expiry.audience, p.expiry?.audience) },
+    lockout: { ...d.lockout, ...p.lockout, audience: aud(d.lockout.audience, p.lockout?.audience) },
+    registration: { ...d.registration, ...p.registration, audience: aud(d.registration.audience, p.registration?.audience) },
+    reconfirm: { ...d.reconfirm, ...p.reconfirm },
+    securityAlerts: { ...d.securityAlerts, ...p.securityAlerts },
+    scanPageSize: p.scanPageSize ?? d.scanPageSize,
+  };
+}
+
 const PolicySchema = z
   .object({
     methods: z
@@ -364,6 +457,7 @@ const PolicySchema = z
       })
       .partial()
       .strict(),
+    campaigns: CampaignPolicySchema,
   })
   .partial()
   .strict();
@@ -387,6 +481,7 @@ export function parsePolicy(raw: unknown): Policy {
     resets: { ...d.resets, ...p.resets },
     scope: { ...d.scope, ...p.scope },
     helpdesk: { ...d.helpdesk, ...p.helpdesk },
+    campaigns: mergeCampaignPolicy(d.campaigns, p.campaigns),
   };
   const problems: string[] = [];
   if (policy.securityQuestions.answer > policy.securityQuestions.register)
@@ -587,6 +682,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     teams: { appId: e.TEAMS_APP_ID, ssoAppId: e.SSO_APP_ID, jwksUrl: e.SSO_JWKS_URL },
     helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET, apiKeysFile: e.HELPDESK_API_KEYS_FILE },
     channels,
+    campaigns: {
+      inProcess: e.CAMPAIGNS_IN_PROCESS === undefined ? e.SSPR_MODE === 'development' : ['true', '1', 'yes'].includes(e.CAMPAIGNS_IN_PROCESS),
+      tenantPerSecond: e.CAMPAIGN_TENANT_RATE,
+      globalPerSecond: e.CAMPAIGN_GLOBAL_RATE,
+      concurrency: e.CAMPAIGN_CONCURRENCY,
+      postsInFlight: e.CAMPAIGN_POSTS_IN_FLIGHT,
+      attempts: e.CAMPAIGN_DELIVERY_ATTEMPTS,
+      queuePrefix: e.CAMPAIGN_QUEUE_PREFIX,
+      roles: { delivery: e.CAMPAIGN_WORKER_ROLES.includes('delivery'), scans: e.CAMPAIGN_WORKER_ROLES.includes('scans') },
+      tenantId: e.CAMPAIGN_TENANT_ID ?? e.MicrosoftAppTenantId ?? e.ALLOWED_TENANTS[0],
+      lockoutWebhookSecret: e.LOCKOUT_WEBHOOK_SECRET,
+    },
     audit: {
       sinks: [...new Set(sinks)] as ('stdout' | 'file' | 'syslog')[],
       instance: e.AUDIT_INSTANCE ?? (hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'sspr'),

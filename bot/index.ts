@@ -19,6 +19,12 @@ async function main(): Promise<void> {
   const app = await createApp(config, logger);
   installUnhandledRejectionNet(logger, app.metrics.unhandledRejections);
   const port = await app.listen();
+  // Development default: the campaign worker runs in this process too, so `npm start` shows reminders and alerts
+  // (with Redis the BullMQ engine, without it the in-process one). Production runs `npm run worker` instead.
+  if (config.campaigns.inProcess) {
+    await app.campaigns.start();
+    logger.info({ engine: config.redis.url ? 'bullmq' : 'in-process' }, 'campaigns running in this process');
+  }
   logger.info(
     { port, mode: config.mode, state: config.redis.url ? 'redis' : 'memory', directory: config.directory.kind, senders: config.senders.kind },
     `Password Reset Assistant listening on http://localhost:${port} (POST /api/messages)`,

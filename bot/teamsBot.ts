@@ -183,7 +183,9 @@ export class SsprBot extends TeamsActivityHandler {
   }
 
   private async refreshReference(context: TurnContext, caller: Caller, meta: ConversationMeta): Promise<void> {
-    const ref = TurnContext.getConversationReference(context.activity);
+    // The user's time zone rides along: campaigns keep quiet hours and show times in it (issue 13).
+    const zone = context.activity.localTimezone;
+    const ref = { ...TurnContext.getConversationReference(context.activity), ...(zone ? { localTimezone: zone } : {}) };
     // activityId changes every turn and is irrelevant for proactive sends: leave it out, or every turn would store.
     const { activityId: _activityId, ...stable } = ref;
     const hash = createHash('sha256').update(JSON.stringify(stable)).digest('base64url').slice(0, 16);

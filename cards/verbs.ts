@@ -21,8 +21,27 @@ export const HandoffDeclineVerb = z.object({ verb: z.literal('handoffDecline'), 
 /** "Talk to the helpdesk" from a card, with what the user was trying (the helpdesk summary says so). */
 export const HelpdeskVerb = z.object({ verb: z.literal('helpdesk'), tried: z.enum(['reset', 'unlock', 'securityInfo', 'none']) }).strict();
 
+/** The proactive campaign cards' own buttons (issue 13); Unlock / Change it now / Register are menu verbs. */
+const OPTIONAL_CAMPAIGN = z.enum(['expiry', 'registration', 'reconfirm']);
+export const CampaignSnoozeVerb = z.object({ verb: z.literal('campaign.snooze'), kind: OPTIONAL_CAMPAIGN, days: z.union([z.literal(1), z.literal(7)]) }).strict();
+export const CampaignStopVerb = z.object({ verb: z.literal('campaign.stop'), kind: OPTIONAL_CAMPAIGN }).strict();
+export const CampaignNotMeVerb = z.object({ verb: z.literal('campaign.notMe'), lockedAt: z.number().int().nonnegative().max(8.64e15) }).strict();
+export const CampaignHelpdeskVerb = z.object({ verb: z.literal('campaign.helpdesk') }).strict();
+export const CampaignVerb = z.discriminatedUnion('verb', [CampaignSnoozeVerb, CampaignStopVerb, CampaignNotMeVerb, CampaignHelpdeskVerb]);
+export type CampaignVerb = z.infer<typeof CampaignVerb>;
+
 /** The verbs of the root dialog. Journeys add theirs to this union in the same file. */
-export const RootVerb = z.discriminatedUnion('verb', [MenuVerb, CancelVerb, HandoffStartVerb, HandoffDeclineVerb, HelpdeskVerb]);
+export const RootVerb = z.discriminatedUnion('verb', [
+  MenuVerb,
+  CancelVerb,
+  HandoffStartVerb,
+  HandoffDeclineVerb,
+  CampaignSnoozeVerb,
+  CampaignStopVerb,
+  CampaignNotMeVerb,
+  CampaignHelpdeskVerb,
+  HelpdeskVerb,
+]);
 export type RootVerb = z.infer<typeof RootVerb>;
 
 export { flowId as FlowIdSchema, shortText as boundedText };

@@ -16,6 +16,7 @@ export type Intent =
   | 'helpdeskCommand'
   | 'thanks'
   | 'menu'
+  | 'stopReminders'
   | 'unknown';
 
 /** The words the rules below are written in; a typed word one typo away from one of these is read as it. */
@@ -64,6 +65,8 @@ const VOCABULARY = [
 ] as const;
 
 const RULES: readonly (readonly [Intent, RegExp])[] = [
+  // "Stop these reminders" (issue 13): before cancel, so a plain "stop" stays cancel.
+  ['stopReminders', /\b(stop|no more|unsubscribe)\b.*\breminders?\b|\b(stop|geen)\b.*\bherinneringen?\b/],
   // An agent's helpdesk command typed in the 1:1 chat (they belong in the helpdesk channel).
   ['helpdeskCommand', /^(handoff|hand-off|hand off)( |$)|^verify \S+@\S+/],
   ['cancel', /^(cancel|stop|quit|exit|abort|never ?mind|forget it|annuleer|annuleren|stoppen|stop maar|afbreken|laat maar( zitten)?)( please| alsjeblieft)?$/],

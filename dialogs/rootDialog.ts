@@ -11,7 +11,7 @@ import {
   type WaterfallStepContext,
 } from 'botbuilder-dialogs';
 import { buildHelpCard, buildMenuCard } from '../cards/menuCard';
-import { RootVerb, type MenuChoice } from '../cards/verbs';
+import { RootVerb, type CampaignVerb, type MenuChoice } from '../cards/verbs';
 import type { Locale } from '../locales';
 import { DIALOG_IDS } from './dialogIds';
 import { recognizeIntent, type Intent } from './intents';
@@ -36,6 +36,11 @@ export interface RootDialogDeps {
   readonly callerVerification?: Dialog;
   /** "Talk to the helpdesk" (any time, also mid-journey): the bot layer posts a summary and tells the user what's next. */
   readonly talkToHelpdesk?: (context: TurnContext, tried: HelpdeskTried) => Promise<void>;
+  /**
+   * A proactive campaign card's own button (snooze, stop, "this wasn't me", helpdesk) or a typed "stop these
+   * reminders": the bot layer calls the campaign use-case and answers. Also mid-journey; the journey stays.
+   */
+  readonly campaign?: (context: TurnContext, action: CampaignVerb | { readonly verb: 'campaign.stopAll' }) => Promise<void>;
 }
 
 /** What the user was doing when they asked for the helpdesk (the summary tells the agent). */
@@ -46,7 +51,8 @@ type Request =
   | { kind: 'intent'; intent: Intent }
   | { kind: 'invalidSubmit' }
   | { kind: 'helpdesk'; tried: HelpdeskTried }
-  | { kind: 'handoff'; action: 'start' | 'decline'; token: string };
+  | { kind: 'handoff'; action: 'start' | 'decline'; token: string }
+  | { kind: 'campaign'; action: CampaignVerb | { readonly verb: 'campaign.stopAll' } };
 
 /**
  * The root of every 1:1 conversation: recognises what the user wants (typed in English or Dutch, or a menu card
@@ -93,6 +99,10 @@ export class RootDialog extends ComponentDialog {
     if (req.kind === 'handoff') {
       await dc.cancelAllDialogs();
       return dc.beginDialog(this.id);
+    }
+    if (req.kind === 'campaign' && this.deps.campaign) {
+      await this.deps.campaign(dc.context, req.action);
+      return { status: DialogTurnStatus.waiting };
     }
     const running = [...this.journeys.values()].find((j) => j.dialog.id === dc.activeDialog?.id);
     const tried: HelpdeskTried = running && running.choice !== 'check' ? running.choice : 'none';
@@ -147,6 +157,11 @@ export class RootDialog extends ComponentDialog {
     if (req.kind === 'invalidSubmit') {
       await context.sendActivity(t('error.invalidSubmit'));
       await this.sendMenu(context);
+      return step.endDialog();
+    }
+    if (req.kind === 'campaign') {
+      if (this.deps.campaign) await this.deps.campaign(context, req.action);
+      else await this.sendMenu(context);
       return step.endDialog();
     }
     if (req.kind === 'handoff') {
@@ -230,7 +245,10 @@ function readRequest(context: TurnContext): Request {
     if (parsed.data.verb === 'helpdesk') return { kind: 'helpdesk', tried: parsed.data.tried };
     if (parsed.data.verb === 'handoffStart' || parsed.data.verb === 'handoffDecline')
       return { kind: 'handoff', action: parsed.data.verb === 'handoffStart' ? 'start' : 'decline', token: parsed.data.token };
+    if (parsed.data.verb !== 'menu') return { kind: 'campaign', action: parsed.data };
     return { kind: 'intent', intent: parsed.data.choice };
   }
-  return { kind: 'intent', intent: recognizeIntent(text) };
+  const intent = recognizeIntent(text);
+  if (intent === 'stopReminders') return { kind: 'campaign', action: { verb: 'campaign.stopAll' } };
+  return { kind: 'intent', intent };
 }

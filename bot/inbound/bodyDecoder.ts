@@ -85,9 +85,12 @@ export function bodyDecoder(options: BodyDecoderOptions = {}): RequestHandler {
     };
     const onEnd = (): void => {
       cleanup();
-      const parsed = parseJson(Buffer.concat(chunks, size), maxDepth);
+      const raw = Buffer.concat(chunks, size);
+      const parsed = parseJson(raw, maxDepth);
       if (!parsed.ok) return finish(new InboundError(400, 'invalid_body'));
       req.body = parsed.value;
+      // The exact bytes, for routes that check a signature over them (the SIEM lockout webhook).
+      (req as { rawBody?: Buffer }).rawBody = raw;
       finish();
     };
     const onAbort = (): void => {

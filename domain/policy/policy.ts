@@ -1,4 +1,5 @@
 import type { MethodKind } from '../model/methods';
+import { DEFAULT_CAMPAIGN_POLICY, type CampaignPolicy } from '../campaigns/campaignPolicy';
 
 /**
  * The organisation's self-service policy (policy file, parsed and capped in bot/config.ts).
@@ -78,6 +79,8 @@ export interface Policy {
     readonly contactText: { readonly en: string; readonly nl: string };
     readonly allowHandoffToPrivileged: boolean;
   };
+  /** Proactive campaigns (issue 13): reminders, lockout alerts, nudges and security alerts. */
+  readonly campaigns: CampaignPolicy;
 }
 
 export const POLICY_CAPS = {
@@ -132,4 +135,5 @@ export const DEFAULT_POLICY: Policy = {
     contactText: { en: 'Contact your IT helpdesk.', nl: 'Neem contact op met je IT-helpdesk.' },
     allowHandoffToPrivileged: false,
   },
+  campaigns: DEFAULT_CAMPAIGN_POLICY,
 };

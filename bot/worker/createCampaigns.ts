@@ -1,0 +1,213 @@
+import { CardFactory, MessageFactory, type ConversationReference } from 'botbuilder';
+import type { Cluster, Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import { resolveLocale, translator } from '../../locales';
+import { buildCampaignCard } from '../../cards/campaigns/campaignCard';
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import type { OutboundMessage } from '../../domain/campaigns/model';
+import type { CampaignLedger, CampaignOutbox, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, TimeZoneLookup } from '../../domain/campaigns/ports';
+import { ReminderGate } from '../../domain/campaigns/audience';
+import { RunDirectoryScan, type CampaignScanner, type ScanResult } from '../../domain/campaigns/runScan';
+import { ExpiryReminderScanner } from '../../domain/campaigns/expiryReminders';
+import { LockoutAlertScanner, ReportLockout } from '../../domain/campaigns/lockoutAlerts';
+import { RegistrationNudgeScanner } from '../../domain/campaigns/registrationNudges';
+import { RaiseSecurityAlert } from '../../domain/campaigns/securityAlerts';
+import { CampaignActions } from '../../domain/campaigns/campaignActions';
+import {
+  RedisCampaignLedger,
+  RedisCampaignPreferences,
+  RedisDeadLetters,
+  RedisDeliveryLedger,
+  RedisScanCursorStore,
+} from '../../adapters/redis/redisCampaignStores';
+import {
+  MemoryCampaignLedger,
+  MemoryCampaignPreferences,
+  MemoryDeadLetters,
+  MemoryDeliveryLedger,
+  MemoryScanCursorStore,
+} from '../../adapters/memory/memoryCampaignStores';
+import { RlfAlertRateLimit } from '../../adapters/campaignAlertLimit';
+import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
+import { TeamsSender, type ProactiveChannel } from '../teamsSender';
+import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
+import { CampaignEngine, type ScheduledScan } from './campaignEngine';
+import { InProcessEngine } from './inProcessEngine';
+
+/** Everything the campaigns need from the rest of the app. */
+export interface CampaignsDeps {
+  readonly config: Config;
+  /** The fail-fast client (stores); null = memory (development only). */
+  readonly redis: Redis | Cluster | null;
+  readonly logger: Logger;
+  readonly services: Pick<Services, 'clock' | 'directory' | 'security'>;
+  readonly refs: ConversationRefStore;
+  /** Sends proactive messages: the app's CloudAdapter, or a worker's ConnectorChannel. */
+  readonly channel: ProactiveChannel;
+  readonly securityChannel: () => Promise<Partial<ConversationReference> | null>;
+  readonly installer?: { install(userObjectId: string): Promise<'installed' | 'already' | 'denied' | 'failed'> };
+  /** The tenant of the directory scans (config, else the demo directory's). */
+  readonly tenantId: string;
+  readonly onOutcome?: (message: OutboundMessage, outcome: DeliveryOutcome) => void;
+  /** BullMQ's own connection (default: a duplicate of `redis` with BullMQ's settings). */
+  readonly bullConnection?: () => Redis | Cluster;
+}
+
+/** The campaigns of one process: use-cases for the chat and the webhook, and the engine that delivers and scans. */
+export interface Campaigns {
+  readonly outbox: CampaignOutbox;
+  readonly actions: CampaignActions;
+  readonly reportLockout: ReportLockout;
+  readonly alerts: RaiseSecurityAlert;
+  readonly preferences: CampaignPreferences;
+  readonly ledger: CampaignLedger;
+  readonly deliveryLedger: DeliveryLedger;
+  readonly cursors: ScanCursorStore;
+  readonly deadLetters: DeadLetters;
+  readonly scanners: { readonly expiry: CampaignScanner; readonly lockout: CampaignScanner; readonly registration: CampaignScanner };
+  readonly runScan: RunDirectoryScan;
+  /** Run one scan now, in this process (tests, the in-process engine). */
+  scanNow(name: 'expiry' | 'lockout' | 'registration'): Promise<ScanResult>;
+  /** Start delivery and/or scans (per config roles). */
+  start(): Promise<void>;
+  close(drainMs?: number): Promise<void>;
+}
+
+/**
+ * The one place that decides Redis + BullMQ or the in-process engine for campaigns (rule 17). With Redis every
+ * store is shared and delivery is a BullMQ queue any number of workers take from; without Redis (development only)
+ * an in-process loop runs the same use-cases with the same DeliveryProcessor.
+ */
+export function createCampaigns(d: CampaignsDeps): Campaigns {
+  const { config, redis, services } = d;
+  const clock = services.clock;
+  const policy = config.policy.campaigns;
+  const prefix = config.redis.prefix;
+  const preferences = redis ? new RedisCampaignPreferences(redis, prefix) : new MemoryCampaignPreferences();
+  const ledger = redis ? new RedisCampaignLedger(redis, prefix) : new MemoryCampaignLedger(clock);
+  const deliveryLedger = redis ? new RedisDeliveryLedger(redis, prefix) : new MemoryDeliveryLedger(clock);
+  const cursors = redis ? new RedisScanCursorStore(redis, prefix) : new MemoryScanCursorStore();
+  const deadLetters = redis ? new RedisDeadLetters(redis, prefix) : new MemoryDeadLetters();
+  const timeZones: TimeZoneLookup = {
+    timeZone: async (user) => {
+      const ref = (await d.refs.get(user).catch(() => null)) as { localTimezone?: unknown } | null;
+      return typeof ref?.localTimezone === 'string' ? ref.localTimezone : null;
+    },
+  };
+  const gate = new ReminderGate({ policy, preferences, timeZones });
+  const directory = services.directory;
+  const methods = {
+    summary: async (user: Parameters<Services['security']['methods']['list']>[0]) => {
+      const confirmed = (await services.security.methods.list(user)).filter((m) => m.confirmedAt !== null);
+      const oldest = confirmed.reduce<number | null>((a, m) => (a === null || (m.confirmedAt ?? a) < a ? m.confirmedAt : a), null);
+      return { confirmed: confirmed.length, oldestConfirmedAt: oldest };
+    },
+  };
+  const scanners = {
+    expiry: new ExpiryReminderScanner({ tenantId: d.tenantId, policy, directory, gate }),
+    lockout: new LockoutAlertScanner({ tenantId: d.tenantId, policy, directory }),
+    registration: new RegistrationNudgeScanner({
+      tenantId: d.tenantId,
+      policy,
+      requiredMethods: config.policy.methods.requiredForReset,
+      reconfirmAfterDays: config.policy.methods.reconfirmAfterDays,
+      methods,
+      gate,
+    }),
+  };
+  const scheduled: ScheduledScan[] = [
+    { scanner: scanners.lockout, everyMs: policy.lockout.pollEverySeconds * 1000 },
+    { scanner: scanners.expiry, everyMs: policy.expiry.scanEveryMinutes * 60_000 },
+    { scanner: scanners.registration, everyMs: policy.registration.scanEveryHours * 3600_000 },
+  ];
+
+  const c = config.campaigns;
+  const sender = new TeamsSender(d.channel, config.bot.appId ?? '', {
+    ...(redis ? { pacer: new RedisSendPacer(redis, { prefix, tenantPerSecond: c.tenantPerSecond }) } : {}),
+  });
+  const defaultTimeZone = policy.quietHours.defaultTimeZone;
+  const processor = new DeliveryProcessor({
+    sender,
+    refs: d.refs,
+    ledger: deliveryLedger,
+    deadLetters,
+    clock,
+    securityChannel: d.securityChannel,
+    ...(d.installer ? { installer: d.installer } : {}),
+    postsInFlight: c.postsInFlight,
+    render: (m, locale, timeZone) => {
+      const l = resolveLocale(locale);
+      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone })));
+    },
+  });
+  const onOutcome = (m: OutboundMessage, o: DeliveryOutcome): void => {
+    if (o.kind === 'dead') d.logger.warn({ event: 'campaign.dead_letter', kind: m.card.kind, reason: o.reason, status: o.status }, 'campaign message not delivered');
+    d.onOutcome?.(m, o);
+  };
+  const onResult = (scan: string, r: ScanResult): void => {
+    d.logger.info({ event: 'campaign.scan', scan, ok: r.ok, pages: r.pages, queued: r.queued, ...(r.ok ? { done: r.done } : { reason: r.reason }) }, 'campaign scan');
+  };
+
+  let engine: { start(): Promise<void>; close(drainMs?: number): Promise<void> };
+  let outbox: CampaignOutbox;
+  if (redis) {
+    // Created on first use: a process that never queues or works (most bot instances) opens no BullMQ connections.
+    let bull: CampaignEngine | null = null;
+    let connection: Redis | Cluster | null = null;
+    const get = (): CampaignEngine => {
+      if (bull) return bull;
+      connection = d.bullConnection?.() ?? bullConnectionLike(redis);
+      bull = new CampaignEngine({
+        connection,
+        prefix: c.queuePrefix,
+        ...(c.roles.delivery ? { delivery: { processor, concurrency: c.concurrency, globalPerSecond: c.globalPerSecond, attempts: c.attempts, onOutcome } } : {}),
+        ...(c.roles.scans ? { scans: { run: runScan, scheduled, onResult } } : {}),
+      });
+      return bull;
+    };
+    outbox = { enqueue: (m) => get().outbox.enqueue(m) };
+    engine = {
+      start: () => get().start(),
+      close: async (drainMs) => {
+        if (!bull) return;
+        await bull.close(drainMs);
+        await connection?.quit().catch(() => undefined);
+      },
+    };
+  } else {
+    const mem = new InProcessEngine({ processor, scheduled, attempts: c.attempts, onOutcome, onResult, run: () => runScan, concurrency: Math.min(c.concurrency, 32) });
+    engine = mem;
+    outbox = mem.outbox;
+  }
+  const runScan = new RunDirectoryScan({ directory, cursors, ledger, outbox, clock, pageSize: policy.scanPageSize });
+
+  return {
+    outbox,
+    actions: new CampaignActions({ policy, preferences, clock }),
+    reportLockout: new ReportLockout({ policy, ledger, outbox, clock }),
+    alerts: new RaiseSecurityAlert({ policy, ledger, limit: new RlfAlertRateLimit(redis, prefix, policy.securityAlerts.perKindPerHour), outbox, clock }),
+    preferences,
+    ledger,
+    deliveryLedger,
+    cursors,
+    deadLetters,
+    scanners,
+    runScan,
+    scanNow: (name) => runScan.run(scanners[name]),
+    start: () => engine.start(),
+    close: (drainMs) => engine.close(drainMs),
+  };
+}
+
+/**
+ * BullMQ's connection to the same Redis as the stores: a duplicate with BullMQ's settings (retry forever, offline
+ * queue on, no command timeout: its blocking reads wait longer than the stores' 1 s).
+ */
+function bullConnectionLike(redis: Redis | Cluster): Redis | Cluster {
+  const o = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined } as const;
+  const dup = 'nodes' in redis && typeof redis.nodes === 'function' ? (redis).duplicate(undefined, { redisOptions: { ...(redis).options.redisOptions, ...o } }) : (redis as Redis).duplicate(o);
+  dup.on('error', () => undefined);
+  return dup;
+}

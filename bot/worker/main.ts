@@ -1,0 +1,71 @@
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../logger';
+import { createRedis } from '../redisClient';
+import { createServices } from '../services';
+import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
+import { RedisChannelBindings } from '../../adapters/redis/redisChannelBindings';
+import { ChannelDestinations } from '../helpdesk/destinations';
+import { ConnectorChannel, workerAuthentication } from './connectorChannel';
+import { createCampaigns } from './createCampaigns';
+import { campaignTenant, graphInstallerFor } from './wiring';
+
+/**
+ * `npm run worker`: a stateless campaign worker (delivery and/or scans, CAMPAIGN_WORKER_ROLES). Run as many as you
+ * like beside any number of bot instances; they share Redis. SIGTERM/SIGINT finish the jobs in flight (≤ 10 s), then
+ * hand the rest back to the queue. Needs REDIS_URL: without Redis, `npm start` runs the campaigns in-process.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.logLevel).child({ role: 'campaign-worker' });
+  if (!config.redis.url) {
+    process.stderr.write('REDIS_URL: the campaign worker needs Redis (without Redis, `npm start` runs the campaigns in-process).\n');
+    process.exit(2);
+  }
+  const redis = createRedis(config.redis.url, { connectionName: 'sspr-campaign-worker' });
+  const notifications = { notify: async () => undefined };
+  const services = await createServices(config, redis, logger, notifications);
+  const refs = new RedisConversationRefStore(redis, config.redis.prefix);
+  const destinations = new ChannelDestinations(config, new RedisChannelBindings(redis, config.redis.prefix));
+  const installer = graphInstallerFor(config, services.clock);
+  const campaigns = createCampaigns({
+    config,
+    redis,
+    logger,
+    services,
+    refs,
+    channel: new ConnectorChannel(workerAuthentication(config.bot), config.bot.appId ?? ''),
+    securityChannel: () => destinations.reference('security'),
+    ...(installer ? { installer } : {}),
+    tenantId: campaignTenant(config, services.directory),
+  });
+  await campaigns.start();
+  logger.info({ roles: config.campaigns.roles, tenantPerSecond: config.campaigns.tenantPerSecond, concurrency: config.campaigns.concurrency }, 'campaign worker running');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'campaign worker shutting down');
+    campaigns
+      .close(10_000)
+      .then(() => redis.quit())
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`fatal: ${e instanceof Error ? e.message : 'unknown error'}\n`);
+  process.exit(1);
+});

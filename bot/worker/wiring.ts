@@ -1,0 +1,26 @@
+import type { Config } from '../config';
+import type { Clock } from '../../domain/ports/clock';
+import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
+import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
+import type { Directory } from '../../domain/ports/directory';
+
+/** The Graph app installer for users who never talked to the bot, when Graph credentials and the catalog id are set. */
+export function graphInstallerFor(config: Config, clock: Clock): GraphAppInstaller | undefined {
+  const g = config.directory.graph;
+  return g.tenantId && g.clientId && g.clientSecret && config.teams.appId
+    ? new GraphAppInstaller({
+        tenantId: g.tenantId,
+        clientId: g.clientId,
+        clientSecret: g.clientSecret,
+        baseUrl: g.baseUrl,
+        authorityHost: g.authorityHost,
+        catalogAppId: config.teams.appId,
+        clock,
+      })
+    : undefined;
+}
+
+/** The tenant the directory scans belong to: configured, else the demo directory's. */
+export function campaignTenant(config: Config, directory: Directory): string {
+  return (config.campaigns.tenantId ?? (directory instanceof MemoryDirectory ? directory.listUsers()[0]?.tenantId : undefined) ?? config.directory.graph.tenantId ?? '').toLowerCase();
+}

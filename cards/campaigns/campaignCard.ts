@@ -1,0 +1,91 @@
+import { card, heading, paragraph, submit, type AdaptiveCard, type CardAction } from '../adaptiveCard';
+import type { Locale, Translator } from '../../locales';
+import type { CampaignCard } from '../../domain/campaigns/model';
+
+export interface CampaignCardView {
+  readonly t: Translator;
+  readonly locale: Locale;
+  /** The recipient's IANA time zone (Teams tells it on every turn); null = the organisation's default. */
+  readonly timeZone: string | null;
+  readonly defaultTimeZone: string;
+}
+
+function zoneOf(v: CampaignCardView): string {
+  for (const z of [v.timeZone, v.defaultTimeZone]) {
+    if (!z) continue;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: z });
+      return z;
+    } catch {
+      /* unknown zone: next */
+    }
+  }
+  return 'UTC';
+}
+
+const tag = (l: Locale): string => (l === 'nl' ? 'nl-NL' : 'en-GB');
+const time = (at: number, v: CampaignCardView): string =>
+  new Intl.DateTimeFormat(tag(v.locale), { timeZone: zoneOf(v), hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+const date = (at: number, v: CampaignCardView): string =>
+  new Intl.DateTimeFormat(tag(v.locale), { timeZone: zoneOf(v), weekday: 'long', day: 'numeric', month: 'long' }).format(at);
+
+/** Snooze and "stop these reminders" for the kinds a user may silence (never for lockout or security alerts). */
+function silence(v: CampaignCardView, kind: 'expiry' | 'registration' | 'reconfirm', canSnooze: boolean): CardAction[] {
+  const a: CardAction[] = [];
+  if (canSnooze) {
+    a.push(submit(v.t('campaign.snooze1'), { verb: 'campaign.snooze', kind, days: 1 }));
+    a.push(submit(v.t('campaign.snooze7'), { verb: 'campaign.snooze', kind, days: 7 }));
+  }
+  a.push(submit(v.t('campaign.stop'), { verb: 'campaign.stop', kind }));
+  return a;
+}
+
+/**
+ * The proactive cards (issue 13). Every one-tap action only opens a journey: Unlock and "Change it now" start the
+ * verified unlock / reset journeys (menu verbs), "This wasn't me" reports and offers the helpdesk (R39). Times are
+ * shown in the user's time zone.
+ */
+export function buildCampaignCard(c: CampaignCard, v: CampaignCardView): AdaptiveCard {
+  const { t } = v;
+  switch (c.kind) {
+    case 'expiry':
+      return card(
+        [
+          heading(c.daysLeft <= 1 ? t('campaign.expiry.titleTomorrow') : t('campaign.expiry.title', { days: c.daysLeft })),
+          paragraph(t('campaign.expiry.body', { date: date(c.expiresAt, v), time: time(c.expiresAt, v) })),
+        ],
+        [submit(t('campaign.expiry.change'), { verb: 'menu', choice: 'reset' }, 'positive'), ...silence(v, 'expiry', true)],
+      );
+    case 'lockout':
+      return card(
+        [heading(t('campaign.lockout.title', { time: time(c.lockedAt, v) })), paragraph(t('campaign.lockout.body'))],
+        [
+          submit(t('campaign.lockout.unlock'), { verb: 'menu', choice: 'unlock' }, 'positive'),
+          submit(t('campaign.lockout.notMe'), { verb: 'campaign.notMe', lockedAt: c.lockedAt }, 'destructive'),
+        ],
+      );
+    case 'registration':
+      return card(
+        [heading(t('campaign.registration.title')), paragraph(t('campaign.registration.body', { confirmed: c.confirmed, required: c.required }))],
+        [
+          submit(t('campaign.registration.register'), { verb: 'menu', choice: 'securityInfo' }, 'positive'),
+          ...silence(v, 'registration', c.canSnooze),
+        ],
+      );
+    case 'reconfirm':
+      return card(
+        [heading(t('campaign.reconfirm.title')), paragraph(t('campaign.reconfirm.body', { date: date(c.confirmedAt, v) }))],
+        [submit(t('campaign.reconfirm.review'), { verb: 'menu', choice: 'securityInfo' }, 'positive'), ...silence(v, 'reconfirm', c.canSnooze)],
+      );
+    case 'securityAlert': {
+      const details = Object.entries(c.detail).map(([k, val]) => `${k}: ${String(val)}`);
+      return card([
+        heading(t('campaign.alert.title')),
+        paragraph(t(`campaign.alert.${c.alert}`)),
+        paragraph(t('campaign.alert.subject', { subject: c.subject })),
+        ...(details.length ? [paragraph(details.join(' · '))] : []),
+        paragraph(t('campaign.alert.audit', { ref: c.correlationId }), { isSubtle: true }),
+      ]);
+    }
+  }
+}

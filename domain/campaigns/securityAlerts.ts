@@ -1,0 +1,101 @@
+import type { Clock } from '../ports/clock';
+import type { CampaignPolicy } from './campaignPolicy';
+import { messageId } from './audience';
+import type { SecurityAlertKind } from './model';
+import type { CampaignLedger, CampaignOutbox } from './ports';
+
+/** At most N alerts of one kind per hour, across all workers (rate-limiter-flexible in Redis). */
+export interface AlertRateLimit {
+  take(kind: SecurityAlertKind): Promise<boolean>;
+}
+
+export interface SecurityAlertInput {
+  readonly kind: SecurityAlertKind;
+  /** Pseudonymous subject (user hash, prefix): the dedupe key and what the card shows. */
+  readonly subject: string;
+  readonly tenantId: string;
+  readonly correlationId: string;
+  readonly detail?: Readonly<Record<string, string | number>>;
+}
+
+export type RaiseAlertResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'disabled' | 'duplicate' | 'rate_limited' };
+
+/**
+ * E2: a security alert card to the configured security-alert channel (through the delivery queue): the pseudonymous
+ * id, what happened, the correlation id to find it in the audit trail. The same alert about the same subject is
+ * posted once per `dedupeMinutes`; each kind at most `perKindPerHour` times an hour (the rest stay in the audit log).
+ */
+export class RaiseSecurityAlert {
+  constructor(
+    private readonly deps: {
+      readonly policy: CampaignPolicy;
+      readonly ledger: CampaignLedger;
+      readonly limit: AlertRateLimit;
+      readonly outbox: CampaignOutbox;
+      readonly clock: Clock;
+    },
+  ) {}
+
+  async raise(a: SecurityAlertInput): Promise<RaiseAlertResult> {
+    const p = this.deps.policy.securityAlerts;
+    if (!p.enabled || !p.kinds.includes(a.kind)) return { ok: false, reason: 'disabled' };
+    const now = this.deps.clock.now();
+    const windowMs = p.dedupeMinutes * 60_000;
+    const key = messageId('alert', a.kind, a.subject);
+    const [told] = await this.deps.ledger.told([key]);
+    if (told) return { ok: false, reason: 'duplicate' };
+    if (!(await this.deps.limit.take(a.kind))) return { ok: false, reason: 'rate_limited' };
+    await this.deps.outbox.enqueue([
+      {
+        id: messageId('alert', a.kind, a.subject, Math.floor(now / windowMs)),
+        tenantId: a.tenantId,
+        to: { kind: 'securityChannel' },
+        card: { kind: 'securityAlert', alert: a.kind, subject: a.subject, correlationId: a.correlationId, detail: a.detail ?? {} },
+        createdAt: now,
+      },
+    ]);
+    await this.deps.ledger.markTold([key], windowMs);
+    return { ok: true };
+  }
+}
+
+/** Hourly send counts (the R30 counters the phone guard keeps). */
+export interface HourlyCounts {
+  read(hourIndexes: readonly number[]): Promise<readonly number[]>;
+}
+
+/**
+ * E2 / R30: an alert when this hour's SMS and voice sends exceed `spikeFactor` × the 7-day hourly average (never
+ * below `minBaseline` per hour, so a quiet week does not alert on a handful). Run periodically by the worker; the
+ * alert's dedupe makes it once per hour.
+ */
+export class WatchSendSpikes {
+  constructor(
+    private readonly deps: {
+      readonly policy: CampaignPolicy;
+      readonly counts: HourlyCounts;
+      readonly alerts: RaiseSecurityAlert;
+      readonly clock: Clock;
+      readonly tenantId: string;
+      readonly minBaseline?: number;
+    },
+  ) {}
+
+  async check(correlationId: string): Promise<{ readonly spike: boolean; readonly count: number; readonly baseline: number }> {
+    const hour = Math.floor(this.deps.clock.now() / 3600_000);
+    const [count = 0, ...past] = await this.deps.counts.read(Array.from({ length: 169 }, (_, i) => hour - i));
+    const baseline = Math.max(this.deps.minBaseline ?? 1, past.reduce((a, b) => a + b, 0) / 168);
+    const spike = count > this.deps.policy.securityAlerts.spikeFactor * baseline;
+    if (spike)
+      await this.deps.alerts.raise({
+        kind: 'send_spike',
+        subject: `hour-${hour}`,
+        tenantId: this.deps.tenantId,
+        correlationId,
+        detail: { hourCount: count, baselinePerHour: Math.round(baseline * 100) / 100 },
+      });
+    return { spike, count, baseline };
+  }
+}
