@@ -39,17 +39,17 @@ export class MemoryInsightsStore implements InsightsStore {
   }
 
   async startFlow(user: string, goal: FlowGoal, at: number): Promise<void> {
-    this.flows.set(user, { goal, at, until: this.clock.now() + HOUR_MS });
+    this.flows.set(user, { goal, at, until: at + HOUR_MS });
   }
 
-  async currentFlow(user: string): Promise<{ goal: FlowGoal; at: number } | null> {
+  async currentFlow(user: string, now: number = this.clock.now()): Promise<{ goal: FlowGoal; at: number } | null> {
     const f = this.flows.get(user);
-    if (!f || f.until <= this.clock.now()) return null;
+    if (!f || f.until <= now) return null;
     return { goal: f.goal, at: f.at };
   }
 
-  async takeFlow(user: string): Promise<{ goal: FlowGoal; at: number } | null> {
-    const f = await this.currentFlow(user);
+  async takeFlow(user: string, now: number = this.clock.now()): Promise<{ goal: FlowGoal; at: number } | null> {
+    const f = await this.currentFlow(user, now);
     this.flows.delete(user);
     return f;
   }

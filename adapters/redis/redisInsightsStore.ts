@@ -70,11 +70,12 @@ export class RedisInsightsStore implements InsightsStore {
     await this.redis.set(this.flowKey(user), `${goal}:${at}`, 'EX', FLOW_TTL_SECONDS);
   }
 
-  async currentFlow(user: string): Promise<{ goal: FlowGoal; at: number } | null> {
+  // Expiry is Redis's own (an hour after the start); `now` is for stores without a TTL.
+  async currentFlow(user: string, _now?: number): Promise<{ goal: FlowGoal; at: number } | null> {
     return parseFlow(await this.redis.get(this.flowKey(user)));
   }
 
-  async takeFlow(user: string): Promise<{ goal: FlowGoal; at: number } | null> {
+  async takeFlow(user: string, _now?: number): Promise<{ goal: FlowGoal; at: number } | null> {
     return parseFlow(await this.redis.getdel(this.flowKey(user)));
   }
 

@@ -25,7 +25,7 @@ import { bearerToken, SsoTokenValidator } from '../auth/ssoToken';
 import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } from './enrolmentTickets';
 
 /** The pages served under /app/ (folders of dist/web). */
-export const PAGES = ['password', 'authenticator', 'security-info', 'shared'] as const;
+export const PAGES = ['password', 'authenticator', 'security-info', 'insights', 'shared'] as const;
 
 /** Largest JSON body the pages API accepts (bytes): a password of 256 characters fits many times over. */
 export const MAX_API_BODY_BYTES = 4096;

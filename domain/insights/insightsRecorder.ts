@@ -28,13 +28,13 @@ export class InsightsRecorder {
     else if (f && user) {
       if (f.op === 'start') await store.startFlow(user, f.goal, at);
       else if (f.op === 'verified') {
-        const flow = await store.currentFlow(user);
+        const flow = await store.currentFlow(user, at);
         if (flow) counters.push(`${flow.goal}.verified`);
       } else if (f.op === 'attribute') {
-        const flow = await store.currentFlow(user);
+        const flow = await store.currentFlow(user, at);
         if (flow) counters.push(`funnel.${flow.goal}:${f.reason}`);
       } else {
-        const flow = await store.takeFlow(user);
+        const flow = await store.takeFlow(user, at);
         if (flow && flow.goal === f.goal) counters.push(`${f.goal}.duration:${durationBucket(at - flow.at)}`);
       }
     }

@@ -29,9 +29,10 @@ export interface CoverageSnapshot {
 export interface InsightsStore {
   add(at: number, increments: readonly CounterIncrement[]): Promise<void>;
   startFlow(user: string, goal: FlowGoal, at: number): Promise<void>;
-  currentFlow(user: string): Promise<{ readonly goal: FlowGoal; readonly at: number } | null>;
+  /** The user's flow mark as of `now` (the event's time): marks older than an hour are gone. */
+  currentFlow(user: string, now: number): Promise<{ readonly goal: FlowGoal; readonly at: number } | null>;
   /** The flow mark, removed in the same step: of two instances finishing at once, one gets it. */
-  takeFlow(user: string): Promise<{ readonly goal: FlowGoal; readonly at: number } | null>;
+  takeFlow(user: string, now: number): Promise<{ readonly goal: FlowGoal; readonly at: number } | null>;
   /** Counters of each UTC day from `fromDay` to `toDay` (day = floor(ms / 86 400 000)), inclusive. */
   days(fromDay: number, toDay: number): Promise<readonly Readonly<Record<string, number>>[]>;
   /** The given fields of each UTC hour from `fromHour` to `toHour` (hour = floor(ms / 3 600 000)), inclusive. */
