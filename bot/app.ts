@@ -277,7 +277,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   });
 
   let devChannel: { close(): void } | undefined;
-  const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis) : true);
+  // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
+  const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis, { key: `${config.redis.prefix}ready-probe` }) : true);
   const http = createHttpServer({ adapter, bot, logger, metrics, ready, allowLoopbackServiceUrl: config.mode === 'development' });
   const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: teamsSender });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
