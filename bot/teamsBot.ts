@@ -197,7 +197,12 @@ export class SsprBot extends TeamsActivityHandler {
 
   private async sendWelcome(context: TurnContext, caller: Caller | null): Promise<void> {
     const t = turnTranslator(context);
-    const count = caller && this.deps.methodCount ? await this.deps.methodCount(caller.user) : undefined;
+    // On install Teams sends from.id and aadObjectId but no from.name and no caller is resolved yet: the user is
+    // still known by object id in the conversation's tenant, so the "register your methods" invitation is shown.
+    const tenantId = activityTenant(context);
+    const objectId = context.activity.from?.aadObjectId;
+    const user = caller?.user ?? (tenantId && objectId ? { tenantId, objectId } : undefined);
+    const count = user && this.deps.methodCount ? await this.deps.methodCount(user).catch(() => undefined) : undefined;
     const card = buildWelcomeCard({
       t,
       firstName: caller?.firstName || (typeof context.activity.from?.name === 'string' ? context.activity.from.name.split(/\s+/)[0] : '') || '',

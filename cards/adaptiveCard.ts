@@ -39,10 +39,18 @@ export const paragraph = (text: string, extra: Record<string, unknown> = {}): Ca
   ...extra,
 });
 
-/** An Action.Submit whose data carries a verb from cards/verbs.ts (architecture rule 7). */
+/** Verbs of secondary buttons (Back, Cancel, another method, resend): they never validate or carry the card's inputs. */
+const SECONDARY_VERB = /(^|\.)(back|cancel|other|resend)$/;
+
+/**
+ * An Action.Submit whose data carries a verb from cards/verbs.ts (architecture rule 7). Secondary buttons get
+ * `associatedInputs: "none"`: pressing Back on an empty required field is not "Enter the code", and a filled field is
+ * not sent along to a strict schema that refuses it.
+ */
 export const submit = (title: string, data: Readonly<Record<string, unknown>>, style?: 'positive' | 'destructive'): CardAction => ({
   type: 'Action.Submit',
   title,
   data,
   ...(style ? { style } : {}),
+  ...(SECONDARY_VERB.test(String(data.verb)) ? { associatedInputs: 'none' } : {}),
 });

@@ -14,7 +14,9 @@ export interface WelcomeView {
 /** First contact: who the bot is, what it never asks for, and the menu. */
 export function buildWelcomeCard(view: WelcomeView): AdaptiveCard {
   const { t } = view;
-  const body = [heading(t('welcome.title', { name: view.firstName })), paragraph(t('welcome.body'))];
+  // No name known (Teams' install event carries none): greet without one rather than "Hi , I'm…".
+  const title = view.firstName.trim() ? t('welcome.title', { name: view.firstName.trim() }) : t('welcome.titleNoName');
+  const body = [heading(title), paragraph(t('welcome.body'))];
   if (view.inviteToRegister) body.push(paragraph(t('welcome.noMethods'), { weight: 'Bolder' }));
   body.push(paragraph(t('menu.title'), { spacing: 'Medium' }));
   return card(body, menuActions(t, view.choices));

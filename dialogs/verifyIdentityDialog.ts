@@ -103,9 +103,11 @@ export class VerifyIdentityDialog extends ComponentDialog {
     const o = step.options as ProveOptions;
     const { context } = step;
     const t = turnTranslator(context);
-    const parsed = VerifyVerb.safeParse(context.activity.value);
+    // A code typed as a chat message is taken as if entered on the card (issue 11); the bot does not repeat it.
+    const typed = typedCode(context.activity.text, context.activity.value, o);
+    const parsed = VerifyVerb.safeParse(typed ?? context.activity.value);
     if (!parsed.success || parsed.data.flowId !== o.flowId) {
-      return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t('verify.invalid') });
+      return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t(context.activity.value === undefined ? 'verify.typeOnCard' : 'verify.invalid') });
     }
     const verb = parsed.data;
     if (verb.verb === 'verify.other') {
@@ -114,6 +116,11 @@ export class VerifyIdentityDialog extends ComponentDialog {
     if (verb.verb === 'verify.resend') {
       const r = await this.deps.challenge.execute(this.challengeInput(context, o.flowId, o.methodId));
       if (r.ok) return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, challenge: r.value, notice: t('verify.sent') });
+      if (r.reason === 'throttled') {
+        // The code card stays: the code already sent still works, and the user is told when a new one can go out.
+        const time = formatTime(context, r.retryAt ?? Date.now() + 60_000);
+        return step.replaceDialog(DIALOG_IDS.VERIFY_PROVE, { ...o, notice: t('verify.resendLater', { time }) });
+      }
       return this.onChallengeRefused(step, stripProve(o), r.reason, r.retryAt);
     }
     await replaceSubmittedCard(context, (step.values as { cardId?: string }).cardId, buildAnswerReceivedCard(t));
@@ -189,7 +196,8 @@ export class VerifyIdentityDialog extends ComponentDialog {
   }
 
   private entryCard(context: TurnContext, t: Translator, o: ProveOptions): AdaptiveCard {
-    const notice = o.notice ? { notice: o.notice } : {};
+    // "Use another method" only when there is another one to use.
+    const notice = { ...(o.notice ? { notice: o.notice } : {}), hasOther: o.choices.length > 1 };
     const c = o.challenge;
     switch (c.kind) {
       case 'code_sent':
@@ -238,6 +246,14 @@ export class VerifyIdentityDialog extends ComponentDialog {
     const until = retryAt ?? Date.now() + this.deps.policy.throttles.blockHours * 3_600_000;
     return t('recovery.blocked', { time: formatTime(context, until), contact: this.contact(context) });
   }
+}
+
+/** A 6-digit code (spaces or a dash allowed) typed as chat text while a code or TOTP card is open, as that card's verb. */
+function typedCode(text: string | undefined, value: unknown, o: ProveOptions): Record<string, unknown> | undefined {
+  if (value !== undefined || !text || !/^\s*\d{3}[\s-]?\d{3}\s*$/.test(text)) return undefined;
+  if (o.challenge.kind === 'code_sent') return { verb: 'verify.code', flowId: o.flowId, code: text.trim() };
+  if (o.challenge.kind === 'enter_totp') return { verb: 'verify.totp', flowId: o.flowId, code: text.trim() };
+  return undefined;
 }
 
 function stripProve(o: ProveOptions): VerifyOptions {

@@ -8,6 +8,8 @@ export interface CodeEntryView {
   /** When the code stops working, already formatted for the user's locale. */
   readonly validUntil: string;
   readonly notice?: string;
+  /** Whether another method can be chosen ("use another method" is offered only then). */
+  readonly hasOther?: boolean;
 }
 
 /** "Enter the code": a 6-digit input, "send a new code" and "use another method". */
@@ -29,7 +31,7 @@ export function buildCodeEntryCard(view: CodeEntryView): AdaptiveCard {
   if (view.notice) body.unshift(paragraph(view.notice, { color: 'Attention' }));
   return card(body, [
     submit(t('verify.code.submit'), { verb: 'verify.code', flowId }, 'positive'),
-    { ...submit(t('verify.code.resend'), { verb: 'verify.resend', flowId }), associatedInputs: 'none' },
-    { ...submit(t('verify.other'), { verb: 'verify.other', flowId }), associatedInputs: 'none' },
+    submit(t('verify.code.resend'), { verb: 'verify.resend', flowId }),
+    ...(view.hasOther === false ? [] : [submit(t('verify.other'), { verb: 'verify.other', flowId })]),
   ]);
 }

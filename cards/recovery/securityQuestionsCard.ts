@@ -7,6 +7,8 @@ export interface SecurityQuestionsView {
   /** The questions drawn for this flow (id + text in the user's language). */
   readonly questions: readonly { readonly id: string; readonly text: string }[];
   readonly notice?: string;
+  /** Whether another method can be chosen ("use another method" is offered only then). */
+  readonly hasOther?: boolean;
 }
 
 /** Input id of the answer to one question (`q_<questionId>`, read back by the dialog). */
@@ -23,6 +25,6 @@ export function buildSecurityQuestionsCard(view: SecurityQuestionsView): Adaptiv
   if (view.notice) body.unshift(paragraph(view.notice, { color: 'Attention' }));
   return card(body, [
     submit(t('verify.code.submit'), { verb: 'verify.answers', flowId }, 'positive'),
-    { ...submit(t('verify.other'), { verb: 'verify.other', flowId }), associatedInputs: 'none' },
+    ...(view.hasOther === false ? [] : [submit(t('verify.other'), { verb: 'verify.other', flowId })]),
   ]);
 }

@@ -5,6 +5,8 @@ export interface TotpEntryView {
   readonly t: Translator;
   readonly flowId: string;
   readonly notice?: string;
+  /** Whether another method can be chosen ("use another method" is offered only then). */
+  readonly hasOther?: boolean;
 }
 
 /** "Authenticator app": a 6-digit input and "use another method". */
@@ -18,6 +20,6 @@ export function buildTotpEntryCard(view: TotpEntryView): AdaptiveCard {
   if (view.notice) body.unshift(paragraph(view.notice, { color: 'Attention' }));
   return card(body, [
     submit(t('verify.code.submit'), { verb: 'verify.totp', flowId }, 'positive'),
-    { ...submit(t('verify.other'), { verb: 'verify.other', flowId }), associatedInputs: 'none' },
+    ...(view.hasOther === false ? [] : [submit(t('verify.other'), { verb: 'verify.other', flowId })]),
   ]);
 }

@@ -70,6 +70,11 @@ export class RequestChallenge {
       ...(challenge.ok ? {} : { reason: challenge.reason }),
     });
     if (!challenge.ok) {
+      // "Send a new code" too soon for the same method: the code already sent stays the one to enter (issue 11).
+      if (challenge.reason === 'throttled' && flow.state.name === 'challengeSent' && flow.state.methodId === input.methodId) {
+        await advanceFlow(this.deps.flows, advanced, flow.state);
+        return challenge.retryAt === undefined ? fail(challenge.reason) : fail(challenge.reason, challenge.retryAt);
+      }
       const back = transition(advanced, { type: 'challengeRefused' }, { now: this.deps.clock.now(), usable });
       if (back.ok) await advanceFlow(this.deps.flows, advanced, back.value);
       return challenge.retryAt === undefined ? fail(challenge.reason) : fail(challenge.reason, challenge.retryAt);
