@@ -168,7 +168,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const clockForAudit = overrides.services?.clock ?? { now: () => Date.now() };
   const trail = overrides.services?.audit ? null : createAuditTrail(config, logger, clockForAudit, { onSinkError: (sink) => metrics.auditSinkFailures.inc({ sink }) });
   // Every event also adds to the admin insights' counters (issue 14), whatever audit log the app was given.
-  const insights = createInsights(config, redis, clockForAudit, logger, () => metrics.insightsFailures.inc());
+  const insights = createInsights(config, redis, clockForAudit, logger, () => metrics.insightsFailures.inc(), (b) => metrics.business.inc(b));
   const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit: insights.observe(overrides.services?.audit ?? trail!) });
   const audit = services.audit;
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).

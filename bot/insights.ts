@@ -7,6 +7,7 @@ import type { Directory } from '../domain/ports/directory';
 import type { InsightsStore } from '../domain/ports/insightsStore';
 import type { MethodStore } from '../domain/ports/methodStore';
 import { GetInsights } from '../domain/insights/getInsights';
+import { classify } from '../domain/insights/classify';
 import { InsightsAuditLog, InsightsRecorder } from '../domain/insights/insightsRecorder';
 import { ScanRegistrationCoverage } from '../domain/insights/registrationCoverage';
 import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
@@ -32,7 +33,22 @@ export function directoryTenant(config: Config): string {
   return config.bot.appTenantId ?? config.bot.allowedTenants[0] ?? '00000000-0000-0000-0000-000000000001';
 }
 
-export function createInsights(config: Config, redis: Redis | null, clock: Clock, logger: Logger, onError: () => void): Insights {
+/** The Prometheus business event of an insights counter, if it is one. */
+export function businessEvent(field: string): { event: string; kind: string } | null {
+  const simple: Record<string, string> = { 'reset.done': 'reset', 'unlock.done': 'unlock', registrations: 'registration', blocks: 'block', throttles: 'throttle' };
+  if (simple[field]) return { event: simple[field], kind: '' };
+  const m = /^sends:(sms|voice|email)$/.exec(field);
+  return m ? { event: 'send', kind: m[1]! } : null;
+}
+
+export function createInsights(
+  config: Config,
+  redis: Redis | null,
+  clock: Clock,
+  logger: Logger,
+  onError: () => void,
+  onBusinessEvent: (e: { event: string; kind: string }) => void = () => undefined,
+): Insights {
   const store: InsightsStore = redis ? new RedisInsightsStore(redis, config.redis.prefix) : new MemoryInsightsStore(clock);
   const pseudonym = (user: { tenantId: string; objectId: string }): string => pseudonymOf(config.keys.auditPseudonym, user);
   const recorder = new InsightsRecorder({ store, clock, pseudonym });
@@ -40,7 +56,17 @@ export function createInsights(config: Config, redis: Redis | null, clock: Clock
   return {
     store,
     report: new GetInsights({ store, clock }),
-    observe: (audit) => {
+    observe: (inner) => {
+      // Prometheus business metrics from the same classification as the counters (one mapping of events).
+      const audit: AuditLog = {
+        record: async (e) => {
+          await inner.record(e);
+          for (const field of classify(e).counters) {
+            const b = businessEvent(field);
+            if (b) onBusinessEvent(b);
+          }
+        },
+      };
       const o = new InsightsAuditLog(audit, recorder, clock, (e) => {
         onError();
         logger.warn({ code: (e as { code?: string })?.code, name: (e as Error)?.name }, 'insights counter update failed');

@@ -51,6 +51,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Business events (issue 14), counted as their audit events are written: resets, unlocks, registrations, … */
+  readonly business = new Counter({
+    name: 'sspr_business_events_total',
+    help: 'Business events: reset, unlock, registration, block, throttle, send (with kind sms, voice or email)',
+    labelNames: ['event', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -145,6 +145,18 @@ describe('admin API: insights and the audit export (issue 14) on a private Redis
     expect(running.logs.text).not.toContain(ADELE.objectId);
   });
 
+  test('Prometheus business metrics count the same events (resets, unlocks, registrations, blocks, throttles, sends by kind)', async () => {
+    const text = await running.app.metrics.registry.metrics();
+    const value = (labels: string): number => Number(new RegExp(`sspr_business_events_total\\{${labels}\\} (\\d+)`).exec(text)?.[1] ?? -1);
+    expect(value('event="reset",kind=""')).toBe(11);
+    expect(value('event="unlock",kind=""')).toBe(2);
+    expect(value('event="registration",kind=""')).toBe(13);
+    expect(value('event="block",kind=""')).toBe(1);
+    expect(value('event="throttle",kind=""')).toBe(4);
+    expect(value('event="send",kind="sms"')).toBe(44);
+    expect(value('event="send",kind="email"')).toBe(13);
+  });
+
   test('registration coverage from the directory scan: users in scope, with enough methods, by kind', async () => {
     const now = clock.now();
     const save = (u: typeof MEGAN, kind: 'email' | 'mobilePhone') =>
