@@ -47,6 +47,7 @@ export interface SecurityAdaptersConfig {
   readonly senders: {
     readonly kind: 'outbox' | 'real';
     readonly smtpUrl: string | undefined;
+    readonly smtpRequireTls?: boolean;
     readonly mailFrom: string;
     readonly sms: {
       readonly baseUrl: string | undefined;
@@ -106,7 +107,7 @@ function assemble(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, par
   let notifier: Notifier;
   const s = config.senders;
   if (s.kind === 'real' && s.smtpUrl && s.sms.baseUrl && s.sms.accountSid && s.sms.authToken && s.sms.from) {
-    const smtp = new SmtpCodeSender({ url: s.smtpUrl, from: s.mailFrom });
+    const smtp = new SmtpCodeSender({ url: s.smtpUrl, from: s.mailFrom, ...(s.smtpRequireTls ? { transport: { requireTLS: true } } : {}) });
     const phone = new HttpSmsVoiceSender({ baseUrl: s.sms.baseUrl, accountSid: s.sms.accountSid, authToken: s.sms.authToken, from: s.sms.from });
     sender = new RoutingCodeSender(smtp, phone);
     notifier = new RoutingNotifier(smtp, phone);

@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
-import { createHttpServer } from './server';
+import { createServer as createNodeServer } from 'node:http';
+import { bearerMatches, createHttpServer } from './server';
 import { SsprBot } from './teamsBot';
 import { pageUrlFor, registerPagesApi, type PagesApi } from './api/pagesApi';
 import { registerHelpdeskApi } from './api/helpdesk';
@@ -279,7 +280,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   let devChannel: { close(): void } | undefined;
   // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
   const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis, { key: `${config.redis.prefix}ready-probe` }) : true);
-  const http = createHttpServer({ adapter, bot, logger, metrics, ready, allowLoopbackServiceUrl: config.mode === 'development' });
+  // R36: /metrics behind a bearer token, or only on a separate internal listener (METRICS_PORT).
+  const metricsAccess = config.metrics.port !== undefined ? ('off' as const) : config.metrics.token ? { token: config.metrics.token } : undefined;
+  const http = createHttpServer({
+    adapter,
+    bot,
+    logger,
+    metrics,
+    ready,
+    allowLoopbackServiceUrl: config.mode === 'development',
+    ...(metricsAccess ? { metricsAccess } : {}),
+  });
+  let metricsServer: ReturnType<typeof createMetricsServer> | undefined;
   const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: teamsSender });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   // The admin API (issue 14): insights and the audit export for API keys and admin-group members.
@@ -319,6 +331,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const bound = await new Promise<number>((resolve) => {
         http.server.listen(port, host, () => resolve(http.server.address().port));
       });
+      if (config.metrics.port !== undefined && !metricsServer) {
+        metricsServer = createMetricsServer(metrics, config.metrics.token);
+        const server = metricsServer;
+        await new Promise<void>((resolve) => server.listen(config.metrics.port, config.metrics.host, () => resolve()));
+      }
       // Development only (404 in production): the local Web Chat page and Direct Line endpoint (issue 7).
       const local = `http://127.0.0.1:${bound}`;
       devChannel = registerDevChannelIfDevelopment(config.mode, http.server, {
@@ -339,6 +356,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     close: async (drainMs = 10_000) => {
       clearInterval(coverageTimer);
       devChannel?.close();
+      metricsServer?.close();
       await new Promise<void>((resolve) => {
         http.server.close(() => resolve());
         // Closing stops new connections; in-flight turns finish below.
@@ -353,6 +371,26 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** The internal /metrics listener (METRICS_PORT): nothing else is served there; a token still applies when set. */
+function createMetricsServer(metrics: Metrics, token: string | undefined): import('node:http').Server {
+  // Plain node:http (restify patches ServerResponse.writeHead; status and headers are set without chaining it).
+  return createNodeServer((req, res) => {
+    const answer = (status: number, headers: Record<string, string> = {}, body = ''): void => {
+      res.statusCode = status;
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      res.end(body);
+    };
+    void (async () => {
+      if ((req.url ?? '').split('?')[0] !== '/metrics' || req.method !== 'GET') return answer(404);
+      if (token !== undefined && !bearerMatches(req.headers.authorization, token)) return answer(401, { 'WWW-Authenticate': 'Bearer' });
+      const text = await metrics.registry.metrics();
+      answer(200, { 'Content-Type': metrics.registry.contentType }, text);
+    })().catch(() => {
+      if (!res.headersSent) answer(500);
+    });
+  });
 }
 
 /** Wait until the client is connected (or the timeout passes; the check that follows then reports the failure). */

@@ -2,15 +2,17 @@
  * Configuration: environment variables plus the policy file, parsed once with zod, frozen, failing fast.
  * This is the only file that reads process.env (architecture.md rule 4). Error messages name variables, never values.
  */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_POLICY, POLICY_CAPS, type Policy } from '../domain/policy/policy';
 import { METHOD_KINDS } from '../domain/model/methods';
 import { SsprError } from '../domain/errors';
 import type { CampaignPolicy } from '../domain/campaigns/campaignPolicy';
 import { SECURITY_ALERT_KINDS } from '../domain/campaigns/model';
+import { TEAMS_CLIENT_APP_IDS } from './auth/ssoToken';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -86,7 +88,8 @@ const keyRing = z
 const EnvSchema = z.object({
   SSPR_MODE: z.enum(['development', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),
-  HOST: z.string().default('0.0.0.0'),
+  /** Default: 127.0.0.1 in development (R37), 0.0.0.0 in production. */
+  HOST: optStr,
   PUBLIC_BASE_URL: optStr,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   POLICY_FILE: optStr,
@@ -173,7 +176,19 @@ const EnvSchema = z.object({
   CAMPAIGN_WORKER_ROLES: z.string().regex(/^(delivery|scans)(,(delivery|scans))?$/).default('delivery,scans'),
   CAMPAIGN_TENANT_ID: optStr,
   LOCKOUT_WEBHOOK_SECRET: optStr,
+  // Transport (R36) and development limits (R37)
+  REDIS_ALLOW_PLAINTEXT: bool,
+  SMTP_REQUIRE_TLS: bool,
+  METRICS_TOKEN: optStr,
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  SSO_ALLOWED_CLIENT_IDS: list,
+  DEV_ALLOW_REAL_SYSTEMS: bool,
+  DEV_KEYS_FILE: z.string().default('data/dev-keys.json'),
 });
+
+/** The Teams clients (desktop/mobile and web) that ask for the SSO token (platform notes). */
+const TEAMS_CLIENT_IDS = TEAMS_CLIENT_APP_IDS;
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -207,9 +222,13 @@ export interface Config {
     readonly auditPseudonym: Buffer;
     /** The pseudonym key before the last rotation: the audit export still finds a user's older lines by it. */
     readonly auditPseudonymPrevious: Buffer | undefined;
-    /** True when development keys were generated because none were configured. */
+    /** True when development keys were generated (into DEV_KEYS_FILE) because none were configured. */
     readonly ephemeral: boolean;
   };
+  /** Who may read /metrics (R36): a bearer token, and/or a separate listener (internal port). */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly host: string };
+  /** SSO tokens are accepted only from these client apps (azp/appid, R36). */
+  readonly ssoAllowedClientIds: readonly string[];
   readonly directory: {
     readonly kind: 'memory' | 'ldap' | 'graph';
     readonly demoFile: string;
@@ -238,6 +257,8 @@ export interface Config {
   readonly senders: {
     readonly kind: 'outbox' | 'real';
     readonly smtpUrl: string | undefined;
+    /** STARTTLS required (SMTP_REQUIRE_TLS, R36): the sender never falls back to plaintext. */
+    readonly smtpRequireTls: boolean;
     readonly mailFrom: string;
     readonly sms: {
       readonly baseUrl: string | undefined;
@@ -611,21 +632,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     security: channel('SECURITY_ALERT_TEAM_ID', 'SECURITY_ALERT_CHANNEL_ID'),
     serviceUrl: e.TEAMS_SERVICE_URL,
   };
+  if (e.HELPDESK_WEBHOOK_URL && !e.HELPDESK_WEBHOOK_SECRET)
+    problems.push('HELPDESK_WEBHOOK_SECRET: required when HELPDESK_WEBHOOK_URL is set (webhooks are always signed, R36)');
+  if (prod) transportProblems(e, problems);
+  else developmentProblems(e, problems);
   const unique = [...new Set(problems)];
   if (unique.length) throw new ConfigError(unique);
 
   const ephemeral = e.CODE_HMAC_KEYS.length === 0 || e.FIELD_ENCRYPTION_KEYS.length === 0 || !e.AUDIT_PSEUDONYM_KEY;
-  const devKey = (label: string): Buffer => {
-    // Development only: fixed, well-known keys so a dev Redis keeps working across restarts. Never in production.
-    const b = Buffer.alloc(32);
-    b.write(`sspr-development-${label}`.padEnd(32, '.').slice(0, 32));
-    return b;
-  };
+  // R37: development generates its own keys on first start (a git-ignored file), never keys published in the repo.
+  const dev = ephemeral ? developmentKeys(e.DEV_KEYS_FILE) : null;
+  const devKey = (label: 'code' | 'field' | 'audit'): Buffer => dev![label];
 
   const config: Config = {
     mode: e.SSPR_MODE,
     port: e.PORT,
-    host: e.HOST,
+    host: e.HOST ?? (prod ? '0.0.0.0' : '127.0.0.1'),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     bot: {
@@ -676,6 +698,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     senders: {
       kind: e.SENDERS,
       smtpUrl: e.SMTP_URL,
+      smtpRequireTls: e.SMTP_REQUIRE_TLS,
       mailFrom: e.MAIL_FROM ?? 'Password Reset Assistant <no-reply@localhost>',
       sms: { baseUrl: e.SMS_API_BASE_URL, accountSid: e.SMS_ACCOUNT_SID, authToken: e.SMS_AUTH_TOKEN, from: e.SMS_FROM },
     },
@@ -694,6 +717,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tenantId: e.CAMPAIGN_TENANT_ID ?? e.MicrosoftAppTenantId ?? e.ALLOWED_TENANTS[0],
       lockoutWebhookSecret: e.LOCKOUT_WEBHOOK_SECRET,
     },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    ssoAllowedClientIds: (e.SSO_ALLOWED_CLIENT_IDS.length ? e.SSO_ALLOWED_CLIENT_IDS : [...TEAMS_CLIENT_IDS]).map((c) => c.toLowerCase()),
     audit: {
       sinks: [...new Set(sinks)] as ('stdout' | 'file' | 'syslog')[],
       instance: e.AUDIT_INSTANCE ?? (hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'sspr'),
@@ -716,6 +741,77 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policy,
   };
   return deepFreeze(config);
+}
+
+/** R36: production speaks TLS to everything, signs its webhooks and keeps /metrics closed. Names variables only. */
+function transportProblems(e: Env, problems: string[]): void {
+  const https = (name: keyof Env, why: string): void => {
+    const v = e[name];
+    if (typeof v === 'string' && !v.toLowerCase().startsWith('https://')) problems.push(`${name}: must be https in production (${why})`);
+  };
+  https('GRAPH_BASE_URL', 'Microsoft Graph');
+  https('GRAPH_AUTHORITY_HOST', 'token authority');
+  https('SSO_JWKS_URL', 'SSO signing keys');
+  https('SMS_API_BASE_URL', 'SMS/voice provider');
+  https('HELPDESK_WEBHOOK_URL', 'outcome webhooks');
+  https('TEAMS_SERVICE_URL', 'Bot Connector');
+  if (e.SMTP_URL) {
+    const smtps = e.SMTP_URL.toLowerCase().startsWith('smtps://');
+    if (!smtps && !e.SMTP_REQUIRE_TLS) problems.push('SMTP_URL: needs TLS in production — smtps:// or STARTTLS with SMTP_REQUIRE_TLS=true');
+  }
+  if (e.REDIS_URL && !e.REDIS_URL.toLowerCase().startsWith('rediss://') && !e.REDIS_ALLOW_PLAINTEXT)
+    problems.push('REDIS_URL: must be rediss:// (TLS) in production, or set REDIS_ALLOW_PLAINTEXT=true when the network is private');
+  if (!e.METRICS_TOKEN && e.METRICS_PORT === undefined)
+    problems.push('METRICS_TOKEN: /metrics needs a bearer token in production (or METRICS_PORT for a separate internal listener)');
+  if (e.METRICS_TOKEN && e.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN: at least 16 characters');
+}
+
+/** Checks in every mode, and R37's development limits. */
+function developmentProblems(e: Env, problems: string[]): void {
+  if (!e.DEV_ALLOW_REAL_SYSTEMS) {
+    if (e.DIRECTORY !== 'memory')
+      problems.push('DIRECTORY: a real directory in development needs DEV_ALLOW_REAL_SYSTEMS=true (R37)');
+    if (e.SENDERS === 'real') problems.push('SENDERS: real senders in development need DEV_ALLOW_REAL_SYSTEMS=true (R37)');
+  }
+}
+
+const DEV_KEYS = z.object({ code: z.string(), field: z.string(), audit: z.string() });
+
+/**
+ * The development keys: read from `file`, or generated (32 random bytes each) and written there with mode 0600 on
+ * first start. Written to a temporary file and linked into place, so concurrent first starts agree on one set.
+ */
+function developmentKeys(file: string): { code: Buffer; field: Buffer; audit: Buffer } {
+  const path = resolve(file);
+  const read = (): { code: Buffer; field: Buffer; audit: Buffer } | null => {
+    try {
+      const k = DEV_KEYS.parse(JSON.parse(readFileSync(path, 'utf8')));
+      const b = { code: Buffer.from(k.code, 'base64'), field: Buffer.from(k.field, 'base64'), audit: Buffer.from(k.audit, 'base64') };
+      return b.code.length === 32 && b.field.length === 32 && b.audit.length === 32 ? b : null;
+    } catch {
+      return null;
+    }
+  };
+  const existing = read();
+  if (existing) return existing;
+  const fresh = { code: randomBytes(32).toString('base64'), field: randomBytes(32).toString('base64'), audit: randomBytes(32).toString('base64') };
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(fresh)}\n`, { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+    } catch {
+      /* another process created it first: use theirs */
+    } finally {
+      unlinkSync(tmp);
+    }
+  } catch (cause) {
+    throw new ConfigError([`DEV_KEYS_FILE: cannot write the generated development keys (${(cause as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  const k = read();
+  if (!k) throw new ConfigError(['DEV_KEYS_FILE: the development keys file is not valid; delete it to generate new keys']);
+  return k;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     `Password Reset Assistant listening on http://localhost:${port} (POST /api/messages)`,
   );
   if (config.keys.ephemeral && config.mode === 'development')
-    logger.warn('development keys in use (CODE_HMAC_KEYS / FIELD_ENCRYPTION_KEYS / AUDIT_PSEUDONYM_KEY not set)');
+    logger.warn('development keys in use: generated on first start in DEV_KEYS_FILE (CODE_HMAC_KEYS / FIELD_ENCRYPTION_KEYS / AUDIT_PSEUDONYM_KEY not set)');
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -1,4 +1,5 @@
 import restify, { type Request, type Response, type Server, type ServerOptions } from 'restify';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CloudAdapter, ActivityHandler } from 'botbuilder';
 import { restifyLogger, type Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -16,12 +17,26 @@ export interface ServerDeps {
   readonly maxBodyBytes?: number;
   /** Development accepts an http serviceUrl on loopback; production only https (issue 16 gate). */
   readonly allowLoopbackServiceUrl?: boolean;
+  /**
+   * R36: who may read /metrics on this server. `token`: `Authorization: Bearer <token>` required; `off`: not served
+   * here (a separate internal listener serves it); absent: open (development only — config refuses it in production).
+   */
+  readonly metricsAccess?: { readonly token: string } | 'off';
 }
 
 export interface HttpServer {
   readonly server: Server;
   /** Requests currently being handled (graceful shutdown waits for them). */
   inFlight(): number;
+}
+
+/** Constant-time check of `Authorization: Bearer <token>` (R36). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1]!).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
 }
 
 /** The restify server: the Bot Framework endpoint, health, readiness and metrics. Other routes are added by callers. */
@@ -81,11 +96,19 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     const ok = await deps.ready().catch(() => false);
     res.send(ok ? 200 : 503, { status: ok ? 'ready' : 'not-ready' });
   });
-  server.get('/metrics', async (_req: Request, res: Response) => {
-    const text = await deps.metrics.registry.metrics();
-    res.setHeader('Content-Type', deps.metrics.registry.contentType);
-    res.sendRaw(200, text);
-  });
+  if (deps.metricsAccess !== 'off') {
+    const token = deps.metricsAccess?.token;
+    server.get('/metrics', async (req: Request, res: Response) => {
+      if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        res.send(401, { error: 'unauthorized' });
+        return;
+      }
+      const text = await deps.metrics.registry.metrics();
+      res.setHeader('Content-Type', deps.metrics.registry.contentType);
+      res.sendRaw(200, text);
+    });
+  }
 
   return { server, inFlight: () => inFlight };
 }

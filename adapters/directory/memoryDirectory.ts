@@ -46,11 +46,11 @@ const demoUserSchema = z.object({
   /** More non-sign-in addresses (Graph otherMails). */
   otherEmails: z.array(z.string()).default([]),
   /** Object ids of the groups the user is a direct member of (see `groups` at the top level for nesting). */
-  groups: z.array(guid).default([]),
+  groups: z.array(z.string().min(1)).default([]),
 });
 
 /** A group: object id, display name (shown only; never matched, R32), and the groups it is itself a member of. */
-const demoGroupSchema = z.object({ id: guid, displayName: z.string().min(1), memberOf: z.array(guid).default([]) });
+const demoGroupSchema = z.object({ id: z.string().min(1), displayName: z.string().min(1), memberOf: z.array(z.string().min(1)).default([]) });
 
 /** The shape of config/demo-directory.json. */
 export const demoDirectorySchema = z.object({

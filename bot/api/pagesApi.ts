@@ -131,6 +131,7 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
           publicBaseUrl: config.publicBaseUrl,
           allowedTenants: config.bot.allowedTenants,
           jwksUrl: config.teams.jwksUrl,
+          allowedClientIds: config.ssoAllowedClientIds,
         })
       : undefined);
   const enrolments =

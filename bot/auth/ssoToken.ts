@@ -14,6 +14,7 @@ export type SsoRefusal =
   | 'tenant_not_allowed'
   | 'no_identity'
   | 'wrong_scope'
+  | 'client_not_allowed'
   | 'keys_unavailable';
 
 /** The identity a valid token proves. */
@@ -43,7 +44,15 @@ export interface SsoTokenOptions {
   readonly clockToleranceSeconds?: number;
   /** Current time for expiry checks (default: now). */
   readonly now?: () => number;
+  /**
+   * R36: the client apps whose tokens are accepted (`azp` in v2 tokens, `appid` in v1). Default: the Teams clients;
+   * a token a script or another app obtained for our API is refused.
+   */
+  readonly allowedClientIds?: readonly string[];
 }
+
+/** The Teams desktop/mobile and web clients, pre-authorised for `access_as_user` (platform notes). */
+export const TEAMS_CLIENT_APP_IDS: readonly string[] = ['1fec8e78-bce4-4aaf-ab1b-5451cc387264', '5e3ce6c0-2b1f-4285-8d4b-75ee78787346'];
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The delegated scope the Teams client asks for (admin guide: "Expose an API → access_as_user"). */
@@ -92,6 +101,9 @@ export class SsoTokenValidator {
     if (allowed.length > 0 && !allowed.includes(tid)) return fail('tenant_not_allowed');
     const scopes = typeof payload.scp === 'string' ? payload.scp.split(' ') : [];
     if (!scopes.includes(SSO_SCOPE)) return fail('wrong_scope');
+    const client = typeof payload.azp === 'string' ? payload.azp : typeof payload.appid === 'string' ? payload.appid : '';
+    const clients = (this.options.allowedClientIds ?? TEAMS_CLIENT_APP_IDS).map((c) => c.toLowerCase());
+    if (!clients.includes(client.toLowerCase())) return fail('client_not_allowed');
     const name = typeof payload.name === 'string' ? payload.name : undefined;
     const upn = typeof payload.preferred_username === 'string' ? payload.preferred_username : typeof payload.upn === 'string' ? payload.upn : undefined;
     const claimNames = payload._claim_names as Record<string, unknown> | undefined;

@@ -49,6 +49,8 @@ export class JwksRig {
       name: 'Test User',
       iss: `https://login.microsoftonline.com/${user.tenantId}/v2.0`,
       aud: AUDIENCE,
+      // R36: the Teams desktop client asked for it (azp); tokens of other client apps are refused.
+      azp: '1fec8e78-bce4-4aaf-ab1b-5451cc387264',
       ...o.claims,
     };
     for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];

@@ -1,6 +1,7 @@
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { startApp } from '../support/appHarness';
 
+const METRICS_TOKEN = 'metrics-bearer-token-for-tests-0123';
 const key = (id: string) => `${id}:${Buffer.alloc(32, 9).toString('base64')}`;
 const prodEnv = (redisUrl: string): NodeJS.ProcessEnv => ({
   SSPR_MODE: 'production',
@@ -9,6 +10,9 @@ const prodEnv = (redisUrl: string): NodeJS.ProcessEnv => ({
   MicrosoftAppTenantId: '2f1e5c4a-0000-4000-8000-000000000002',
   ALLOWED_TENANTS: '2f1e5c4a-0000-4000-8000-000000000002',
   REDIS_URL: redisUrl,
+  // A private test Redis without TLS: the documented override (R36).
+  REDIS_ALLOW_PLAINTEXT: 'true',
+  METRICS_TOKEN: METRICS_TOKEN,
   CODE_HMAC_KEYS: key('k1'),
   FIELD_ENCRYPTION_KEYS: key('f1'),
   AUDIT_PSEUDONYM_KEY: 'audit-pseudonym-key-for-tests',
@@ -20,8 +24,9 @@ const prodEnv = (redisUrl: string): NodeJS.ProcessEnv => ({
   GRAPH_CLIENT_SECRET: 'not-used',
   SENDERS: 'real',
   SMTP_URL: 'smtp://127.0.0.1:9',
+  SMTP_REQUIRE_TLS: 'true',
   MAIL_FROM: 'sspr@contoso.example',
-  SMS_API_BASE_URL: 'http://127.0.0.1:9',
+  SMS_API_BASE_URL: 'https://127.0.0.1:9',
   SMS_ACCOUNT_SID: 'AC1',
   SMS_AUTH_TOKEN: 'not-used',
   SMS_FROM: '+3197000000000',
@@ -63,5 +68,41 @@ describe('production mode', () => {
     } finally {
       await app.close();
     }
+  });
+
+  test('R36: /metrics answers 401 without the bearer token (or with a wrong one) and 200 with it', async () => {
+    const app = await startApp(prodEnv(durable.url));
+    try {
+      expect((await fetch(`${app.baseUrl}/metrics`)).status).toBe(401);
+      expect((await fetch(`${app.baseUrl}/metrics`, { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(401);
+      const ok = await fetch(`${app.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('# HELP');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('R36: with METRICS_PORT, /metrics is not on the public port at all, only on the internal listener', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const app = await startApp({ ...prodEnv(durable.url), METRICS_TOKEN: '', METRICS_PORT: String(port) });
+    try {
+      expect((await fetch(`${app.baseUrl}/metrics`)).status).toBe(404);
+      const internal = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(internal.status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/api/messages`)).status).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test.each([
+    ['SMTP_URL', { SMTP_URL: 'smtp://127.0.0.1:9', SMTP_REQUIRE_TLS: '' }],
+    ['GRAPH_BASE_URL', { GRAPH_BASE_URL: 'http://127.0.0.1:9/v1.0' }],
+    ['SMS_API_BASE_URL', { SMS_API_BASE_URL: 'http://127.0.0.1:9' }],
+    ['HELPDESK_WEBHOOK_SECRET', { HELPDESK_WEBHOOK_URL: 'https://127.0.0.1:9/hook' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: '' }],
+  ] as const)('R36: production refuses to start with %s plaintext or open, naming it', async (name, bad) => {
+    await expect(startApp({ ...prodEnv(durable.url), ...bad })).rejects.toThrow(name);
   });
 });

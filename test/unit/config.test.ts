@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { statSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, parsePolicy, splitDnList } from '../../bot/config';
@@ -15,7 +15,7 @@ const prodEnv = (): NodeJS.ProcessEnv => ({
   MicrosoftAppTenantId: '2f1e5c4a-0000-4000-8000-000000000002',
   MicrosoftAppType: 'SingleTenant',
   ALLOWED_TENANTS: '2f1e5c4a-0000-4000-8000-000000000002',
-  REDIS_URL: `redis://:${SECRET_VALUE}@127.0.0.1:6379`,
+  REDIS_URL: `rediss://:${SECRET_VALUE}@redis.contoso.example:6380`,
   CODE_HMAC_KEYS: key('k1'),
   FIELD_ENCRYPTION_KEYS: key('f1'),
   AUDIT_PSEUDONYM_KEY: SECRET_VALUE,
@@ -27,6 +27,8 @@ const prodEnv = (): NodeJS.ProcessEnv => ({
   GRAPH_CLIENT_SECRET: SECRET_VALUE,
   SENDERS: 'real',
   SMTP_URL: `smtp://user:${SECRET_VALUE}@mail.contoso.example:587`,
+  SMTP_REQUIRE_TLS: 'true',
+  METRICS_TOKEN: 'metrics-token-0123456789abcdef',
   MAIL_FROM: 'sspr@contoso.example',
   SMS_API_BASE_URL: 'https://sms.example',
   SMS_ACCOUNT_SID: 'AC123',
@@ -96,9 +98,68 @@ describe('config', () => {
     const ldap = { DIRECTORY: 'ldap', LDAP_URL: 'ldap://dc.contoso.example', LDAP_BIND_DN: 'cn=svc', LDAP_BIND_PASSWORD: SECRET_VALUE, LDAP_BASE_DN: 'dc=contoso' };
     expect(refusal({ ...prodEnv(), ...ldap })).toContain('LDAP_URL');
     expect(refusal({ ...prodEnv(), ...ldap, LDAP_ALLOW_INSECURE: 'true' })).toContain('LDAP_ALLOW_INSECURE');
-    expect(refusal(ldap)).toContain('LDAP_ALLOW_INSECURE');
-    expect(loadConfig({ ...ldap, LDAP_ALLOW_INSECURE: 'true' }).directory.ldap.allowInsecure).toBe(true);
+    expect(refusal({ ...ldap, DEV_ALLOW_REAL_SYSTEMS: 'true' })).toContain('LDAP_ALLOW_INSECURE');
+    expect(loadConfig({ ...ldap, LDAP_ALLOW_INSECURE: 'true', DEV_ALLOW_REAL_SYSTEMS: 'true' }).directory.ldap.allowInsecure).toBe(true);
     expect(loadConfig({ ...prodEnv(), ...ldap, LDAP_URL: 'ldaps://dc.contoso.example' }).directory.kind).toBe('ldap');
+  });
+
+  test.each([
+    ['GRAPH_BASE_URL', { GRAPH_BASE_URL: 'http://graph.contoso.example/v1.0' }],
+    ['GRAPH_AUTHORITY_HOST', { GRAPH_AUTHORITY_HOST: 'http://login.contoso.example' }],
+    ['SSO_JWKS_URL', { SSO_JWKS_URL: 'http://login.contoso.example/keys' }],
+    ['SMS_API_BASE_URL', { SMS_API_BASE_URL: 'http://sms.example' }],
+    ['HELPDESK_WEBHOOK_URL', { HELPDESK_WEBHOOK_URL: 'http://itsm.contoso.example/hook', HELPDESK_WEBHOOK_SECRET: SECRET_VALUE }],
+    ['TEAMS_SERVICE_URL', { TEAMS_SERVICE_URL: 'http://smba.example/teams/' }],
+    ['SMTP_URL', { SMTP_URL: 'smtp://mail.contoso.example:587', SMTP_REQUIRE_TLS: '' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://redis.contoso.example:6379' }],
+    ['HELPDESK_WEBHOOK_SECRET', { HELPDESK_WEBHOOK_URL: 'https://itsm.contoso.example/hook' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: '' }],
+  ] as const)('R36: production refuses plaintext or open %s, naming it and never the value', (name, bad) => {
+    const msg = refusal({ ...prodEnv(), ...bad });
+    expect(msg).toContain(name);
+    expect(msg).not.toContain(SECRET_VALUE);
+    expect(msg).not.toMatch(/contoso\.example|sms\.example|smba\.example/);
+  });
+
+  test('R36: the legitimate forms are accepted — smtps://, rediss:// or the private-network override, a metrics port, https everywhere', () => {
+    expect(loadConfig({ ...prodEnv(), SMTP_URL: 'smtps://mail.contoso.example', SMTP_REQUIRE_TLS: '' }).senders.smtpUrl).toMatch(/^smtps:/);
+    expect(loadConfig({ ...prodEnv(), REDIS_URL: 'redis://10.0.0.5:6379', REDIS_ALLOW_PLAINTEXT: 'true' }).redis.url).toMatch(/^redis:/);
+    expect(loadConfig({ ...prodEnv(), METRICS_TOKEN: '', METRICS_PORT: '9464' }).metrics.port).toBe(9464);
+    expect(loadConfig(prodEnv()).ssoAllowedClientIds).toEqual(['1fec8e78-bce4-4aaf-ab1b-5451cc387264', '5e3ce6c0-2b1f-4285-8d4b-75ee78787346']);
+    expect(loadConfig({ ...prodEnv(), SSO_ALLOWED_CLIENT_IDS: '2F1E5C4A-0000-4000-8000-00000000000A' }).ssoAllowedClientIds).toEqual(['2f1e5c4a-0000-4000-8000-00000000000a']);
+    expect(loadConfig(prodEnv()).host).toBe('0.0.0.0');
+  });
+
+  test('R36: a webhook URL without a secret is refused in development too (never silently unsigned)', () => {
+    expect(refusal({ HELPDESK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).toContain('HELPDESK_WEBHOOK_SECRET');
+  });
+
+  test('R37: development binds 127.0.0.1 unless HOST is set; a real directory or real senders need DEV_ALLOW_REAL_SYSTEMS', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    const graph = { DIRECTORY: 'graph', GRAPH_TENANT_ID: 't', GRAPH_CLIENT_ID: 'c', GRAPH_CLIENT_SECRET: SECRET_VALUE };
+    expect(refusal(graph)).toContain('DEV_ALLOW_REAL_SYSTEMS');
+    expect(loadConfig({ ...graph, DEV_ALLOW_REAL_SYSTEMS: 'true' }).directory.kind).toBe('graph');
+    const real = { SENDERS: 'real', SMTP_URL: 'smtp://127.0.0.1:25', MAIL_FROM: 'a@b.example', SMS_API_BASE_URL: 'http://127.0.0.1:9', SMS_ACCOUNT_SID: 'AC', SMS_AUTH_TOKEN: SECRET_VALUE, SMS_FROM: '+31970000' };
+    expect(refusal(real)).toContain('SENDERS');
+    expect(loadConfig({ ...real, DEV_ALLOW_REAL_SYSTEMS: 'true' }).senders.kind).toBe('real');
+  });
+
+  test('R37: development generates its own keys on first start into DEV_KEYS_FILE (0600) and keeps them; no published keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devkeys-'));
+    const file = join(dir, 'nested', 'dev-keys.json');
+    const a = loadConfig({ DEV_KEYS_FILE: file });
+    const b = loadConfig({ DEV_KEYS_FILE: file });
+    expect(a.keys.ephemeral).toBe(true);
+    expect(b.keys.codeHmac[0]!.key.equals(a.keys.codeHmac[0]!.key)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const other = loadConfig({ DEV_KEYS_FILE: join(dir, 'other.json') });
+    expect(other.keys.codeHmac[0]!.key.equals(a.keys.codeHmac[0]!.key)).toBe(false);
+    expect(other.keys.fieldEncryption[0]!.key.equals(a.keys.fieldEncryption[0]!.key)).toBe(false);
+    // The old published development key (a fixed string) is gone.
+    const published = Buffer.alloc(32);
+    published.write('sspr-development-code'.padEnd(32, '.').slice(0, 32));
+    expect(a.keys.codeHmac[0]!.key.equals(published)).toBe(false);
   });
 
   test('malformed key rings are refused by name without echoing the value', () => {
