@@ -203,7 +203,7 @@ describe('LDAP_PRIVILEGED_GROUPS: comma-separated DNs (which contain commas them
   });
 
   test('R3: loadConfig keeps a whole DN as one group (the issue-12 defect split it into four pieces)', () => {
-    const env = { DIRECTORY: 'ldap', LDAP_URL: 'ldaps://dc1.sspr.test', LDAP_DIALECT: 'ad', LDAP_BIND_DN: 'svc-sspr@sspr.test', LDAP_BIND_PASSWORD: SECRET_VALUE, LDAP_BASE_DN: 'OU=Staff,DC=sspr,DC=test', LDAP_PRIVILEGED_GROUPS: 'CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test', LDAP_TLS_SERVER_NAME: 'dc1.sspr.test' };
+    const env = { DIRECTORY: 'ldap', LDAP_URL: 'ldaps://dc1.sspr.test', LDAP_DIALECT: 'ad', LDAP_BIND_DN: 'svc-sspr@sspr.test', LDAP_BIND_PASSWORD: SECRET_VALUE, LDAP_BASE_DN: 'OU=Staff,DC=sspr,DC=test', LDAP_PRIVILEGED_GROUPS: 'CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test', LDAP_TLS_SERVER_NAME: 'dc1.sspr.test', DEV_ALLOW_REAL_SYSTEMS: 'true' };
     const c = loadConfig(env);
     expect(c.directory.ldap.privilegedGroups).toEqual(['CN=SSPR Privileged,OU=Groups,DC=sspr,DC=test']);
     expect(c.directory.ldap.tlsServerName).toBe('dc1.sspr.test');
