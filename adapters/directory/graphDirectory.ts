@@ -227,6 +227,12 @@ export class GraphDirectory implements Directory {
     const uid = encodeURIComponent(u.id);
     const roles = await this.list<{ id: string }>(`/users/${uid}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName`);
     const groups = await this.list<{ id: string; displayName?: string | null }>(`/users/${uid}/memberOf/microsoft.graph.group?$select=id,displayName`);
+    // R3: a role the user may activate through PIM (eligible, not active) counts as well — for the user directly
+    // or through a role-assignable group. Needs RoleEligibilitySchedule.Read.Directory; without it Graph answers
+    // 403 and the lookup fails closed (directory_denied) rather than treating an admin as ordinary.
+    const principals = [u.id, ...groups.map((g) => g.id)].filter((id) => GUID.test(id) || /^[\w-]+$/.test(id)).slice(0, 15);
+    const filter = `principalId in (${principals.map((id) => `'${id}'`).join(',')})`;
+    const eligible = await this.list<{ id: string }>(`/roleManagement/directory/roleEligibilityScheduleInstances?$filter=${encodeURIComponent(filter)}&$select=id,principalId,roleDefinitionId`);
     const upn = u.userPrincipalName ?? u.id;
     return {
       directoryId: u.id,
@@ -237,7 +243,7 @@ export class GraphDirectory implements Directory {
       ...(u.surname ? { surname: u.surname } : {}),
       enabled: u.accountEnabled !== false,
       locked: null,
-      privileged: roles.length > 0,
+      privileged: roles.length > 0 || eligible.length > 0,
       groups: [...new Set(groups.flatMap((g) => (g.displayName ? [g.displayName, g.id] : [g.id])))],
       passwordChangedAt: parseTime(u.lastPasswordChangeDateTime),
       ...(u.mobilePhone ? { mobilePhone: u.mobilePhone } : {}),

@@ -362,21 +362,38 @@ export class LdapDirectory implements Directory {
     try {
       return await this.withClient(async (c) => {
         const sort = new ServerSideSortingRequestControl({ critical: true, value: { attributeType: key } });
-        let entries: (Record<string, unknown> & { dn: string })[] = [];
-        for await (const page of c.searchPaginated(
-          this.options.baseDn,
-          { scope: 'sub', filter, attributes: [...this.userAttributes, key], paged: { pageSize: size + 1 }, explicitBufferAttributes: BINARY_ATTRIBUTES },
-          sort,
-        )) {
-          entries = page.searchEntries;
+        // Phase 1: the next `size` keys only (a DC that materialises the whole paged result set — Samba does —
+        // then holds one attribute per entry, not every attribute of every remaining user).
+        let keys: (Record<string, unknown> & { dn: string })[] = [];
+        for await (const page of c.searchPaginated(this.options.baseDn, { scope: 'sub', filter, attributes: [key], paged: { pageSize: size } }, sort)) {
+          keys = page.searchEntries;
           break; // one page per call; the connection is closed, which abandons the rest
         }
-        const pageEntries = entries.slice(0, size);
+        const keyPage = keys.slice(0, size);
+        // Phase 2: the full entries of this page, by DN.
+        const pageEntries: (Record<string, unknown> & { dn: string })[] = [];
+        for (const k of keyPage) {
+          const e = await this.readEntry(c, k.dn, [...this.userAttributes, key], BINARY_ATTRIBUTES);
+          if (e) pageEntries.push({ ...e, dn: k.dn });
+        }
         const users: DirectoryUser[] = [];
-        for (const e of pageEntries) users.push(this.toUser(e, await this.groupsOf(c, e.dn, all(e['memberOf']))));
-        const last = pageEntries[pageEntries.length - 1];
+        if (this.options.dialect === 'ad') {
+          const byUser = await this.transitiveGroupsOfPage(c, pageEntries.map((e) => e.dn));
+          for (const e of pageEntries) users.push(this.toUser(e, byUser.get(e.dn.toLowerCase()) ?? []));
+        } else {
+          const byMember = await this.directGroupsOfPage(c, pageEntries.map((e) => e.dn));
+          for (const e of pageEntries) {
+            const groups = new Map<string, GroupRef>();
+            for (const m of all(e['memberOf'])) groups.set(m.toLowerCase(), { dn: m, sid: null });
+            for (const g of byMember.get(e.dn.toLowerCase()) ?? []) groups.set(g.toLowerCase(), { dn: g, sid: null });
+            users.push(this.toUser(e, [...groups.values()]));
+          }
+        }
+        const last = keyPage[keyPage.length - 1];
         const lastKey = last ? first(last[key]) : undefined;
-        return { users, cursor: entries.length > size && lastKey !== undefined ? encodeCursor(lastKey) : null };
+        // A full page may be the last one: the next call then answers an empty page and a null cursor. (Asking for
+        // size + 1 to know would exceed a server's size limit, e.g. slapd's default 500, at the largest page size.)
+        return { users, cursor: keyPage.length === size && lastKey !== undefined ? encodeCursor(lastKey) : null };
       });
     } catch (e) {
       throw this.wrap(e, 'The directory could not be scanned');
@@ -461,6 +478,62 @@ export class LdapDirectory implements Directory {
     } catch (e) {
       throw this.wrap(e, 'The directory could not be searched');
     }
+  }
+
+  /**
+   * AD: every group any user of the page is in, transitively, in one IN_CHAIN search; then each user's groups are
+   * the closure over those groups' direct members (every group on a path is itself in the answer).
+   */
+  private async transitiveGroupsOfPage(c: Client, dns: string[]): Promise<Map<string, GroupRef[]>> {
+    const out = new Map<string, GroupRef[]>();
+    if (dns.length === 0) return out;
+    const any = dns.map((d) => `(member:${IN_CHAIN}:=${escapeValue(d)})`).join('');
+    const { searchEntries } = await c.search(this.options.groupBaseDn ?? this.domainDn, {
+      scope: 'sub',
+      filter: `(&(objectClass=group)(|${any}))`,
+      attributes: ['cn', 'objectSid', 'member'],
+      explicitBufferAttributes: ['objectSid'],
+    });
+    const groups = new Map<string, { ref: GroupRef; members: string[] }>();
+    for (const g of searchEntries) {
+      groups.set(g.dn.toLowerCase(), { ref: { dn: g.dn, sid: sidOf(g['objectSid']) }, members: all(g['member']).map((m) => m.toLowerCase()) });
+    }
+    // parentsOf: member DN → groups that list it directly.
+    const parentsOf = new Map<string, string[]>();
+    for (const [gdn, g] of groups) for (const m of g.members) parentsOf.set(m, [...(parentsOf.get(m) ?? []), gdn]);
+    for (const dn of dns) {
+      const seen = new Set<string>();
+      const queue = [...(parentsOf.get(dn.toLowerCase()) ?? [])];
+      while (queue.length) {
+        const gdn = queue.shift()!;
+        if (seen.has(gdn)) continue;
+        seen.add(gdn);
+        queue.push(...(parentsOf.get(gdn) ?? []));
+      }
+      out.set(dn.toLowerCase(), [...seen].map((gdn) => groups.get(gdn)!.ref));
+    }
+    return out;
+  }
+
+  /** OpenLDAP: the groups naming any of these DNs as a member, in one search per page (DN → group DNs). */
+  private async directGroupsOfPage(c: Client, dns: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (dns.length === 0) return out;
+    const any = dns.map((d) => `(member=${escapeValue(d)})(uniqueMember=${escapeValue(d)})`).join('');
+    const { searchEntries } = await c.search(this.options.groupBaseDn ?? this.domainDn, {
+      scope: 'sub',
+      filter: `(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|${any}))`,
+      attributes: ['cn', 'member', 'uniqueMember'],
+    });
+    const wanted = new Set(dns.map((d) => d.toLowerCase()));
+    for (const g of searchEntries) {
+      for (const m of [...all(g['member']), ...all(g['uniqueMember'])]) {
+        const key = m.toLowerCase();
+        if (!wanted.has(key)) continue;
+        out.set(key, [...(out.get(key) ?? []), g.dn]);
+      }
+    }
+    return out;
   }
 
   /** Every group the user is in, transitively on AD (LDAP_MATCHING_RULE_IN_CHAIN), with the group's SID on AD. */

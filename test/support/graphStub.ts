@@ -15,6 +15,10 @@ export interface StubUser {
   /** Directory roles (e.g. "Global Administrator") → privileged (R3). */
   roles?: string[];
   groups?: { id: string; displayName: string }[];
+  /** PIM: roles the user may activate (roleEligibilityScheduleInstances) → privileged too (R3). */
+  eligibleRoles?: string[];
+  /** e.g. "DisablePasswordExpiration". */
+  passwordPolicies?: string;
   password: string;
 }
 
@@ -60,6 +64,10 @@ export class GraphStub {
   delayAfterApplyMs = 0;
   /** PATCH answers 403 Authorization_RequestDenied (e.g. the app may not reset an admin). */
   forbidReset = false;
+  /** GET /domains/{name}: passwordValidityPeriodInDays (2147483647 = never). */
+  readonly domains = new Map<string, number>([['contoso.example', 90]]);
+  /** Group ids with PIM-eligible roles (role-assignable groups). */
+  readonly eligibleGroups = new Set<string>();
 
   constructor(users: StubUser[]) {
     for (const u of users) {
@@ -141,11 +149,38 @@ export class GraphStub {
       return send(200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, access_token: token });
     }
 
-    const m = /^\/v1\.0\/users\/([^/]+)(\/.*)?$/.exec(url.pathname);
-    if (!m) return graphError(404, 'Request_ResourceNotFound', 'Unknown path');
     const auth = req.headers.authorization ?? '';
     if (!auth.startsWith('Bearer ') || !this.validTokens.has(auth.slice(7)))
       return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');
+    if (req.method === 'GET' && url.pathname === '/v1.0/users') {
+      // Paged list: $top, and @odata.nextLink carrying an opaque $skiptoken (as Graph does).
+      const top = Math.min(999, Number(url.searchParams.get('$top') ?? '100') || 100);
+      const skip = url.searchParams.get('$skiptoken');
+      const offset = skip ? Number(Buffer.from(skip, 'base64url').toString('utf8').replace(/^o:/, '')) : 0;
+      const all = [...this.users.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+      const page = all.slice(offset, offset + top).map((u) => this.view(u));
+      const next = offset + top < all.length ? `${this.baseUrl}/users?$select=${encodeURIComponent(url.searchParams.get('$select') ?? '')}&$top=${top}&$skiptoken=${Buffer.from(`o:${offset + top}`).toString('base64url')}` : undefined;
+      return send(200, { value: page, ...(next ? { '@odata.nextLink': next } : {}) });
+    }
+    const dm = /^\/v1\.0\/domains\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && dm) {
+      const name = decodeURIComponent(dm[1]!).toLowerCase();
+      const days = this.domains.get(name);
+      if (days === undefined) return graphError(404, 'Request_ResourceNotFound', 'Unknown domain');
+      return send(200, { id: name, passwordValidityPeriodInDays: days });
+    }
+    if (req.method === 'GET' && url.pathname === '/v1.0/roleManagement/directory/roleEligibilityScheduleInstances') {
+      const filter = url.searchParams.get('$filter') ?? '';
+      const ids = [...filter.matchAll(/'([^']+)'/g)].map((x) => x[1]!.toLowerCase());
+      const value: unknown[] = [];
+      for (const id of ids) {
+        for (const r of this.users.get(id)?.eligibleRoles ?? []) value.push({ id: `elig-${id}-${r}`, principalId: id, roleDefinitionId: r, directoryScopeId: '/' });
+        if (this.eligibleGroups.has(id)) value.push({ id: `elig-${id}`, principalId: id, roleDefinitionId: 'group-role', directoryScopeId: '/' });
+      }
+      return send(200, { value });
+    }
+    const m = /^\/v1\.0\/users\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (!m) return graphError(404, 'Request_ResourceNotFound', 'Unknown path');
     const key = decodeURIComponent(m[1]!).toLowerCase();
     const user = this.users.get(key) ?? [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === key);
     if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist.`);
@@ -153,18 +188,7 @@ export class GraphStub {
 
     if (req.method === 'GET' && sub === '') {
       const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
-      const full: Record<string, unknown> = {
-        id: user.id,
-        displayName: user.displayName,
-        givenName: user.givenName ?? null,
-        surname: user.surname ?? null,
-        userPrincipalName: user.userPrincipalName,
-        accountEnabled: user.accountEnabled ?? true,
-        lastPasswordChangeDateTime: user.lastPasswordChangeDateTime,
-        mobilePhone: user.mobilePhone ?? null,
-        businessPhones: user.businessPhones ?? [],
-        otherMails: user.otherMails ?? [],
-      };
+      const full = this.view(user);
       return send(200, select.length ? Object.fromEntries(select.map((k) => [k, full[k]])) : full);
     }
     if (req.method === 'GET' && sub === '/transitiveMemberOf/microsoft.graph.directoryRole') {
@@ -199,5 +223,21 @@ export class GraphStub {
       return send(204);
     }
     return graphError(405, 'Request_BadRequest', 'Unsupported');
+  }
+
+  private view(user: StoredUser): Record<string, unknown> {
+    return {
+      id: user.id,
+      displayName: user.displayName,
+      givenName: user.givenName ?? null,
+      surname: user.surname ?? null,
+      userPrincipalName: user.userPrincipalName,
+      accountEnabled: user.accountEnabled ?? true,
+      lastPasswordChangeDateTime: user.lastPasswordChangeDateTime,
+      passwordPolicies: user.passwordPolicies ?? null,
+      mobilePhone: user.mobilePhone ?? null,
+      businessPhones: user.businessPhones ?? [],
+      otherMails: user.otherMails ?? [],
+    };
   }
 }

@@ -31,6 +31,10 @@ export interface SlapdOptions {
   pwdMaxFailure?: number;
   /** Also listen on ldaps:// with a self-signed CA (paths exposed as caFile). */
   tls?: boolean;
+  /** Load the sssvlv overlay (server-side sort control), which LdapDirectory.scanUsers needs on OpenLDAP. */
+  sort?: boolean;
+  /** Policy values for expiry tests (seconds; 0 = never). */
+  pwdMaxAge?: number;
 }
 
 const SCHEMA = '/etc/ldap/schema';
@@ -86,18 +90,19 @@ include ${SCHEMA}/nis.schema
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
+${o.sort ? 'moduleload sssvlv' : ''}
 pidfile ${join(this.dir, 'slapd.pid')}
 argsfile ${join(this.dir, 'slapd.args')}
 ${tlsConf}
 
 database mdb
-maxsize 10485760
+maxsize 209715200
 suffix "${SLAPD_BASE}"
 rootdn "${SLAPD_ROOT_DN}"
 rootpw ${SLAPD_ROOT_PASSWORD}
 directory ${db}
 
-overlay ppolicy
+${o.sort ? 'overlay sssvlv\n' : ''}overlay ppolicy
 ppolicy_default "cn=default,ou=policies,${SLAPD_BASE}"
 ppolicy_hash_cleartext
 ppolicy_use_lockout
@@ -120,7 +125,7 @@ access to *
 `;
     writeFileSync(join(this.dir, 'slapd.conf'), conf);
     writeFileSync(join(this.dir, 'base.ldif'), this.baseLdif());
-    execFileSync('slapadd', ['-f', join(this.dir, 'slapd.conf'), '-l', join(this.dir, 'base.ldif')], { stdio: 'pipe' });
+    execFileSync('slapadd', ['-q', '-f', join(this.dir, 'slapd.conf'), '-l', join(this.dir, 'base.ldif')], { stdio: 'pipe' });
     const urls = [`ldap://127.0.0.1:${this.port}/`];
     if (o.tls) urls.push(`ldaps://127.0.0.1:${this.tlsPort}/`);
     this.proc = spawn('slapd', ['-d', '0', '-f', join(this.dir, 'slapd.conf'), '-h', urls.join(' ')], {
@@ -181,6 +186,7 @@ access to *
         'pwdFailureCountInterval: 0',
         'pwdAllowUserChange: TRUE',
         'pwdMustChange: FALSE',
+        `pwdMaxAge: ${o.pwdMaxAge ?? 0}`,
       ].join('\n'),
       `dn: ${SLAPD_SERVICE_DN}\nobjectClass: applicationProcess\nobjectClass: simpleSecurityObject\ncn: sspr-service\nuserPassword: ${SLAPD_SERVICE_PASSWORD}`,
     ];
