@@ -3,11 +3,8 @@ import type { JourneyDeps } from './journeys';
 import { CALLER_KEY } from './teamsBot';
 import type { Caller } from './identity';
 import { BackgroundDelivery } from './background';
-import { loadCommonPasswords } from '../adapters/password/commonPasswordList';
-import { createZxcvbnStrength } from '../adapters/password/zxcvbnStrength';
-import { checkPassword, type StrengthEstimator } from '../domain/policy/passwordPolicy';
 import type { Journey } from '../dialogs/rootDialog';
-import { ResetPasswordDialog, type NewPasswordCheck } from '../dialogs/resetPasswordDialog';
+import { ResetPasswordDialog } from '../dialogs/resetPasswordDialog';
 import { UnlockAccountDialog } from '../dialogs/unlockAccountDialog';
 import { CheckAccountDialog } from '../dialogs/recoveryJourney';
 import { VerifyIdentityDialog, type CallerOf } from '../dialogs/verifyIdentityDialog';
@@ -25,30 +22,6 @@ export function buildRecoveryJourneys(deps: JourneyDeps): Journey[] {
   const verify = (): VerifyIdentityDialog =>
     new VerifyIdentityDialog({ challenge: recovery.challenge, prove: recovery.prove, policy, callerOf });
 
-  // Loaded on first use and kept for the app's lifetime (one per composition, no module state).
-  let common: Promise<ReadonlySet<string>> | undefined;
-  let strength: StrengthEstimator | undefined;
-  const checkNewPassword: NewPasswordCheck = async (user, password, confirmation) => {
-    common ??= loadCommonPasswords();
-    strength ??= createZxcvbnStrength();
-    const found = await directory.findUser(user);
-    return checkPassword(password, {
-      policy: policy.password,
-      capabilities: directory.capabilities(),
-      user: found
-        ? {
-            displayName: found.displayName,
-            userPrincipalName: found.userPrincipalName,
-            ...(found.givenName ? { givenName: found.givenName } : {}),
-            ...(found.surname ? { surname: found.surname } : {}),
-          }
-        : { displayName: '', userPrincipalName: '' },
-      commonPasswords: await common,
-      strength,
-      confirmation,
-    });
-  };
-
   const journeys: Journey[] = [
     {
       choice: 'reset',
@@ -58,7 +31,8 @@ export function buildRecoveryJourneys(deps: JourneyDeps): Journey[] {
         verify: verify(),
         policy,
         capabilities: () => directory.capabilities(),
-        checkNewPassword,
+        // The one password rule book (R14): the ChooseNewPassword use-case the dialog page's API calls too.
+        checkNewPassword: (user, password, confirmation) => recovery.choose.evaluate(user, password, confirmation),
         later,
         callerOf,
         // The "Choose password in a secure window" Teams dialog page (bot/api/pagesApi.ts, web/password/).

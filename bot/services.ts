@@ -36,6 +36,10 @@ import { RedisFlowStore } from '../adapters/redis/redisFlowStore';
 import { RedisGrantStore } from '../adapters/redis/redisGrantStore';
 import { RedisVerificationBlock } from '../adapters/redis/redisVerificationBlock';
 import { RedisRecoveryCounter } from '../adapters/redis/redisRecoveryCounter';
+import { loadCommonPasswords } from '../adapters/password/commonPasswordList';
+import { createZxcvbnStrength } from '../adapters/password/zxcvbnStrength';
+import { ChooseNewPassword, type PasswordTools } from '../domain/recovery/chooseNewPassword';
+import type { StrengthEstimator } from '../domain/policy/passwordPolicy';
 
 /** Every port implementation and use-case of the product, built once from config (the composition root's core). */
 export interface Services {
@@ -52,6 +56,8 @@ export interface Services {
     readonly challenge: RequestChallenge;
     readonly prove: SubmitProof;
     readonly reset: ResetPassword;
+    /** R14 + R26: the one password use-case of the chat card and the dialog page. */
+    readonly choose: ChooseNewPassword;
     readonly unlock: UnlockAccount;
   };
 }
@@ -134,6 +140,11 @@ export async function createServices(
     random,
     events,
   };
+  const reset = new ResetPassword(recoveryDeps);
+  // Loaded on first use and kept for the app's lifetime (one per composition, no module state).
+  let common: Promise<ReadonlySet<string>> | undefined;
+  let strength: StrengthEstimator | undefined;
+  const tools: PasswordTools = { commonPasswords: () => (common ??= loadCommonPasswords()), strength: () => (strength ??= createZxcvbnStrength()) };
   return {
     clock,
     random,
@@ -146,7 +157,8 @@ export async function createServices(
       start: new StartRecovery(recoveryDeps),
       challenge: new RequestChallenge(recoveryDeps),
       prove: new SubmitProof(recoveryDeps),
-      reset: new ResetPassword(recoveryDeps),
+      reset,
+      choose: new ChooseNewPassword({ policy: p, directory, reset, tools }),
       unlock: new UnlockAccount(recoveryDeps),
     },
   };

@@ -17,6 +17,7 @@ import type { SubmitProof } from '../domain/recovery/submitProof';
 import type { Challenge, ProofResponse } from '../domain/verification/methodProver';
 import { SsprError } from '../domain/errors';
 import { DIALOG_IDS } from './dialogIds';
+import { isCodeFormat, normaliseCode } from '../domain/codes/codeFormat';
 import { turnLocale, turnTranslator } from './turnLocale';
 
 /** The caller of this turn as the bot's gate resolved it (R2): never a typed name. */
@@ -263,8 +264,7 @@ function stripProve(o: ProveOptions): VerifyOptions {
 /** The typed answer as the prover wants it; 'format' when a code is not 6 digits (no attempt is spent on it). */
 function proofResponse(verb: VerifyVerb, challenge: Challenge): ProofResponse | 'format' | null {
   const digits = (s: string | undefined): string => {
-    const clean = (s ?? '').replace(/[\s-]/g, '');
-    return /^\d{6}$/.test(clean) ? clean : 'format';
+    return isCodeFormat(s ?? '') ? normaliseCode(s ?? '') : 'format';
   };
   switch (verb.verb) {
     case 'verify.code': {

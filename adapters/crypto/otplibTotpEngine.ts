@@ -1,6 +1,7 @@
 import { authenticator } from 'otplib';
 import QRCode from 'qrcode';
 import type { TotpEngine } from '../../domain/ports/totp';
+import { isCodeFormat, normaliseCode } from '../../domain/codes/codeFormat';
 
 const STEP_SECONDS = 30;
 
@@ -19,7 +20,7 @@ export class OtplibTotpEngine implements TotpEngine {
   }
 
   matchStep(secret: string, token: string, atMs: number): number | null {
-    if (!/^\d{6}$/.test(token)) return null;
+    if (!isCodeFormat(token) || normaliseCode(token) !== token) return null;
     const a = authenticator.clone({ epoch: atMs, window: 1, step: STEP_SECONDS, digits: 6 });
     const delta = a.checkDelta(token, secret);
     if (delta === null) return null;

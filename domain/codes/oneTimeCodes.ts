@@ -9,8 +9,9 @@ import type { CodeSender } from '../ports/codeSender';
 import type { DestinationGuard } from '../ports/destinationGuard';
 import type { SendThrottle, ThrottleBucket } from '../ports/throttle';
 import type { VerificationStore } from '../ports/verificationStore';
+import { CODE_DIGITS, isCodeFormat, normaliseCode } from './codeFormat';
 
-export const CODE_DIGITS = 6;
+export { CODE_DIGITS } from './codeFormat';
 
 export interface IssueCodeRequest {
   readonly user: UserRef;
@@ -133,7 +134,7 @@ export class OneTimeCodeService {
     };
     const slot = { user: req.user, purpose: req.purpose, methodId: req.methodId };
     // Malformed input still counts as a try, so guessing by format games is not free.
-    const candidate = /^\d{6}$/.test(req.code.trim()) ? req.code.trim() : '-';
+    const candidate = isCodeFormat(req.code) ? normaliseCode(req.code) : '-';
     const outcome = await store.attempt(slot, candidate, policy.codes.maxTries);
     if (outcome === 'ok') {
       await audit.record({ ...base, type: 'code.check', outcome: 'success', detail: { purpose: req.purpose } });

@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { MethodStore } from '../ports/methodStore';
 import type { TotpEngine, TotpReplayCache } from '../ports/totp';
 import type { RegisteredMethod } from './registeredMethod';
+import { normaliseCode } from '../codes/codeFormat';
 
 export interface TotpEnrolment {
   readonly methodId: string;
@@ -65,7 +66,7 @@ export class TotpService {
       return fail('no_method');
     }
     const now = clock.now();
-    const step = engine.matchStep(entry.secrets.totpSecret, token.trim(), now);
+    const step = engine.matchStep(entry.secrets.totpSecret, normaliseCode(token), now);
     if (step === null) {
       await audit.record({ ...base, type: 'totp.check', outcome: 'failure', reason: 'invalid' });
       return fail('invalid');

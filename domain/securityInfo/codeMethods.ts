@@ -2,7 +2,9 @@ import { fail, ok, type Result } from '../errors';
 import { channelsFor, isCodeKind, maskDestination } from '../methods/registeredMethod';
 import type { CodeChannel, MethodKind } from '../model/methods';
 import type { DestinationRefusal } from '../ports/destinationGuard';
+import { isCodeFormat, normaliseCode } from '../codes/codeFormat';
 import { internationalise } from './phoneInput';
+import { countedCheck } from '../verification/countedCheck';
 import { checkProof, hasConfirmedMethod, notifyChange, recordProof, type FormerDestination, type ProofGateRefusal } from './proofGate';
 import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
 
@@ -90,7 +92,7 @@ export class BeginAddMethod {
   }
 }
 
-export type ConfirmRefusal = 'malformed' | 'no_pending' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code' | ProofGateRefusal;
+export type ConfirmRefusal = 'malformed' | 'no_pending' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code' | 'blocked' | ProofGateRefusal;
 
 /**
  * Completes the code round trip of a new, changed or pre-filled phone/e-mail method: the method becomes active, a
@@ -114,7 +116,10 @@ export class ConfirmMethod {
       const proof = await checkProof(this.deps, ctx);
       if (!proof.ok) return proof;
     }
-    const r = await codes.check({ user: ctx.user, purpose: 'register', methodId, code: normaliseCode(code), correlationId: ctx.flowId, methodKind: kind });
+    // R34: through the one counted check (block honoured, a wrong code counts toward R9).
+    const r = await countedCheck(this.deps.block, ctx.user, (reason) => reason === 'invalid', () =>
+      codes.check({ user: ctx.user, purpose: 'register', methodId, code: normaliseCode(code), correlationId: ctx.flowId, methodKind: kind }),
+    );
     if (!r.ok) return r;
     await store.markConfirmed(ctx.user, methodId, clock.now());
     await stepUps.setFlag(ctx.user, 'hadMethods');
@@ -177,12 +182,4 @@ export class ConfirmDirectoryContact {
   }
 }
 
-/** One code format for every surface (R34): six digits; spaces a user types between groups are dropped. */
-export function normaliseCode(code: string): string {
-  return code.replace(/\s+/g, '');
-}
-
-/** Is this, after normalising, a code at all? Malformed input never reaches a code store. */
-export function isCodeFormat(code: string): boolean {
-  return /^\d{6}$/.test(normaliseCode(code));
-}
+export { isCodeFormat, normaliseCode } from '../codes/codeFormat';

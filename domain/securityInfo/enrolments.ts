@@ -5,6 +5,7 @@ import type { TotpEnrolment } from '../methods/totpService';
 import type { MethodKind } from '../model/methods';
 import { isCodeFormat, normaliseCode } from './codeMethods';
 import { checkProof, notifyChange, type ProofGateRefusal } from './proofGate';
+import { countedCheck } from '../verification/countedCheck';
 import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
 
 async function existingOf(deps: SecurityInfoDeps, ctx: ChangeContext, kind: MethodKind) {
@@ -34,13 +35,14 @@ export class EnrolAuthenticator {
 export class ConfirmAuthenticator {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
-  async run(ctx: ChangeContext, methodId: string, code: string): Promise<Result<void, 'malformed' | 'invalid' | 'replayed' | 'no_method' | ProofGateRefusal>> {
+  async run(ctx: ChangeContext, methodId: string, code: string): Promise<Result<void, 'malformed' | 'invalid' | 'replayed' | 'no_method' | 'blocked' | ProofGateRefusal>> {
     if (!isCodeFormat(code)) return fail('malformed');
     const entry = await this.deps.store.get(ctx.user, methodId);
     if (!entry || entry.method.kind !== 'authenticatorApp' || entry.method.confirmedAt !== null) return fail('no_method');
     const proof = await checkProof(this.deps, ctx);
     if (!proof.ok) return proof;
-    const r = await this.deps.totp.verify(ctx.user, methodId, normaliseCode(code), ctx.flowId);
+    // R34: through the one counted check (block honoured, a wrong code counts toward R9).
+    const r = await countedCheck(this.deps.block, ctx.user, (reason) => reason === 'invalid', () => this.deps.totp.verify(ctx.user, methodId, normaliseCode(code), ctx.flowId));
     if (!r.ok) return r;
     await this.deps.stepUps.setFlag(ctx.user, 'hadMethods');
     for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.id !== methodId) await this.deps.store.remove(ctx.user, m.id);

@@ -1,5 +1,6 @@
 import { fail, ok, type Result } from '../errors';
 import type { MethodKind } from '../model/methods';
+import { countedCheck } from '../verification/countedCheck';
 import { choiceId } from '../recovery/securityInfoProver';
 import type { Challenge, ChallengeRefusal, ProofResponse, RegisteredMethod } from '../verification/methodProver';
 import { checkProof, recordProof, stepUpChoices, type ProofGateRefusal } from './proofGate';
@@ -45,17 +46,15 @@ export class StepUpProof {
   /** Check the user's answer to the challenge; a success is the user's step-up for the next 10 minutes. */
   async prove(ctx: ChangeContext, choice: string, response: ProofResponse): Promise<Result<{ kind: MethodKind }, StepUpProofRefusal>> {
     const { block, audit, prover } = this.deps;
-    const until = await block.blockedUntil(ctx.user);
-    if (until !== null) return fail('blocked', until);
     const method = (await this.choices(ctx)).find((m) => m.id === choice);
-    if (!method) return fail('unknown_method');
-    const r = await prover.prove(ctx.user, method, { flowId: ctx.flowId, correlationId: ctx.flowId, locale: ctx.locale }, response);
+    if (!method) return (await block.blockedUntil(ctx.user)) === null ? fail('unknown_method') : fail('blocked');
     const base = { type: 'securityInfo.stepUp', correlationId: ctx.flowId, user: ctx.user, methodKind: method.kind } as const;
+    const r = await countedCheck(block, ctx.user, (reason) => reason === 'wrong', () =>
+      prover.prove(ctx.user, method, { flowId: ctx.flowId, correlationId: ctx.flowId, locale: ctx.locale }, response),
+    );
     if (!r.ok) {
-      let blockedUntil: number | null = null;
-      if (r.reason === 'wrong') blockedUntil = (await block.recordFailure(ctx.user)).blockedUntil;
       await audit.record({ ...base, outcome: 'failure', reason: r.reason });
-      return blockedUntil !== null ? fail('blocked', blockedUntil) : fail(r.reason);
+      return r.retryAt === undefined ? fail(r.reason) : fail(r.reason, r.retryAt);
     }
     await recordProof(this.deps, ctx.user);
     await audit.record({ ...base, outcome: 'success' });

@@ -59,6 +59,8 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
 
   /** A pending authenticator enrolment and a ticket for it; returns the ticket and the secret (as a tester's app would read it). */
   const pendingEnrolment = async (user: UserRef, methodId: string): Promise<{ ticket: string; secret: string }> => {
+    // The journey starts an enrolment only after the user's R31 step-up (or bootstrap): record that proof.
+    await running.app.services.security.stepUps.recordProof(user, Date.now(), 600);
     const e = await running.app.services.security.totp.startEnrolment(user, methodId, 'user@contoso.example', 'test-corr');
     const ticket = await running.app.pages.enrolments.issue(user, methodId);
     return { ticket, secret: e.keyText.replace(/\s/g, '') };
@@ -125,8 +127,9 @@ describe('enrolment and re-confirm API (R12, R15, R20) with a local JWKS and a p
     const path = `/api/enrolments/${ticket}/confirm`;
 
     const badBodies: [string, { body?: unknown; raw?: string }, number, string][] = [
-      ['letters', { body: { code: 'abcdef' } }, 400, 'invalid_body'],
-      ['too short', { body: { code: '123' } }, 400, 'invalid_body'],
+      // The code format is the domain's one rule (R34): not a code → 422 code_format, and no try is used up.
+      ['letters', { body: { code: 'abcdef' } }, 422, 'code_format'],
+      ['too short', { body: { code: '123' } }, 422, 'code_format'],
       ['extra field', { body: { code: '123456', secret: 'x' } }, 400, 'invalid_body'],
       ['not an object', { body: ['123456'] }, 400, 'invalid_body'],
       ['malformed JSON', { raw: '{"code": "123' }, 400, 'invalid_body'],

@@ -68,13 +68,8 @@ async function main(): Promise<void> {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const digits = code.value.replace(/\s/g, '');
-    if (!/^[0-9]{6}$/.test(digits)) {
-      code.setAttribute('aria-invalid', 'true');
-      status.textContent = host.t('web.authenticator.codeFormat');
-      code.focus();
-      return;
-    }
+    // The code format is the server's to judge (one rule, in domain/): the page sends what was typed.
+    const digits = code.value;
     void (async () => {
       confirm.disabled = true;
       status.textContent = '';
@@ -88,7 +83,14 @@ async function main(): Promise<void> {
       }
       confirm.disabled = false;
       code.setAttribute('aria-invalid', 'true');
-      status.textContent = result.body.error === 'code_invalid' ? host.t('web.authenticator.invalid') : host.errorText(result);
+      status.textContent =
+        result.body.error === 'code_format'
+          ? host.t('web.authenticator.codeFormat')
+          : result.body.error === 'code_invalid'
+            ? host.t('web.authenticator.invalid')
+            : result.body.error === 'blocked'
+              ? host.t('web.securityInfo.blocked')
+              : host.errorText(result);
       code.focus();
     })();
   });

@@ -234,7 +234,7 @@ class SecurityInfoTab {
         }
         input.setAttribute('aria-invalid', 'true');
         const err = r.body.error;
-        this.say(err === 'code_invalid' ? t('web.securityInfo.invalidCode') : err === 'blocked' ? t('web.securityInfo.blocked') : err === 'expired' || err === 'too_many_tries' || err === 'no_code' ? t('web.securityInfo.codeUnusable') : this.host.errorText(r));
+        this.say(err === 'code_invalid' || err === 'code_format' ? t('web.securityInfo.invalidCode') : err === 'blocked' ? t('web.securityInfo.blocked') : err === 'expired' || err === 'too_many_tries' || err === 'no_code' ? t('web.securityInfo.codeUnusable') : this.host.errorText(r));
         input.focus();
       })();
     });

@@ -1,0 +1,55 @@
+import type { Server } from 'restify';
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { Services } from '../services';
+import type { SecurityInfoUseCases } from '../../domain/securityInfo';
+import type { EnrolmentTickets } from './enrolmentTickets';
+import { ApiError, refusal, routeParam, type ApiKit } from './http';
+
+const TicketId = z.string().regex(/^[0-9a-f]{32}$/);
+// Bounded only: the code format is the domain's (R34).
+const CodeBody = z.strictObject({ code: z.string().max(64), locale: z.enum(['en', 'nl']).optional() });
+
+/**
+ * R35: the authenticator dialog page behind a single-use ticket — `GET /api/enrolments/:ticket` shows the QR code and
+ * key once, to the ticket's own user; `POST …/confirm` checks the first code through ConfirmAuthenticator (the same
+ * use-case as the chat's fallback card), then the ticket is gone.
+ */
+export function registerEnrolmentRoutes(server: Server, kit: ApiKit, deps: { config: Config; services: Services; tickets: EnrolmentTickets; useCases: SecurityInfoUseCases }): void {
+  const { services, tickets } = deps;
+  server.get(
+    '/api/enrolments/:ticket',
+    kit.handle(async (req, res) => {
+      const user = await kit.identify(req);
+      const ticket = TicketId.safeParse(routeParam(req, 'ticket'));
+      if (!ticket.success) throw new ApiError(404, 'not_found');
+      const methodId = await tickets.claimDisplay(user, ticket.data);
+      if (!methodId) throw new ApiError(404, 'not_found');
+      const entry = await services.security.methods.get(user, methodId);
+      const secret = entry?.secrets.totpSecret;
+      if (!entry || entry.method.kind !== 'authenticatorApp' || entry.method.confirmedAt !== null || !secret) throw new ApiError(404, 'not_found');
+      const account = (await services.directory.findUser(user))?.userPrincipalName ?? user.objectId;
+      const uri = services.security.totpEngine.keyUri(account, deps.config.policy.password.organisationName, secret);
+      const qr = await services.security.totpEngine.qrDataUri(uri);
+      await services.audit.record({ type: 'method.enrol.shown', correlationId: kit.correlation(), user, methodKind: 'authenticatorApp', outcome: 'info' });
+      res.send(200, { qrDataUri: qr, key: secret.match(/.{1,4}/g)?.join(' ') ?? secret, account });
+    }),
+  );
+
+  server.post(
+    '/api/enrolments/:ticket/confirm',
+    kit.handle(async (req, res) => {
+      const user = await kit.identify(req);
+      const ticket = TicketId.safeParse(routeParam(req, 'ticket'));
+      if (!ticket.success) throw new ApiError(404, 'not_found');
+      const b = kit.body(req, CodeBody);
+      await kit.write(user);
+      const methodId = await tickets.methodOf(user, ticket.data);
+      if (!methodId) throw new ApiError(404, 'not_found');
+      const r = await deps.useCases.confirmAuthenticator.run({ user, locale: kit.localeOf(req, b.locale), flowId: kit.correlation() }, methodId, b.code);
+      if (!r.ok) throw refusal(r.reason, r.retryAt);
+      await tickets.remove(user, ticket.data);
+      res.send(200, { status: 'confirmed' });
+    }),
+  );
+}

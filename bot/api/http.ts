@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Request, Response } from 'restify';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { z } from 'zod';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { resolveLocale, type Locale } from '../../locales';
+import { isSsprError } from '../../domain/errors';
+import type { UserRef } from '../../domain/model/user';
+import { bearerToken, type SsoTokenValidator } from '../auth/ssoToken';
+import { ApiError } from './refusals';
+
+export { ApiError, refusal } from './refusals';
+
+/** Largest JSON body the pages API accepts (bytes). */
+export const MAX_API_BODY_BYTES = 4096;
+
+/** A route parameter (restify types params as any). */
+export function routeParam(req: Request, name: string): unknown {
+  return (req.params as Record<string, unknown> | undefined)?.[name];
+}
+
+export interface ApiKitDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly redis: Redis | null;
+  readonly tokens: SsoTokenValidator | undefined;
+  readonly limits?: { readonly perMinute?: number; readonly writesPer10Minutes?: number };
+}
+
+/** What every route file uses: caller identity, bounded bodies, the write limit, locale, correlation, the wrapper. */
+export interface ApiKit {
+  identify(req: Request): Promise<UserRef>;
+  body<T>(req: Request, schema: z.ZodType<T>): T;
+  /** Per-user write budget (10 per 10 minutes by default). */
+  write(user: UserRef): Promise<void>;
+  localeOf(req: Request, explicit?: Locale): Locale;
+  correlation(): string;
+  handle(f: (req: Request, res: Response) => Promise<void>): (req: Request, res: Response) => Promise<void>;
+}
+
+/**
+ * Teams SSO token (or, in development only, `X-Dev-User: <tenantId>:<objectId>`), per-user and per-address rate
+ * limits, zod-parsed bodies within MAX_API_BODY_BYTES, JSON errors `{ error }`, 503 when Redis is down (R22).
+ */
+export function createApiKit(deps: ApiKitDeps): ApiKit {
+  const { config, logger, tokens } = deps;
+  const dev = config.mode === 'development';
+  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract =>
+    deps.redis
+      ? new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${config.redis.prefix}rl:${keyPrefix}`, points, duration })
+      : new RateLimiterMemory({ keyPrefix, points, duration });
+  const perUser = limiter('pages', deps.limits?.perMinute ?? 60, 60);
+  const writes = limiter('pages-write', deps.limits?.writesPer10Minutes ?? 10, 600);
+  const perIp = limiter('pages-ip', 300, 60);
+  const consume = async (l: RateLimiterAbstract, key: string): Promise<void> => {
+    try {
+      await l.consume(key);
+    } catch (e) {
+      throw e instanceof RateLimiterRes ? new ApiError(429, 'rate_limited') : new ApiError(503, 'temporarily_unavailable');
+    }
+  };
+  return {
+    identify: async (req) => {
+      await consume(perIp, req.socket.remoteAddress ?? 'unknown');
+      const devHeader = req.header('x-dev-user');
+      let user: UserRef;
+      if (devHeader) {
+        const m = dev ? /^([0-9a-f-]{36}):([0-9a-f-]{36})$/i.exec(devHeader.trim()) : null;
+        if (!m?.[1] || !m[2]) throw new ApiError(401, 'unauthorized');
+        user = { tenantId: m[1].toLowerCase(), objectId: m[2].toLowerCase() };
+      } else {
+        const r = tokens ? await tokens.validate(bearerToken(req.header('authorization'))) : ({ ok: false, reason: 'missing' } as const);
+        if (!r.ok) {
+          logger.info({ reason: r.reason, route: req.getRoute()?.path }, 'pages api: token refused');
+          throw r.reason === 'keys_unavailable' ? new ApiError(503, 'temporarily_unavailable') : new ApiError(401, 'unauthorized');
+        }
+        user = r.value.user;
+      }
+      await consume(perUser, `${user.tenantId}:${user.objectId}`);
+      return user;
+    },
+    body: (req, schema) => {
+      if (Number(req.header('content-length') ?? '0') > MAX_API_BODY_BYTES) throw new ApiError(413, 'payload_too_large');
+      const raw: unknown = (req as Request & { body?: unknown }).body ?? {};
+      const parsed = schema.safeParse(typeof raw === 'string' || Buffer.isBuffer(raw) ? null : raw);
+      if (!parsed.success) throw new ApiError(400, 'invalid_body');
+      return parsed.data;
+    },
+    write: (user) => consume(writes, `${user.tenantId}:${user.objectId}`),
+    localeOf: (req, explicit) => explicit ?? resolveLocale(req.header('accept-language')?.split(',')[0]),
+    correlation: () => randomBytes(8).toString('hex'),
+    handle: (f) => async (req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      try {
+        await f(req, res);
+      } catch (e) {
+        if (e instanceof ApiError) return void res.send(e.status, { error: e.code, ...e.extra });
+        if (isSsprError(e) && (e.code === 'state_unavailable' || e.code === 'lock_timeout')) return void res.send(503, { error: 'temporarily_unavailable' });
+        const incident = randomBytes(4).toString('hex');
+        logger.error({ incident, code: isSsprError(e) ? e.code : 'internal', route: req.getRoute()?.path }, 'pages api failed');
+        res.send(500, { error: 'internal', incident });
+      }
+    },
+  };
+}
