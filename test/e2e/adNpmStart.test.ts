@@ -57,6 +57,8 @@ beforeAll(async () => {
     PORT: String(port),
     HOST: '127.0.0.1',
     DIRECTORY: 'ldap',
+    // A real directory in development is an explicit choice (R37).
+    DEV_ALLOW_REAL_SYSTEMS: 'true',
     LDAP_DIALECT: 'ad',
     LDAP_URL: dc.ldapsUrl,
     LDAP_TLS_SERVER_NAME: SAMBA_FQDN,
