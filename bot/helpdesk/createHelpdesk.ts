@@ -19,6 +19,7 @@ import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
 import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
 import { HelpdeskBot } from './helpdeskBot';
+import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
 import type { UserRef } from '../../domain/model/user';
@@ -81,7 +82,14 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     clock: d.clock,
     random: d.random,
     listener,
-    apiTenantId: config.bot.appTenantId ?? config.bot.allowedTenants[0] ?? config.directory.graph.tenantId ?? '',
+    // The tenant of agents named by the ITSM API. Development with the demo directory (refused in production): its
+    // tenant, so the API works on `npm start`'s defaults without ALLOWED_TENANTS (issue 11 item 1).
+    apiTenantId:
+      config.bot.appTenantId ??
+      config.bot.allowedTenants[0] ??
+      config.directory.graph.tenantId ??
+      (config.mode === 'development' && d.directory instanceof MemoryDirectory ? d.directory.listUsers()[0]?.tenantId : undefined) ??
+      '',
     adminGroups: config.adminGroupIds,
   });
   const destinations = new ChannelDestinations(config, d.bindings);

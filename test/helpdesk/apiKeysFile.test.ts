@@ -41,3 +41,25 @@ test('R20: file store — created once by the CLI (hash only, mode 0600), accept
   expect((await cli('revoke', 'ffffffffffffffff')).code).toBe(1);
   expect((await cli('list')).out).toMatch(new RegExp(`${id} {2}Jira .* revoked`));
 });
+
+test('issue 11 item 1: on the defaults of npm start (no ALLOWED_TENANTS, no Redis) the API hands a demo user to the bot on behalf of the demo agent', async () => {
+  const { key } = JSON.parse((await cli('create', '--name', 'Demo ITSM', '--scopes', 'handoffs:write,handoffs:read', '--json')).out) as { key: string };
+  const res = await fetch(`${running.baseUrl}/api/helpdesk/handoffs`, {
+    method: 'POST',
+    headers: { authorization: `ApiKey ${key}`, 'content-type': 'application/json', 'idempotency-key': 'INC-4711-1' },
+    // The README's example: Megan (normal demo user) on behalf of Diego (the demo helpdesk agent).
+    body: JSON.stringify({ user: 'megan.bowen@contoso.example', purpose: 'reset', ticket: 'INC-4711', agent: 'diego.siciliani@contoso.example' }),
+  });
+  const body = (await res.json()) as Record<string, unknown>;
+  expect({ status: res.status, error: body.error }).toEqual({ status: 201, error: undefined });
+  expect(body).toMatchObject({ purpose: 'reset', ticket: 'INC-4711' });
+  const read = await fetch(`${running.baseUrl}${res.headers.get('location') ?? ''}`, { headers: { authorization: `ApiKey ${key}` } });
+  expect(read.status).toBe(200);
+  // Not an open door: an agent outside the helpdesk group is still refused.
+  const megan = await fetch(`${running.baseUrl}/api/helpdesk/handoffs`, {
+    method: 'POST',
+    headers: { authorization: `ApiKey ${key}`, 'content-type': 'application/json', 'idempotency-key': 'INC-4711-2' },
+    body: JSON.stringify({ user: 'lidia.holloway@contoso.example', purpose: 'reset', agent: 'megan.bowen@contoso.example' }),
+  });
+  expect({ status: megan.status, body: await megan.json() }).toEqual({ status: 403, body: { error: 'agent_not_allowed' } });
+});
