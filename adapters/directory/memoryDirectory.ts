@@ -31,10 +31,14 @@ const demoUserSchema = z.object({
   surname: z.string().optional(),
   initialPassword: z.string().min(1),
   passwordChangedAt: z.string().datetime().optional(),
+  /** The last change relative to the clock when the file is loaded (so a demo never ages into the past). */
+  passwordChangedDaysAgo: z.number().min(0).max(36_500).optional(),
   enabled: z.boolean().default(true),
   locked: z.boolean().default(false),
   /** When the lockout happened (only with locked: true). */
   lockedAt: z.string().datetime().optional(),
+  /** The lockout relative to the clock when the file is loaded (only with locked: true). */
+  lockedMinutesAgo: z.number().min(0).max(525_600).optional(),
   /** The password never expires whatever maxPasswordAgeDays says (AD's DONT_EXPIRE_PASSWORD). */
   passwordNeverExpires: z.boolean().default(false),
   privileged: z.boolean().default(false),
@@ -47,7 +51,9 @@ const demoUserSchema = z.object({
   otherEmails: z.array(z.string()).default([]),
   /** Object ids of the groups the user is a direct member of (see `groups` at the top level for nesting). */
   groups: z.array(z.string().min(1)).default([]),
-});
+})
+  .refine((u) => u.passwordChangedAt === undefined || u.passwordChangedDaysAgo === undefined, { message: 'give passwordChangedAt or passwordChangedDaysAgo, not both' })
+  .refine((u) => u.lockedAt === undefined || u.lockedMinutesAgo === undefined, { message: 'give lockedAt or lockedMinutesAgo, not both' });
 
 /** A group: object id, display name (shown only; never matched, R32), and the groups it is itself a member of. */
 const demoGroupSchema = z.object({ id: z.string().min(1), displayName: z.string().min(1), memberOf: z.array(z.string().min(1)).default([]) });
@@ -198,6 +204,12 @@ export class MemoryDirectory implements Directory {
     dir.lockoutThreshold = parsed.data.lockoutThreshold;
     dir.organisation = parsed.data.organisationName;
     dir.maxPasswordAgeMs = parsed.data.maxPasswordAgeDays === undefined ? null : parsed.data.maxPasswordAgeDays * DAY_MS;
+    // Relative dates are taken from the clock at load, so the quick start always has a password about to expire.
+    const loadedAt = dir.clock.now();
+    const changedAt = (u: (typeof parsed.data.users)[number]): number | null =>
+      u.passwordChangedDaysAgo !== undefined ? loadedAt - Math.round(u.passwordChangedDaysAgo * DAY_MS) : u.passwordChangedAt ? Date.parse(u.passwordChangedAt) : null;
+    const lockedAt = (u: (typeof parsed.data.users)[number]): number | null =>
+      !u.locked ? null : u.lockedMinutesAgo !== undefined ? loadedAt - Math.round(u.lockedMinutesAgo * 60_000) : u.lockedAt !== undefined ? Date.parse(u.lockedAt) : null;
     for (const u of parsed.data.users) {
       dir.users.set(u.objectId.toLowerCase(), {
         tenantId: parsed.data.tenantId.toLowerCase(),
@@ -208,12 +220,12 @@ export class MemoryDirectory implements Directory {
         ...(u.surname !== undefined ? { surname: u.surname } : {}),
         enabled: u.enabled,
         locked: u.locked,
-        lockedAt: u.locked && u.lockedAt !== undefined ? Date.parse(u.lockedAt) : null,
+        lockedAt: lockedAt(u),
         failedSignIns: u.locked ? parsed.data.lockoutThreshold : 0,
         passwordNeverExpires: u.passwordNeverExpires,
         privileged: u.privileged,
         groups: transitiveGroups(u.groups, parsed.data.groups),
-        passwordChangedAt: u.passwordChangedAt ? Date.parse(u.passwordChangedAt) : null,
+        passwordChangedAt: changedAt(u),
         mustChangeAtNextSignIn: false,
         ...(u.mobilePhone !== undefined ? { mobilePhone: u.mobilePhone } : {}),
         otherMobiles: u.otherMobiles,

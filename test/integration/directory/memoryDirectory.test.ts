@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryDirectory } from '../../../adapters/directory/memoryDirectory';
 import type { DirectoryUser } from '../../../domain/ports/directory';
+import { DEFAULT_CAMPAIGN_POLICY } from '../../../domain/campaigns/campaignPolicy';
+import { ExpiryReminderScanner } from '../../../domain/campaigns/expiryReminders';
 import { FixedClock } from '../../support/fixedClock';
 
 const FILE = join(__dirname, '..', '..', '..', 'config', 'demo-directory.json');
@@ -101,7 +103,8 @@ describe('MemoryDirectory (demo directory for npm start)', () => {
 describe('MemoryDirectory: the reads campaigns and pre-fill build on', () => {
   test('password expiry: passwordChangedAt + maxPasswordAgeDays; never for passwordNeverExpires; now after a forced change', async () => {
     const megan = await find(MEGAN);
-    expect(await dir.readPasswordExpiry(megan)).toBe(Date.parse('2025-12-12T08:15:00Z') + 365 * 86_400_000);
+    // Relative to the clock at load (passwordChangedDaysAgo 355): ten days left whenever the demo starts.
+    expect(await dir.readPasswordExpiry(megan)).toBe(clock.now() + 10 * 86_400_000);
     expect(await dir.readPasswordExpiry(await find(DIEGO))).toBeNull();
     await dir.setPassword(megan, 'lamp canal violet thunder', { forceChangeAtNextSignIn: false });
     expect(await dir.readPasswordExpiry(megan)).toBe(clock.now() + 365 * 86_400_000);
@@ -109,9 +112,26 @@ describe('MemoryDirectory: the reads campaigns and pre-fill build on', () => {
     expect(await dir.readPasswordExpiry(megan)).toBe(clock.now());
   });
 
+  test('E3: the demo never ages — loaded on any date, Megan\'s password is inside a reminder step and Joni was locked minutes ago', async () => {
+    for (const at of [Date.now(), Date.UTC(2031, 6, 1, 12, 0, 0)]) {
+      const c = new FixedClock(at);
+      const d = await MemoryDirectory.load(FILE, { clock: c });
+      const megan = (await d.findUser({ tenantId: TENANT, objectId: MEGAN }))!;
+      const expiresAt = (await d.readPasswordExpiry(megan))!;
+      expect(expiresAt).toBeGreaterThan(at);
+      expect(ExpiryReminderScanner.step(expiresAt, at, DEFAULT_CAMPAIGN_POLICY.expiry.daysBefore)).not.toBeNull();
+      const joni = (await d.findUser({ tenantId: TENANT, objectId: JONI }))!;
+      expect((await d.readLockout(joni)).lockedAt).toBe(at - 30 * 60_000);
+    }
+    // An absolute date and a relative one for the same fact is a mistake in the file, refused at load.
+    const raw = JSON.parse(readFileSync(FILE, 'utf8')) as { users: Record<string, unknown>[] };
+    raw.users[0]!['passwordChangedAt'] = '2025-12-12T08:15:00Z';
+    await expect(MemoryDirectory.create(raw as never)).rejects.toMatchObject({ code: 'config_invalid' });
+  });
+
   test('R28: lockout read fresh with its time; wrong passwords lock now; unlock clears both', async () => {
     const joni = await find(JONI);
-    expect(await dir.readLockout(joni)).toEqual({ locked: true, lockedAt: Date.parse('2026-11-30T07:55:00Z') });
+    expect(await dir.readLockout(joni)).toEqual({ locked: true, lockedAt: clock.now() - 30 * 60_000 });
     await dir.unlock(joni);
     expect(await dir.readLockout(joni)).toEqual({ locked: false, lockedAt: null });
     const megan = await find(MEGAN);
