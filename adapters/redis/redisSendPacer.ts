@@ -8,7 +8,7 @@ import { LuaScript } from './luaScript';
  * returned, so concurrent callers line up instead of retrying (one round trip per send, no thundering herd).
  * KEYS[1] tenant TAT, KEYS[2] conversation TAT (same hash tag: the tenant's).
  * ARGV: tenant interval ms, tenant burst, conversation interval ms, conversation burst, max wait ms.
- * Returns {1, wait}: reserved, send after wait ms; {2, ms}: the conversation is paused (Retry-After), nothing taken
+ * Returns {1, wait, at}: reserved, send after wait ms (at = the slot, Redis ms); {2, ms}: the conversation is paused (Retry-After), nothing taken
  * from the tenant, ask again after ms; {3, wait}: the tenant's wait is longer than max wait, nothing reserved.
  * Only the binding constraint is taken, so a paused conversation never pushes the tenant's schedule forward.
  */
@@ -28,7 +28,7 @@ local nt = math.max(ttat, tAt) + ti
 local nc = math.max(ctat, tAt) + ci
 redis.call('SET', KEYS[1], tostring(nt), 'PX', math.ceil(nt - now + 1000))
 redis.call('SET', KEYS[2], tostring(nc), 'PX', math.ceil(nc - now + 1000))
-return {1, math.ceil(wait)}
+return {1, math.ceil(wait), tAt}
 `);
 
 /** Retry-After: push the conversation's TAT so that no send is scheduled before now + ms. */
@@ -49,6 +49,8 @@ export interface RedisSendPacerOptions {
   /** Longest wait one acquire sleeps; longer waits are handed back to the caller. */
   readonly maxWaitMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Called with every slot granted (Redis ms): the F22 test and the bench count tokens per tenant with it. */
+  readonly onGrant?: (key: PaceKey, atMs: number) => void;
 }
 
 /**
@@ -78,13 +80,13 @@ export class RedisSendPacer implements SendPacer {
     const maxWait = this.o.maxWaitMs ?? 15_000;
     let waited = 0;
     for (;;) {
-      const [code, ms] = (await RESERVE.run(this.redis as Redis, this.keys(key), [
+      const [code, ms, at] = (await RESERVE.run(this.redis as Redis, this.keys(key), [
         1000 / this.o.tenantPerSecond,
         1,
         CONVERSATION_INTERVAL_MS,
         CONVERSATION_BURST,
         maxWait,
-      ])) as [number, number];
+      ])) as [number, number, number | undefined];
       if (code === 3) return { ok: false, retryInMs: ms };
       if (code === 2) {
         if (waited + ms > maxWait) return { ok: false, retryInMs: ms };
@@ -92,6 +94,7 @@ export class RedisSendPacer implements SendPacer {
         await this.sleep(ms);
         continue;
       }
+      if (at !== undefined) this.o.onGrant?.(key, Number(at));
       if (ms > 0) await this.sleep(ms);
       return { ok: true };
     }

@@ -36,13 +36,18 @@ export class WorkerProcess {
   }
 
   stats(): Promise<Record<string, number>> {
+    return this.report().then((r) => r.outcomes);
+  }
+
+  /** Outcome counts and the pacer's granted slots per tenant (Redis ms) of this worker. */
+  report(): Promise<{ outcomes: Record<string, number>; grants: Record<string, number[]> }> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve({}), 5000);
+      const timer = setTimeout(() => resolve({ outcomes: {}, grants: {} }), 5000);
       const on = (m: WorkerChildMessage): void => {
         if (m.type !== 'stats') return;
         clearTimeout(timer);
         this.child.off('message', on);
-        resolve(m.outcomes);
+        resolve({ outcomes: m.outcomes, grants: m.grants });
       };
       this.child.on('message', on);
       this.child.send({ type: 'stats' });

@@ -27,7 +27,7 @@ export interface WorkerChildSettings {
 
 export type WorkerChildMessage =
   | { type: 'ready' }
-  | { type: 'stats'; outcomes: Record<string, number> }
+  | { type: 'stats'; outcomes: Record<string, number>; grants: Record<string, number[]> }
   | { type: 'closed' };
 
 async function main(): Promise<void> {
@@ -35,7 +35,13 @@ async function main(): Promise<void> {
   const redis = createRedis(s.redisUrl, { connectionName: 'campaign-worker', commandTimeoutMs: 1000 });
   const connection = bullConnection({ url: s.redisUrl }, 'campaign-bull');
   const adapter = new ConnectorChannel(workerAuthentication({}), '');
-  const pacer = new RedisSendPacer(redis, { prefix: s.keyPrefix, tenantPerSecond: s.tenantPerSecond });
+  // Every slot the shared pacer granted, per tenant (Redis ms): the F22 test compares them with the connector's count.
+  const grants: Record<string, number[]> = {};
+  const pacer = new RedisSendPacer(redis, {
+    prefix: s.keyPrefix,
+    tenantPerSecond: s.tenantPerSecond,
+    onGrant: (key, at) => (grants[key.tenantId ?? '-'] ??= []).push(at),
+  });
   const sender = new TeamsSender(adapter, '', { pacer, maxRetries: 6, baseDelayMs: 200 });
   const outcomes: Record<string, number> = {};
   const processor = new DeliveryProcessor({
@@ -67,7 +73,7 @@ async function main(): Promise<void> {
   });
   await engine.start();
   process.on('message', (m: { type: string }) => {
-    if (m.type === 'stats') process.send?.({ type: 'stats', outcomes } satisfies WorkerChildMessage);
+    if (m.type === 'stats') process.send?.({ type: 'stats', outcomes, grants } satisfies WorkerChildMessage);
   });
   process.on('SIGTERM', () => {
     engine.close(10_000).then(async () => {
