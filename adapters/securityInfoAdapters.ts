@@ -3,6 +3,7 @@ import type { Policy } from '../domain/policy/policy';
 import type { AuditLog } from '../domain/ports/auditLog';
 import type { Clock, RandomSource } from '../domain/ports/clock';
 import type { CodeSender, Notifier } from '../domain/ports/codeSender';
+import type { DomainEvents } from '../domain/events';
 import type { DestinationGuard } from '../domain/ports/destinationGuard';
 import type { MethodStore } from '../domain/ports/methodStore';
 import type { AnswerHasher } from '../domain/ports/answerHasher';
@@ -63,6 +64,8 @@ export interface SecurityAdapterDeps {
   readonly clock: Clock;
   readonly audit: AuditLog;
   readonly random?: RandomSource;
+  /** Domain events (R33: `send_throttled`, `shared_bucket_exceeded`). */
+  readonly events?: DomainEvents;
   /** Issuer shown in authenticator apps. */
   readonly totpIssuer?: string;
 }
@@ -128,6 +131,7 @@ function assemble(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, par
     clock,
     random,
     policy: config.policy,
+    ...(deps.events ? { events: deps.events } : {}),
   });
   const totp = new TotpService({
     store: parts.methods,

@@ -442,6 +442,7 @@ const PolicySchema = z
         sendsPerHourPerChannel: z.number().int().min(1).max(POLICY_CAPS.sendsPerHourPerChannel),
         minSecondsBetweenSends: z.number().int().min(30).max(3600),
         sendsPerDayPerDestination: z.number().int().min(1).max(POLICY_CAPS.sendsPerDayPerDestination),
+        newDestinationsPerDay: z.number().int().min(1).max(POLICY_CAPS.newDestinationsPerDay),
         failedVerificationsBeforeBlock: z.number().int().min(1).max(POLICY_CAPS.failedVerificationsBeforeBlock),
         blockHours: z.number().min(1).max(168),
       })

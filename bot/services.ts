@@ -90,7 +90,7 @@ export async function createServices(
     overrides.events ?? new InProcessDomainEvents((err, e) => logger.error({ event: e.type, err: { name: (err as Error)?.name } }, 'domain event listener failed'));
   wireCoreSubscribers(events, audit, notifications);
   const directory = overrides.directory ?? (await createDirectory(config, clock));
-  const deps = { clock, audit, random, totpIssuer: config.policy.password.organisationName };
+  const deps = { clock, audit, random, events, totpIssuer: config.policy.password.organisationName };
   const security = redis ? createRedisSecurityAdapters(redis, config, deps) : createMemorySecurityAdapters(config, deps);
 
   const p = config.policy;

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { phonePrefix } from '../../domain/codes/throttleKeys';
 import type { CodeChannel } from '../../domain/model/methods';
 import type { Policy } from '../../domain/policy/policy';
 import type { AuditLog } from '../../domain/ports/auditLog';
@@ -81,14 +82,16 @@ export class PhoneGuard implements DestinationGuard {
     channel: CodeChannel,
     raw: string,
     correlationId: string,
-  ): Promise<{ ok: true; value: string; country?: string; prefix?: string } | { ok: false; reason: DestinationRefusal; retryAt?: number }> {
+  ): Promise<
+    { ok: true; value: string; country?: string; prefix?: string } | { ok: false; reason: DestinationRefusal; retryAt?: number; prefix?: string; limit?: number }
+  > {
     const n = this.normalise(channel, raw);
     if (!n.ok || channel === 'email') return n;
-    const prefix = n.value.slice(0, Math.min(n.value.length, 6)); // "+" + country + leading digits
-    const t = await this.throttle.take([
-      { name: 'phone-prefix', subject: prefix, limit: this.policy.phone.sendsPerPrefixPerHour, windowSeconds: 3600 },
-    ]);
-    if (!t.ok) return { ok: false, reason: 'prefix_velocity', retryAt: this.clock.now() + t.retryAfterMs };
+    // The shared bucket's key is the canonical E.164 prefix (R33), never the number as typed.
+    const prefix = phonePrefix(n.value);
+    const limit = this.policy.phone.sendsPerPrefixPerHour;
+    const t = await this.throttle.take([{ name: 'phone-prefix', subject: prefix, limit, windowSeconds: 3600 }]);
+    if (!t.ok) return { ok: false, reason: 'prefix_velocity', retryAt: this.clock.now() + t.retryAfterMs, prefix, limit };
     await this.countAndAlert(correlationId);
     const country = parsePhoneNumberFromString(n.value)?.country;
     return { ...n, prefix, ...(country ? { country } : {}) };

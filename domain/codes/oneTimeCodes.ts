@@ -3,6 +3,7 @@ import type { CodeChannel } from '../model/methods';
 import type { UserRef } from '../model/user';
 import { maskDestination } from '../methods/registeredMethod';
 import type { Policy } from '../policy/policy';
+import type { DomainEvents, EventOf } from '../events';
 import type { AuditLog } from '../ports/auditLog';
 import type { Clock, RandomSource } from '../ports/clock';
 import type { CodeSender } from '../ports/codeSender';
@@ -10,6 +11,7 @@ import type { DestinationGuard } from '../ports/destinationGuard';
 import type { SendThrottle, ThrottleBucket } from '../ports/throttle';
 import type { VerificationStore } from '../ports/verificationStore';
 import { CODE_DIGITS, isCodeFormat, normaliseCode } from './codeFormat';
+import { canonicalDestination } from './throttleKeys';
 
 export { CODE_DIGITS } from './codeFormat';
 
@@ -46,7 +48,12 @@ export interface OneTimeCodeDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly policy: Policy;
+  /** Where `send_throttled` and `shared_bucket_exceeded` go (R33). */
+  readonly events?: DomainEvents;
 }
+
+const DAY_SECONDS = 86_400;
+const HOUR_SECONDS = 3600;
 
 /**
  * One-time codes for registration and verification (R5–R8, R10, R11, F15, F17), shared by security info,
@@ -55,19 +62,57 @@ export interface OneTimeCodeDeps {
 export class OneTimeCodeService {
   constructor(private readonly deps: OneTimeCodeDeps) {}
 
-  /** The send buckets of R10 for one request. */
-  buckets(user: UserRef, channel: CodeChannel, destination: string): readonly ThrottleBucket[] {
+  /** The per-user send buckets of R10 (user and channel). */
+  private userBuckets(user: UserRef, channel: CodeChannel): readonly ThrottleBucket[] {
     const t = this.deps.policy.throttles;
     return [
       { name: 'send-gap', user, subject: channel, limit: 1, windowSeconds: t.minSecondsBetweenSends },
-      { name: 'send-hour', user, subject: channel, limit: t.sendsPerHourPerChannel, windowSeconds: 3600 },
-      { name: 'send-dest-day', subject: destination, limit: t.sendsPerDayPerDestination, windowSeconds: 86_400 },
+      { name: 'send-hour', user, subject: channel, limit: t.sendsPerHourPerChannel, windowSeconds: HOUR_SECONDS },
     ];
+  }
+
+  /** The per-destination cap of R10, keyed by the canonical destination (R33: one mailbox, one number, one cap). */
+  private destinationBucket(channel: CodeChannel, destination: string): ThrottleBucket {
+    const subject = canonicalDestination(channel, destination);
+    return { name: 'send-dest-day', subject, limit: this.deps.policy.throttles.sendsPerDayPerDestination, windowSeconds: DAY_SECONDS };
+  }
+
+  /** The send buckets of R10 for one request (tests and the helpdesk reset them). */
+  buckets(user: UserRef, channel: CodeChannel, destination: string): readonly ThrottleBucket[] {
+    return [...this.userBuckets(user, channel), this.destinationBucket(channel, destination)];
+  }
+
+  /**
+   * R33: a registration to a destination this user has not tried today is a *new* pending destination; at most
+   * `newDestinationsPerDay` of those per user per day. Checked before any shared bucket (the per-destination cap,
+   * the per-prefix velocity of R30), so one account cannot use up a number range or someone else's mailbox cap.
+   * A second code to the same pending destination is not a new one (R10 limits it).
+   */
+  private async takePendingRegistration(user: UserRef, channel: CodeChannel, destination: string): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+    const { throttle, policy } = this.deps;
+    // Shared-style subject so the adapter pseudonymises it: no destination appears in a key.
+    const seen: ThrottleBucket = {
+      name: 'pending-dest-seen',
+      subject: `${user.tenantId}:${user.objectId}|${canonicalDestination(channel, destination)}`,
+      limit: 1,
+      windowSeconds: DAY_SECONDS,
+    };
+    if (!(await throttle.take([seen])).ok) return { ok: true };
+    const pending = await throttle.take([{ name: 'pending-dest-day', user, subject: 'register', limit: policy.throttles.newDestinationsPerDay, windowSeconds: DAY_SECONDS }]);
+    // Refused: forget the marker, or the same destination would pass as "already pending" on the next try.
+    if (!pending.ok) await throttle.reset([seen]);
+    return pending;
+  }
+
+  private throttled(req: IssueCodeRequest, limit: EventOf<'send_throttled'>['limit'], retryAt: number): void {
+    this.deps.events?.publish({ type: 'send_throttled', at: this.deps.clock.now(), correlationId: req.correlationId, user: req.user, kind: req.channel, limit, retryAt });
   }
 
   /**
    * Create a code, store its HMAC and send it. Over a throttle: 'throttled' with `retryAt` and no provider call.
-   * A provider failure is not retried and still counts toward the throttles (F15).
+   * A provider failure is not retried and still counts toward the throttles (F15). The order is the user's own
+   * limits first (pending registrations, R10 per user and channel), then the shared ones (per destination, per
+   * prefix): a refused request never spends a point of a bucket other users share.
    */
   async issue(
     req: IssueCodeRequest,
@@ -85,16 +130,30 @@ export class OneTimeCodeService {
       return fail('destination_refused');
     }
     const masked = maskDestination(req.channel, normalised.value);
-    const limited = await throttle.take(this.buckets(req.user, req.channel, normalised.value));
-    if (!limited.ok) {
-      const retryAt = clock.now() + limited.retryAfterMs;
-      await audit.record({ ...base, type: 'code.send', outcome: 'refused', reason: 'throttled', detail: { ...detail, to: masked } });
+    const refuse = async (limit: EventOf<'send_throttled'>['limit'], retryAfterMs: number): Promise<Result<never, IssueRefusal>> => {
+      const retryAt = clock.now() + retryAfterMs;
+      // The insights count throttles from this record (by channel; the prefix one by its own reason).
+      const reason = limit === 'prefix' ? 'destination_prefix_velocity' : 'throttled';
+      await audit.record({ ...base, type: 'code.send', outcome: 'refused', reason, detail: { ...detail, to: masked, limit } });
+      this.throttled(req, limit, retryAt);
       return fail('throttled', retryAt);
+    };
+    if (req.purpose === 'register') {
+      const pending = await this.takePendingRegistration(req.user, req.channel, normalised.value);
+      if (!pending.ok) return refuse('pending_registrations', pending.retryAfterMs);
     }
+    const own = await throttle.take(this.userBuckets(req.user, req.channel));
+    if (!own.ok) return refuse('user_channel', own.retryAfterMs);
+    const perDestination = await throttle.take([this.destinationBucket(req.channel, normalised.value)]);
+    if (!perDestination.ok) return refuse('destination', perDestination.retryAfterMs);
     const admitted = await guard.admit(req.channel, normalised.value, req.correlationId);
     if (!admitted.ok) {
+      if (admitted.reason === 'prefix_velocity') {
+        await this.sharedBucketExceeded(req, admitted.prefix, admitted.limit);
+        return refuse('prefix', (admitted.retryAt ?? clock.now() + HOUR_SECONDS * 1000) - clock.now());
+      }
       await audit.record({ ...base, type: 'code.send', outcome: 'refused', reason: `destination_${admitted.reason}`, detail: { ...detail, to: masked } });
-      return admitted.reason === 'prefix_velocity' ? fail('throttled', admitted.retryAt ?? clock.now() + 3_600_000) : fail('destination_refused');
+      return fail('destination_refused');
     }
     const code = String(random.int(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
     const { expiresAt } = await store.create(
@@ -122,6 +181,24 @@ export class OneTimeCodeService {
     const where = { ...(admitted.country ? { country: admitted.country } : {}), ...(admitted.prefix ? { prefix: admitted.prefix } : {}) };
     await audit.record({ ...base, type: 'code.send', outcome: 'success', detail: { ...detail, to: masked, ...where } });
     return ok({ expiresAt, maskedDestination: masked });
+  }
+
+  /**
+   * R33: a shared bucket over its limit is a security alert — once per prefix per hour, however many sends it
+   * refuses (the marker is a throttle bucket of its own, shared by every instance).
+   */
+  private async sharedBucketExceeded(req: IssueCodeRequest, prefix: string | undefined, limit: number | undefined): Promise<void> {
+    if (!prefix) return;
+    const first = await this.deps.throttle.take([{ name: 'alert-prefix', subject: prefix, limit: 1, windowSeconds: HOUR_SECONDS }]);
+    if (!first.ok) return;
+    this.deps.events?.publish({
+      type: 'shared_bucket_exceeded',
+      at: this.deps.clock.now(),
+      correlationId: req.correlationId,
+      bucket: 'phone_prefix',
+      prefix,
+      limit: limit ?? this.deps.policy.phone.sendsPerPrefixPerHour,
+    });
   }
 
   /** Check a submitted code: the try is counted before comparing; a match consumes the code (R7, R8). */

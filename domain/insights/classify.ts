@@ -85,7 +85,8 @@ export function classify(e: AuditEvent): InsightsChange {
       return { counters };
     }
     case 'event.send_throttled':
-      return { counters: ['throttles', `throttles.by:${reason === 'prefix' ? 'prefix' : token(detail(e, 'kind'))}`] };
+      // Counted once, from the `code.send` refusal the same use-case records next to this event.
+      return NONE;
     case 'event.shared_bucket_exceeded':
       return { counters: ['telephony.sharedBucketAlerts'] };
     case 'code.send': {

@@ -51,6 +51,8 @@ export interface Policy {
     readonly sendsPerHourPerChannel: number; // R10: 5
     readonly minSecondsBetweenSends: number; // R10: 60
     readonly sendsPerDayPerDestination: number; // R10: 10
+    /** R33: new (unconfirmed) destinations one user may register per day, checked before any shared bucket. */
+    readonly newDestinationsPerDay: number; // R33: 3
     readonly failedVerificationsBeforeBlock: number; // R9: 5
     readonly blockHours: number; // R9: 24
   };
@@ -88,6 +90,7 @@ export const POLICY_CAPS = {
   maxTries: 5,
   sendsPerHourPerChannel: 10,
   sendsPerDayPerDestination: 20,
+  newDestinationsPerDay: 3,
   failedVerificationsBeforeBlock: 10,
   grantLifetimeSeconds: 900,
   maxFlowSeconds: 900,
@@ -116,6 +119,7 @@ export const DEFAULT_POLICY: Policy = {
     sendsPerHourPerChannel: 5,
     minSecondsBetweenSends: 60,
     sendsPerDayPerDestination: 10,
+    newDestinationsPerDay: 3,
     failedVerificationsBeforeBlock: 5,
     blockHours: 24,
   },

@@ -21,5 +21,9 @@ export interface DestinationGuard {
     channel: CodeChannel,
     raw: string,
     correlationId: string,
-  ): Promise<{ ok: true; value: string; country?: string; prefix?: string } | { ok: false; reason: DestinationRefusal; retryAt?: number }>;
+  ): Promise<
+    | { ok: true; value: string; country?: string; prefix?: string }
+    /** `prefix` names the shared bucket that was over its limit (`prefix_velocity`), `limit` that bucket's limit. */
+    | { ok: false; reason: DestinationRefusal; retryAt?: number; prefix?: string; limit?: number }
+  >;
 }
