@@ -9,6 +9,8 @@ export interface DemoUser {
   readonly note?: string;
 }
 
+export type DevConversationKind = 'personal' | 'helpdesk';
+
 /** A Bot Framework activity as it travels through the development channel (loosely typed on purpose: it is JSON). */
 export type ChannelActivity = Record<string, unknown> & { id?: string; type?: string };
 
@@ -16,6 +18,8 @@ export type ChannelActivity = Record<string, unknown> & { id?: string; type?: st
 export interface DevConversation {
   readonly id: string;
   readonly user: DemoUser;
+  /** `personal`: the user's 1:1 chat with the bot; `helpdesk`: the demo helpdesk team channel, seen as this agent. */
+  readonly kind: DevConversationKind;
   readonly locale: string;
   /** Append-only log; the watermark is the number of entries a client has seen. Updates re-append the same id. */
   readonly stream: ChannelActivity[];
@@ -58,10 +62,11 @@ export class DevConversations {
     private readonly maxConversations = 50,
   ) {}
 
-  create(user: DemoUser, locale: string): DevConversation {
+  create(user: DemoUser, locale: string, kind: DevConversationKind = 'personal'): DevConversation {
     const conversation: DevConversation = {
       id: `dev-${randomBytes(12).toString('base64url')}`,
       user,
+      kind,
       locale,
       stream: [],
       dropped: 0,
@@ -80,11 +85,11 @@ export class DevConversations {
     return c;
   }
 
-  /** The most recently used conversation of a user (Teams keeps one personal chat per user and bot). */
+  /** The most recently used personal conversation of a user (Teams keeps one personal chat per user and bot). */
   findByUser(matches: (user: DemoUser) => boolean): DevConversation | undefined {
     let best: DevConversation | undefined;
     for (const c of this.conversations.values()) {
-      if (matches(c.user) && (!best || c.lastUsed >= best.lastUsed)) best = c;
+      if (c.kind === 'personal' && matches(c.user) && (!best || c.lastUsed >= best.lastUsed)) best = c;
     }
     return best;
   }

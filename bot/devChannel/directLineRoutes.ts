@@ -47,7 +47,9 @@ export function registerDirectLineRoutes(server: Server, ctx: DevChannelContext)
     }
     const requested = isRecord(body) && typeof body.locale === 'string' ? body.locale.trim() : '';
     const locale = LOCALE_TAG.test(requested) ? requested : 'en-US';
-    const conversation = conversations.create(chosen.user, locale);
+    // `kind: 'helpdesk'`: the page's helpdesk pane, a channel of the demo helpdesk team (the bot checks the agent).
+    const kind = isRecord(body) && body.kind === 'helpdesk' ? 'helpdesk' : 'personal';
+    const conversation = conversations.create(chosen.user, locale, kind);
     const token = conversations.issueToken(conversation.id);
     res.send(200, { conversationId: conversation.id, token: token.token, expires_in: token.expiresIn });
   });
@@ -71,7 +73,7 @@ export function registerDirectLineRoutes(server: Server, ctx: DevChannelContext)
       expires_in: 3600,
       streamUrl: streamUrl(conversation, token),
     });
-    if (firstStart) {
+    if (firstStart && conversation.kind === 'personal') {
       // Teams tells the bot it was added to the personal chat; the bot's welcome reaches the stream via the connector.
       const id = conversations.newActivityId(conversation);
       const activity = installActivity(conversation, { id, serviceUrl: ctx.serviceUrl, timestamp: new Date(ctx.now()).toISOString() });

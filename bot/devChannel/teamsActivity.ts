@@ -3,6 +3,22 @@ import { DEV_BOT_ID, type ChannelActivity, type DevConversation, type DemoUser }
 /** The bot's display name in the development channel. */
 export const DEV_BOT_NAME = 'Password Reset Assistant';
 
+/** The demo helpdesk team and its channel (the page's helpdesk pane); helpdesk commands work in any channel. */
+export const DEV_HELPDESK_TEAM = { id: '19:dev-helpdesk-team@thread.tacv2', name: 'Helpdesk' } as const;
+export const DEV_HELPDESK_CHANNEL = { id: '19:dev-helpdesk-channel@thread.tacv2', name: 'Helpdesk' } as const;
+
+/** Where a conversation is, as Teams states it: a 1:1 chat, or the helpdesk team's channel. */
+function whereabouts(conversation: DevConversation): { conversation: Record<string, unknown>; channelData: Record<string, unknown> } {
+  const tenant = { id: conversation.user.tenantId };
+  if (conversation.kind === 'helpdesk') {
+    return {
+      conversation: { id: conversation.id, conversationType: 'channel', isGroup: true, tenantId: conversation.user.tenantId, name: DEV_HELPDESK_CHANNEL.name },
+      channelData: { tenant, team: DEV_HELPDESK_TEAM, channel: DEV_HELPDESK_CHANNEL },
+    };
+  }
+  return { conversation: { id: conversation.id, conversationType: 'personal', tenantId: conversation.user.tenantId }, channelData: { tenant } };
+}
+
 /** Activity types a Direct Line client may send that are forwarded to the bot. */
 export const FORWARDED_TYPES: ReadonlySet<string> = new Set(['message', 'event', 'invoke', 'typing', 'messageReaction']);
 
@@ -44,6 +60,7 @@ export function toTeamsActivity(
   const locale = typeof requested === 'string' && requested.trim() !== '' ? requested : conversation.locale;
   const clientChannelData = isObject(client.channelData) ? client.channelData : {};
   const { clientActivityID: _c, clientTimestamp: _t, ...otherChannelData } = clientChannelData;
+  const where = whereabouts(conversation);
   return {
     ...activity,
     id: opts.id,
@@ -53,8 +70,8 @@ export function toTeamsActivity(
     serviceUrl: opts.serviceUrl,
     from: teamsUserAccount(conversation.user),
     recipient: { id: DEV_BOT_ID, name: DEV_BOT_NAME },
-    conversation: { id: conversation.id, conversationType: 'personal', tenantId: conversation.user.tenantId },
-    channelData: { ...otherChannelData, tenant: { id: conversation.user.tenantId } },
+    conversation: where.conversation,
+    channelData: { ...otherChannelData, ...where.channelData },
     locale,
     entities: [{ type: 'clientInfo', locale, platform: 'Web' }],
   };

@@ -236,6 +236,38 @@ describe('development channel: Direct Line REST details', () => {
     expect(stream.activities.map((a) => a.text)).toContain('your reset is done');
   });
 
+  test('issue 11 item 1: the helpdesk pane\'s conversation is the helpdesk team\'s channel — no install, a channel activity, never a proactive target', async () => {
+    const agent = DEMO_USERS[1]!;
+    const g = await generateToken(h.baseUrl, { user: { id: agent.objectId }, tenantId: agent.tenantId, locale: 'en-US', kind: 'helpdesk' });
+    const start = await fetch(`${h.baseUrl}/v3/directline/conversations`, { method: 'POST', headers: auth(g.token) });
+    expect(start.status).toBe(201);
+    const post = await fetch(`${h.baseUrl}/v3/directline/conversations/${g.conversationId}/activities`, {
+      method: 'POST',
+      headers: { ...auth(g.token), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'message', text: 'handoff someone' }),
+    });
+    expect(post.status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let texts: (string | undefined)[] = [];
+    while (Date.now() < deadline) {
+      const stream = (await (await fetch(`${h.baseUrl}/v3/directline/conversations/${g.conversationId}/activities`, { headers: auth(g.token) })).json()) as { activities: { text?: string }[] };
+      texts = stream.activities.map((a) => a.text);
+      if (texts.some((t) => t?.startsWith('echo: handoff someone'))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The bot saw a Teams channel message (conversationType channel) from the agent, and was not "added" (no welcome).
+    expect(texts).toContain(`echo: handoff someone (msteams, en-US, channel, ${agent.tenantId}, ${agent.objectId})`);
+    expect(texts.some((t) => t?.startsWith('welcome'))).toBe(false);
+    // A proactive message to the agent goes to a 1:1 chat (a new one), never into the helpdesk channel.
+    const res = await fetch(`${h.baseUrl}/devchannel/connector/v3/conversations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ isGroup: false, tenantId: agent.tenantId, members: [{ id: `29:${agent.objectId}` }], bot: { id: '28:sspr-dev-bot' } }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { id: string }).id).not.toBe(g.conversationId);
+  });
+
   test('the outbox and config endpoints serve the page', async () => {
     h.outbox.push({ at: 1, channel: 'email', to: 'a…@contoso.example', subject: 'Code', text: 'Your code is 654321' });
     const outbox = (await (await fetch(`${h.baseUrl}/devchannel/outbox`)).json()) as { items: unknown[] };

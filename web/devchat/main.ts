@@ -67,6 +67,8 @@ declare global {
 }
 
 const OUTBOX_POLL_MS = 2000;
+/** How long after a card button press the bot's next card still takes the focus. */
+const FOCUS_WAIT_MS = 15_000;
 const STORAGE_USER = 'devchat.user';
 const STORAGE_LANG = 'devchat.lang';
 
@@ -113,13 +115,23 @@ class DevChatPage implements DevHost {
   private readonly identity = byId<HTMLDListElement>('identity');
   private readonly about = byId<HTMLParagraphElement>('user-about');
   private readonly outboxHint = byId<HTMLParagraphElement>('outbox-hint');
-  /** Set when a card button was pressed: the next new card gets the focus. */
-  private focusNextCardAfter: number | undefined;
   private readonly outbox = byId<HTMLOListElement>('outbox');
   private readonly backdrop = byId<HTMLDivElement>('dialog-backdrop');
   private readonly dialogTitle = byId<HTMLHeadingElement>('dialog-title');
   private readonly dialogFrame = byId<HTMLIFrameElement>('dialog-frame');
   private readonly dialogClose = byId<HTMLButtonElement>('dialog-close');
+  private readonly tabChat = byId<HTMLButtonElement>('tab-chat');
+  private readonly tabHelpdesk = byId<HTMLButtonElement>('tab-helpdesk');
+  private readonly chatPanel = byId<HTMLDivElement>('chat-panel');
+  private readonly helpdeskPanel = byId<HTMLDivElement>('helpdesk-panel');
+  private readonly helpdeskHost = byId<HTMLDivElement>('helpdesk-host');
+  private readonly helpdeskHint = byId<HTMLParagraphElement>('helpdesk-hint');
+  private readonly helpdeskExample = byId<HTMLParagraphElement>('helpdesk-example');
+  /** The helpdesk pane's conversation (the demo agent in the helpdesk channel), started when the pane is first shown. */
+  private helpdeskLine: DirectLineLike | undefined;
+  private helpdeskKey = '';
+  /** Bumped on every (re)start: a slower, older start must not mount over a newer one. */
+  private chatGeneration = 0;
 
   async init(): Promise<void> {
     this.langSelect.value = this.lang;
@@ -139,6 +151,12 @@ class DevChatPage implements DevHost {
     this.dialogClose.addEventListener('click', () => this.closeDialog());
     this.backdrop.addEventListener('keydown', (e) => this.onDialogKey(e));
     window.addEventListener('message', (e) => this.onFrameMessage(e));
+    this.tabChat.addEventListener('click', () => this.showTab('chat'));
+    this.tabHelpdesk.addEventListener('click', () => this.showTab('helpdesk'));
+    for (const tab of [this.tabChat, this.tabHelpdesk]) tab.addEventListener('keydown', (e) => this.onTabKey(e));
+    this.showTab('chat');
+    enhanceCards(this.host, () => this.t('devchat.webchat.send'));
+    enhanceCards(this.helpdeskHost, () => this.t('devchat.webchat.send'));
     await this.loadConfig();
     await this.start();
     void this.pollOutbox();
@@ -157,6 +175,10 @@ class DevChatPage implements DevHost {
     for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-i18n]'))) {
       const key = el.dataset.i18n;
       if (key) el.textContent = this.t(key);
+    }
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-i18n-label]'))) {
+      const key = el.dataset.i18nLabel;
+      if (key) el.setAttribute('aria-label', this.t(key));
     }
     const wanted = this.userSelect.value || localStorage.getItem(STORAGE_USER) || '';
     this.userSelect.replaceChildren(
@@ -187,6 +209,7 @@ class DevChatPage implements DevHost {
   async start(): Promise<void> {
     const config = this.config;
     if (!config) return;
+    const generation = ++this.chatGeneration;
     this.directLine?.end();
     this.directLine = undefined;
     this.error.hidden = true;
@@ -195,65 +218,138 @@ class DevChatPage implements DevHost {
     this.renderIdentity(user);
     this.outboxSignature = '';
     if (user) localStorage.setItem('devchat.devUser', devUserHeader(user));
+    this.tabChat.textContent = user ? this.t('devchat.tab.chat', { name: user.name }) : this.t('devchat.chat.label');
     void this.refreshOutbox();
+    // The helpdesk pane follows the language: restart it (when it was shown) in the new one.
+    if (this.helpdeskLine && this.helpdeskKey !== this.lang) void this.startHelpdesk();
     if (!user) {
       this.showError(this.t('devchat.error.noUsers'));
       return;
     }
-    const locale = this.lang === 'nl' ? 'nl-NL' : 'en-US';
     try {
-      const res = await fetch('/v3/directline/tokens/generate', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ user: { id: user.objectId }, tenantId: user.tenantId, locale }),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const { token } = (await res.json()) as { token: string };
-      const webChat = window.WebChat;
-      if (!webChat) throw new Error('Web Chat did not load');
-      const directLine = webChat.createDirectLine({ token, domain: `${location.origin}/v3/directline`, webSocket: false, pollingInterval: 500 });
+      const directLine = await this.mount(this.host, user, 'personal', this.t('devchat.chat.label'));
+      if (generation !== this.chatGeneration) {
+        directLine.end();
+        return;
+      }
       this.directLine = directLine;
-      // A new element each time: Web Chat keeps per-element state.
-      const element = document.createElement('div');
-      element.setAttribute('role', 'region');
-      element.setAttribute('aria-label', this.t('devchat.chat.label'));
-      this.host.replaceChildren(element);
-      webChat.renderWebChat(
-        {
-          directLine,
-          userID: `dl_${user.objectId}`,
-          username: user.name,
-          locale,
-          overrideLocalizedStrings: this.webChatStrings,
-          styleOptions: {
-            hideUploadButton: true,
-            botAvatarInitials: 'PR',
-            userAvatarInitials: initials(user.name),
-            bubbleMaxWidth: 640,
-            sendBoxButtonAlignment: 'bottom',
-          },
-          cardActionMiddleware: () => (next: CardActionHandler) => (args: { cardAction: CardAction }) => {
-            const data = args.cardAction.value;
-            const msteams = isRecord(data) && isRecord(data.msteams) ? data.msteams : undefined;
-            if (msteams?.type === 'task/fetch') {
-              // Teams turns this submit into a task/fetch invoke and opens the dialog the bot answers with.
-              void this.taskInvoke('task/fetch', data);
-              return undefined;
-            }
-            // The bot's answer to this press gets the focus when it arrives (else it stays in the old card).
-            this.focusNextCardAfter = this.cardCount();
-            return next(args);
-          },
-        },
-        element,
-      );
-      this.watchForNewCards(element);
       // Lets tests and testers see which conversation is on screen.
       this.host.dataset.user = user.objectId;
-      this.host.dataset.locale = locale;
+      this.host.dataset.locale = this.locale();
     } catch {
       this.showError(this.t('devchat.error.connect'));
     }
+  }
+
+  private locale(): string {
+    return this.lang === 'nl' ? 'nl-NL' : 'en-US';
+  }
+
+  /** A new Direct Line conversation for `user` rendered by Web Chat into `host` (a 1:1 chat or the helpdesk channel). */
+  private async mount(host: HTMLElement, user: DemoUser, kind: 'personal' | 'helpdesk', label: string): Promise<DirectLineLike> {
+    const locale = this.locale();
+    const res = await fetch('/v3/directline/tokens/generate', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: { id: user.objectId }, tenantId: user.tenantId, locale, kind }),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const { token } = (await res.json()) as { token: string };
+    const webChat = window.WebChat;
+    if (!webChat) throw new Error('Web Chat did not load');
+    const directLine = webChat.createDirectLine({ token, domain: `${location.origin}/v3/directline`, webSocket: false, pollingInterval: 500 });
+    // A new element each time: Web Chat keeps per-element state.
+    const element = document.createElement('div');
+    element.setAttribute('role', 'region');
+    element.setAttribute('aria-label', label);
+    host.replaceChildren(element);
+    webChat.renderWebChat(
+      {
+        directLine,
+        userID: `dl_${user.objectId}`,
+        username: user.name,
+        locale,
+        overrideLocalizedStrings: this.webChatStrings,
+        styleOptions: {
+          hideUploadButton: true,
+          botAvatarInitials: 'PR',
+          userAvatarInitials: initials(user.name),
+          bubbleMaxWidth: 640,
+          sendBoxButtonAlignment: 'bottom',
+        },
+        cardActionMiddleware: () => (next: CardActionHandler) => (args: { cardAction: CardAction }) => {
+          const data = args.cardAction.value;
+          const msteams = isRecord(data) && isRecord(data.msteams) ? data.msteams : undefined;
+          if (kind === 'personal' && msteams?.type === 'task/fetch') {
+            // Teams turns this submit into a task/fetch invoke and opens the dialog the bot answers with.
+            void this.taskInvoke('task/fetch', data);
+            return undefined;
+          }
+          // The bot's answer to this press gets the focus when it arrives (else it stays in the old card).
+          this.focusAfter.set(host, { cards: cardsIn(host).length, until: Date.now() + FOCUS_WAIT_MS });
+          return next(args);
+        },
+      },
+      element,
+    );
+    this.watchForNewCards(host, element);
+    return directLine;
+  }
+
+  /** The helpdesk pane: the demo helpdesk agent in the helpdesk team's channel, where `handoff` and `verify` work. */
+  private async startHelpdesk(): Promise<void> {
+    const agent = this.config?.users.find((u) => u.states?.includes('helpdesk'));
+    this.helpdeskLine?.end();
+    this.helpdeskLine = undefined;
+    this.helpdeskKey = this.lang;
+    if (!agent) {
+      this.helpdeskHint.textContent = this.t('devchat.helpdesk.noAgent');
+      this.helpdeskExample.textContent = '';
+      this.helpdeskHost.replaceChildren();
+      return;
+    }
+    this.helpdeskHint.textContent = this.t('devchat.helpdesk.hint', { name: agent.name });
+    const example = this.config?.users.find((u) => !(u.states ?? []).some((st) => st === 'helpdesk' || st === 'admin' || st === 'disabled'));
+    this.helpdeskExample.textContent = example ? this.t('devchat.helpdesk.example', { upn: example.upn }) : '';
+    try {
+      this.helpdeskLine = await this.mount(this.helpdeskHost, agent, 'helpdesk', this.t('devchat.helpdesk.label', { name: agent.name }));
+      this.helpdeskHost.dataset.user = agent.objectId;
+      this.helpdeskHost.dataset.locale = this.locale();
+    } catch {
+      this.showError(this.t('devchat.error.connect'));
+    }
+  }
+
+  /** Shows the chat or the helpdesk pane (ARIA tabs); the other stays laid out so Web Chat keeps its scroll position. */
+  private showTab(which: 'chat' | 'helpdesk'): void {
+    const helpdesk = which === 'helpdesk';
+    for (const [tab, panel, on] of [
+      [this.tabChat, this.chatPanel, !helpdesk],
+      [this.tabHelpdesk, this.helpdeskPanel, helpdesk],
+    ] as const) {
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+      panel.dataset.active = String(on);
+      panel.inert = !on;
+    }
+    if (!helpdesk) this.tabChat.querySelector('.new')?.remove();
+    if (helpdesk && (!this.helpdeskLine || this.helpdeskKey !== this.lang)) void this.startHelpdesk();
+    document.body.dataset.tab = which;
+  }
+
+  /** Arrow keys, Home and End move between the tabs (the ARIA tabs pattern); Tab goes into the shown pane. */
+  private onTabKey(e: KeyboardEvent): void {
+    const tabs = [this.tabChat, this.tabHelpdesk];
+    const i = tabs.indexOf(e.currentTarget as HTMLButtonElement);
+    let next: HTMLButtonElement | undefined;
+    if (e.key === 'ArrowRight') next = tabs[(i + 1) % tabs.length];
+    else if (e.key === 'ArrowLeft') next = tabs[(i + tabs.length - 1) % tabs.length];
+    else if (e.key === 'Home') next = tabs[0];
+    else if (e.key === 'End') next = tabs[tabs.length - 1];
+    if (!next) return;
+    e.preventDefault();
+    next.focus();
+    next.click();
   }
 
   private showError(text: string): void {
@@ -261,25 +357,41 @@ class DevChatPage implements DevHost {
     this.error.hidden = false;
   }
 
-  private cardCount(): number {
-    return this.host.querySelectorAll('.ac-adaptiveCard').length;
-  }
+  /** Per Web Chat host: the number of cards when a card button was pressed (the next new card gets the focus). */
+  private readonly focusAfter = new Map<HTMLElement, { cards: number; until: number }>();
 
-  /** Moves the focus to the newest card once the bot answered a card button: its first field, else the card. */
-  private watchForNewCards(element: HTMLElement): void {
+  /**
+   * Issue 11 item 6: once the bot answered a card button, the focus moves to the newest card — its first field, else
+   * its first button — so a keyboard or screen-reader user goes on where the answer is. A card that arrives while the
+   * chat pane is hidden marks its tab.
+   */
+  private watchForNewCards(host: HTMLElement, element: HTMLElement): void {
+    let seen = cardsIn(host).length;
     const observer = new MutationObserver(() => {
-      const after = this.focusNextCardAfter;
-      if (after === undefined) return;
-      const cards = this.host.querySelectorAll<HTMLElement>('.ac-adaptiveCard');
-      if (cards.length <= after) return;
+      if (!element.isConnected) {
+        observer.disconnect();
+        return;
+      }
+      const cards = cardsIn(host);
+      if (cards.length > seen && host === this.host && this.chatPanel.dataset.active === 'false' && !this.tabChat.querySelector('.new')) {
+        const badge = document.createElement('span');
+        badge.className = 'new';
+        badge.textContent = this.t('devchat.helpdesk.newInChat');
+        this.tabChat.append(badge);
+      }
+      seen = cards.length;
+      const after = this.focusAfter.get(host);
+      if (after === undefined || cards.length <= after.cards) return;
+      // An answer without a card leaves the focus where it is; a card that comes much later must not steal it.
+      if (Date.now() > after.until) {
+        this.focusAfter.delete(host);
+        return;
+      }
       const card = cards[cards.length - 1];
-      if (!card || !element.isConnected) return;
-      this.focusNextCardAfter = undefined;
-      const field = card.querySelector<HTMLElement>('input:not([type="hidden"]), textarea, select');
-      const target = field ?? card;
-      if (!field && !card.hasAttribute('tabindex')) card.tabIndex = -1;
+      if (!card) return;
+      this.focusAfter.delete(host);
       // After Web Chat has finished rendering and scrolling this activity.
-      setTimeout(() => target.focus({ preventScroll: false }), 50);
+      setTimeout(() => focusCard(card), 50);
     });
     observer.observe(element, { childList: true, subtree: true });
   }
@@ -476,6 +588,75 @@ class DevChatPage implements DevHost {
     if (e.data.type === 'devHost.closeDialog') this.closeDialog();
     else if (e.data.type === 'devHost.submitDialog') void this.submitDialog(e.data.result);
   }
+}
+
+function cardsIn(host: HTMLElement): HTMLElement[] {
+  return Array.from(host.querySelectorAll<HTMLElement>('.ac-adaptiveCard'));
+}
+
+/** The card's first field, else its first button, else the card itself (made focusable). */
+function focusCard(card: HTMLElement): void {
+  const target =
+    card.querySelector<HTMLElement>('input:not([type="hidden"]):not([disabled]), textarea, select') ??
+    card.querySelector<HTMLElement>('button:not([disabled])') ??
+    card;
+  if (target === card && !card.hasAttribute('tabindex')) card.tabIndex = -1;
+  target.focus({ preventScroll: false });
+}
+
+/** Adaptive Card input ids (the renderer puts them on the input's wrapper) that hold a one-time or authenticator code. */
+const CODE_INPUT_IDS = new Set(['code', 'totp', 'otp']);
+/** Longest code field: recovery codes (letters, longer) are not numeric. */
+const MAX_CODE_LENGTH = 32;
+
+/**
+ * Issue 11 item 6, a post-render pass over what Web Chat's Adaptive Cards renderer draws (it has no hooks for these):
+ * code fields get `autocomplete="one-time-code"` and `inputmode="numeric"`; a field the renderer marks invalid gets
+ * `aria-invalid` and `aria-describedby` pointing at its error text (and loses both once valid); the send button gets
+ * an explicit label.
+ */
+function enhanceCards(host: HTMLElement, sendLabel: () => string): void {
+  const pass = (): void => {
+    for (const input of Array.from(host.querySelectorAll<HTMLInputElement>('.ac-adaptiveCard input.ac-textInput'))) {
+      const wrapper = input.closest('.ac-input-container')?.parentElement;
+      const isCode = !!wrapper && CODE_INPUT_IDS.has(wrapper.id) && input.type === 'text' && input.maxLength > 0 && input.maxLength <= MAX_CODE_LENGTH;
+      if (isCode && input.getAttribute('autocomplete') !== 'one-time-code') {
+        input.setAttribute('autocomplete', 'one-time-code');
+        input.setAttribute('inputmode', 'numeric');
+      }
+      const invalid = input.classList.contains('ac-input-validation-failed');
+      const error = invalid ? errorTextOf(input) : undefined;
+      if (invalid && error) {
+        if (input.getAttribute('aria-invalid') !== 'true') input.setAttribute('aria-invalid', 'true');
+        if (input.getAttribute('aria-describedby') !== error.id) input.setAttribute('aria-describedby', error.id);
+      } else if (input.hasAttribute('aria-invalid')) {
+        input.removeAttribute('aria-invalid');
+        input.removeAttribute('aria-describedby');
+      }
+    }
+    const label = sendLabel();
+    for (const button of Array.from(host.querySelectorAll<HTMLButtonElement>('button.webchat__send-button')))
+      if (button.getAttribute('aria-label') !== label) button.setAttribute('aria-label', label);
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      pass();
+    });
+  }).observe(host, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
+}
+
+/** The renderer's error text for an input: the element after the input's container, named in its aria-labelledby. */
+function errorTextOf(input: HTMLInputElement): HTMLElement | undefined {
+  const container = input.closest('.ac-input-container');
+  const named = new Set((input.getAttribute('aria-labelledby') ?? '').split(/\s+/).filter(Boolean));
+  for (let el = container?.nextElementSibling; el; el = el.nextElementSibling) {
+    if (el instanceof HTMLElement && el.id && named.has(el.id) && (el.textContent ?? '').trim() !== '') return el;
+  }
+  return undefined;
 }
 
 function initials(name: string): string {

@@ -72,6 +72,11 @@ async function main(): Promise<void> {
     meter.value = score;
     strengthText.textContent = host.t(`web.password.strength.${score}`);
   };
+  for (const field of [password, confirmation])
+    field.addEventListener('input', () => {
+      field.removeAttribute('aria-invalid');
+      if (field === confirmation) confirmation.setAttribute('aria-describedby', 'status');
+    });
   password.addEventListener('input', () => {
     window.clearTimeout(timer);
     timer = window.setTimeout(() => void check(), 250);
@@ -101,6 +106,11 @@ async function main(): Promise<void> {
       if (err === 'password_rejected') {
         const reasons = (answer.body.reasons as { id: string; text: string }[] | undefined) ?? [];
         feedback.replaceChildren(...reasons.map((r) => Object.assign(document.createElement('li'), { textContent: r.text })));
+        // The reasons are tied to the field they are about (issue 11 item 6): a mismatch to the confirmation.
+        const field = reasons.some((r) => r.id === 'mismatch') ? confirmation : password;
+        field.setAttribute('aria-invalid', 'true');
+        if (field === confirmation) confirmation.setAttribute('aria-describedby', 'feedback');
+        field.focus();
       } else if (err === 'grant_unavailable') status.textContent = host.t('web.password.grantGone');
       else if (err === 'in_progress') status.textContent = host.t('web.password.inProgress');
       else if (err === 'daily_cap') status.textContent = host.t('web.password.dailyCap');
