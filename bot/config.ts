@@ -466,7 +466,8 @@ const PolicySchema = z
       })
       .partial()
       .strict(),
-    resets: z.object({ maxPerDay: z.number().int().min(1).max(50) }).partial().strict(),
+    // C6: N resets/unlocks per M days (sliding window).
+    resets: z.object({ maxPerWindow: z.number().int().min(1).max(50), windowDays: z.number().int().min(1).max(90) }).partial().strict(),
     scope: z
       .object({ mode: z.enum(['everyone', 'groups']), groups: z.array(text(1, 256)) })
       .partial()
@@ -486,6 +487,11 @@ const PolicySchema = z
 
 /** Merge a parsed policy file over the defaults and check cross-field rules. */
 export function parsePolicy(raw: unknown): Policy {
+  // C6: the cap became N per M days; a file written for the former 24 h setting is told what replaced it.
+  const legacy = (raw as { resets?: { maxPerDay?: unknown } } | null)?.resets?.maxPerDay;
+  if (legacy !== undefined) {
+    throw new ConfigError([`policy resets.maxPerDay: replaced by resets.maxPerWindow (N) and resets.windowDays (M): e.g. { "maxPerWindow": ${JSON.stringify(legacy)}, "windowDays": 1 }`]);
+  }
   const r = PolicySchema.safeParse(raw);
   if (!r.success) {
     throw new ConfigError(r.error.issues.map((i) => `policy ${i.path.join('.') || '(root)'}: ${i.message}`));

@@ -88,7 +88,7 @@ export async function sendPrecheckCard(
 }
 
 /** Why the one directory write of a reset or an unlock did not go ahead, for the reasons both share. */
-export type WriteRefusal = 'no_grant' | 'expired' | 'consumed' | 'wrong_conversation' | 'in_progress' | 'daily_cap' | 'account_unavailable' | 'pending';
+export type WriteRefusal = 'no_grant' | 'expired' | 'consumed' | 'wrong_conversation' | 'in_progress' | 'recovery_cap' | 'account_unavailable' | 'pending';
 
 const WRITE_REFUSAL_KEY: Readonly<Record<WriteRefusal, string>> = {
   no_grant: 'recovery.grantExpired',
@@ -96,15 +96,18 @@ const WRITE_REFUSAL_KEY: Readonly<Record<WriteRefusal, string>> = {
   consumed: 'recovery.grantExpired',
   wrong_conversation: 'recovery.otherConversation',
   in_progress: 'recovery.inProgress',
-  daily_cap: 'recovery.dailyCap',
+  recovery_cap: 'recovery.dailyCap',
   account_unavailable: 'precheck.account_disabled.body',
   pending: 'recovery.pending',
 };
 
-/** The words for a shared write refusal, or undefined for a reason that is the journey's own. */
-export function writeRefusalText(t: Translator, contact: string, reason: string): string | undefined {
+/**
+ * The words for a shared write refusal, or undefined for a reason that is the journey's own. `time` is when it may
+ * be tried again (the reset/unlock cap, C6), already in the user's time zone.
+ */
+export function writeRefusalText(t: Translator, contact: string, reason: string, time?: string): string | undefined {
   const key = (WRITE_REFUSAL_KEY as Readonly<Record<string, string>>)[reason];
-  return key ? t(key, { contact }) : undefined;
+  return key ? t(key, { contact, time: time ?? '' }) : undefined;
 }
 
 /**

@@ -17,6 +17,7 @@ import { turnLocale, turnTranslator } from './turnLocale';
 import {
   callerOrThrow,
   correlationOf,
+  formatTime,
   sendCard,
   type CallerOf,
   type VerifyIdentityDialog,
@@ -146,20 +147,20 @@ export class ResetPasswordDialog extends ComponentDialog {
       failedText: t('reset.background.failed', { contact }),
       later: this.deps.later,
       user,
-      text: (answer) => this.backgroundText(t, contact, answer),
+      text: (answer) => this.backgroundText(t, contact, answer, (at) => formatTime(context, at)),
     });
     if (!outcome.done) return step.endDialog();
     const answer = outcome.answer;
     if (!answer.ok && answer.reason.startsWith('password_')) {
       return step.replaceDialog(DIALOG_IDS.RESET_PASSWORD, { flowId: o.flowId, notice: 'recovery.passwordRefused' } satisfies PasswordOptions);
     }
-    await context.sendActivity(resultText(t, contact, answer));
+    await context.sendActivity(resultText(t, contact, answer, (at) => formatTime(context, at)));
     return step.endDialog();
   }
 
-  private backgroundText(t: Translator, contact: string, answer: ResetAnswer): string {
+  private backgroundText(t: Translator, contact: string, answer: ResetAnswer, when: (at: number) => string): string {
     if (!answer.ok && answer.reason.startsWith('password_')) return t('reset.background.refused');
-    return resultText(t, contact, answer);
+    return resultText(t, contact, answer, when);
   }
 
   private contact(context: TurnContext): string {
@@ -168,7 +169,7 @@ export class ResetPasswordDialog extends ComponentDialog {
 }
 
 /** The user's words for a reset answer (success, grant problems, pending, not applied). */
-function resultText(t: Translator, contact: string, answer: ResetAnswer): string {
+function resultText(t: Translator, contact: string, answer: ResetAnswer, when: (at: number) => string): string {
   if (answer.ok) return t('recovery.resetDone', { contact });
   switch (answer.reason) {
     case 'not_applied':
@@ -183,7 +184,7 @@ function resultText(t: Translator, contact: string, answer: ResetAnswer): string
     case 'password_min_age':
       return t('recovery.passwordRefused.min_age', { contact });
     default:
-      return writeRefusalText(t, contact, answer.reason) ?? t('recovery.passwordRefused');
+      return writeRefusalText(t, contact, answer.reason, answer.retryAt === undefined ? undefined : when(answer.retryAt)) ?? t('recovery.passwordRefused');
   }
 }
 

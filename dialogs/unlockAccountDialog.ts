@@ -9,7 +9,7 @@ import { ANSWER_DEADLINE_MS } from '../domain/recovery/withDeadline';
 import { DIALOG_IDS } from './dialogIds';
 import { answerWithinDeadline, precheckThenVerify, writeRefusalText, type LaterDelivery } from './recoveryJourney';
 import { turnLocale, turnTranslator } from './turnLocale';
-import { callerOrThrow, correlationOf, type CallerOf, type VerifyIdentityDialog, type VerifyResult } from './verifyIdentityDialog';
+import { callerOrThrow, correlationOf, formatTime, type CallerOf, type VerifyIdentityDialog, type VerifyResult } from './verifyIdentityDialog';
 
 export interface UnlockAccountDialogDeps {
   readonly start: StartRecovery;
@@ -61,9 +61,9 @@ export class UnlockAccountDialog extends ComponentDialog {
       failedText: t('unlock.failed', { contact }),
       later: this.deps.later,
       user,
-      text: (answer) => unlockText(t, contact, answer),
+      text: (answer) => unlockText(t, contact, answer, (at) => formatTime(context, at)),
     });
-    if (outcome.done) await context.sendActivity(unlockText(t, contact, outcome.answer));
+    if (outcome.done) await context.sendActivity(unlockText(t, contact, outcome.answer, (at) => formatTime(context, at)));
     return step.endDialog();
   }
 
@@ -72,12 +72,12 @@ export class UnlockAccountDialog extends ComponentDialog {
   }
 }
 
-function unlockText(t: Translator, contact: string, answer: UnlockAnswer): string {
+function unlockText(t: Translator, contact: string, answer: UnlockAnswer, when: (at: number) => string): string {
   if (answer.ok) return t('recovery.unlockDone', { contact });
   if (answer.reason === 'unlock_not_supported') return t('recovery.unlockNotSupported', { contact });
   if (answer.reason === 'not_applied') return t('unlock.notApplied', { contact });
   if (answer.reason === 'directory_denied') return t('unlock.directoryDenied', { contact });
-  return writeRefusalText(t, contact, answer.reason) ?? t('unlock.failed', { contact });
+  return writeRefusalText(t, contact, answer.reason, answer.retryAt === undefined ? undefined : when(answer.retryAt)) ?? t('unlock.failed', { contact });
 }
 
 /** This waterfall's own values: references only (flow id, card activity id). */

@@ -98,7 +98,7 @@ export function registerPasswordRoutes(server: Server, kit: ApiKit, deps: Passwo
         : r.reason === 'directory_denied'
           ? { detail: t(locale, 'recovery.directoryDenied', { contact }) }
           : {};
-      throw refusal(r.reason === 'expired' ? 'grant_expired' : r.reason, undefined, detail);
+      throw refusal(r.reason === 'expired' ? 'grant_expired' : r.reason, r.reason === 'recovery_cap' ? r.retryAt : undefined, detail);
     }),
   );
 }

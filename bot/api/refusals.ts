@@ -25,7 +25,7 @@ const REFUSALS: Readonly<Record<string, readonly [number, string]>> = {
   account_unavailable: [403, 'forbidden'],
   blocked: [423, 'blocked'],
   throttled: [429, 'throttled'],
-  daily_cap: [429, 'daily_cap'],
+  recovery_cap: [429, 'recovery_cap'],
   wrong: [422, 'code_invalid'],
   malformed: [422, 'code_format'],
   invalid: [422, 'code_invalid'],

@@ -139,7 +139,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(installer ? { installer } : {}),
     ...(webhook ? { webhook } : {}),
     ...(d.options?.installWaitMs !== undefined ? { installWaitMs: d.options.installWaitMs } : {}),
-    ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
+    ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, resets: config.policy.resets, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
     contactText: (l) => config.policy.helpdesk.contactText[l],
     talkLimit,
     destinations,

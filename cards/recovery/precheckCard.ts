@@ -23,7 +23,7 @@ const PLAN: Readonly<Record<PrecheckReason, readonly Step[]>> = {
   not_registered: ['register', 'helpdesk'],
   insufficient_methods: ['register', 'helpdesk'],
   blocked: ['retry', 'helpdesk'],
-  throttled: ['helpdesk'],
+  throttled: ['retry', 'helpdesk'],
   account_disabled: ['helpdesk'],
   user_unknown: ['helpdesk'],
   out_of_scope: ['helpdesk'],

@@ -3,6 +3,8 @@ import type { AuditLog } from '../ports/auditLog';
 import type { Clock } from '../ports/clock';
 import type { Directory } from '../ports/directory';
 import type { RecoveryCounter } from '../ports/recoveryCounter';
+import type { Policy } from '../policy/policy';
+import { recoveryCapWindowMs } from '../policy/recoveryCap';
 import type { VerificationBlock } from '../ports/verificationBlock';
 
 /** What the user was doing when they asked for a person (the journey on the dialog stack, if any). */
@@ -28,6 +30,8 @@ export interface TalkToHelpdeskDeps {
   readonly methodKinds: (user: UserRef) => Promise<readonly string[]>;
   readonly block: VerificationBlock;
   readonly counter: RecoveryCounter;
+  /** C6: the reset/unlock cap; the summary counts completions inside its window. */
+  readonly resets: Policy['resets'];
   readonly audit: AuditLog;
   readonly clock: Clock;
   /** Names the user for the agent (display name, UPN); the caller's Teams name is the fallback. */
@@ -50,7 +54,7 @@ export class TalkToHelpdesk {
     const [kinds, blockedUntil, resetsToday, found] = await Promise.all([
       this.deps.methodKinds(user).catch(() => [] as readonly string[]),
       this.deps.block.blockedUntil(user).catch(() => null),
-      this.deps.counter.countToday(user).catch(() => 0),
+      this.deps.counter.recent(user, recoveryCapWindowMs(this.deps.resets)).then((t) => t.length, () => 0),
       this.deps.directory ? this.deps.directory.findUser(user).catch(() => null) : Promise.resolve(null),
     ]);
     const now = this.deps.clock.now();

@@ -68,9 +68,10 @@ export interface Policy {
     readonly bannedTerms: readonly string[]; // ≤ 1000
     readonly forceChangeAtNextSignIn: boolean;
   };
+  /** C6: at most `maxPerWindow` resets and unlocks per user in any sliding window of `windowDays` days. */
   readonly resets: {
-    /** Resets and unlocks per user per 24 h. */
-    readonly maxPerDay: number;
+    readonly maxPerWindow: number;
+    readonly windowDays: number;
   };
   /** Who may use self-service: everyone, or members of the listed directory groups. */
   readonly scope: { readonly mode: 'everyone' | 'groups'; readonly groups: readonly string[] };
@@ -132,7 +133,7 @@ export const DEFAULT_POLICY: Policy = {
     bannedTerms: [],
     forceChangeAtNextSignIn: false,
   },
-  resets: { maxPerDay: 5 },
+  resets: { maxPerWindow: 5, windowDays: 1 },
   scope: { mode: 'everyone', groups: [] },
   helpdesk: {
     agentGroups: [],

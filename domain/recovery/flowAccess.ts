@@ -1,5 +1,6 @@
 import { SsprError, fail, ok, type Result } from '../errors';
 import type { UserRef } from '../model/user';
+import { judgeRecoveryCap, recoveryCapWindowMs } from '../policy/recoveryCap';
 import type { FlowStore } from '../ports/flowStore';
 import type { DirectoryUser } from '../ports/directory';
 import type { GrantRefusal } from '../ports/grantStore';
@@ -40,20 +41,21 @@ export function toChoices(methods: readonly RegisteredMethod[]): MethodChoice[] 
 }
 
 /**
- * The checks before one directory write, shared by reset and unlock: the daily cap, an existing enabled account, and
+ * The checks before one directory write, shared by reset and unlock: the reset/unlock cap (C6), an existing enabled account, and
  * the grant claimed with a fresh idempotency key (R16, R27). Every refusal is audited through `audit` (precise reason)
  * and answered with the public one.
  */
 export async function claimForWrite(
-  deps: Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'counter' | 'random'>,
+  deps: Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'counter' | 'random' | 'clock'>,
   input: { readonly user: UserRef; readonly conversationId: string; readonly flowId: string },
   goal: RecoveryGoal,
   audit: (outcome: 'refused', reason: string) => Promise<void>,
-): Promise<Result<{ readonly target: DirectoryUser; readonly attemptId: string }, GrantRefusal | 'daily_cap' | 'account_unavailable'>> {
+): Promise<Result<{ readonly target: DirectoryUser; readonly attemptId: string }, GrantRefusal | 'recovery_cap' | 'account_unavailable'>> {
   const { user } = input;
-  if ((await deps.counter.countToday(user)) >= deps.policy.resets.maxPerDay) {
-    await audit('refused', 'daily_cap');
-    return fail('daily_cap');
+  const cap = judgeRecoveryCap(deps.policy.resets, await deps.counter.recent(user, recoveryCapWindowMs(deps.policy.resets)), deps.clock.now());
+  if (!cap.allowed) {
+    await audit('refused', 'recovery_cap');
+    return fail('recovery_cap', cap.retryAt);
   }
   const target = await deps.directory.findUser(user);
   if (!target || !target.enabled) {

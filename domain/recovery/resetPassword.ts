@@ -3,6 +3,7 @@ import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
 import type { DirectoryUser, SetPasswordRefusal, SetPasswordResult } from '../ports/directory';
 import type { GrantRefusal } from '../ports/grantStore';
+import { recoveryCapWindowMs } from '../policy/recoveryCap';
 import { claimForWrite } from './flowAccess';
 import type { RecoveryDeps } from './recoveryDeps';
 
@@ -21,7 +22,7 @@ export type PasswordRefusalReason = `password_${SetPasswordRefusal}`;
 export type ResetPasswordRefusal =
   | GrantRefusal
   | PasswordRefusalReason
-  | 'daily_cap'
+  | 'recovery_cap'
   | 'account_unavailable'
   /** The directory refused the write for this account (insufficient access): nothing changed; helpdesk only. */
   | 'directory_denied'
@@ -40,7 +41,7 @@ type Deps = Pick<
  * the grant is claimed and the idempotency key stored atomically before the call; concurrent calls get
  * `in_progress`. A refusal by the directory (F13) gives the grant back for another password and adds no R9
  * count. A timeout (F12) is resolved by reading `passwordChangedAt` back before anything else. Success clears
- * the R9 counters, counts toward the daily cap, and writes the audit event and the R18 notification.
+ * the R9 counters, counts toward the reset/unlock cap (C6), and writes the audit event and the R18 notification.
  * Wrap the returned promise in `withDeadline` to answer within 2 s (R26).
  */
 export class ResetPassword {
@@ -129,7 +130,7 @@ export class ResetPassword {
   ): Promise<Result<{ changedAt: number }, ResetPasswordRefusal>> {
     await this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed');
     await this.deps.block.clear(input.user);
-    await this.deps.counter.record(input.user);
+    await this.deps.counter.record(input.user, recoveryCapWindowMs(this.deps.policy.resets));
     // The audit record and the R18 notification subscribe to the event (rule 18).
     this.deps.events.publish({ type: 'password_reset', at: this.deps.clock.now(), correlationId: input.correlationId, user: input.user, flowId: input.flowId });
     return ok({ changedAt });

@@ -3,6 +3,7 @@ import type { DirectoryUser } from '../ports/directory';
 import type { RegisteredMethod } from '../verification/methodProver';
 import { nextChoices, requiredMethodCount, usableMethods } from '../verification/methodRules';
 import type { FlowGoal, FlowRecord } from '../verification/stateMachine';
+import { judgeRecoveryCap, recoveryCapWindowMs } from '../policy/recoveryCap';
 import { toChoices } from './flowAccess';
 import type { MethodChoice, RecoveryDeps } from './recoveryDeps';
 import { randomHex } from './recoveryDeps';
@@ -42,7 +43,7 @@ export type StartRecoveryAnswer =
       readonly ok: false;
       readonly publicReason: StartPublicReason;
       readonly auditReason: StartAuditReason;
-      /** Blocked (R9): epoch ms when verification may be tried again. */
+      /** Blocked (R9) or over the reset/unlock cap (C6): epoch ms when it may be tried again. */
       readonly retryAt?: number;
     };
 
@@ -71,7 +72,8 @@ interface Facts {
   readonly found: DirectoryUser | null | 'unreachable';
   readonly methods: readonly RegisteredMethod[];
   readonly blockedUntil: number | null;
-  readonly todayCount: number;
+  /** C6: completions of resets/unlocks inside the policy's window. */
+  readonly completions: readonly number[];
 }
 
 type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'methods' | 'flows' | 'block' | 'counter' | 'audit' | 'clock' | 'random'>;
@@ -79,7 +81,7 @@ type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'methods' | 'flows' | 'b
 /**
  * The SSPR doctor: before any code is sent, checks everything that would make the reset or unlock fail —
  * directory reachable, unlock supported, account known and enabled, self-service scope, privileged route (R3),
- * registration sufficient for the policy (R4), R9 block, daily cap — and either starts a verification flow
+ * registration sufficient for the policy (R4), R9 block, reset/unlock cap (C6) — and either starts a verification flow
  * (`ready` with the method choices) or refuses. Every call performs the same lookups, in parallel, whatever
  * the outcome, so refusals cannot be told apart by timing (R17). Redis failures throw SsprError (R22).
  */
@@ -149,7 +151,11 @@ export class StartRecovery {
       usableMethods: usableMethods(facts.methods, this.deps.policy, privileged).length,
       requiredMethods: requiredMethodCount(this.deps.policy, privileged),
       locked: found ? found.locked : null,
-      ...(facts.blockedUntil !== null ? { retryAt: facts.blockedUntil } : {}),
+      ...(facts.blockedUntil !== null
+        ? { retryAt: facts.blockedUntil }
+        : !reset.ok && reset.retryAt !== undefined
+          ? { retryAt: reset.retryAt }
+          : {}),
     };
     await this.deps.audit.record({
       type: 'recovery.check',
@@ -163,7 +169,7 @@ export class StartRecovery {
 
   /** Every call performs the same lookups, in parallel, whatever the outcome (R17 timing). */
   private async lookUp(user: UserRef): Promise<Facts> {
-    const [found, methods, blockedUntil, todayCount] = await Promise.all([
+    const [found, methods, blockedUntil, completions] = await Promise.all([
       this.deps.directory.findUser(user).then(
         (u): DirectoryUser | null | 'unreachable' => u,
         // Any directory failure (timeout, denied, down) means we cannot help now; the detail is in the audit reason.
@@ -171,15 +177,15 @@ export class StartRecovery {
       ),
       this.deps.methods.list(user),
       this.deps.block.blockedUntil(user),
-      this.deps.counter.countToday(user),
+      this.deps.counter.recent(user, recoveryCapWindowMs(this.deps.policy.resets)),
     ]);
-    return { found, methods, blockedUntil, todayCount };
+    return { found, methods, blockedUntil, completions };
   }
 
   /** The rules, in the order a user can act on them: what stands in the way first, and only that. */
   private judge(
     goal: FlowGoal,
-    { found, methods, blockedUntil, todayCount }: Facts,
+    { found, methods, blockedUntil, completions }: Facts,
   ): { ok: true; found: DirectoryUser; choices: RegisteredMethod[] } | Extract<StartRecoveryAnswer, { ok: false }> {
     const { policy, directory } = this.deps;
     const refuse = (publicReason: StartPublicReason, auditReason: StartAuditReason, retryAt?: number) =>
@@ -200,8 +206,11 @@ export class StartRecovery {
     if (choices === 'none') return refuse('cannot_continue', 'not_registered');
     if (choices.length === 0) return refuse('cannot_continue', 'insufficient_methods');
     if (blockedUntil !== null) return refuse('cannot_continue', 'blocked', blockedUntil);
-    // The daily cap counts account changes; caller verification changes nothing (R38).
-    if (goal !== 'verify' && todayCount >= policy.resets.maxPerDay) return refuse('cannot_continue', 'throttled');
+    // The reset/unlock cap (C6) counts account changes; caller verification changes nothing (R38).
+    if (goal !== 'verify') {
+      const cap = judgeRecoveryCap(policy.resets, completions, this.deps.clock.now());
+      if (!cap.allowed) return refuse('cannot_continue', 'throttled', cap.retryAt);
+    }
     return { ok: true, found, choices };
   }
 

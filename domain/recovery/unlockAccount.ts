@@ -3,6 +3,7 @@ import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
 import type { GrantRefusal } from '../ports/grantStore';
 import type { UnlockResult } from '../ports/directory';
+import { recoveryCapWindowMs } from '../policy/recoveryCap';
 import { claimForWrite } from './flowAccess';
 import type { RecoveryDeps } from './recoveryDeps';
 
@@ -15,7 +16,7 @@ export interface UnlockAccountInput {
 
 export type UnlockRefusal =
   | GrantRefusal
-  | 'daily_cap'
+  | 'recovery_cap'
   | 'account_unavailable'
   | 'unlock_not_supported'
   /** The directory refused the write for this account (insufficient access): helpdesk only. */
@@ -28,7 +29,7 @@ type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'co
 /**
  * Unlocks the caller's account with a verified unlock grant (R16). Never touches the password and never binds as
  * the user (R28). Same single-write discipline as ResetPassword (R27): on an unknown outcome the lock state is read
- * back. Success clears the R9 counters, counts toward the daily cap and notifies the user (R18).
+ * back. Success clears the R9 counters, counts toward the reset/unlock cap (C6) and notifies the user (R18).
  */
 export class UnlockAccount {
   constructor(private readonly deps: Deps) {}
@@ -85,7 +86,7 @@ export class UnlockAccount {
     }
     await grants.settle(user, input.flowId, attemptId, 'consumed');
     await this.deps.block.clear(user);
-    await this.deps.counter.record(user);
+    await this.deps.counter.record(user, recoveryCapWindowMs(this.deps.policy.resets));
     // The audit record and the R18 notification subscribe to the event (rule 18).
     this.deps.events.publish({ type: 'account_unlocked', at: this.deps.clock.now(), correlationId, user, flowId: input.flowId });
     return ok({ unlocked: true });

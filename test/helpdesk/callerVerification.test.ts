@@ -122,7 +122,7 @@ test('R21 R20: verify <user> → the user proves a method in Teams → the agent
   expect(channel).not.toMatch(/fabrikam\.example|•/);
   expect(running.logs.text).not.toContain(code!);
   // Nothing on the account changed: no reset was recorded.
-  expect(await running.app.services.recovery.deps.counter.countToday({ tenantId: DEMO_TENANT, objectId: MEGAN })).toBe(0);
+  expect(await running.app.services.recovery.deps.counter.recent({ tenantId: DEMO_TENANT, objectId: MEGAN }, 86_400_000)).toEqual([]);
 });
 
 test.each([

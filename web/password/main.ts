@@ -113,7 +113,12 @@ async function main(): Promise<void> {
         field.focus();
       } else if (err === 'grant_unavailable') status.textContent = host.t('web.password.grantGone');
       else if (err === 'in_progress') status.textContent = host.t('web.password.inProgress');
-      else if (err === 'daily_cap') status.textContent = host.t('web.password.dailyCap');
+      else if (err === 'recovery_cap') {
+        // C6: when the window lets one more through, in the browser's own time zone (the user's).
+        const at = typeof answer.body.retryAt === 'string' ? new Date(answer.body.retryAt) : null;
+        const time = at ? at.toLocaleString(document.documentElement.lang || undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }) : '';
+        status.textContent = host.t('web.password.dailyCap', { time });
+      }
       else if (err === 'password_refused_by_directory') status.textContent = host.t('web.password.refusedByDirectory');
       else status.textContent = host.errorText(answer);
     })();

@@ -96,14 +96,20 @@ describe.each(impls)('recovery port contract: %s', (_name, make) => {
     expect(await block.blockedUntil(user)).toBeNull();
   });
 
-  test('daily cap counts completions in a sliding 24 h window', async () => {
+  test('C6: the reset/unlock counter keeps completions in a sliding window of the length asked for', async () => {
     const clock = new FixedClock();
     const { counter } = make(clock);
-    await counter.record(user);
+    const day = 86_400_000;
+    const first = clock.now();
+    await counter.record(user, 3 * day);
     clock.advance(3_600_000);
-    expect(await counter.record(user)).toBe(2);
-    clock.advance(86_400_000 - 3_600_000);
-    expect(await counter.countToday(user)).toBe(1);
+    expect(await counter.record(user, 3 * day)).toBe(2);
+    clock.advance(day);
+    expect(await counter.recent(user, 3 * day)).toEqual([first, first + 3_600_000]);
+    clock.advance(2 * day - 3_600_000); // exactly three days after the first: it has left the window
+    expect(await counter.recent(user, 3 * day)).toEqual([first + 3_600_000]);
+    clock.advance(3_600_000);
+    expect(await counter.recent(user, 3 * day)).toEqual([]);
   });
 });
 

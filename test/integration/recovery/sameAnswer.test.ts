@@ -41,7 +41,7 @@ test('R17: unknown, disabled, unregistered, blocked and throttled users get the 
   rig.directory.add(cases.throttled);
   for (const user of [cases.unknown, cases.disabled, cases.blocked, cases.throttled]) rig.methods.set(user, methods);
   for (let i = 0; i < 5; i++) await rig.deps.block.recordFailure(cases.blocked);
-  for (let i = 0; i < rig.policy.resets.maxPerDay; i++) await rig.deps.counter.record(cases.throttled);
+  for (let i = 0; i < rig.policy.resets.maxPerWindow; i++) await rig.deps.counter.record(cases.throttled, rig.policy.resets.windowDays * 86_400_000);
 
   const times: Record<string, number[]> = {};
   const answers: Record<string, StartRecoveryAnswer> = {};
