@@ -2,8 +2,6 @@ import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   ConversationState,
-  MemoryStorage,
-  type Storage,
   type TurnContext,
 } from 'botbuilder';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +17,6 @@ import { registerHelpdeskApi } from './api/helpdesk';
 import { createCallerVerificationDialog } from './helpdesk/callerVerification';
 import { TaskModules } from './taskModules';
 import { TeamsSender } from './teamsSender';
-import { RedisSendPacer } from '../adapters/redis/redisSendPacer';
 import { createCampaigns, type Campaigns } from './worker/createCampaigns';
 import { CampaignChat } from './worker/campaignChat';
 import { campaignTenant, graphInstallerFor } from './worker/wiring';
@@ -28,14 +25,8 @@ import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
 import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
-import type { ConversationRefStore } from '../domain/ports/conversationRefs';
-import { MemoryConversationRefStore } from '../adapters/memory/memoryConversationRefStore';
-import { RedisConversationRefStore } from '../adapters/redis/redisConversationRefStore';
-import { RedisChannelBindings } from '../adapters/redis/redisChannelBindings';
-import { MemoryChannelBindings } from '../adapters/memory/memoryChannelBindings';
-import { createRedis, checkRedisDurability, isRedisReady } from './redisClient';
-import { RedisStorage } from './redisStorage';
-import { TurnGuard, TurnScope } from './turnGuard';
+import { checkRedisDurability } from './redisClient';
+import { createStateBackend, type StateBackend } from './state/stateBackend';
 import { registerDevChannelIfDevelopment } from './devChannel/registerDevChannel';
 import { demoPageDeps } from './devChannel/demoPageDeps';
 import { createServices, type ServiceOverrides, type Services } from './services';
@@ -58,6 +49,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly adapter: CloudAdapter;
   readonly redis: Redis | null;
+  /** Every store, limiter, the turn guard and the botbuilder Storage (rule 17: Redis or memory, chosen once). */
+  readonly state: StateBackend;
   readonly services: Services;
   /** Helpdesk hand-off (issue 6). */
   readonly helpdesk: Helpdesk;
@@ -90,7 +83,14 @@ export interface AppOverrides {
 /** The composition root: config → adapters → use-cases → dialogs → server. */
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const metrics = new Metrics({ defaultMetrics: true });
-  const redis = overrides.redis ?? (config.redis.url ? createRedis(config.redis.url, { connectionName: 'sspr-bot' }) : null);
+  const clock = overrides.services?.clock ?? { now: () => Date.now() };
+  // Rule 17: Redis or memory is chosen once, by the state backend (overrides.redis, else config.redis.url).
+  const state = createStateBackend(config, overrides.redis, {
+    clock,
+    clockDecidesExpiry: overrides.services?.clock !== undefined,
+    onBackgroundError: () => metrics.redisFailures.inc(),
+  });
+  const redis = state.redis;
   if (redis) redis.on('error', () => metrics.redisFailures.inc());
 
   if (redis && config.mode === 'production' && !config.redis.skipDurabilityCheck) {
@@ -105,17 +105,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
   }
 
-  // The guard and the storage share a TurnScope: the lock's fencing token guards state writes (R25), and the
-  // conversation state is read in the same round trip as the lock.
-  const scope = redis ? new TurnScope() : undefined;
-  const redisStorage = redis
-    ? new RedisStorage(redis, { prefix: `${config.redis.prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope })
-    : undefined;
-  const storage: Storage = redisStorage ?? new MemoryStorage();
-  const refs: ConversationRefStore = redis
-    ? new RedisConversationRefStore(redis, config.redis.prefix)
-    : new MemoryConversationRefStore();
-  const conversationState = new ConversationState(storage);
+  const refs = state.refs;
+  const conversationState = new ConversationState(state.storage);
 
   const auth = new ConfigurationBotFrameworkAuthentication({
     MicrosoftAppId: config.bot.appId ?? '',
@@ -124,17 +115,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     MicrosoftAppType: config.bot.appType,
   });
   const adapter = new CloudAdapter(auth);
-  if (redis && redisStorage) {
-    // First middleware: duplicate activities are dropped (R24) and turns of one conversation serialised (R25).
-    adapter.use(
-      new TurnGuard(redis, {
-        keyPrefix: config.redis.prefix,
-        scope,
-        prefetch: { storage: redisStorage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`] },
-        onBackgroundError: () => metrics.redisFailures.inc(),
-      }),
-    );
-  }
+  // First middleware: duplicate activities are dropped (R24) and turns of one conversation serialised (R25).
+  if (state.turnGuard) adapter.use(state.turnGuard);
 
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const ref = randomBytes(4).toString('hex');
@@ -166,18 +148,18 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const notifications: Notifications = {
     notify: async (user, event, correlationId) => notifier?.notify(user, event, correlationId),
   };
-  const clockForAudit = overrides.services?.clock ?? { now: () => Date.now() };
+  const clockForAudit = clock;
   const trail = overrides.services?.audit ? null : createAuditTrail(config, logger, clockForAudit, { onSinkError: (sink) => metrics.auditSinkFailures.inc({ sink }) });
   // Every event also adds to the admin insights' counters (issue 14), whatever audit log the app was given.
-  const insights = createInsights(config, redis, clockForAudit, logger, () => metrics.insightsFailures.inc(), (b) => metrics.business.inc(b));
-  const services = await createServices(config, redis, logger, notifications, { ...overrides.services, audit: insights.observe(overrides.services?.audit ?? trail!) });
+  const insights = createInsights(config, state.insights, clockForAudit, logger, () => metrics.insightsFailures.inc(), (b) => metrics.business.inc(b));
+  const services = await createServices(config, state, logger, notifications, { ...overrides.services, audit: insights.observe(overrides.services?.audit ?? trail!) });
   const audit = services.audit;
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
   // With Redis the pacing (Teams' per-conversation limits, Retry-After) is shared with every instance and worker.
   const teamsSender = new TeamsSender(
     adapter,
     config.bot.appId ?? '',
-    redis ? { pacer: new RedisSendPacer(redis, { prefix: config.redis.prefix, tenantPerSecond: config.campaigns.tenantPerSecond }) } : {},
+    state.campaigns.pacer ? { pacer: state.campaigns.pacer } : {},
   );
   notifier = new TeamsNotifications({
     sender: teamsSender,
@@ -191,10 +173,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 
   const helpdesk = createHelpdesk({
     config,
-    redis,
+    state,
     adapter,
     refs,
-    bindings: redis ? new RedisChannelBindings(redis, config.redis.prefix) : new MemoryChannelBindings(),
     logger,
     audit,
     events: services.events,
@@ -215,6 +196,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const campaigns = createCampaigns({
     config,
     redis,
+    state: state.campaigns,
     logger,
     services,
     refs,
@@ -278,8 +260,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   });
 
   let devChannel: { close(): void } | undefined;
-  // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
-  const ready = async (): Promise<boolean> => (redis ? isRedisReady(redis, { key: `${config.redis.prefix}ready-probe` }) : true);
+  const ready = (): Promise<boolean> => state.ready();
   // R36: /metrics behind a bearer token, or only on a separate internal listener (METRICS_PORT).
   const metricsAccess = config.metrics.port !== undefined ? ('off' as const) : config.metrics.token ? { token: config.metrics.token } : undefined;
   const http = createHttpServer({
@@ -292,13 +273,13 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     ...(metricsAccess ? { metricsAccess } : {}),
   });
   let metricsServer: ReturnType<typeof createMetricsServer> | undefined;
-  const pages = registerPagesApi(http.server, { config, services, logger, redis, refs, sender: teamsSender });
+  const pages = registerPagesApi(http.server, { config, services, logger, state, refs, sender: teamsSender });
   // The ITSM API for ticketing systems (issue 6): API keys, idempotency, per-key limits; hand-offs as from Teams.
   // The admin API (issue 14): insights and the audit export for API keys and admin-group members.
-  registerAdminApi(http.server, { config, logger, redis, audit: services.audit, directory: services.directory, insights, clock: services.clock, random: services.random, ...(overrides.adminTokens ? { tokens: overrides.adminTokens } : {}) });
+  registerAdminApi(http.server, { config, logger, state, audit: services.audit, directory: services.directory, insights, clock: services.clock, random: services.random, ...(overrides.adminTokens ? { tokens: overrides.adminTokens } : {}) });
   if (config.campaigns.lockoutWebhookSecret)
     registerLockoutWebhook(http.server, { secret: config.campaigns.lockoutWebhookSecret, report: campaigns.reportLockout, logger, now: () => services.clock.now() });
-  registerHelpdeskApi(http.server, { config, logger, redis, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
+  registerHelpdeskApi(http.server, { config, logger, state, helpdesk, audit: services.audit, clock: services.clock, random: services.random, ...(overrides.helpdeskApi ? { limits: overrides.helpdeskApi } : {}) });
 
   const coverage = insights.coverage(
     services.directory,
@@ -322,6 +303,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     metrics,
     adapter,
     redis,
+    state,
     services,
     helpdesk,
     pages,
@@ -368,7 +350,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       await helpdesk.bot.settled();
       await insights.settled();
       await trail?.close();
-      if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
+      if (redis && state.ownsClient) await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { AuditLog } from '../domain/ports/auditLog';
@@ -11,8 +10,6 @@ import { classify } from '../domain/insights/classify';
 import { InsightsAuditLog, InsightsRecorder } from '../domain/insights/insightsRecorder';
 import { ScanRegistrationCoverage } from '../domain/insights/registrationCoverage';
 import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
-import { MemoryInsightsStore } from '../adapters/memory/memoryInsightsStore';
-import { RedisInsightsStore } from '../adapters/redis/redisInsightsStore';
 
 /** The admin insights of one app: the store, the decorator every audit event passes, the report, the coverage scan. */
 export interface Insights {
@@ -43,13 +40,13 @@ export function businessEvent(field: string): { event: string; kind: string } | 
 
 export function createInsights(
   config: Config,
-  redis: Redis | null,
+  /** From the state backend (rule 17). */
+  store: InsightsStore,
   clock: Clock,
   logger: Logger,
   onError: () => void,
   onBusinessEvent: (e: { event: string; kind: string }) => void = () => undefined,
 ): Insights {
-  const store: InsightsStore = redis ? new RedisInsightsStore(redis, config.redis.prefix) : new MemoryInsightsStore(clock);
   const pseudonym = (user: { tenantId: string; objectId: string }): string => pseudonymOf(config.keys.auditPseudonym, user);
   const recorder = new InsightsRecorder({ store, clock, pseudonym });
   const observed: InsightsAuditLog[] = [];

@@ -1,14 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { AuditLog } from '../domain/ports/auditLog';
 import type { Clock, RandomSource } from '../domain/ports/clock';
 import type { Directory } from '../domain/ports/directory';
 import type { Notifications } from '../domain/ports/notifications';
-import type { FlowStore } from '../domain/ports/flowStore';
-import type { GrantStore } from '../domain/ports/grantStore';
-import type { VerificationBlock } from '../domain/ports/verificationBlock';
-import type { RecoveryCounter } from '../domain/ports/recoveryCounter';
 import { InProcessDomainEvents } from '../domain/events';
 import { wireCoreSubscribers } from '../domain/eventSubscribers';
 import type { RecoveryDeps } from '../domain/recovery/recoveryDeps';
@@ -20,22 +15,11 @@ import { UnlockAccount } from '../domain/recovery/unlockAccount';
 import { HeldMethodsReader, MethodStoreReader, SecurityInfoProver } from '../domain/recovery/securityInfoProver';
 import { createAuditTrail } from './auditTrail';
 import { CryptoRandom } from '../adapters/crypto/cryptoRandom';
-import {
-  createMemorySecurityAdapters,
-  createRedisSecurityAdapters,
-  type SecurityAdapters,
-} from '../adapters/securityInfoAdapters';
+import type { SecurityAdapters } from '../adapters/securityInfoAdapters';
+import type { StateBackend } from './state/stateBackend';
 import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
 import { LdapDirectory } from '../adapters/directory/ldapDirectory';
 import { GraphDirectory } from '../adapters/directory/graphDirectory';
-import { MemoryFlowStore } from '../adapters/memory/memoryFlowStore';
-import { MemoryGrantStore } from '../adapters/memory/memoryGrantStore';
-import { MemoryVerificationBlock } from '../adapters/memory/memoryVerificationBlock';
-import { MemoryRecoveryCounter } from '../adapters/memory/memoryRecoveryCounter';
-import { RedisFlowStore } from '../adapters/redis/redisFlowStore';
-import { RedisGrantStore } from '../adapters/redis/redisGrantStore';
-import { RedisVerificationBlock } from '../adapters/redis/redisVerificationBlock';
-import { RedisRecoveryCounter } from '../adapters/redis/redisRecoveryCounter';
 import { loadCommonPasswords } from '../adapters/password/commonPasswordList';
 import { createZxcvbnStrength } from '../adapters/password/zxcvbnStrength';
 import { ChooseNewPassword, type PasswordTools } from '../domain/recovery/chooseNewPassword';
@@ -73,12 +57,13 @@ export interface ServiceOverrides {
 const systemClock: Clock = { now: () => Date.now() };
 
 /**
- * Build the services. `notifications` is supplied by the bot layer (Teams messages + e-mail, R18) and may be bound
+ * Build the services on the state backend (rule 17: its stores, built once by bot/state/stateBackend.ts; give it the
+ * same clock as `overrides.clock`). `notifications` is supplied by the bot layer (Teams messages + e-mail, R18) and may be bound
  * late, since it needs the adapter and the services themselves.
  */
 export async function createServices(
   config: Config,
-  redis: Redis | null,
+  state: StateBackend,
   logger: Logger,
   notifications: Notifications,
   overrides: ServiceOverrides = {},
@@ -91,30 +76,9 @@ export async function createServices(
   wireCoreSubscribers(events, audit, notifications);
   const directory = overrides.directory ?? (await createDirectory(config, clock));
   const deps = { clock, audit, random, events, totpIssuer: config.policy.password.organisationName };
-  const security = redis ? createRedisSecurityAdapters(redis, config, deps) : createMemorySecurityAdapters(config, deps);
-
+  const security = state.security(deps);
+  const { flows, grants, block, counter } = state.recovery;
   const p = config.policy;
-  const times = { lifetimeMs: p.grant.lifetimeSeconds * 1000, maxFlowMs: p.grant.maxFlowSeconds * 1000 };
-  const blockSettings = {
-    threshold: p.throttles.failedVerificationsBeforeBlock,
-    windowMs: 24 * 3600_000,
-    blockMs: p.throttles.blockHours * 3600_000,
-  };
-  let flows: FlowStore, grants: GrantStore, block: VerificationBlock, counter: RecoveryCounter;
-  if (redis) {
-    // No clock passed: expiry decisions use Redis TIME, so a skewed instance cannot stretch a grant (F17).
-    // Only a test that injects its own clock (overrides.clock) decides expiry by that clock instead (R16 tests).
-    const o = { prefix: config.redis.prefix, ...(overrides.clock ? { clock: overrides.clock } : {}) };
-    flows = new RedisFlowStore(redis, o);
-    grants = new RedisGrantStore(redis, o, times);
-    block = new RedisVerificationBlock(redis, o, blockSettings);
-    counter = new RedisRecoveryCounter(redis, o);
-  } else {
-    flows = new MemoryFlowStore(clock);
-    grants = new MemoryGrantStore(clock, times);
-    block = new MemoryVerificationBlock(clock, blockSettings);
-    counter = new MemoryRecoveryCounter(clock);
-  }
   const prover = new SecurityInfoProver({
     policy: p,
     store: security.methods,

@@ -203,7 +203,9 @@ export class TurnGuard implements Middleware {
 
   private prefetchStorage(): RedisStorage | undefined {
     const storage = this.options.prefetch?.storage;
-    return storage && storage.client === this.redis ? storage : undefined;
+    // Prefetched values are only valid for a storage on this very client.
+    if (storage?.client !== this.redis) return undefined;
+    return storage;
   }
 
   private async waitForLock(

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../bot/config';
 import { createRedis } from '../bot/redisClient';
 import { createApiKeys } from '../bot/api/helpdesk';
+import { createStateBackend } from '../bot/state/stateBackend';
 import { API_SCOPES, type ApiScope } from '../domain/helpdesk/apiKeys';
 import { CryptoRandom } from '../adapters/crypto/cryptoRandom';
 
@@ -48,7 +49,8 @@ export async function runHelpdeskKeys(argv: readonly string[], env: NodeJS.Proce
   const redis: Redis | null = config.redis.url ? createRedis(config.redis.url, { connectionName: 'sspr-helpdesk-keys' }) : null;
   try {
     if (redis) await ready(redis, 5000);
-    const keys = createApiKeys(config, redis, { now: () => Date.now() }, new CryptoRandom());
+    const clock = { now: () => Date.now() };
+    const keys = createApiKeys(config, createStateBackend(config, redis, { clock }).apiKeys, clock, new CryptoRandom());
     switch (command) {
       case 'create': {
         const scopes = (parsed.values.scopes ?? '')

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { SsprError } from '../../domain/errors';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from '../memory/boundedMap';
 
 /** A stored answer to an idempotent request. */
 export interface StoredAnswer {
@@ -69,7 +70,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
 /** In-memory idempotency records (single instance without Redis). */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly entries = new Map<string, { entry: Entry; until: number }>();
+  private readonly entries = new BoundedMap<string, { entry: Entry; until: number }>(DEFAULT_MEMORY_CAP, (e) => e.until <= this.now());
   constructor(
     private readonly now: () => number,
     private readonly ttlMs = 86_400_000,

@@ -3,12 +3,13 @@ import { userKey, type UserRef } from '../../domain/model/user';
 import type { FlowStore } from '../../domain/ports/flowStore';
 import type { Clock } from '../../domain/ports/clock';
 import type { FlowRecord, FlowState } from '../../domain/verification/stateMachine';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 const GRACE_MS = 5 * 60 * 1000;
 
 /** In-memory FlowStore (tests, embedded development mode). Same semantics as RedisFlowStore; single process only. */
 export class MemoryFlowStore implements FlowStore {
-  private readonly flows = new Map<string, FlowRecord>();
+  private readonly flows = new BoundedMap<string, FlowRecord>(DEFAULT_MEMORY_CAP, (f) => this.clock.now() >= f.expiresAt + GRACE_MS);
 
   constructor(private readonly clock: Clock) {}
 

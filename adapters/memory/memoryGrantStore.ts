@@ -3,6 +3,7 @@ import { userKey, type UserRef } from '../../domain/model/user';
 import type { Clock } from '../../domain/ports/clock';
 import type { Grant, GrantRefusal, GrantSettlement, GrantStore } from '../../domain/ports/grantStore';
 import type { RecoveryGoal } from '../../domain/verification/stateMachine';
+import { BoundedMap } from './boundedMap';
 
 type GrantState = 'ready' | 'writing' | 'consumed' | 'spent';
 interface Entry {
@@ -13,9 +14,9 @@ interface Entry {
 
 /** In-memory GrantStore (tests, embedded mode). Claims are atomic because JS runs them without interleaving. */
 export class MemoryGrantStore implements GrantStore {
-  private readonly grants = new Map<string, Entry>();
+  private readonly grants = new BoundedMap<string, Entry>();
   /** The R27 idempotency records, `attemptId:state`, by grant. */
-  readonly idempotency = new Map<string, string>();
+  readonly idempotency = new BoundedMap<string, string>();
 
   constructor(
     private readonly clock: Clock,

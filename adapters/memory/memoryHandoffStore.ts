@@ -2,11 +2,12 @@ import type { Handoff } from '../../domain/helpdesk/handoff';
 import type { Clock } from '../../domain/ports/clock';
 import type { HandoffStore } from '../../domain/ports/handoffStore';
 import { userKey, type UserRef } from '../../domain/model/user';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 /** In-memory HandoffStore (embedded default and tests). */
 export class MemoryHandoffStore implements HandoffStore {
   private readonly records = new Map<string, string>();
-  private readonly tokens = new Map<string, { id: string; until: number }>();
+  private readonly tokens = new BoundedMap<string, { id: string; until: number }>(DEFAULT_MEMORY_CAP, (t) => t.until <= this.clock.now());
   private readonly active = new Map<string, string>();
 
   constructor(private readonly clock: Clock) {}

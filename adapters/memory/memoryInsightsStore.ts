@@ -8,11 +8,12 @@ import {
   type InsightsStore,
 } from '../../domain/ports/insightsStore';
 import type { Clock } from '../../domain/ports/clock';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 /** In-memory InsightsStore (development without Redis, tests): the same buckets and group caps as Redis. */
 export class MemoryInsightsStore implements InsightsStore {
   private readonly buckets = new Map<string, Map<string, number>>();
-  private readonly flows = new Map<string, { goal: FlowGoal; at: number; until: number }>();
+  private readonly flows = new BoundedMap<string, { goal: FlowGoal; at: number; until: number }>(DEFAULT_MEMORY_CAP, (f) => f.until <= this.clock.now());
   private snapshot: CoverageSnapshot | null = null;
 
   constructor(

@@ -1,10 +1,11 @@
 import { userKey, type UserRef } from '../../domain/model/user';
 import type { Clock } from '../../domain/ports/clock';
 import type { RecoveryCounter } from '../../domain/ports/recoveryCounter';
+import { BoundedMap } from './boundedMap';
 
 /** In-memory reset/unlock counter over a sliding window (tests, embedded mode; C6). */
 export class MemoryRecoveryCounter implements RecoveryCounter {
-  private readonly times = new Map<string, number[]>();
+  private readonly times = new BoundedMap<string, number[]>();
 
   constructor(private readonly clock: Clock) {}
 

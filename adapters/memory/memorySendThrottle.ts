@@ -1,9 +1,10 @@
 import type { Clock } from '../../domain/ports/clock';
 import type { SendThrottle, ThrottleBucket } from '../../domain/ports/throttle';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 /** Fixed-window counters like rate-limiter-flexible's, on the injected clock (tests, embedded default). */
 export class MemorySendThrottle implements SendThrottle {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private readonly windows = new BoundedMap<string, { count: number; resetAt: number }>(DEFAULT_MEMORY_CAP, (w) => w.resetAt <= this.clock.now());
 
   constructor(private readonly clock: Clock) {}
 

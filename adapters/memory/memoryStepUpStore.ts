@@ -1,10 +1,11 @@
 import type { Clock } from '../../domain/ports/clock';
 import { userKey, type UserRef } from '../../domain/model/user';
 import type { StepUpFlag, StepUpStore } from '../../domain/ports/stepUpStore';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 /** In-memory StepUpStore on the injected clock (tests and the embedded development default). */
 export class MemoryStepUpStore implements StepUpStore {
-  private readonly proofs = new Map<string, { at: number; until: number }>();
+  private readonly proofs = new BoundedMap<string, { at: number; until: number }>(DEFAULT_MEMORY_CAP, (p) => p.until <= this.clock.now());
   private readonly holds = new Map<string, number>();
   private readonly flags = new Set<string>();
 

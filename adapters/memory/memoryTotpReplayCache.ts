@@ -1,10 +1,11 @@
 import type { Clock } from '../../domain/ports/clock';
 import type { UserRef } from '../../domain/model/user';
 import type { TotpReplayCache } from '../../domain/ports/totp';
+import { BoundedMap } from './boundedMap';
 
 /** In-memory TOTP replay cache on the injected clock. */
 export class MemoryTotpReplayCache implements TotpReplayCache {
-  private readonly used = new Map<string, number>();
+  private readonly used = new BoundedMap<string, number>();
 
   constructor(
     private readonly clock: Clock,

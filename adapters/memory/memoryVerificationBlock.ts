@@ -1,11 +1,12 @@
 import { userKey, type UserRef } from '../../domain/model/user';
 import type { Clock } from '../../domain/ports/clock';
 import type { FailureOutcome, VerificationBlock } from '../../domain/ports/verificationBlock';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 /** In-memory R9 block (tests, embedded mode); one process only — production uses RedisVerificationBlock. */
 export class MemoryVerificationBlock implements VerificationBlock {
-  private readonly failures = new Map<string, number[]>();
-  private readonly blocks = new Map<string, number>();
+  private readonly failures = new BoundedMap<string, number[]>();
+  private readonly blocks = new BoundedMap<string, number>(DEFAULT_MEMORY_CAP, (until) => until <= this.clock.now());
 
   constructor(
     private readonly clock: Clock,

@@ -1,6 +1,7 @@
 import type { Clock } from '../../domain/ports/clock';
 import type { CodeAttemptOutcome, CodeSlot, VerificationStore } from '../../domain/ports/verificationStore';
 import type { HmacKeyRing } from '../crypto/keyRing';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 interface Entry {
   kid: string;
@@ -12,7 +13,7 @@ interface Entry {
 
 /** In-memory VerificationStore with the same semantics as the Redis one; time from the injected clock. */
 export class MemoryVerificationStore implements VerificationStore {
-  private readonly codes = new Map<string, Entry>();
+  private readonly codes = new BoundedMap<string, Entry>(DEFAULT_MEMORY_CAP, (e) => e.expiresAt <= this.clock.now());
 
   constructor(
     private readonly clock: Clock,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { StateBackend } from '../state/stateBackend';
 import type { Server } from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -20,7 +20,7 @@ import { registerAdminAuditApi } from './adminAudit';
 export interface AdminApiDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly redis: Redis | null;
+  readonly state: Pick<StateBackend, 'limiter' | 'apiKeys'>;
   readonly audit: AuditLog;
   readonly directory: Directory;
   readonly insights: Insights;
@@ -36,8 +36,8 @@ export function registerAdminApi(server: Server, deps: AdminApiDeps): { readonly
   const auth = createAdminAuth({
     config,
     logger: deps.logger,
-    redis: deps.redis,
-    keys: createApiKeys(config, deps.redis, deps.clock, deps.random),
+    state: deps.state,
+    keys: createApiKeys(config, deps.state.apiKeys, deps.clock, deps.random),
     access,
     ...(deps.tokens ? { tokens: deps.tokens } : {}),
   });

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Request } from 'restify';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { StateBackend } from '../state/stateBackend';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { bearerToken, SsoTokenValidator } from '../auth/ssoToken';
@@ -20,7 +20,8 @@ export type AdminAuthRefusal = 'unauthorized' | 'not_admin' | 'insufficient_scop
 export interface AdminAuthDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly redis: Redis | null;
+  /** Rate limiters (rule 17: the state backend's). */
+  readonly state: Pick<StateBackend, 'limiter'>;
   readonly keys: ApiKeys;
   readonly access: AdminAccess;
   /** Validator override (tests with a local JWKS). */
@@ -45,10 +46,7 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
     (config.teams.ssoAppId
       ? new SsoTokenValidator({ ssoAppId: config.teams.ssoAppId, publicBaseUrl: config.publicBaseUrl, allowedTenants: config.bot.allowedTenants, jwksUrl: config.teams.jwksUrl })
       : undefined);
-  const limiter = (name: string, points: number): RateLimiterAbstract =>
-    deps.redis
-      ? new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${config.redis.prefix}rl:${name}`, points, duration: 60 })
-      : new RateLimiterMemory({ keyPrefix: name, points, duration: 60 });
+  const limiter = (name: string, points: number): RateLimiterAbstract => deps.state.limiter(name, points, 60);
   const failures = limiter('admin-authfail', 30);
   const perCaller = limiter('admin-api', 60);
 

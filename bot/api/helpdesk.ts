@@ -1,28 +1,28 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { StateBackend } from '../state/stateBackend';
 import type { Request, Response, Server } from 'restify';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Helpdesk } from '../helpdesk/createHelpdesk';
 import { isSsprError } from '../../domain/errors';
 import type { Handoff } from '../../domain/helpdesk/handoff';
-import { ApiKeys, parseApiKeyHeader, type ApiScope, type AuthRefusal } from '../../domain/helpdesk/apiKeys';
+import { ApiKeys, parseApiKeyHeader, type ApiKeyStore, type ApiScope, type AuthRefusal } from '../../domain/helpdesk/apiKeys';
 import type { CreateRefusal } from '../../domain/helpdesk/helpdeskHandoffs';
 import type { AuditLog } from '../../domain/ports/auditLog';
 import type { Clock, RandomSource } from '../../domain/ports/clock';
-import { FileApiKeyStore, HmacApiKeyHasher, RedisApiKeyStore } from '../../adapters/helpdesk/apiKeyStores';
-import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '../../adapters/helpdesk/idempotencyStore';
+import { HmacApiKeyHasher } from '../../adapters/helpdesk/apiKeyStores';
+import type { IdempotencyStore } from '../../adapters/helpdesk/idempotencyStore';
 
 /** Largest JSON body the ITSM API accepts (bytes). */
 export const MAX_HELPDESK_BODY_BYTES = 2048;
 const ROUTE = '/api/helpdesk/handoffs';
 
-/** The API keys of this deployment: Redis when configured, else the JSON file (the CLI uses the same). */
-export function createApiKeys(config: Config, redis: Redis | null, clock: Clock, random: RandomSource): ApiKeys {
+/** The API keys of this deployment on the state backend's key store (Redis, else the JSON file; the CLI uses the same). */
+export function createApiKeys(config: Config, store: ApiKeyStore, clock: Clock, random: RandomSource): ApiKeys {
   return new ApiKeys({
-    store: redis ? new RedisApiKeyStore(redis, config.redis.prefix) : new FileApiKeyStore(config.helpdesk.apiKeysFile),
+    store,
     hasher: new HmacApiKeyHasher(config.keys.codeHmac),
     clock,
     random,
@@ -32,7 +32,8 @@ export function createApiKeys(config: Config, redis: Redis | null, clock: Clock,
 export interface HelpdeskApiDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly redis: Redis | null;
+  /** Key store, idempotency records and rate limiters (rule 17: the state backend's). */
+  readonly state: Pick<StateBackend, 'apiKeys' | 'idempotency' | 'limiter'>;
   readonly helpdesk: Helpdesk;
   readonly audit: AuditLog;
   readonly clock: Clock;
@@ -119,13 +120,10 @@ function canonical(v: unknown): string {
  * call (R20). A created hand-off proceeds exactly like one from Teams: proactive offer, status to the webhook.
  */
 export function registerHelpdeskApi(server: Server, deps: HelpdeskApiDeps): { readonly keys: ApiKeys } {
-  const { config, logger, redis, helpdesk } = deps;
-  const keys = deps.keys ?? createApiKeys(config, redis, deps.clock, deps.random);
-  const idem: IdempotencyStore = redis ? new RedisIdempotencyStore(redis, config.redis.prefix) : new MemoryIdempotencyStore(() => deps.clock.now());
-  const limiter = (name: string, points: number): RateLimiterAbstract =>
-    redis
-      ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${config.redis.prefix}rl:${name}`, points, duration: 60 })
-      : new RateLimiterMemory({ keyPrefix: name, points, duration: 60 });
+  const { config, logger, helpdesk } = deps;
+  const keys = deps.keys ?? createApiKeys(config, deps.state.apiKeys, deps.clock, deps.random);
+  const idem: IdempotencyStore = deps.state.idempotency;
+  const limiter = (name: string, points: number): RateLimiterAbstract => deps.state.limiter(name, points, 60);
   const perKey = limiter('helpdesk-api', deps.limits?.perKeyPerMinute ?? 60);
   const authFailures = limiter('helpdesk-api-authfail', deps.limits?.authFailuresPerMinute ?? 30);
 

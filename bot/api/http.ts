@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Request, Response } from 'restify';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { StateBackend } from '../state/stateBackend';
 import type { z } from 'zod';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -24,7 +24,8 @@ export function routeParam(req: Request, name: string): unknown {
 export interface ApiKitDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly redis: Redis | null;
+  /** Rate limiters (rule 17: the state backend's). */
+  readonly state: Pick<StateBackend, 'limiter'>;
   readonly tokens: SsoTokenValidator | undefined;
   readonly limits?: { readonly perMinute?: number; readonly writesPer10Minutes?: number };
 }
@@ -47,10 +48,7 @@ export interface ApiKit {
 export function createApiKit(deps: ApiKitDeps): ApiKit {
   const { config, logger, tokens } = deps;
   const dev = config.mode === 'development';
-  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract =>
-    deps.redis
-      ? new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: `${config.redis.prefix}rl:${keyPrefix}`, points, duration })
-      : new RateLimiterMemory({ keyPrefix, points, duration });
+  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => deps.state.limiter(keyPrefix, points, duration);
   const perUser = limiter('pages', deps.limits?.perMinute ?? 60, 60);
   const writes = limiter('pages-write', deps.limits?.writesPer10Minutes ?? 10, 600);
   const perIp = limiter('pages-ip', 300, 60);

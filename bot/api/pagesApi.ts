@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Request, Response, Server } from 'restify';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -7,7 +6,8 @@ import type { TeamsSender } from '../teamsSender';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import { SsoTokenValidator } from '../auth/ssoToken';
 import { securityInfoUseCases } from '../securityInfoJourney';
-import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } from './enrolmentTickets';
+import type { EnrolmentTickets } from './enrolmentTickets';
+import type { StateBackend } from '../state/stateBackend';
 import { registerEnrolmentRoutes } from './enrolments';
 import { createApiKit } from './http';
 import { registerMethodRoutes } from './methods';
@@ -22,13 +22,14 @@ export interface PagesApiDeps {
   readonly config: Config;
   readonly services: Services;
   readonly logger: Logger;
-  readonly redis: Redis | null;
+  /** Enrolment tickets and rate limiters (rule 17: the state backend's). */
+  readonly state: Pick<StateBackend, 'enrolments' | 'limiter'>;
   readonly refs: ConversationRefStore;
   /** Proactive outcome messages in the user's 1:1 chat. */
   readonly sender: TeamsSender;
   /** Validator override (tests pass one with a local JWKS). */
   readonly tokens?: SsoTokenValidator;
-  /** Enrolment tickets override; default Redis when the app has Redis, else memory. */
+  /** Enrolment tickets override; default the state backend's. */
   readonly enrolments?: EnrolmentTickets;
   /** dist/web; default: found next to the compiled server or under the working directory. */
   readonly webRoot?: string;
@@ -61,9 +62,8 @@ export function registerPagesApi(server: Server, deps: PagesApiDeps): PagesApi {
           allowedClientIds: config.ssoAllowedClientIds,
         })
       : undefined);
-  const tickets =
-    deps.enrolments ?? (deps.redis ? new RedisEnrolmentTickets(deps.redis, config.redis.prefix) : new MemoryEnrolmentTickets(() => services.clock.now()));
-  const kit = createApiKit({ config, logger, redis: deps.redis, tokens, ...(deps.limits ? { limits: deps.limits } : {}) });
+  const tickets = deps.enrolments ?? deps.state.enrolments;
+  const kit = createApiKit({ config, logger, state: deps.state, tokens, ...(deps.limits ? { limits: deps.limits } : {}) });
   const useCases = securityInfoUseCases(services);
 
   // Errors raised by restify's own body parser (malformed JSON, too large) get the same JSON shape on /api/ routes.

@@ -1,10 +1,8 @@
 import type { CloudAdapter, TurnContext } from 'botbuilder';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../../domain/ports/auditLog';
 import { SECURITY_ALERT_EVENTS, type DomainEvents } from '../../domain/events';
-import type { ChannelBindings } from '../../domain/ports/channelBindings';
 import { ChannelDestinations } from './destinations';
 import type { Clock, RandomSource } from '../../domain/ports/clock';
 import type { Directory } from '../../domain/ports/directory';
@@ -13,14 +11,13 @@ import type { Handoff } from '../../domain/helpdesk/handoff';
 import type { HandoffListener, HandoffStore } from '../../domain/ports/handoffStore';
 import type { Notifications } from '../../domain/ports/notifications';
 import { HelpdeskHandoffs } from '../../domain/helpdesk/helpdeskHandoffs';
-import { MemoryHandoffStore } from '../../adapters/memory/memoryHandoffStore';
-import { RedisHandoffStore } from '../../adapters/redis/redisHandoffStore';
 import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
 import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
 import { HelpdeskBot } from './helpdeskBot';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { StateBackend } from '../state/stateBackend';
 import { TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
 import type { UserRef } from '../../domain/model/user';
 import type { VerificationBlock } from '../../domain/ports/verificationBlock';
@@ -44,11 +41,10 @@ export interface Helpdesk {
 
 export interface HelpdeskDeps {
   readonly config: Config;
-  readonly redis: Redis | null;
+  /** The hand-off store, the admin-bound destinations (R32, used when configuration names none) and the limiter (rule 17). */
+  readonly state: Pick<StateBackend, 'handoffs' | 'bindings' | 'limiter'>;
   readonly adapter: CloudAdapter;
   readonly refs: ConversationRefStore;
-  /** Admin-bound destinations (R32), used when configuration names none. */
-  readonly bindings: ChannelBindings;
   readonly logger: Logger;
   readonly audit: AuditLog;
   readonly events: DomainEvents & { settled?(): Promise<void> };
@@ -68,7 +64,7 @@ export interface HelpdeskDeps {
 /** Composition of the helpdesk hand-off (issue 6): store, use-cases, Teams side, Graph installer, webhook. */
 export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
   const { config } = d;
-  const store: HandoffStore = d.redis ? new RedisHandoffStore(d.redis, config.redis.prefix) : new MemoryHandoffStore(d.clock);
+  const store: HandoffStore = d.state.handoffs;
   const digestKey = config.keys.codeHmac[0]?.key ?? Buffer.alloc(32);
   let bot: HelpdeskBot | null = null;
   const listener: HandoffListener = { changed: async (h: Handoff) => bot?.changed(h) };
@@ -92,7 +88,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
       '',
     adminGroups: config.adminGroupIds,
   });
-  const destinations = new ChannelDestinations(config, d.bindings);
+  const destinations = new ChannelDestinations(config, d.state.bindings);
   const g = config.directory.graph;
   const installer =
     g.tenantId && g.clientId && g.clientSecret && config.teams.appId
@@ -118,9 +114,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
         })
       : undefined;
   const talkPoints = d.options?.talkPerHour ?? 1;
-  const talkLimiter = d.redis
-    ? new RateLimiterRedis({ storeClient: d.redis, keyPrefix: `${config.redis.prefix}rl:helpdesk-talk`, points: talkPoints, duration: 3600 })
-    : new RateLimiterMemory({ keyPrefix: 'helpdesk-talk', points: talkPoints, duration: 3600 });
+  const talkLimiter = d.state.limiter('helpdesk-talk', talkPoints, 3600);
   const talkLimit = async (user: UserRef): Promise<boolean> => {
     try {
       await talkLimiter.consume(`${user.tenantId}:${user.objectId}`);

@@ -15,22 +15,7 @@ import { LockoutAlertScanner, ReportLockout } from '../../domain/campaigns/locko
 import { RegistrationNudgeScanner } from '../../domain/campaigns/registrationNudges';
 import { RaiseSecurityAlert } from '../../domain/campaigns/securityAlerts';
 import { CampaignActions } from '../../domain/campaigns/campaignActions';
-import {
-  RedisCampaignLedger,
-  RedisCampaignPreferences,
-  RedisDeadLetters,
-  RedisDeliveryLedger,
-  RedisScanCursorStore,
-} from '../../adapters/redis/redisCampaignStores';
-import {
-  MemoryCampaignLedger,
-  MemoryCampaignPreferences,
-  MemoryDeadLetters,
-  MemoryDeliveryLedger,
-  MemoryScanCursorStore,
-} from '../../adapters/memory/memoryCampaignStores';
-import { RlfAlertRateLimit } from '../../adapters/campaignAlertLimit';
-import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
+import { createCampaignState, type CampaignState } from '../state/stateBackend';
 import { TeamsSender, type ProactiveChannel } from '../teamsSender';
 import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
 import { CampaignEngine, type ScheduledScan } from './campaignEngine';
@@ -41,6 +26,8 @@ export interface CampaignsDeps {
   readonly config: Config;
   /** The fail-fast client (stores); null = memory (development only). */
   readonly redis: Redis | Cluster | null;
+  /** The campaign stores, alert limiter and pacer (rule 17); default: the state backend's on `redis`. */
+  readonly state?: CampaignState;
   readonly logger: Logger;
   readonly services: Pick<Services, 'clock' | 'directory' | 'security'>;
   readonly refs: ConversationRefStore;
@@ -84,12 +71,8 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   const { config, redis, services } = d;
   const clock = services.clock;
   const policy = config.policy.campaigns;
-  const prefix = config.redis.prefix;
-  const preferences = redis ? new RedisCampaignPreferences(redis, prefix) : new MemoryCampaignPreferences();
-  const ledger = redis ? new RedisCampaignLedger(redis, prefix) : new MemoryCampaignLedger(clock);
-  const deliveryLedger = redis ? new RedisDeliveryLedger(redis, prefix) : new MemoryDeliveryLedger(clock);
-  const cursors = redis ? new RedisScanCursorStore(redis, prefix) : new MemoryScanCursorStore();
-  const deadLetters = redis ? new RedisDeadLetters(redis, prefix) : new MemoryDeadLetters();
+  const state = d.state ?? createCampaignState(config, redis, clock);
+  const { preferences, ledger, deliveryLedger, cursors, deadLetters } = state;
   const timeZones: TimeZoneLookup = {
     timeZone: async (user) => {
       const ref = (await d.refs.get(user).catch(() => null)) as { localTimezone?: unknown } | null;
@@ -125,7 +108,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
 
   const c = config.campaigns;
   const sender = new TeamsSender(d.channel, config.bot.appId ?? '', {
-    ...(redis ? { pacer: new RedisSendPacer(redis, { prefix, tenantPerSecond: c.tenantPerSecond }) } : {}),
+    ...(state.pacer ? { pacer: state.pacer } : {}),
   });
   const defaultTimeZone = policy.quietHours.defaultTimeZone;
   const processor = new DeliveryProcessor({
@@ -187,7 +170,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     outbox,
     actions: new CampaignActions({ policy, preferences, clock }),
     reportLockout: new ReportLockout({ policy, ledger, outbox, clock }),
-    alerts: new RaiseSecurityAlert({ policy, ledger, limit: new RlfAlertRateLimit(redis, prefix, policy.securityAlerts.perKindPerHour), outbox, clock }),
+    alerts: new RaiseSecurityAlert({ policy, ledger, limit: state.alertLimit, outbox, clock }),
     preferences,
     ledger,
     deliveryLedger,

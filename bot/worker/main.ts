@@ -2,8 +2,7 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createRedis } from '../redisClient';
 import { createServices } from '../services';
-import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
-import { RedisChannelBindings } from '../../adapters/redis/redisChannelBindings';
+import { createStateBackend } from '../state/stateBackend';
 import { ChannelDestinations } from '../helpdesk/destinations';
 import { ConnectorChannel, workerAuthentication } from './connectorChannel';
 import { createCampaigns } from './createCampaigns';
@@ -32,13 +31,15 @@ async function main(): Promise<void> {
   }
   const redis = createRedis(config.redis.url, { connectionName: 'sspr-campaign-worker' });
   const notifications = { notify: async () => undefined };
-  const services = await createServices(config, redis, logger, notifications);
-  const refs = new RedisConversationRefStore(redis, config.redis.prefix);
-  const destinations = new ChannelDestinations(config, new RedisChannelBindings(redis, config.redis.prefix));
+  const state = createStateBackend(config, redis, { clock: { now: () => Date.now() } });
+  const services = await createServices(config, state, logger, notifications);
+  const refs = state.refs;
+  const destinations = new ChannelDestinations(config, state.bindings);
   const installer = graphInstallerFor(config, services.clock);
   const campaigns = createCampaigns({
     config,
     redis,
+    state: state.campaigns,
     logger,
     services,
     refs,

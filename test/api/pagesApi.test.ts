@@ -196,7 +196,7 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
       config: { ...app.config, mode: 'production' },
       services: app.services,
       logger: app.logger,
-      redis: app.redis,
+      state: app.state,
       refs: { save: async () => undefined, get: async () => null },
       sender: new TeamsSender(app.adapter, ''),
     });

@@ -107,7 +107,7 @@ describe('admin API: insights and the audit export (issue 14) on a private Redis
   });
 
   test('G3: the audit export streams JSON Lines; a user is found by object id or UPN through the pseudonym', async () => {
-    const keys = createApiKeys(running.app.config, running.app.redis, clock, new CryptoRandom());
+    const keys = createApiKeys(running.app.config, running.app.state.apiKeys, clock, new CryptoRandom());
     const created = await keys.create('siem-export', ['audit:read']);
     if (!created.ok) throw new Error(created.reason);
     const auth = `ApiKey ${created.value.key}`;

@@ -8,6 +8,7 @@ import {
 import { DialogSet, DialogTurnStatus, TextPrompt, WaterfallDialog } from 'botbuilder-dialogs';
 import type { Redis } from 'ioredis';
 import { RedisStorage } from '../../bot/redisStorage';
+import { BoundedMemoryStorage } from '../../bot/state/boundedMemoryStorage';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { waitReady } from './helpers';
 
@@ -45,6 +46,7 @@ const PREFIX = (): string => `t${++run}:`;
 
 const subjects: Subject[] = [
   { name: 'MemoryStorage', redis: false, make: () => new MemoryStorage() },
+  { name: 'BoundedMemoryStorage', redis: false, make: () => new BoundedMemoryStorage({ maxItems: 1000, ttlSeconds: 600 }) },
   { name: 'RedisStorage', redis: true, make: () => new RedisStorage(redis, { prefix: PREFIX(), ttlSeconds: 600 }) },
 ];
 

@@ -1,0 +1,243 @@
+import type { Middleware, Storage } from 'botbuilder';
+import type { Cluster, Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config';
+import type { Clock } from '../../domain/ports/clock';
+import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
+import type { ChannelBindings } from '../../domain/ports/channelBindings';
+import type { FlowStore } from '../../domain/ports/flowStore';
+import type { GrantStore } from '../../domain/ports/grantStore';
+import type { VerificationBlock } from '../../domain/ports/verificationBlock';
+import type { RecoveryCounter } from '../../domain/ports/recoveryCounter';
+import type { InsightsStore } from '../../domain/ports/insightsStore';
+import type { HandoffStore } from '../../domain/ports/handoffStore';
+import type { ApiKeyStore } from '../../domain/helpdesk/apiKeys';
+import type { AlertRateLimit } from '../../domain/campaigns/securityAlerts';
+import type { CampaignLedger, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, SendPacer } from '../../domain/campaigns/ports';
+import {
+  createMemorySecurityAdapters,
+  createRedisSecurityAdapters,
+  type SecurityAdapterDeps,
+  type SecurityAdapters,
+} from '../../adapters/securityInfoAdapters';
+import { DEFAULT_MEMORY_CAP } from '../../adapters/memory/boundedMap';
+import { MemoryFlowStore } from '../../adapters/memory/memoryFlowStore';
+import { MemoryGrantStore } from '../../adapters/memory/memoryGrantStore';
+import { MemoryVerificationBlock } from '../../adapters/memory/memoryVerificationBlock';
+import { MemoryRecoveryCounter } from '../../adapters/memory/memoryRecoveryCounter';
+import { MemoryConversationRefStore } from '../../adapters/memory/memoryConversationRefStore';
+import { MemoryChannelBindings } from '../../adapters/memory/memoryChannelBindings';
+import { MemoryInsightsStore } from '../../adapters/memory/memoryInsightsStore';
+import { MemoryHandoffStore } from '../../adapters/memory/memoryHandoffStore';
+import {
+  MemoryCampaignLedger,
+  MemoryCampaignPreferences,
+  MemoryDeadLetters,
+  MemoryDeliveryLedger,
+  MemoryScanCursorStore,
+} from '../../adapters/memory/memoryCampaignStores';
+import { RedisFlowStore } from '../../adapters/redis/redisFlowStore';
+import { RedisGrantStore } from '../../adapters/redis/redisGrantStore';
+import { RedisVerificationBlock } from '../../adapters/redis/redisVerificationBlock';
+import { RedisRecoveryCounter } from '../../adapters/redis/redisRecoveryCounter';
+import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
+import { RedisChannelBindings } from '../../adapters/redis/redisChannelBindings';
+import { RedisInsightsStore } from '../../adapters/redis/redisInsightsStore';
+import { RedisHandoffStore } from '../../adapters/redis/redisHandoffStore';
+import {
+  RedisCampaignLedger,
+  RedisCampaignPreferences,
+  RedisDeadLetters,
+  RedisDeliveryLedger,
+  RedisScanCursorStore,
+} from '../../adapters/redis/redisCampaignStores';
+import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
+import { FileApiKeyStore, RedisApiKeyStore } from '../../adapters/helpdesk/apiKeyStores';
+import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '../../adapters/helpdesk/idempotencyStore';
+import { RlfAlertRateLimit } from '../../adapters/campaignAlertLimit';
+import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } from '../api/enrolmentTickets';
+import { createRedis, isRedisReady } from '../redisClient';
+import { RedisStorage } from '../redisStorage';
+import { TurnGuard, TurnScope } from '../turnGuard';
+import { BoundedMemoryStorage } from './boundedMemoryStorage';
+
+/** The part of Config the state backend reads. */
+export type StateConfig = Pick<Config, 'redis' | 'policy' | 'campaigns' | 'helpdesk' | 'keys' | 'senders'>;
+
+export interface StateBackendOptions {
+  /** The clock of the memory stores (and of the Redis stores when `clockDecidesExpiry`). */
+  readonly clock: Clock;
+  /**
+   * A test injected its own clock: Redis stores then decide expiry by it too (R16 tests). Otherwise Redis stores use
+   * Redis TIME, so a skewed instance cannot stretch a grant (F17).
+   */
+  readonly clockDecidesExpiry?: boolean;
+  /** Told about failures that cannot fail a turn any more (lock release/refresh). */
+  readonly onBackgroundError?: (error: unknown) => void;
+  /** Name of the client created from config.redis.url when none is given (default `sspr-bot`). */
+  readonly connectionName?: string;
+  /** Entry cap of the memory Storage and reference store (default {@link DEFAULT_MEMORY_CAP}; the other memory stores use it too). */
+  readonly memoryCap?: number;
+}
+
+/** The campaign part (shared with the campaign worker, whose client may be a Cluster). */
+export interface CampaignState {
+  readonly preferences: CampaignPreferences;
+  readonly ledger: CampaignLedger;
+  readonly deliveryLedger: DeliveryLedger;
+  readonly cursors: ScanCursorStore;
+  readonly deadLetters: DeadLetters;
+  readonly alertLimit: AlertRateLimit;
+  /** Shared pacing of proactive sends (every instance and worker); undefined = this process only. */
+  readonly pacer: SendPacer | undefined;
+}
+
+/**
+ * Architecture rule 17: the one place that chooses Redis or memory. It returns every store, limiter, the turn guard
+ * and the botbuilder Storage; every other file takes what it needs from here and never asks `redis ? … : …`.
+ * Without Redis (development and tests) every per-conversation and per-flow store is capped, so a flood of
+ * conversations cannot grow the process without limit.
+ */
+export interface StateBackend {
+  readonly kind: 'redis' | 'memory';
+  /** The client, for what is not a store: readiness, the durability check, BullMQ's connection, shutdown. */
+  readonly redis: Redis | null;
+  /** The backend created `redis` from config.redis.url (so its owner closes it); false when a client was given. */
+  readonly ownsClient: boolean;
+  readonly storage: Storage;
+  /** First middleware (R24, R25): dedupe + per-conversation lock + state prefetch; null without Redis. */
+  readonly turnGuard: Middleware | null;
+  readonly refs: ConversationRefStore;
+  readonly bindings: ChannelBindings;
+  readonly recovery: { readonly flows: FlowStore; readonly grants: GrantStore; readonly block: VerificationBlock; readonly counter: RecoveryCounter };
+  readonly insights: InsightsStore;
+  readonly handoffs: HandoffStore;
+  readonly idempotency: IdempotencyStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly enrolments: EnrolmentTickets;
+  readonly campaigns: CampaignState;
+  /** The security-info stores and services (they need the audit log, built later by the services). */
+  security(deps: SecurityAdapterDeps): SecurityAdapters;
+  /** A rate limiter: shared by every instance on Redis (`<prefix>rl:<name>`), this process only in memory. */
+  limiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
+  /** Readiness (/readyz): Redis answers a write under the prefix; memory is always ready. */
+  ready(): Promise<boolean>;
+}
+
+/**
+ * Build the state backend of one process. `given`: a client to use (tests, the worker), `null` for memory, or
+ * `undefined` to follow config: Redis at config.redis.url when set (a fail-fast client), else bounded memory.
+ */
+export function createStateBackend(config: StateConfig, given: Redis | null | undefined, options: StateBackendOptions): StateBackend {
+  const url = config.redis.url;
+  const redis = given !== undefined ? given : url ? createRedis(url, { connectionName: options.connectionName ?? 'sspr-bot' }) : null;
+  const ownsClient = given === undefined && redis !== null;
+  return redis ? { ...redisBackend(config, redis, options), ownsClient } : memoryBackend(config, options);
+}
+
+/** The campaign stores alone (the campaign worker; its client may be a Redis Cluster). */
+export function createCampaignState(config: StateConfig, redis: Redis | Cluster | null, clock: Clock): CampaignState {
+  const prefix = config.redis.prefix;
+  const perHour = config.policy.campaigns.securityAlerts.perKindPerHour;
+  if (redis)
+    return {
+      preferences: new RedisCampaignPreferences(redis, prefix),
+      ledger: new RedisCampaignLedger(redis, prefix),
+      deliveryLedger: new RedisDeliveryLedger(redis, prefix),
+      cursors: new RedisScanCursorStore(redis, prefix),
+      deadLetters: new RedisDeadLetters(redis, prefix),
+      alertLimit: new RlfAlertRateLimit(new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:{campaign-alerts}`, points: perHour, duration: 3600 })),
+      pacer: new RedisSendPacer(redis, { prefix, tenantPerSecond: config.campaigns.tenantPerSecond }),
+    };
+  return {
+    preferences: new MemoryCampaignPreferences(),
+    ledger: new MemoryCampaignLedger(clock),
+    deliveryLedger: new MemoryDeliveryLedger(clock),
+    cursors: new MemoryScanCursorStore(),
+    deadLetters: new MemoryDeadLetters(),
+    alertLimit: new RlfAlertRateLimit(new RateLimiterMemory({ keyPrefix: `${prefix}rl:{campaign-alerts}`, points: perHour, duration: 3600 })),
+    pacer: undefined,
+  };
+}
+
+function recoverySettings(config: StateConfig): {
+  times: { lifetimeMs: number; maxFlowMs: number };
+  block: { threshold: number; windowMs: number; blockMs: number };
+} {
+  const p = config.policy;
+  return {
+    times: { lifetimeMs: p.grant.lifetimeSeconds * 1000, maxFlowMs: p.grant.maxFlowSeconds * 1000 },
+    block: { threshold: p.throttles.failedVerificationsBeforeBlock, windowMs: 24 * 3600_000, blockMs: p.throttles.blockHours * 3600_000 },
+  };
+}
+
+function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOptions): Omit<StateBackend, 'ownsClient'> {
+  const prefix = config.redis.prefix;
+  const s = recoverySettings(config);
+  const o = { prefix, ...(options.clockDecidesExpiry ? { clock: options.clock } : {}) };
+  // The guard and the storage share a TurnScope: the lock's fencing token guards state writes (R25), and the
+  // conversation state is read in the same round trip as the lock.
+  const scope = new TurnScope();
+  const storage = new RedisStorage(redis, { prefix: `${prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope });
+  const turnGuard = new TurnGuard(redis, {
+    keyPrefix: prefix,
+    scope,
+    prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`] },
+    ...(options.onBackgroundError ? { onBackgroundError: options.onBackgroundError } : {}),
+  });
+  return {
+    kind: 'redis',
+    redis,
+    storage,
+    turnGuard,
+    refs: new RedisConversationRefStore(redis, prefix),
+    bindings: new RedisChannelBindings(redis, prefix),
+    recovery: {
+      flows: new RedisFlowStore(redis, o),
+      grants: new RedisGrantStore(redis, o, s.times),
+      block: new RedisVerificationBlock(redis, o, s.block),
+      counter: new RedisRecoveryCounter(redis, o),
+    },
+    insights: new RedisInsightsStore(redis, prefix),
+    handoffs: new RedisHandoffStore(redis, prefix),
+    idempotency: new RedisIdempotencyStore(redis, prefix),
+    apiKeys: new RedisApiKeyStore(redis, prefix),
+    enrolments: new RedisEnrolmentTickets(redis, prefix),
+    campaigns: createCampaignState(config, redis, options.clock),
+    security: (deps) => createRedisSecurityAdapters(redis, config, deps),
+    limiter: (name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${name}`, points, duration }),
+    // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
+    ready: () => isRedisReady(redis, { key: `${prefix}ready-probe` }),
+  };
+}
+
+function memoryBackend(config: StateConfig, options: StateBackendOptions): StateBackend {
+  const { clock } = options;
+  const cap = options.memoryCap ?? DEFAULT_MEMORY_CAP;
+  const s = recoverySettings(config);
+  const now = (): number => clock.now();
+  return {
+    kind: 'memory',
+    redis: null,
+    ownsClient: false,
+    storage: new BoundedMemoryStorage({ maxItems: cap, ttlSeconds: config.redis.stateTtlSeconds, now }),
+    turnGuard: null,
+    refs: new MemoryConversationRefStore(cap),
+    bindings: new MemoryChannelBindings(),
+    recovery: {
+      flows: new MemoryFlowStore(clock),
+      grants: new MemoryGrantStore(clock, s.times),
+      block: new MemoryVerificationBlock(clock, s.block),
+      counter: new MemoryRecoveryCounter(clock),
+    },
+    insights: new MemoryInsightsStore(clock),
+    handoffs: new MemoryHandoffStore(clock),
+    idempotency: new MemoryIdempotencyStore(now),
+    apiKeys: new FileApiKeyStore(config.helpdesk.apiKeysFile),
+    enrolments: new MemoryEnrolmentTickets(now),
+    campaigns: createCampaignState(config, null, clock),
+    security: (deps) => createMemorySecurityAdapters(config, deps),
+    limiter: (name, points, duration) => new RateLimiterMemory({ keyPrefix: name, points, duration }),
+    ready: async () => true,
+  };
+}
