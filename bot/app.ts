@@ -224,6 +224,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   });
 
   const policy = config.policy;
+  // R35: one ticket store for the journeys (they issue) and the dialog page's API (it redeems).
+  const enrolments = state.enrolments;
   const root = new RootDialog({
     campaign: async (context, action) => {
       const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
@@ -233,7 +235,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
       return caller ? helpdesk.bot.useToken(context, caller.user, action, token) : null;
     },
-    journeys: buildJourneys({ config, services, adapter, refs, logger }),
+    journeys: buildJourneys({ config, services, adapter, refs, logger, enrolments }),
     contactText: (l) => policy.helpdesk.contactText[l],
     callerVerification: createCallerVerificationDialog(config, services, helpdesk),
     talkToHelpdesk: async (context, tried) => {

@@ -4,6 +4,7 @@ import type { Logger } from './logger';
 import type { Services } from './services';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { Journey } from '../dialogs/rootDialog';
+import type { EnrolmentTickets } from './api/enrolmentTickets';
 import { buildRecoveryJourneys } from './recoveryJourneys';
 import { buildSecurityInfoJourney } from './securityInfoJourney';
 
@@ -13,6 +14,8 @@ export interface JourneyDeps {
   readonly adapter: CloudAdapter;
   readonly refs: ConversationRefStore;
   readonly logger: Logger;
+  /** R35: single-use tickets for the dialog page that shows an authenticator's QR/key or recovery codes. */
+  readonly enrolments: EnrolmentTickets;
 }
 
 /**

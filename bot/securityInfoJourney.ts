@@ -1,4 +1,4 @@
-import type { TurnContext } from 'botbuilder';
+import { Channels, type TurnContext } from 'botbuilder';
 import type { Journey } from '../dialogs/rootDialog';
 import { SecurityInfoDialog } from '../dialogs/securityInfoDialog';
 import { createSecurityInfoUseCases, type SecurityInfoUseCases } from '../domain/securityInfo';
@@ -52,6 +52,11 @@ export function buildSecurityInfoJourney(deps: JourneyDeps): Journey {
   const dialog = new SecurityInfoDialog({
     useCases: securityInfoUseCases(deps.services),
     callerOf: (context: TurnContext) => context.turnState.get<Caller | undefined>(CALLER_KEY),
+    secretPages: {
+      issue: (user, secret) => deps.enrolments.issue(user, secret),
+      // Teams clients (and the local chat page, which speaks as Teams) open dialogs; other channels get the card.
+      opensDialogs: (context: TurnContext) => context.activity.channelId === (Channels.Msteams as string),
+    },
   });
   return { choice: 'securityInfo', dialog };
 }

@@ -6,12 +6,13 @@ import { turnLocale, turnTranslator } from '../dialogs/turnLocale';
 export const TaskFetchData = z.discriminatedUnion('verb', [
   z.object({ verb: z.literal('openPasswordDialog'), flowId: z.string().regex(/^[0-9a-f]{32}$/) }).loose(),
   z.object({ verb: z.literal('openAuthenticatorDialog'), ticket: z.string().regex(/^[0-9a-f]{32}$/) }).loose(),
+  z.object({ verb: z.literal('openRecoveryCodesDialog'), ticket: z.string().regex(/^[0-9a-f]{32}$/) }).loose(),
   z.object({ verb: z.literal('openSecurityInfo') }).loose(),
 ]);
 
 /** What a page may hand back with dialog.url.submit — never a secret. */
 export const TaskSubmitData = z.strictObject({
-  verb: z.enum(['passwordDialogDone', 'authenticatorDialogDone']),
+  verb: z.enum(['passwordDialogDone', 'authenticatorDialogDone', 'recoveryCodesDialogDone']),
   flowId: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   status: z.enum(['done', 'pending', 'cancelled']).optional(),
 });
@@ -23,7 +24,7 @@ export interface TaskModulesDeps {
 
 /**
  * Teams dialogs (task modules): `task/fetch` for a card button whose data carries `{ verb: 'openPasswordDialog',
- * flowId }` (or `openAuthenticatorDialog` + ticket) answers `continue` with the page URL; `task/submit` closes the
+ * flowId }` (or `openAuthenticatorDialog` / `openRecoveryCodesDialog` + ticket) answers `continue` with the page URL; `task/submit` closes the
  * dialog (the page already posted its result to the API, and the outcome reaches the chat as a message).
  */
 export class TaskModules {
@@ -40,6 +41,9 @@ export class TaskModules {
         return this.continue(this.deps.pageUrl('password', { flowId: d.flowId, locale }), t('web.password.title'), 560, 520);
       case 'openAuthenticatorDialog':
         return this.continue(this.deps.pageUrl('authenticator', { ticket: d.ticket, locale }), t('web.authenticator.title'), 620, 520);
+      case 'openRecoveryCodesDialog':
+        // The same page: the ticket says what it shows (R35).
+        return this.continue(this.deps.pageUrl('authenticator', { ticket: d.ticket, locale, show: 'recoveryCodes' }), t('web.recoveryCodes.title'), 620, 520);
       case 'openSecurityInfo':
         return this.continue(this.deps.pageUrl('security-info', { locale }), t('web.securityInfo.title'), 600, 600);
     }

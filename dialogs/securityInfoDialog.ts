@@ -11,6 +11,7 @@ import { buildQuestionsCard } from '../cards/securityInfo/questionsCard';
 import { buildRecoveryCodesCard } from '../cards/securityInfo/recoveryCodesCard';
 import { buildRemoveConfirmCard } from '../cards/securityInfo/removeConfirmCard';
 import { buildSecretClearedCard } from '../cards/securityInfo/secretClearedCard';
+import { buildSecretPageCard } from '../cards/securityInfo/secretPageCard';
 import { buildTotpEnrolmentCard } from '../cards/securityInfo/totpEnrolmentCard';
 import { methodLabel } from '../cards/securityInfo/view';
 import { SecurityInfoVerb } from '../cards/verbs';
@@ -34,9 +35,25 @@ export interface SecurityInfoCaller {
   readonly upn?: string;
 }
 
+/** What the dialog page may show once (R35): a pending authenticator's QR code and key, or new recovery codes. */
+export type PageSecret = { readonly purpose: 'authenticator'; readonly methodId: string } | { readonly purpose: 'recoveryCodes' };
+
+/**
+ * R35: the dialog page (a Teams dialog) that shows the authenticator's QR code and key, or recovery codes, behind a
+ * single-use ticket bound to the user. Where the client cannot open dialogs, the chat card is the fallback.
+ */
+export interface SecretPages {
+  /** A single-use, expiring ticket for this user's secret. */
+  issue(user: UserRef, secret: PageSecret): Promise<string>;
+  /** Whether this turn's client opens dialogs (task modules). */
+  opensDialogs(context: TurnContext): boolean;
+}
+
 export interface SecurityInfoDialogDeps {
   readonly useCases: SecurityInfoUseCases;
   readonly callerOf: (context: TurnContext) => SecurityInfoCaller | undefined;
+  /** Without it (or where dialogs do not open), the secret is shown in a chat card that is replaced right after. */
+  readonly secretPages?: SecretPages;
 }
 
 type Stage =
@@ -405,6 +422,7 @@ export class SecurityInfoDialog extends ComponentDialog {
         if (!r.ok) return this.showOverviewStep(dc, s, t(`securityInfo.refused.${r.reason}`));
         s.stage = 'totp';
         s.methodId = r.value.methodId;
+        if (await this.openSecretPage(dc.context, s, { purpose: 'authenticator', methodId: r.value.methodId })) return;
         s.secretCardId = await this.sendCard(dc.context, buildTotpEnrolmentCard({ t, flowId: s.flowId, qrDataUri: r.value.qrDataUri, keyText: r.value.keyText }));
         return;
       }
@@ -413,6 +431,13 @@ export class SecurityInfoDialog extends ComponentDialog {
         s.secretCardId = await this.sendCard(dc.context, this.questionsCard(dc.context, s));
         return;
       case 'recoveryCodes': {
+        if (this.pagesOpen(dc.context)) {
+          // The page makes the codes (CreateRecoveryCodes, with its own step-up check) when it shows them.
+          if ((await uc.stepUp.needed(ctx)) !== 'none') return this.startIntent(dc, s, intent, true);
+          s.stage = 'recoveryCodes';
+          await this.openSecretPage(dc.context, s, { purpose: 'recoveryCodes' });
+          return;
+        }
         const r = await uc.createRecoveryCodes.run(ctx);
         if (!r.ok && r.reason !== 'kind_not_enabled') return this.startIntent(dc, s, intent, true);
         if (!r.ok) return this.showOverviewStep(dc, s, t(`securityInfo.refused.${r.reason}`));
@@ -558,6 +583,22 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (reason === 'destination_refused') return t('securityInfo.destination.invalid.phone');
     if (reason === 'helpdesk_required') return t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(context) });
     return t('securityInfo.gone');
+  }
+
+  private pagesOpen(context: TurnContext): boolean {
+    return this.deps.secretPages?.opensDialogs(context) ?? false;
+  }
+
+  /**
+   * R35: where the client opens dialogs, the secret is shown only in the dialog page: a single-use ticket and a card
+   * that opens the page. False where dialogs do not open (the caller then shows the fallback card).
+   */
+  private async openSecretPage(context: TurnContext, s: FlowState, secret: PageSecret): Promise<boolean> {
+    const pages = this.deps.secretPages;
+    if (!pages || !pages.opensDialogs(context)) return false;
+    const ticket = await pages.issue(this.caller(context).user, secret);
+    await this.sendCard(context, buildSecretPageCard({ t: turnTranslator(context), flowId: s.flowId, purpose: secret.purpose, ticket }));
+    return true;
   }
 
   /** Sends a card and returns its activity id (for a later replacement), when the channel gives one. */

@@ -4,16 +4,22 @@ import { SsprError } from '../../domain/errors';
 import { userKey, type UserRef } from '../../domain/model/user';
 
 /**
- * Short-lived tickets that let the authenticator page show one pending TOTP enrolment, once, to its own user.
- * The security-info journey starts the enrolment (after the R19 proof), issues a ticket and opens
- * `/app/authenticator/?ticket=<id>` as a Teams dialog; the page reads the QR code and key once and confirms a code.
- * Holds references only (method id), never the secret.
+ * What a ticket lets the dialog page show once (R35): the QR code and key of one pending authenticator method, or a
+ * new set of recovery codes (created when the page asks, so the codes exist in clear only in that one answer).
+ */
+export type EnrolmentSecret = { readonly purpose: 'authenticator'; readonly methodId: string } | { readonly purpose: 'recoveryCodes' };
+
+/**
+ * Short-lived single-use tickets that let the dialog page (`/app/authenticator/?ticket=<id>`) show one secret, once,
+ * to its own user (R35). The security-info journey issues one after the R31 step-up and opens the page as a Teams
+ * dialog; the page reads the QR code and key (and confirms a code), or the recovery codes. Holds references only
+ * (a method id and a purpose), never the secret.
  */
 export interface EnrolmentTickets {
-  /** A new ticket (128-bit id) for the user's pending authenticator method; lives `ttlSeconds`. */
-  issue(user: UserRef, methodId: string): Promise<string>;
-  /** The method id the first time the page asks to display it; null afterwards, when expired or another user's. */
-  claimDisplay(user: UserRef, ticketId: string): Promise<string | null>;
+  /** A new ticket (128-bit id) for the secret (a bare string: a pending authenticator method id); lives `ttlSeconds`. */
+  issue(user: UserRef, secret: string | EnrolmentSecret): Promise<string>;
+  /** What to show, the first time the page asks; null afterwards, when expired or another user's. */
+  claimDisplay(user: UserRef, ticketId: string): Promise<EnrolmentSecret | null>;
   /** The method id while the ticket lives (for confirming the code), or null. */
   methodOf(user: UserRef, ticketId: string): Promise<string | null>;
   /** Forget the ticket (enrolment confirmed). */
@@ -27,9 +33,13 @@ export function newTicketId(): string {
   return randomBytes(16).toString('hex');
 }
 
+function secretOf(s: string | EnrolmentSecret): EnrolmentSecret {
+  return typeof s === 'string' ? { purpose: 'authenticator', methodId: s } : s;
+}
+
 /** In-process tickets (development and tests without Redis). */
 export class MemoryEnrolmentTickets implements EnrolmentTickets {
-  private readonly tickets = new Map<string, { methodId: string; shown: boolean; expiresAt: number }>();
+  private readonly tickets = new Map<string, { secret: EnrolmentSecret; shown: boolean; expiresAt: number }>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -40,7 +50,7 @@ export class MemoryEnrolmentTickets implements EnrolmentTickets {
     return `${userKey(user)}|${id}`;
   }
 
-  private live(user: UserRef, id: string): { methodId: string; shown: boolean; expiresAt: number } | null {
+  private live(user: UserRef, id: string): { secret: EnrolmentSecret; shown: boolean; expiresAt: number } | null {
     if (!TICKET_ID.test(id)) return null;
     const t = this.tickets.get(this.key(user, id));
     if (!t) return null;
@@ -51,21 +61,22 @@ export class MemoryEnrolmentTickets implements EnrolmentTickets {
     return t;
   }
 
-  issue(user: UserRef, methodId: string): Promise<string> {
+  issue(user: UserRef, secret: string | EnrolmentSecret): Promise<string> {
     const id = newTicketId();
-    this.tickets.set(this.key(user, id), { methodId, shown: false, expiresAt: this.now() + this.ttlSeconds * 1000 });
+    this.tickets.set(this.key(user, id), { secret: secretOf(secret), shown: false, expiresAt: this.now() + this.ttlSeconds * 1000 });
     return Promise.resolve(id);
   }
 
-  claimDisplay(user: UserRef, ticketId: string): Promise<string | null> {
+  claimDisplay(user: UserRef, ticketId: string): Promise<EnrolmentSecret | null> {
     const t = this.live(user, ticketId);
     if (!t || t.shown) return Promise.resolve(null);
     t.shown = true;
-    return Promise.resolve(t.methodId);
+    return Promise.resolve(t.secret);
   }
 
   methodOf(user: UserRef, ticketId: string): Promise<string | null> {
-    return Promise.resolve(this.live(user, ticketId)?.methodId ?? null);
+    const t = this.live(user, ticketId);
+    return Promise.resolve(t?.secret.purpose === 'authenticator' ? t.secret.methodId : null);
   }
 
   remove(user: UserRef, ticketId: string): Promise<void> {
@@ -74,8 +85,9 @@ export class MemoryEnrolmentTickets implements EnrolmentTickets {
   }
 }
 
-const CLAIM_SCRIPT = `if redis.call('HEXISTS', KEYS[1], 'm') == 1 and redis.call('HSETNX', KEYS[1], 's', '1') == 1 then
-  return redis.call('HGET', KEYS[1], 'm') end
+// Claims the display atomically: only the first caller gets the ticket's fields (purpose, method id).
+const CLAIM_SCRIPT = `if redis.call('HEXISTS', KEYS[1], 'p') == 1 and redis.call('HSETNX', KEYS[1], 's', '1') == 1 then
+  return redis.call('HMGET', KEYS[1], 'p', 'm') end
 return false`;
 
 /** Tickets in Redis, under the user's hash tag (F20), expiring by TTL. Redis errors → SsprError('state_unavailable'). */
@@ -98,25 +110,33 @@ export class RedisEnrolmentTickets implements EnrolmentTickets {
     }
   }
 
-  issue(user: UserRef, methodId: string): Promise<string> {
+  issue(user: UserRef, secret: string | EnrolmentSecret): Promise<string> {
     const id = newTicketId();
+    const s = secretOf(secret);
+    const fields = s.purpose === 'authenticator' ? { p: s.purpose, m: s.methodId } : { p: s.purpose };
     return this.run(async () => {
-      await this.redis.multi().hset(this.key(user, id), 'm', methodId).expire(this.key(user, id), this.ttlSeconds).exec();
+      await this.redis.multi().hset(this.key(user, id), fields).expire(this.key(user, id), this.ttlSeconds).exec();
       return id;
     });
   }
 
-  claimDisplay(user: UserRef, ticketId: string): Promise<string | null> {
+  claimDisplay(user: UserRef, ticketId: string): Promise<EnrolmentSecret | null> {
     if (!TICKET_ID.test(ticketId)) return Promise.resolve(null);
     return this.run(async () => {
-      const r = (await this.redis.eval(CLAIM_SCRIPT, 1, this.key(user, ticketId))) as string | null;
-      return typeof r === 'string' ? r : null;
+      const r = (await this.redis.eval(CLAIM_SCRIPT, 1, this.key(user, ticketId))) as [string | null, string | null] | null;
+      if (!Array.isArray(r)) return null;
+      const [purpose, methodId] = r;
+      if (purpose === 'recoveryCodes') return { purpose };
+      return purpose === 'authenticator' && typeof methodId === 'string' ? { purpose, methodId } : null;
     });
   }
 
   methodOf(user: UserRef, ticketId: string): Promise<string | null> {
     if (!TICKET_ID.test(ticketId)) return Promise.resolve(null);
-    return this.run(() => this.redis.hget(this.key(user, ticketId), 'm'));
+    return this.run(async () => {
+      const [purpose, methodId] = await this.redis.hmget(this.key(user, ticketId), 'p', 'm');
+      return purpose === 'authenticator' ? (methodId ?? null) : null;
+    });
   }
 
   remove(user: UserRef, ticketId: string): Promise<void> {

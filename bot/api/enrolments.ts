@@ -11,9 +11,10 @@ const TicketId = z.string().regex(/^[0-9a-f]{32}$/);
 const CodeBody = z.strictObject({ code: z.string().max(64), locale: z.enum(['en', 'nl']).optional() });
 
 /**
- * R35: the authenticator dialog page behind a single-use ticket — `GET /api/enrolments/:ticket` shows the QR code and
- * key once, to the ticket's own user; `POST …/confirm` checks the first code through ConfirmAuthenticator (the same
- * use-case as the chat's fallback card), then the ticket is gone.
+ * R35: the authenticator dialog page behind a single-use ticket — `GET /api/enrolments/:ticket` shows, once and to the
+ * ticket's own user, the QR code and key of the pending authenticator (`POST …/confirm` then checks the first code
+ * through ConfirmAuthenticator, the same use-case as the chat's fallback card, and the ticket is gone), or a new set
+ * of recovery codes made right then by CreateRecoveryCodes (the chat's use-case, with its R31 step-up check).
  */
 export function registerEnrolmentRoutes(server: Server, kit: ApiKit, deps: { config: Config; services: Services; tickets: EnrolmentTickets; useCases: SecurityInfoUseCases }): void {
   const { services, tickets } = deps;
@@ -23,8 +24,17 @@ export function registerEnrolmentRoutes(server: Server, kit: ApiKit, deps: { con
       const user = await kit.identify(req);
       const ticket = TicketId.safeParse(routeParam(req, 'ticket'));
       if (!ticket.success) throw new ApiError(404, 'not_found');
-      const methodId = await tickets.claimDisplay(user, ticket.data);
-      if (!methodId) throw new ApiError(404, 'not_found');
+      const shown = await tickets.claimDisplay(user, ticket.data);
+      if (!shown) throw new ApiError(404, 'not_found');
+      if (shown.purpose === 'recoveryCodes') {
+        await kit.write(user);
+        const r = await deps.useCases.createRecoveryCodes.run({ user, locale: kit.localeOf(req), flowId: kit.correlation() });
+        await tickets.remove(user, ticket.data);
+        if (!r.ok) throw refusal(r.reason);
+        res.send(200, { kind: 'recoveryCodes', codes: r.value.codes });
+        return;
+      }
+      const methodId = shown.methodId;
       const entry = await services.security.methods.get(user, methodId);
       const secret = entry?.secrets.totpSecret;
       if (!entry || entry.method.kind !== 'authenticatorApp' || entry.method.confirmedAt !== null || !secret) throw new ApiError(404, 'not_found');
@@ -32,7 +42,7 @@ export function registerEnrolmentRoutes(server: Server, kit: ApiKit, deps: { con
       const uri = services.security.totpEngine.keyUri(account, deps.config.policy.password.organisationName, secret);
       const qr = await services.security.totpEngine.qrDataUri(uri);
       await services.audit.record({ type: 'method.enrol.shown', correlationId: kit.correlation(), user, methodKind: 'authenticatorApp', outcome: 'info' });
-      res.send(200, { qrDataUri: qr, key: secret.match(/.{1,4}/g)?.join(' ') ?? secret, account });
+      res.send(200, { kind: 'authenticator', qrDataUri: qr, key: secret.match(/.{1,4}/g)?.join(' ') ?? secret, account });
     }),
   );
 

@@ -27,7 +27,9 @@ export const JOURNEY_TURNS: readonly (readonly [string, TurnGroup])[] = [
   ['si: choose authenticator (bootstrap asked)', 'method choice'],
   ['si: bootstrap, directory mobile (code sent)', 'code send'],
   ['si: bootstrap code check', 'code check'],
+  ['si: authenticator page', 'other'],
   ['si: TOTP check', 'TOTP check'],
+  ['si: back', 'other'],
   ['si: add (2)', 'other'],
   ['si: choose e-mail', 'method choice'],
   ['si: e-mail address (code sent)', 'code send'],
@@ -218,6 +220,26 @@ class Chat {
     return code;
   }
 
+  /** The authenticator dialog page's read: GET /api/enrolments/:ticket (development identity); the key, no spaces. */
+  async pageKey(kind: string, ticket: string): Promise<string> {
+    let key = '';
+    await this.timed(kind, () =>
+      this.deps.client.getJson(`/api/enrolments/${encodeURIComponent(ticket)}`, { 'x-dev-user': `${BENCH_TENANT}:${this.u.objectId}` }, (status, body) => {
+        if (status !== 200 || !isObject(body) || typeof body.key !== 'string') return false;
+        key = body.key.replace(/\s+/g, '');
+        return true;
+      }),
+    );
+    return key;
+  }
+
+  /** The authenticator dialog page's confirm: POST /api/enrolments/:ticket/confirm with the app's first code. */
+  async pageConfirm(kind: string, ticket: string, code: string): Promise<void> {
+    await this.timed(kind, () =>
+      this.deps.client.postJson(`/api/enrolments/${encodeURIComponent(ticket)}/confirm`, { code }, { 'x-dev-user': `${BENCH_TENANT}:${this.u.objectId}` }, (status) => status === 200),
+    );
+  }
+
   /** The dialog page's password submit: POST /api/flows/:flowId/password (development identity). */
   async pagePassword(kind: string, flowId: string): Promise<void> {
     await this.timed(kind, () =>
@@ -249,10 +271,11 @@ export async function runJourney(u: JourneyUser, deps: JourneyDeps): Promise<voi
   await chat.submit('si: choose authenticator (bootstrap asked)', 'si.kind', {}, (n) => isObject(n.data) && n.data.kind === 'authenticatorApp');
   await chat.submit('si: bootstrap, directory mobile (code sent)', 'si.bootstrapWith', {}, (n) => typeof n.title === 'string' && n.title.endsWith(u.mobile.slice(-2)));
   await chat.submit('si: bootstrap code check', 'si.code', { code: await chat.code('si: bootstrap code check', u.mobile) });
-  const key = /([A-Z2-7]{4}(?: [A-Z2-7]{1,4})+)\s*$/m.exec(chat.text())?.[1];
-  if (!key) throw new JourneyFailed('si: bootstrap code check', 'no key on the enrolment card');
-  const app = new Authenticator(key.replace(/\s+/g, ''));
-  await chat.submit('si: TOTP check', 'si.totp', { code: app.code() });
+  // R35: the QR code and key are only in the dialog page, behind the single-use ticket the chat card carries.
+  const ticket = String(chat.action('si: bootstrap code check', 'openAuthenticatorDialog').ticket);
+  const app = new Authenticator(await chat.pageKey('si: authenticator page', ticket));
+  await chat.pageConfirm('si: TOTP check', ticket, app.code());
+  await chat.submit('si: back', 'si.back');
 
   await chat.submit('si: add (2)', 'si.add');
   await chat.submit('si: choose e-mail', 'si.kind', {}, (n) => isObject(n.data) && n.data.kind === 'email');

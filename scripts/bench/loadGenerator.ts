@@ -138,13 +138,19 @@ export class BotClient {
     });
   }
 
-  private send<T extends TurnOutcome>(url: URL, payload: unknown, headers: Record<string, string>, judge: (status: number, body: unknown) => T): Promise<T> {
-    const body = JSON.stringify(payload);
+  /** GETs JSON from another route of the server (the dialog page's reads); `accept` decides what counts as success. */
+  getJson(path: string, headers: Record<string, string>, accept: (status: number, body: unknown) => boolean): Promise<TurnOutcome> {
+    return this.send(new URL(path, this.url), undefined, headers, (status, body) => (accept(status, body) ? { ok: true } : { ok: false, problem: `HTTP ${status}` }), 'GET');
+  }
+
+  private send<T extends TurnOutcome>(url: URL, payload: unknown, headers: Record<string, string>, judge: (status: number, body: unknown) => T, method: 'POST' | 'GET' = 'POST'): Promise<T> {
+    const body = method === 'GET' ? '' : JSON.stringify(payload);
     const fail = (problem: string): T => ({ ...judge(0, null), ok: false, problem });
+    const sent = method === 'GET' ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     return new Promise((resolve) => {
       const req = request(
         url,
-        { method: 'POST', agent: this.agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 15_000 }, // Teams gives a bot 15 s to answer
+        { method, agent: this.agent, headers: sent, timeout: 15_000 }, // Teams gives a bot 15 s to answer
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));

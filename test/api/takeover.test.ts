@@ -193,12 +193,16 @@ describe('R31: a Teams session is not proof (real Redis, HTTP only)', () => {
     const wrong = await chat.turn(FRESH.oid, { value: { ...action(sent, 'si.code'), code: code === '000000' ? '111111' : '000000' } });
     expect(wrong.text).toContain("That code isn't right");
     const done = await chat.turn(FRESH.oid, { value: { ...action(sent, 'si.code'), code } });
-    expect(findAll(done.posts, (n) => n.data?.verb === 'si.codesSaved')).toHaveLength(1);
+    // R35: the codes are made and shown in the dialog page, behind the ticket the card carries.
+    const open = action(done, 'openRecoveryCodesDialog');
+    const shown = await api('GET', `/api/enrolments/${open.ticket}`, FRESH.oid);
+    expect(shown).toMatchObject({ status: 200, json: { kind: 'recoveryCodes' } });
+    expect(shown.json.codes).toHaveLength(10);
     const methods = await methodsOf(FRESH.oid);
     expect(methods.find((m) => m.kind === 'mobilePhone')).toMatchObject({ source: 'directory', confirmedAt: expect.any(Number) });
     expect(methods.find((m) => m.kind === 'recoveryCodes')).toBeTruthy();
     expect(await security().stepUps.holdUntil(ref(FRESH.oid))).toBeNull();
-    await chat.turn(FRESH.oid, { value: action(done, 'si.codesSaved') });
+    await chat.turn(FRESH.oid, { value: action(done, 'si.back') });
   });
 
   test('R31 session-only bootstrap (the default when the directory has no contact data): the chat and the directory mailbox are told at once, and the methods cannot be used for a reset for 24 h', async () => {

@@ -53,12 +53,12 @@ interface TurnResult {
 }
 
 /** One user turn (text or card submit); returns what the bot sent to the connector during it. */
-async function turn(user: string, input: { text?: string; value?: unknown }, locale = 'en-US'): Promise<TurnResult> {
+async function turn(user: string, input: { text?: string; value?: unknown }, locale = 'en-US', channelId = 'msteams'): Promise<TurnResult> {
   const before = connector.calls.length;
   const res = await fetch(`${running.baseUrl}/api/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(teamsActivity({ ...input, locale, userObjectId: user, serviceUrl: connector.url, expectReplies: false })),
+    body: JSON.stringify(teamsActivity({ ...input, locale, userObjectId: user, serviceUrl: connector.url, expectReplies: false, channelId })),
   });
   expect(res.status).toBeLessThan(300);
   const calls = connector.calls.slice(before);
@@ -118,19 +118,22 @@ async function tenMinutesLater(oid: string): Promise<void> {
 }
 
 /** First contact and opening the journey: the welcome invites to register (no methods), the menu opens the overview. */
-async function openSecurityInfo(oid: string, locale: string): Promise<TurnResult> {
-  const hi = await turn(oid, { text: locale.startsWith('nl') ? 'hallo' : 'hi' }, locale);
+async function openSecurityInfo(oid: string, locale: string, channelId = 'msteams'): Promise<TurnResult> {
+  const hi = await turn(oid, { text: locale.startsWith('nl') ? 'hallo' : 'hi' }, locale, channelId);
   expect(hi.text).toContain(locale.startsWith('nl') ? 'Je hebt nog geen verificatiemethoden' : "You haven't registered any verification methods yet");
   const menu = action(hi, 'menu', (d) => d.choice === 'securityInfo');
-  const overview = await turn(oid, { value: menu }, locale);
+  const overview = await turn(oid, { value: menu }, locale, channelId);
   expect(overview.text).toContain(locale.startsWith('nl') ? 'Je beveiligingsgegevens' : 'Your security info');
   return overview;
 }
 
-async function addKind(oid: string, overview: TurnResult, kind: string, locale: string): Promise<TurnResult> {
-  const chooser = await turn(oid, { value: action(overview, 'si.add') }, locale);
-  return turn(oid, { value: action(chooser, 'si.kind', (d) => d.kind === kind) }, locale);
+async function addKind(oid: string, overview: TurnResult, kind: string, locale: string, channelId = 'msteams'): Promise<TurnResult> {
+  const chooser = await turn(oid, { value: action(overview, 'si.add') }, locale, channelId);
+  return turn(oid, { value: action(chooser, 'si.kind', (d) => d.kind === kind) }, locale, channelId);
 }
+
+/** A client without Teams dialogs (R35: only there does the chat card show the secret, and it is replaced after). */
+const NO_DIALOGS = 'webchat';
 
 const LOCALES = [
   { locale: 'en-US', saved: 'Saved. Your security info is up to date', cleared: 'Hidden for your security' },
@@ -185,14 +188,16 @@ describe('Security info journey: register each of the six kinds end to end (en, 
       secrets.push(code);
       const saved = await turn(oid, { value: { ...action(sent, 'si.code'), code } }, locale);
       const next = await addKind(oid, saved, 'authenticatorApp', locale);
-      expect(findAll(next.posts, (x) => x.type === 'Image')[0]?.url).toMatch(/^data:image\/png;base64,/);
+      // R35: in Teams the QR code is only in the dialog page; the chat card opens it.
+      expect(action(next, 'openAuthenticatorDialog').ticket).toMatch(/^[0-9a-f]{32}$/);
+      expect(findAll(next.posts, (x) => x.type === 'Image')).toHaveLength(0);
       expect(outbox().list(address).filter((e) => e.kind === 'code')).toHaveLength(1);
     });
 
-    test(`R12: authenticator app — QR + key, code accepted, the QR card is replaced (${locale})`, async () => {
+    test(`R12 R35 fallback: where dialogs do not open, authenticator app — QR + key in a card, code accepted, the QR card is replaced (${locale})`, async () => {
       const oid = newUser();
-      const overview = await openSecurityInfo(oid, locale);
-      const enrol = await addKind(oid, overview, 'authenticatorApp', locale);
+      const overview = await openSecurityInfo(oid, locale, NO_DIALOGS);
+      const enrol = await addKind(oid, overview, 'authenticatorApp', locale, NO_DIALOGS);
       const image = findAll(enrol.posts, (x) => x.type === 'Image')[0];
       expect(image.url).toMatch(/^data:image\/png;base64,/);
       const keyBlock = findAll(enrol.posts, (x) => x.type === 'TextBlock' && x.fontType === 'Monospace')[0];
@@ -200,11 +205,10 @@ describe('Security info journey: register each of the six kinds end to end (en, 
       expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
       secrets.push(secret);
       const engine = new OtplibTotpEngine();
-      const wrong = await turn(oid, { value: { ...action(enrol, 'si.totp'), code: '000000' === engine.generate(secret, Date.now()) ? '111111' : '000000' } }, locale);
+      const wrong = await turn(oid, { value: { ...action(enrol, 'si.totp'), code: '000000' === engine.generate(secret, Date.now()) ? '111111' : '000000' } }, locale, NO_DIALOGS);
       expect(wrong.puts).toHaveLength(0);
       expect((await methodsOf(oid))[0]!.confirmedAt).toBeNull();
-      const cardId = enrol.posts.find((p) => JSON.stringify(p).includes('data:image/png'))!;
-      const done = await turn(oid, { value: { ...action(enrol, 'si.totp'), code: engine.generate(secret, Date.now()) } }, locale);
+      const done = await turn(oid, { value: { ...action(enrol, 'si.totp'), code: engine.generate(secret, Date.now()) } }, locale, NO_DIALOGS);
       expect(done.text).toContain(saved);
       expect((await methodsOf(oid))[0]).toMatchObject({ kind: 'authenticatorApp' });
       expect((await methodsOf(oid))[0]!.confirmedAt).not.toBeNull();
@@ -212,18 +216,17 @@ describe('Security info journey: register each of the six kinds end to end (en, 
       expect(done.puts).toHaveLength(1);
       expect(JSON.stringify(done.puts[0]!.body)).not.toContain(secret.slice(0, 8));
       expect(JSON.stringify(done.puts[0]!.body)).not.toContain('data:image');
-      expect(cardId).toBeDefined();
     });
 
-    test(`recovery codes — shown once, "I saved them" replaces the card (${locale})`, async () => {
+    test(`R35 fallback: where dialogs do not open, recovery codes — shown once in a card, "I saved them" replaces it (${locale})`, async () => {
       const oid = newUser();
-      const overview = await openSecurityInfo(oid, locale);
-      const shown = await addKind(oid, overview, 'recoveryCodes', locale);
+      const overview = await openSecurityInfo(oid, locale, NO_DIALOGS);
+      const shown = await addKind(oid, overview, 'recoveryCodes', locale, NO_DIALOGS);
       const codes = String(findAll(shown.posts, (x) => x.type === 'TextBlock' && x.fontType === 'Monospace')[0].text).split(/\s+/).filter(Boolean);
       expect(codes).toHaveLength(10);
       for (const c of codes) expect(c).toMatch(/^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
       secrets.push(...codes);
-      const saved2 = await turn(oid, { value: action(shown, 'si.codesSaved') }, locale);
+      const saved2 = await turn(oid, { value: action(shown, 'si.codesSaved') }, locale, NO_DIALOGS);
       expect(saved2.puts).toHaveLength(1);
       expect(JSON.stringify(saved2.puts[0]!.body)).not.toContain(codes[0]!);
       expect((await methodsOf(oid))[0]).toMatchObject({ kind: 'recoveryCodes' });
@@ -258,6 +261,105 @@ describe('Security info journey: register each of the six kinds end to end (en, 
       expect(m).toMatchObject({ kind: 'securityQuestions', questionIds: ids });
     });
   }
+});
+
+describe('R35: in Teams the QR code, key and recovery codes appear only in the dialog page, behind a single-use ticket', () => {
+  const devUser = (oid: string): string => `${TENANT}:${oid}`;
+  async function page(oid: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${running.baseUrl}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { 'X-Dev-User': devUser(oid), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  }
+  /** The card button as Teams sends it: a task/fetch invoke; the bot answers with the page to open as a dialog. */
+  async function taskFetch(oid: string, data: unknown): Promise<URL> {
+    const res = await fetch(`${running.baseUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...teamsActivity({ type: 'invoke', userObjectId: oid, serviceUrl: connector.url, value: { data, context: { theme: 'default' } }, expectReplies: false }), name: 'task/fetch' }),
+    });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ task: { type: 'continue' } });
+    return new URL(String(body.task.value.url));
+  }
+  /** Every text in what the bot sent to the chat (cards, updates): where no secret may be. */
+  const chatText = (r: TurnResult): string => JSON.stringify([r.posts, r.puts]);
+  async function ticketTtl(ticket: string): Promise<number> {
+    const redis = new Redis(redisServer.url);
+    try {
+      const [key] = await redis.keys(`*enrolticket:${ticket}`);
+      return key ? redis.pttl(key) : -2;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  test('R35 R12: the authenticator — the chat card opens the page; the QR code and key only there, once, to this user only; the first code confirms it', async () => {
+    const oid = newUser();
+    const other = newUser();
+    const overview = await openSecurityInfo(oid, 'en-US');
+    const enrol = await addKind(oid, overview, 'authenticatorApp', 'en-US');
+    expect(findAll(enrol.posts, (x) => x.type === 'Image')).toHaveLength(0);
+    expect(chatText(enrol)).not.toMatch(/[A-Z2-7]{4}( ?[A-Z2-7]{4}){3,}/);
+    expect(chatText(enrol)).not.toContain('otpauth');
+    const open = action(enrol, 'openAuthenticatorDialog');
+    expect(open.msteams).toEqual({ type: 'task/fetch' });
+    const url = await taskFetch(oid, open);
+    expect(url.pathname).toBe('/app/authenticator/');
+    const ticket = url.searchParams.get('ticket')!;
+    expect(ticket).toBe(open.ticket);
+    // Expiring: the ticket lives at most 10 minutes.
+    const ttl = await ticketTtl(ticket);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+    // Another user's session cannot use it (and does not use it up).
+    expect(await page(other, `/api/enrolments/${ticket}`)).toEqual({ status: 404, json: { error: 'not_found' } });
+    const shown = await page(oid, `/api/enrolments/${ticket}`);
+    expect(shown.status).toBe(200);
+    expect(shown.json).toMatchObject({ kind: 'authenticator', qrDataUri: expect.stringMatching(/^data:image\/png;base64,/) });
+    const secret = String(shown.json.key).replace(/\s/g, '');
+    expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+    secrets.push(secret);
+    // Single use: a second read shows nothing.
+    expect(await page(oid, `/api/enrolments/${ticket}`)).toEqual({ status: 404, json: { error: 'not_found' } });
+    // The other user cannot confirm with it either; the owner can.
+    const engine = new OtplibTotpEngine();
+    expect((await page(other, `/api/enrolments/${ticket}/confirm`, { method: 'POST', body: { code: engine.generate(secret, Date.now()) } })).status).toBe(404);
+    expect(await page(oid, `/api/enrolments/${ticket}/confirm`, { method: 'POST', body: { code: engine.generate(secret, Date.now()) } })).toEqual({ status: 200, json: { status: 'confirmed' } });
+    expect((await methodsOf(oid))[0]).toMatchObject({ kind: 'authenticatorApp', confirmedAt: expect.any(Number) });
+    const back = await turn(oid, { value: action(enrol, 'si.back') });
+    expect(chatText(back)).not.toContain(secret.slice(0, 8));
+  });
+
+  test('R35: recovery codes — made and shown by the page, once, to this user only; nothing of them in the chat', async () => {
+    const oid = newUser();
+    const other = newUser();
+    const overview = await openSecurityInfo(oid, 'nl-NL');
+    const card = await addKind(oid, overview, 'recoveryCodes', 'nl-NL');
+    expect(card.text).toContain('Voor je veiligheid staan je herstelcodes alleen in een apart venster');
+    expect(chatText(card)).not.toMatch(/[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}/);
+    const open = action(card, 'openRecoveryCodesDialog');
+    const url = await taskFetch(oid, open);
+    expect(url.searchParams.get('show')).toBe('recoveryCodes');
+    expect(await page(other, `/api/enrolments/${open.ticket}`)).toEqual({ status: 404, json: { error: 'not_found' } });
+    // No codes exist before the page shows them.
+    expect(await methodsOf(oid)).toEqual([]);
+    const shown = await page(oid, `/api/enrolments/${open.ticket}`);
+    expect(shown.status).toBe(200);
+    expect(shown.json.kind).toBe('recoveryCodes');
+    expect(shown.json.codes).toHaveLength(10);
+    for (const c of shown.json.codes) expect(c).toMatch(/^[A-Z2-9]{4}(-[A-Z2-9]{4}){3}$/);
+    secrets.push(...(shown.json.codes as string[]));
+    expect(await page(oid, `/api/enrolments/${open.ticket}`)).toEqual({ status: 404, json: { error: 'not_found' } });
+    expect(await running.app.services.security.recoveryCodes.remaining(userRef(oid))).toBe(10);
+    expect((await methodsOf(oid))[0]).toMatchObject({ kind: 'recoveryCodes' });
+    // The other user's attempt made no codes for them.
+    expect(await methodsOf(other)).toEqual([]);
+  });
 });
 
 describe('R19 / R18: changing security info needs a proof; the old method is told', () => {

@@ -17,6 +17,8 @@ export interface ActivityOptions {
   type?: string;
   /** Teams channel conversations: the team's id (channelData.team.id); the channel id is the conversation id. */
   teamId?: string;
+  /** Default msteams; another channel (webchat, emulator) is a client without Teams dialogs. */
+  channelId?: string;
 }
 
 /** A Teams-shaped activity as the Bot Connector would post it to /api/messages. */
@@ -27,7 +29,7 @@ export function teamsActivity(o: ActivityOptions = {}): Record<string, unknown> 
     type: o.type ?? 'message',
     id: o.id ?? randomUUID(),
     timestamp: new Date().toISOString(),
-    channelId: 'msteams',
+    channelId: o.channelId ?? 'msteams',
     serviceUrl: o.serviceUrl ?? 'http://127.0.0.1:9/',
     from: { id: `29:${objectId}`, name: o.userName ?? 'Ada Lovelace', aadObjectId: objectId },
     recipient: { id: '28:bot-id', name: 'Password Reset Assistant' },

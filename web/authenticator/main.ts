@@ -1,6 +1,7 @@
 /**
- * "Set up your authenticator app" dialog page: shows the QR code and key of one pending enrolment (the ticket can be
- * read once), asks for the 6-digit code, confirms it with the bot's API, then closes the dialog with no secret.
+ * The dialog page for secrets (R35): "Set up your authenticator app" shows the QR code and key of one pending
+ * enrolment (the ticket can be read once), asks for the 6-digit code, confirms it with the bot's API, then closes the
+ * dialog with no secret; a recovery-codes ticket shows the new codes once and closes when the user saved them.
  */
 import { PageHost } from '../shared/pageHost';
 
@@ -11,15 +12,40 @@ function el<T extends HTMLElement>(id: string): T {
 }
 
 interface Enrolment {
+  kind: 'authenticator';
   qrDataUri: string;
   key: string;
+}
+
+interface RecoveryCodes {
+  kind: 'recoveryCodes';
+  codes: string[];
+}
+
+/** Copies text, or selects the element's text where the Teams frame refuses clipboard access. */
+async function copyOrSelect(text: string, node: HTMLElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const selection = window.getSelection();
+    selection?.removeAllRanges();
+    selection?.addRange(range);
+    return false;
+  }
 }
 
 async function main(): Promise<void> {
   const host = await PageHost.start();
   host.applyStrings();
-  document.title = host.t('web.authenticator.title');
-  const ticket = new URLSearchParams(location.search).get('ticket') ?? '';
+  const params = new URLSearchParams(location.search);
+  const ticket = params.get('ticket') ?? '';
+  // Only the words while loading: what the page shows is the ticket's (the server's) to say.
+  const codesExpected = params.get('show') === 'recoveryCodes';
+  document.title = host.t(codesExpected ? 'web.recoveryCodes.title' : 'web.authenticator.title');
+  if (codesExpected) el<HTMLElement>('title').textContent = host.t('web.recoveryCodes.title');
   const enrolment = el<HTMLDivElement>('enrolment');
   const qr = el<HTMLImageElement>('qr');
   const key = el<HTMLElement>('key');
@@ -38,8 +64,18 @@ async function main(): Promise<void> {
   window.addEventListener('pagehide', forgetSecret);
 
   const answer = await host.api('GET', `/api/enrolments/${encodeURIComponent(ticket)}`);
+  const isCodes = (answer.body as { kind?: unknown }).kind === 'recoveryCodes';
   if (answer.status !== 200) {
-    status.textContent = answer.body.error === 'not_found' ? host.t('web.authenticator.alreadyShown') : host.errorText(answer);
+    status.textContent =
+      answer.body.error === 'not_found'
+        ? host.t(codesExpected ? 'web.recoveryCodes.alreadyShown' : 'web.authenticator.alreadyShown')
+        : answer.body.error === 'step_up_required' || answer.body.error === 'bootstrap_required'
+          ? host.t('web.recoveryCodes.stepUp')
+          : host.errorText(answer);
+    return;
+  }
+  if (isCodes) {
+    showRecoveryCodes(host, (answer.body as unknown as RecoveryCodes).codes, status);
     return;
   }
   const shown = answer.body as unknown as Enrolment;
@@ -51,18 +87,7 @@ async function main(): Promise<void> {
 
   copy.addEventListener('click', () => {
     void (async () => {
-      try {
-        await navigator.clipboard.writeText(shown.key.replace(/\s/g, ''));
-        status.textContent = host.t('web.authenticator.copied');
-      } catch {
-        // Clipboard access is often refused inside the Teams frame: select the key so the user can copy it.
-        const range = document.createRange();
-        range.selectNodeContents(key);
-        const selection = window.getSelection();
-        selection?.removeAllRanges();
-        selection?.addRange(range);
-        status.textContent = host.t('web.authenticator.copyFailed');
-      }
+      status.textContent = host.t((await copyOrSelect(shown.key.replace(/\s/g, ''), key)) ? 'web.authenticator.copied' : 'web.authenticator.copyFailed');
     })();
   });
 
@@ -95,6 +120,36 @@ async function main(): Promise<void> {
     })();
   });
   code.addEventListener('input', () => code.removeAttribute('aria-invalid'));
+}
+
+/** Recovery codes, once: the list, copy, and "I saved them" (which clears them and closes the dialog). */
+function showRecoveryCodes(host: PageHost, codes: readonly string[], status: HTMLElement): void {
+  document.title = host.t('web.recoveryCodes.title');
+  el<HTMLElement>('title').textContent = host.t('web.recoveryCodes.title');
+  const box = el<HTMLDivElement>('recovery');
+  const list = el<HTMLOListElement>('codes');
+  for (const c of codes) {
+    const li = document.createElement('li');
+    li.textContent = c;
+    list.append(li);
+  }
+  const forget = (): void => {
+    list.replaceChildren();
+    box.hidden = true;
+  };
+  window.addEventListener('pagehide', forget);
+  box.hidden = false;
+  el<HTMLButtonElement>('codes-copy').addEventListener('click', () => {
+    void (async () => {
+      status.textContent = host.t((await copyOrSelect(codes.join('\n'), list)) ? 'web.authenticator.copied' : 'web.authenticator.copyFailed');
+    })();
+  });
+  const saved = el<HTMLButtonElement>('codes-saved');
+  saved.focus();
+  saved.addEventListener('click', () => {
+    forget();
+    host.close({ verb: 'recoveryCodesDialogDone', status: 'done' });
+  });
 }
 
 void main();
