@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { SsprError } from '../domain/errors';
 import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import type { TurnScope } from './state/turnScope';
+import { slotPipeline } from '../adapters/redis/slotPipeline';
 
 export interface RedisStorageOptions {
   /** Prepended to every storage key (default `sspr:state:`). */
@@ -142,7 +143,7 @@ export class RedisStorage implements Storage {
     const scope = this.scope?.current();
     for (const k of keys) scope?.prefetched.delete(k);
     try {
-      const p = this.redis.pipeline();
+      const p = slotPipeline(this.redis);
       for (const k of keys) p.del(this.redisKey(k));
       const res = await p.exec();
       for (const [err] of res ?? []) if (err) throw err;
@@ -154,7 +155,7 @@ export class RedisStorage implements Storage {
   private async fetchRaw(keys: string[]): Promise<(string | null)[]> {
     try {
       if (keys.length === 1) return [await this.redis.get(this.redisKey(keys[0]!))];
-      const p = this.redis.pipeline();
+      const p = slotPipeline(this.redis);
       for (const k of keys) p.get(this.redisKey(k));
       const res = (await p.exec()) ?? [];
       return res.map(([err, v]) => {
@@ -172,13 +173,13 @@ export class RedisStorage implements Storage {
         const c = calls[0]!;
         return [await this.writeScript.run(this.redis, [c.redisKey], c.args)];
       }
-      const p = this.redis.pipeline();
+      const p = slotPipeline(this.redis);
       for (const c of calls) this.writeScript.queue(p, [c.redisKey], c.args);
       const res = (await p.exec()) ?? [];
       const replies: unknown[] = res.map(([, v]) => v);
       const missing = res.flatMap(([err], i) => (err && isNoScript(err) ? [i] : []));
       if (missing.length > 0) {
-        const retry = this.redis.pipeline();
+        const retry = slotPipeline(this.redis);
         for (const i of missing) this.writeScript.queueEval(retry, [calls[i]!.redisKey], calls[i]!.args);
         const again = (await retry.exec()) ?? [];
         missing.forEach((i, j) => {

@@ -5,6 +5,7 @@ import { SsprError } from '../domain/errors';
 import type { RedisStorage } from './redisStorage';
 import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import { TURN_LEASE_KEY, TurnScope, type TurnLease, type TurnScopeData } from './state/turnScope';
+import { slotPipeline } from '../adapters/redis/slotPipeline';
 
 export { TURN_LEASE_KEY, TurnScope, type TurnLease } from './state/turnScope';
 
@@ -270,7 +271,7 @@ export class TurnGuard implements Middleware {
   }
 
   private async execPipeline(fill: (p: ReturnType<Redis['pipeline']>) => void): Promise<[Error | null, unknown][]> {
-    const p = this.redis.pipeline();
+    const p = slotPipeline(this.redis);
     fill(p);
     return (await p.exec()) ?? [];
   }

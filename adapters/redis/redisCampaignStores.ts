@@ -13,6 +13,7 @@ import type {
   ScanProgress,
 } from '../../domain/campaigns/ports';
 import { LuaScript } from './luaScript';
+import { slotPipeline } from './slotPipeline';
 
 type Client = Redis | Cluster;
 
@@ -86,7 +87,7 @@ export class RedisCampaignLedger implements CampaignLedger {
 
   async told(keys: readonly string[]): Promise<readonly boolean[]> {
     if (keys.length === 0) return [];
-    const p = this.redis.pipeline();
+    const p = slotPipeline(this.redis);
     for (const k of keys) p.exists(this.key(k));
     const r = (await p.exec()) ?? [];
     return keys.map((_, i) => {
@@ -98,7 +99,7 @@ export class RedisCampaignLedger implements CampaignLedger {
 
   async markTold(keys: readonly string[], ttlMs: number): Promise<void> {
     if (keys.length === 0) return;
-    const p = this.redis.pipeline();
+    const p = slotPipeline(this.redis);
     for (const k of keys) p.set(this.key(k), '1', 'PX', Math.ceil(ttlMs));
     const r = (await p.exec()) ?? [];
     for (const [err] of r) if (err) throw err;
@@ -106,7 +107,7 @@ export class RedisCampaignLedger implements CampaignLedger {
 
   async forget(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    const p = this.redis.pipeline();
+    const p = slotPipeline(this.redis);
     for (const k of keys) p.del(this.key(k));
     await p.exec();
   }

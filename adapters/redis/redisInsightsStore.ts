@@ -10,6 +10,7 @@ import {
   type InsightsStore,
 } from '../../domain/ports/insightsStore';
 import { LuaScript } from './luaScript';
+import { slotPipeline } from './slotPipeline';
 
 // Adds to the day and the hour hash in one atomic step. A field `group:value` not yet in a hash takes one of the
 // group's `cap` places (kept in the hash as `#group`); past the cap it counts as `group:other`.
@@ -80,7 +81,7 @@ export class RedisInsightsStore implements InsightsStore {
   }
 
   async days(fromDay: number, toDay: number): Promise<readonly Readonly<Record<string, number>>[]> {
-    const p = this.redis.pipeline();
+    const p = slotPipeline(this.redis);
     for (let d = fromDay; d <= toDay; d++) p.hgetall(this.dayKey(d));
     const replies = (await p.exec()) ?? [];
     return replies.map(([err, v]) => {
@@ -91,7 +92,7 @@ export class RedisInsightsStore implements InsightsStore {
 
   async hours(fromHour: number, toHour: number, fields: readonly string[]): Promise<readonly (readonly number[])[]> {
     if (fields.length === 0 || toHour < fromHour) return [];
-    const p = this.redis.pipeline();
+    const p = slotPipeline(this.redis);
     for (let h = fromHour; h <= toHour; h++) p.hmget(this.hourKey(h), ...fields);
     const replies = (await p.exec()) ?? [];
     return replies.map(([err, v]) => {

@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { OutboundMessage } from '../../domain/campaigns/model';
 import { BullMqOutbox } from '../../bot/worker/campaignEngine';
 import { DELIVERY_QUEUE, bullConnection } from '../../bot/worker/queues';
+import { slotPipeline } from '../../adapters/redis/slotPipeline';
 import type { WorkerChildMessage, WorkerChildSettings } from './workerChild';
 
 /** A delivery worker in its own process (tsx), so a test or the bench can SIGKILL it. */
@@ -74,7 +75,7 @@ export function recipients(count: number, tenants: number): { tenantId: string; 
 
 export async function seedReferences(redis: Redis, keyPrefix: string, serviceUrl: string, users: readonly { tenantId: string; objectId: string }[]): Promise<void> {
   for (let i = 0; i < users.length; i += 1000) {
-    const p = redis.pipeline();
+    const p = slotPipeline(redis);
     for (const u of users.slice(i, i + 1000)) {
       const ref = {
         serviceUrl,
@@ -91,8 +92,13 @@ export async function seedReferences(redis: Redis, keyPrefix: string, serviceUrl
 }
 
 /** Queue one message per user through the real outbox (BullMQ addBulk). */
-export async function enqueueMessages(redisUrl: string, queuePrefix: string, users: readonly { tenantId: string; objectId: string }[], createdAt: () => number): Promise<void> {
-  const connection = bullConnection({ url: redisUrl }, 'campaign-producer');
+export async function enqueueMessages(
+  target: string | { readonly url: string; readonly clusterNodes?: readonly { host: string; port: number }[] },
+  queuePrefix: string,
+  users: readonly { tenantId: string; objectId: string }[],
+  createdAt: () => number,
+): Promise<void> {
+  const connection = bullConnection(typeof target === 'string' ? { url: target } : target, 'campaign-producer');
   const queue = new Queue(DELIVERY_QUEUE, { connection, prefix: queuePrefix, defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 10_000 } } });
   const outbox = new BullMqOutbox(queue);
   const batch = 2000;

@@ -12,9 +12,12 @@ import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
 import { RedisDeadLetters, RedisDeliveryLedger } from '../../adapters/redis/redisCampaignStores';
 import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
 import { createRedis } from '../../bot/redisClient';
+import { Cluster, type Redis } from 'ioredis';
 
 export interface WorkerChildSettings {
   readonly redisUrl: string;
+  /** A Redis Cluster's nodes (npm run test:cluster); the stores and BullMQ then use ioredis Cluster. */
+  readonly clusterNodes?: readonly { host: string; port: number }[];
   readonly queuePrefix: string;
   readonly keyPrefix: string;
   readonly tenantPerSecond: number;
@@ -32,8 +35,11 @@ export type WorkerChildMessage =
 
 async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2] ?? '{}') as WorkerChildSettings;
-  const redis = createRedis(s.redisUrl, { connectionName: 'campaign-worker', commandTimeoutMs: 1000 });
-  const connection = bullConnection({ url: s.redisUrl }, 'campaign-bull');
+  const redis = s.clusterNodes?.length
+    ? (new Cluster([...s.clusterNodes], { redisOptions: { protocol: 2, maxRetriesPerRequest: 1, commandTimeout: 1000 } }) as unknown as Redis)
+    : createRedis(s.redisUrl, { connectionName: 'campaign-worker', commandTimeoutMs: 1000 });
+  redis.on('error', () => undefined);
+  const connection = bullConnection({ url: s.redisUrl, ...(s.clusterNodes ? { clusterNodes: s.clusterNodes } : {}) }, 'campaign-bull');
   const adapter = new ConnectorChannel(workerAuthentication({}), '');
   // Every slot the shared pacer granted, per tenant (Redis ms): the F22 test compares them with the connector's count.
   const grants: Record<string, number[]> = {};

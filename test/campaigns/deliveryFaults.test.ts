@@ -29,6 +29,7 @@ afterAll(async () => {
 
 const settings = (o: Partial<WorkerChildSettings> = {}): WorkerChildSettings => ({
   redisUrl: server.url,
+  ...(server.target.clusterNodes ? { clusterNodes: server.target.clusterNodes } : {}),
   queuePrefix: '{sspr-jobs}',
   keyPrefix: 'sspr:',
   tenantPerSecond: 30,
@@ -57,7 +58,7 @@ describe('campaign delivery on real Redis with two worker processes', () => {
     const users = recipients(1200, tenants);
     await seedReferences(redis, 'sspr:', connector.url, users);
     // Everything queued before the workers start, so the measured stretch is steady state, not start-up.
-    await enqueueMessages(server.url, '{sspr-jobs}', users, () => Date.now());
+    await enqueueMessages(server.target, '{sspr-jobs}', users, () => Date.now());
     const workers = await Promise.all([WorkerProcess.start(settings()), WorkerProcess.start(settings())]);
     try {
       await waitFor(() => connector.deliveries().size >= users.length, 120_000);
@@ -111,7 +112,7 @@ describe('campaign delivery on real Redis with two worker processes', () => {
     await seedReferences(redis, 'sspr:', connector.url, users);
     const [a, b] = await Promise.all([WorkerProcess.start(settings({ tenantPerSecond: 100 })), WorkerProcess.start(settings({ tenantPerSecond: 100 }))]);
     try {
-      await enqueueMessages(server.url, '{sspr-jobs}', users, () => Date.now());
+      await enqueueMessages(server.target, '{sspr-jobs}', users, () => Date.now());
       await waitFor(() => connector.deliveries().size >= 500, 60_000);
       a.kill9();
       const atKill = connector.deliveries().size;
@@ -152,7 +153,7 @@ describe('campaign delivery on real Redis with two worker processes', () => {
     await seedReferences(redis, 'sspr:', connector.url, users);
     const a = await WorkerProcess.start(settings({ tenantPerSecond: 100 }));
     try {
-      await enqueueMessages(server.url, '{sspr-jobs}', users, () => Date.now());
+      await enqueueMessages(server.target, '{sspr-jobs}', users, () => Date.now());
       await waitFor(() => connector.deliveries().size >= 100, 60_000);
       await a.terminate();
       const afterStop = connector.deliveries().size;

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { DEFAULT_POLICY, type Policy } from '../../domain/policy/policy';
 import type { SecurityAdaptersConfig } from '../../adapters/securityInfoAdapters';
+import { CLUSTER_MODE, clusterClient } from '../support/redisServer';
 
 export const KEY_A = { id: 'k1', key: Buffer.alloc(32, 1) };
 export const KEY_B = { id: 'k2', key: Buffer.alloc(32, 2) };
@@ -20,7 +21,7 @@ export function testConfig(policy: Policy = DEFAULT_POLICY, prefix = 'sspr:'): S
  * same as the server's clock advancing.
  */
 export async function advanceRedisTime(redis: Redis, ms: number): Promise<void> {
-  const keys = await redis.keys('*');
+  const keys = await allKeys(redis);
   for (const k of keys) {
     const ttl = await redis.pttl(k);
     if (ttl < 0) continue;
@@ -29,11 +30,17 @@ export async function advanceRedisTime(redis: Redis, ms: number): Promise<void> 
   }
 }
 
+/** Every key; on a Redis Cluster (npm run test:cluster) KEYS answers for one node, so every primary is asked. */
+export async function allKeys(redis: Redis): Promise<string[]> {
+  const nodes = (redis as unknown as { nodes?: (role: 'master') => Redis[] }).nodes;
+  return typeof nodes === 'function' ? (await Promise.all(nodes.call(redis, 'master').map((n) => n.keys('*')))).flat() : redis.keys('*');
+}
+
 export const user = (oid = 'oid-1', tenantId = 'tenant-1') => ({ tenantId, objectId: oid });
 
 /** A connected ioredis client for a private test server (offline queue on, so the first command waits for connect). */
 export async function connect(port: number): Promise<Redis> {
-  const c = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  const c = CLUSTER_MODE ? clusterClient(port) : new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
   await c.ping();
   return c;
 }

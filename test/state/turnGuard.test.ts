@@ -1,10 +1,9 @@
 import { ConversationState, TestAdapter, type Activity, type TurnContext } from 'botbuilder';
 import type { Redis } from 'ioredis';
 import { SsprError } from '../../domain/errors';
-import { createRedis } from '../../bot/redisClient';
 import { RedisStorage } from '../../bot/redisStorage';
 import { DEDUPE_TTL_SECONDS, TURN_LEASE_KEY, TurnGuard, TurnScope, type TurnLease } from '../../bot/turnGuard';
-import { startRedis, sleep, type RedisServer } from '../support/redisServer';
+import { CLUSTER_MODE, startRedis, sleep, type RedisServer } from '../support/redisServer';
 import { waitReady } from './helpers';
 
 let server: RedisServer;
@@ -20,7 +19,7 @@ interface Instance {
 }
 
 async function instance(guardOptions: { lockTtlMs?: number; maxWaitMs?: number } = {}): Promise<Instance> {
-  const redis = createRedis(server.url);
+  const redis = server.failFastClient();
   clients.push(redis);
   await waitReady(redis);
   const scope = new TurnScope();
@@ -168,7 +167,7 @@ describe('TurnGuard', () => {
   });
 
   test('F20: all keys of a conversation share the hash tag {c:<id>}, braces in the id are escaped', () => {
-    const idle = createRedis(server.url, { lazyConnect: true });
+    const idle = server.failFastClient({ lazyConnect: true });
     clients.push(idle);
     const guard = new TurnGuard(idle, { keyPrefix: 'p:' });
     const k = guard.keysFor('19:a{b}c@thread', 'act');
@@ -277,18 +276,23 @@ describe('TurnGuard', () => {
     clients.push(observer);
     await waitReady(observer);
     const seen: string[] = [];
-    const monitor = await observer.monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      const name = args[0]?.toLowerCase();
-      // Commands issued inside a script are reported with source "lua"; they are no round trips.
-      if (name && name !== 'monitor' && source !== 'lua') seen.push(name);
-    });
+    // Under npm run test:cluster every primary is watched (the keys of a turn live on up to three of them).
+    const watched = CLUSTER_MODE ? (observer as unknown as { nodes(r: 'master'): Redis[] }).nodes('master') : [observer];
+    const monitors = await Promise.all(watched.map((n) => n.monitor()));
+    for (const monitor of monitors)
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        const name = args[0]?.toLowerCase();
+        // Commands issued inside a script are reported with source "lua"; they are no round trips.
+        if (name && name !== 'monitor' && source !== 'lua') seen.push(name);
+      });
     await sleep(20);
     await run('counted');
     await sleep(50);
-    monitor.disconnect();
-    // evalsha(acquire) + get(conversation) + get(user) in one pipeline; evalsha(write); evalsha(release).
-    expect(seen).toEqual(['evalsha', 'get', 'get', 'evalsha', 'evalsha']);
+    for (const monitor of monitors) monitor.disconnect();
+    // evalsha(acquire) + get(conversation) + get(user) in one pipeline; evalsha(write); evalsha(release). On a Cluster
+    // the same commands, the pipeline's reads sent at once to their slots' nodes (order across nodes not defined).
+    if (CLUSTER_MODE) expect([...seen].sort()).toEqual(['evalsha', 'evalsha', 'evalsha', 'get', 'get']);
+    else expect(seen).toEqual(['evalsha', 'get', 'get', 'evalsha', 'evalsha']);
   });
 
   test('F19: SCRIPT FLUSH between turns → turns still work (EVALSHA falls back to EVAL)', async () => {

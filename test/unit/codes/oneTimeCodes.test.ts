@@ -6,8 +6,8 @@ import { OneTimeCodeService } from '../../../domain/codes/oneTimeCodes';
 import { SsprError } from '../../../domain/errors';
 import type { CodeSender } from '../../../domain/ports/codeSender';
 import { FixedClock } from '../../support/fixedClock';
-import { startRedis, type RedisServer } from '../../support/redisServer';
-import { advanceRedisTime, connect, testConfig, user } from '../../contract/securityKit';
+import { CLUSTER_MODE, startRedis, type RedisServer } from '../../support/redisServer';
+import { advanceRedisTime, allKeys, connect, testConfig, user } from '../../contract/securityKit';
 
 let server: RedisServer;
 let redisA: Redis;
@@ -160,10 +160,12 @@ test('F20: every key of a user carries the {u:<tenant>:<oid>} hash tag', async (
   await a.methods.save(user(), { method: { id: 'mail1', kind: 'email', confirmedAt: null, lastUsedAt: null, createdAt: 1, source: 'user', channels: ['email'] }, secrets: { destination: EMAIL } });
   await a.recoveryCodes.replace(user(), ['AAAA-BBBB-CCCC-DDDD']);
   await a.totpReplay.claim(user(), 123);
-  const keys = await redisA.keys('*');
+  const keys = await allKeys(redisA);
   const userKeys = keys.filter((k) => !k.includes('{s:') && !k.includes('{tel}'));
   expect(userKeys.length).toBeGreaterThanOrEqual(7);
   for (const k of userKeys) expect(k).toContain('{u:tenant-1:oid-1}');
+  // Under npm run test:cluster: the server itself puts them all in one slot.
+  if (CLUSTER_MODE) expect(new Set(await Promise.all(userKeys.map((k) => redisA.call('CLUSTER', 'KEYSLOT', k)))).size).toBe(1);
   // Shared counters use their own tag and never the clear destination.
   for (const k of keys) {
     expect(k).not.toContain(PHONE);

@@ -1,0 +1,21 @@
+// `npm run test:cluster` (F20, issue 13 acceptance 4): the Redis-backed suites — state, codes, throttles, locks,
+// queues — against a private 3-primary Redis Cluster per test file (test/support/redisCluster.ts), through ioredis
+// Cluster clients. Suites that stop, kill or reconfigure their server (F1–F7), or start the whole app from REDIS_URL
+// (the app's own client is standalone-only), stay on the standalone runs of `npm test`.
+const base = require('./jest.config');
+
+module.exports = {
+  ...base,
+  testMatch: undefined,
+  testRegex: [
+    'test/contract/verificationStore\\.contract\\.test\\.ts$',
+    'test/state/storageContract\\.test\\.ts$',
+    'test/state/turnGuard\\.test\\.ts$',
+    'test/unit/codes/oneTimeCodes\\.test\\.ts$',
+    'test/unit/methods/securityInfoRedis\\.test\\.ts$',
+    'test/integration/recovery/portContracts\\.test\\.ts$',
+    'test/insights/insights\\.test\\.ts$',
+    'test/campaigns/campaigns\\.test\\.ts$',
+    'test/campaigns/deliveryFaults\\.test\\.ts$',
+  ],
+};
