@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -144,6 +145,14 @@ const EnvSchema = z.object({
   HELPDESK_WEBHOOK_URL: optStr,
   HELPDESK_WEBHOOK_SECRET: optStr,
   HELPDESK_API_KEYS_FILE: z.string().default('data/helpdesk-api-keys.json'),
+  // Reverse proxies in front of the bot (R33): only from these peers is the client-address header believed
+  TRUSTED_PROXIES: list,
+  TRUSTED_PROXY_HEADER: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9-]{1,64}$/, 'an HTTP header name')
+    .default('x-forwarded-for'),
   // Audit trail sinks and the admin pages (issue 14)
   AUDIT_SINKS: list,
   AUDIT_FILE_DIR: z.string().default('data/audit'),
@@ -300,6 +309,11 @@ export interface Config {
     /** HMAC-SHA256 secret of the SIEM lockout webhook (POST /api/campaigns/lockout); unset = the route is off. */
     readonly lockoutWebhookSecret: string | undefined;
   };
+  /**
+   * Reverse proxies whose client-address header is believed (R33): addresses or CIDR ranges; a request from any
+   * other peer is keyed by its socket address whatever headers it sends. Empty = no proxy is trusted.
+   */
+  readonly proxy: { readonly trusted: readonly string[]; readonly header: string };
   readonly channels: {
     readonly helpdesk: { readonly teamId: string; readonly channelId: string } | null;
     readonly security: { readonly teamId: string; readonly channelId: string } | null;
@@ -639,6 +653,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     security: channel('SECURITY_ALERT_TEAM_ID', 'SECURITY_ALERT_CHANNEL_ID'),
     serviceUrl: e.TEAMS_SERVICE_URL,
   };
+  for (const p of e.TRUSTED_PROXIES) {
+    const [addr = '', bits, ...rest] = p.split('/');
+    const family = isIP(addr);
+    const max = family === 6 ? 128 : 32;
+    if (!family || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)))
+      problems.push(`TRUSTED_PROXIES: "${p.slice(0, 60)}" is not an IP address or CIDR range`);
+  }
   if (e.HELPDESK_WEBHOOK_URL && !e.HELPDESK_WEBHOOK_SECRET)
     problems.push('HELPDESK_WEBHOOK_SECRET: required when HELPDESK_WEBHOOK_URL is set (webhooks are always signed, R36)');
   if (prod) transportProblems(e, problems);
@@ -711,6 +732,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     teams: { appId: e.TEAMS_APP_ID, ssoAppId: e.SSO_APP_ID, jwksUrl: e.SSO_JWKS_URL },
     helpdesk: { webhookUrl: e.HELPDESK_WEBHOOK_URL, webhookSecret: e.HELPDESK_WEBHOOK_SECRET, apiKeysFile: e.HELPDESK_API_KEYS_FILE },
+    proxy: { trusted: e.TRUSTED_PROXIES, header: e.TRUSTED_PROXY_HEADER },
     channels,
     campaigns: {
       inProcess: e.CAMPAIGNS_IN_PROCESS === undefined ? e.SSPR_MODE === 'development' : ['true', '1', 'yes'].includes(e.CAMPAIGNS_IN_PROCESS),

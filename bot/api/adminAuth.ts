@@ -1,5 +1,6 @@
 import type { Request } from 'restify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { requestClient } from './trustedProxy';
 import type { StateBackend } from '../state/stateBackend';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -12,10 +13,10 @@ import type { UserRef } from '../../domain/model/user';
 
 /** Who may read insights and the audit trail: an API key with the scope, or an admin signed in to Teams. */
 export type AdminCaller =
-  | { readonly kind: 'key'; readonly keyId: string }
-  | { readonly kind: 'admin'; readonly user: UserRef };
+  { readonly kind: 'key'; readonly keyId: string } | { readonly kind: 'admin'; readonly user: UserRef };
 
-export type AdminAuthRefusal = 'unauthorized' | 'not_admin' | 'insufficient_scope' | 'rate_limited' | 'temporarily_unavailable';
+export type AdminAuthRefusal =
+  'unauthorized' | 'not_admin' | 'insufficient_scope' | 'rate_limited' | 'temporarily_unavailable';
 
 export interface AdminAuthDeps {
   readonly config: Config;
@@ -29,14 +30,17 @@ export interface AdminAuthDeps {
 }
 
 export interface AdminAuth {
-  authenticate(req: Request, scope: Extract<ApiScope, 'insights:read' | 'audit:read'>): Promise<Result<AdminCaller, AdminAuthRefusal> & { retryAfterSeconds?: number }>;
+  authenticate(
+    req: Request,
+    scope: Extract<ApiScope, 'insights:read' | 'audit:read'>,
+  ): Promise<Result<AdminCaller, AdminAuthRefusal> & { retryAfterSeconds?: number }>;
 }
 
 /**
  * Admin authentication (issue 14): `Authorization: ApiKey <id>.<secret>` with the route's scope, or
  * `Authorization: Bearer <Teams SSO token>` of a member of an admin group (by object id, checked server-side), or —
  * in development only — `X-Dev-User: <tenant>:<object id>` for the local chat page, with the same group check.
- * Failed attempts are limited per client address; every caller per minute.
+ * Failed attempts are limited per client address (R33: a verified caller is never locked out); every caller per minute.
  */
 export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
   const { config } = deps;
@@ -44,14 +48,29 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
   const tokens =
     deps.tokens ??
     (config.teams.ssoAppId
-      ? new SsoTokenValidator({ ssoAppId: config.teams.ssoAppId, publicBaseUrl: config.publicBaseUrl, allowedTenants: config.bot.allowedTenants, jwksUrl: config.teams.jwksUrl })
+      ? new SsoTokenValidator({
+          ssoAppId: config.teams.ssoAppId,
+          publicBaseUrl: config.publicBaseUrl,
+          allowedTenants: config.bot.allowedTenants,
+          jwksUrl: config.teams.jwksUrl,
+        })
       : undefined);
   const limiter = (name: string, points: number): RateLimiterAbstract => deps.state.limiter(name, points, 60);
   const failures = limiter('admin-authfail', 30);
   const perCaller = limiter('admin-api', 60);
 
-  const refuse = async (ip: string, reason: AdminAuthRefusal): Promise<{ ok: false; reason: AdminAuthRefusal }> => {
-    if (reason === 'unauthorized') await failures.consume(ip).catch(() => undefined);
+  // R33: only a caller that did not authenticate is counted and locked out, per client address (the trusted
+  // proxy's header when the peer is one); a verified key or token is never refused because of others' failures.
+  const client = requestClient(config.proxy);
+  const refuse = async (
+    ip: string,
+    reason: AdminAuthRefusal,
+  ): Promise<{ ok: false; reason: AdminAuthRefusal; retryAfterSeconds?: number }> => {
+    if (reason !== 'unauthorized') return fail(reason);
+    const blocked = await failures.get(ip);
+    if (blocked && blocked.remainingPoints <= 0)
+      return { ...fail('rate_limited'), retryAfterSeconds: Math.ceil(blocked.msBeforeNext / 1000) };
+    await failures.consume(ip).catch(() => undefined);
     return fail(reason);
   };
 
@@ -67,9 +86,7 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
 
   return {
     authenticate: async (req, scope) => {
-      const ip = req.socket.remoteAddress ?? 'unknown';
-      const blocked = await failures.get(ip);
-      if (blocked && blocked.remainingPoints <= 0) return { ...fail('rate_limited'), retryAfterSeconds: Math.ceil(blocked.msBeforeNext / 1000) };
+      const ip = client(req);
       const header = req.header('authorization');
       let caller: AdminCaller;
       if (header && /^ApiKey\s/i.test(header.trim())) {
@@ -85,7 +102,10 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
           if (!m?.[1] || !m[2]) return refuse(ip, 'unauthorized');
           user = { tenantId: m[1].toLowerCase(), objectId: m[2].toLowerCase() };
         } else {
-          const r = tokens && !devHeader ? await tokens.validate(bearerToken(header)) : ({ ok: false, reason: 'missing' } as const);
+          const r =
+            tokens && !devHeader
+              ? await tokens.validate(bearerToken(header))
+              : ({ ok: false, reason: 'missing' } as const);
           if (!r.ok) {
             deps.logger.info({ reason: r.reason, route: req.getRoute()?.path }, 'admin api: token refused');
             return r.reason === 'keys_unavailable' ? fail('temporarily_unavailable') : refuse(ip, 'unauthorized');
@@ -96,7 +116,9 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
         if (!(await deps.access.isAdmin(user, groups))) return fail('not_admin');
         caller = { kind: 'admin', user };
       }
-      const wait = await charge(caller.kind === 'key' ? `k:${caller.keyId}` : `u:${caller.user.tenantId}:${caller.user.objectId}`);
+      const wait = await charge(
+        caller.kind === 'key' ? `k:${caller.keyId}` : `u:${caller.user.tenantId}:${caller.user.objectId}`,
+      );
       return wait === null ? ok(caller) : { ...fail('rate_limited'), retryAfterSeconds: wait };
     },
   };
