@@ -27,6 +27,7 @@ import { MemorySendThrottle } from './memory/memorySendThrottle';
 import { MemoryStepUpStore } from './memory/memoryStepUpStore';
 import { MemoryTotpReplayCache } from './memory/memoryTotpReplayCache';
 import { MemoryVerificationStore } from './memory/memoryVerificationStore';
+import type { MemoryFlowStore } from './memory/memoryFlowStore';
 import { RedisHourlyCounter } from './redis/redisHourlyCounter';
 import { RedisKeys } from './redis/redisKeys';
 import { MethodRecordCodec, RedisMethodStore } from './redis/redisMethodStore';
@@ -168,12 +169,19 @@ export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdapte
   });
 }
 
-/** Tests and the embedded development default: in-memory fakes on the injected clock. */
-export function createMemorySecurityAdapters(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps): SecurityAdapters {
+/**
+ * Tests and the embedded development default: in-memory fakes on the injected clock. `links.flows`: the memory flow
+ * store the code store advances in the same step as it consumes a code (F16).
+ */
+export function createMemorySecurityAdapters(
+  config: SecurityAdaptersConfig,
+  deps: SecurityAdapterDeps,
+  links: { readonly flows?: Pick<MemoryFlowStore, 'stepNow'> } = {},
+): SecurityAdapters {
   const { codeRing, recoveryRing, codec } = cryptoParts(config);
   return assemble(config, deps, {
     methods: new MemoryMethodStore(codec),
-    codes: new MemoryVerificationStore(deps.clock, codeRing),
+    codes: new MemoryVerificationStore(deps.clock, codeRing, links.flows),
     throttle: new MemorySendThrottle(deps.clock),
     hourly: new MemoryHourlyCounter(),
     totpReplay: new MemoryTotpReplayCache(deps.clock),

@@ -1,6 +1,6 @@
 import { SsprError } from '../../domain/errors';
 import { userKey, type UserRef } from '../../domain/model/user';
-import type { FlowStore } from '../../domain/ports/flowStore';
+import type { FlowStep, FlowStore } from '../../domain/ports/flowStore';
 import type { Clock } from '../../domain/ports/clock';
 import type { FlowRecord, FlowState } from '../../domain/verification/stateMachine';
 import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
@@ -32,6 +32,18 @@ export class MemoryFlowStore implements FlowStore {
       return null;
     }
     return structuredClone(flow);
+  }
+
+  /**
+   * F16, synchronously: take the step if the flow is still at its version. The memory code store calls this in the
+   * same synchronous step as it consumes a code, so no other task can run in between.
+   */
+  stepNow(step: FlowStep): boolean {
+    const key = this.k(step.flow.user, step.flow.flowId);
+    const current = this.flows.get(key);
+    if (!current || current.version !== step.flow.version || this.clock.now() >= current.expiresAt + GRACE_MS) return false;
+    this.flows.set(key, structuredClone({ ...current, state: step.next, version: current.version + 1 }));
+    return true;
   }
 
   async advance(user: UserRef, flowId: string, expectedVersion: number, next: FlowState): Promise<FlowRecord | null> {

@@ -1,6 +1,9 @@
 import type { Clock } from '../../domain/ports/clock';
 import type { CodeAttemptOutcome, CodeSlot, VerificationStore } from '../../domain/ports/verificationStore';
 import type { HmacKeyRing } from '../crypto/keyRing';
+import type { FlowStep } from '../../domain/ports/flowStore';
+import { SsprError } from '../../domain/errors';
+import type { MemoryFlowStore } from './memoryFlowStore';
 import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
 
 interface Entry {
@@ -18,6 +21,8 @@ export class MemoryVerificationStore implements VerificationStore {
   constructor(
     private readonly clock: Clock,
     private readonly hmac: HmacKeyRing,
+    /** The flow store of F16's atomic "consume + advance" (the state backend links them). */
+    private readonly flows?: Pick<MemoryFlowStore, 'stepNow'>,
   ) {}
 
   private key(s: CodeSlot): string {
@@ -31,7 +36,9 @@ export class MemoryVerificationStore implements VerificationStore {
     return { expiresAt };
   }
 
-  async attempt(slot: CodeSlot, code: string, maxTries: number): Promise<CodeAttemptOutcome> {
+  // No await from here to the end: the whole attempt (with F16's flow step) is one synchronous step.
+  async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome> {
+    if (step && !this.flows) throw new SsprError('internal', 'no flow store linked for an atomic flow step');
     const k = this.key(slot);
     const e = this.codes.get(k);
     const now = this.clock.now();
@@ -46,6 +53,7 @@ export class MemoryVerificationStore implements VerificationStore {
     e.tries += 1;
     if (e.tries > maxTries) return 'too_many_tries';
     if (this.hmac.verify(e.kid, e.mac, `${k}:${code}`)) {
+      if (step && !this.flows?.stepNow(step)) return 'flow_moved';
       this.codes.delete(k);
       return 'ok';
     }

@@ -4,6 +4,7 @@ import type { UserRef } from '../../domain/model/user';
 import type { FlowStore } from '../../domain/ports/flowStore';
 import type { FlowRecord, FlowState } from '../../domain/verification/stateMachine';
 import { LuaScript, RecoveryRedisBase, type RecoveryRedisOptions } from './recoveryRedis';
+import { RedisKeys } from './redisKeys';
 
 /** Keep a flow record a little past its own expiry so late events answer `expired` rather than `no_flow`. */
 const GRACE_MS = 5 * 60 * 1000;
@@ -30,19 +31,27 @@ return 1
  * with the record (references only) and a version for compare-and-set. The key expires with the flow.
  */
 export class RedisFlowStore extends RecoveryRedisBase implements FlowStore {
+  private readonly names: RedisKeys;
+
   constructor(redis: Redis, options: RecoveryRedisOptions) {
     super(redis, options);
+    this.names = new RedisKeys(options.prefix);
+  }
+
+  /** The one naming of a flow key (RedisKeys.flow), shared with RedisVerificationStore's F16 script. */
+  private flowKey(user: UserRef, flowId: string): string {
+    return this.names.flow(user, flowId);
   }
 
   async create(flow: FlowRecord): Promise<void> {
-    const key = this.key(flow.user, `flow:${flow.flowId}`);
+    const key = this.flowKey(flow.user, flow.flowId);
     const ttl = Math.max(1000, flow.expiresAt - flow.startedAt) + GRACE_MS;
     const res = await this.run(CREATE, [key], [flow.version, JSON.stringify(flow), ttl], 'create flow');
     if (Number(res) !== 1) throw new SsprError('state_conflict', 'flow id already in use');
   }
 
   async get(user: UserRef, flowId: string): Promise<FlowRecord | null> {
-    const raw = await this.call(() => this.redis.hget(this.key(user, `flow:${flowId}`), 'rec'), 'read flow');
+    const raw = await this.call(() => this.redis.hget(this.flowKey(user, flowId), 'rec'), 'read flow');
     if (raw === null) return null;
     try {
       return JSON.parse(raw) as FlowRecord;
@@ -57,7 +66,7 @@ export class RedisFlowStore extends RecoveryRedisBase implements FlowStore {
     const updated: FlowRecord = { ...current, state: next, version: expectedVersion + 1 };
     const res = await this.run(
       ADVANCE,
-      [this.key(user, `flow:${flowId}`)],
+      [this.flowKey(user, flowId)],
       [expectedVersion, updated.version, JSON.stringify(updated)],
       'advance flow',
     );

@@ -16,6 +16,10 @@ export class RedisKeys {
   code(user: UserRef, purpose: string, methodId: string): string {
     return `${this.prefix}${this.userTag(user)}:code:${purpose}:${methodId}`;
   }
+  /** A verification flow's hash (RedisFlowStore): same hash tag as the user's codes, so F16's script is one slot. */
+  flow(user: UserRef, flowId: string): string {
+    return `${this.prefix}${this.userTag(user)}:flow:${flowId}`;
+  }
   codeIssued(user: UserRef, purpose: string, methodId: string): string {
     return `${this.prefix}${this.userTag(user)}:code-issued:${purpose}:${methodId}`;
   }

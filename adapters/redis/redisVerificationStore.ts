@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { SsprError } from '../../domain/errors';
 import type { CodeAttemptOutcome, CodeSlot, VerificationStore } from '../../domain/ports/verificationStore';
+import { steppedRecord, type FlowStep } from '../../domain/ports/flowStore';
 import type { HmacKeyRing } from '../crypto/keyRing';
 import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
@@ -17,8 +18,12 @@ local t = redis.call('TIME')
 return {t[1], t[2]}
 `);
 
-// KEYS: code, issued-marker. ARGV: maxTries, then kid/mac pairs of the submitted code under every key of the ring.
+// KEYS: code, issued-marker[, flow]. ARGV: maxTries, expected flow version ('' = no flow step), new version, new
+// flow record, then kid/mac pairs of the submitted code under every key of the ring.
 // The try is counted first (R8); the compare is constant-time; a match deletes the code in the same script (R7).
+// F16: with a flow key, a match also advances the flow (compare-and-set on its version) in this same script: the
+// flow is checked before anything is consumed, so the script either consumes the code and advances the flow, or
+// leaves both ('flow_moved'). All keys share the user's hash tag (F20), so this is one slot in a Cluster.
 const ATTEMPT = new LuaScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then
@@ -32,7 +37,7 @@ local max = tonumber(ARGV[1])
 redis.call('SET', KEYS[1], kid .. '|' .. mac .. '|' .. tries, 'KEEPTTL')
 if tries > max then return 'too_many_tries' end
 local candidate = ''
-for i = 2, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   if ARGV[i] == kid then candidate = ARGV[i + 1] end
 end
 local diff = 0
@@ -43,6 +48,11 @@ for i = 1, #mac do
   diff = bit.bor(diff, bit.bxor(a, b))
 end
 if diff == 0 then
+  if ARGV[2] ~= '' then
+    local v = redis.call('HGET', KEYS[3], 'v')
+    if not v or tonumber(v) ~= tonumber(ARGV[2]) then return 'flow_moved' end
+    redis.call('HSET', KEYS[3], 'v', ARGV[3], 'rec', ARGV[4])
+  end
   redis.call('DEL', KEYS[1], KEYS[2])
   return 'ok'
 end
@@ -50,7 +60,7 @@ if tries >= max then return 'too_many_tries' end
 return 'invalid'
 `);
 
-const OUTCOMES: readonly CodeAttemptOutcome[] = ['ok', 'invalid', 'expired', 'too_many_tries', 'no_code'];
+const OUTCOMES: readonly CodeAttemptOutcome[] = ['ok', 'invalid', 'expired', 'too_many_tries', 'no_code', 'flow_moved'];
 
 /** VerificationStore on Redis: `kid|hmac|tries` under a per-user hash-tagged key, one Lua script per attempt. */
 export class RedisVerificationStore implements VerificationStore {
@@ -78,12 +88,21 @@ export class RedisVerificationStore implements VerificationStore {
     }
   }
 
-  async attempt(slot: CodeSlot, code: string, maxTries: number): Promise<CodeAttemptOutcome> {
+  async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome> {
     const all = this.hmac.signAll(this.material(slot, code));
     const pairs = Object.entries(all).flat();
+    const keys: string[] = this.slotKeys(slot);
+    const flowArgs: (string | number)[] = ['', '', ''];
+    if (step) {
+      if (step.flow.user.tenantId !== slot.user.tenantId || step.flow.user.objectId !== slot.user.objectId)
+        throw new SsprError('internal', 'a flow step must belong to the code’s user');
+      const next = steppedRecord(step);
+      keys.push(this.keys.flow(step.flow.user, step.flow.flowId));
+      flowArgs.splice(0, 3, step.flow.version, next.version, JSON.stringify(next));
+    }
     let r: unknown;
     try {
-      r = await ATTEMPT.run(this.redis, this.slotKeys(slot), [maxTries, ...pairs]);
+      r = await ATTEMPT.run(this.redis, keys, [maxTries, ...flowArgs, ...pairs]);
     } catch (cause) {
       throw new SsprError('state_unavailable', 'could not check the one-time code', { cause });
     }

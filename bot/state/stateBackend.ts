@@ -216,6 +216,7 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
   const cap = options.memoryCap ?? DEFAULT_MEMORY_CAP;
   const s = recoverySettings(config);
   const now = (): number => clock.now();
+  const flows = new MemoryFlowStore(clock);
   return {
     kind: 'memory',
     redis: null,
@@ -225,7 +226,7 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     refs: new MemoryConversationRefStore(cap),
     bindings: new MemoryChannelBindings(),
     recovery: {
-      flows: new MemoryFlowStore(clock),
+      flows,
       grants: new MemoryGrantStore(clock, s.times),
       block: new MemoryVerificationBlock(clock, s.block),
       counter: new MemoryRecoveryCounter(clock),
@@ -236,7 +237,8 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     apiKeys: new FileApiKeyStore(config.helpdesk.apiKeysFile),
     enrolments: new MemoryEnrolmentTickets(now),
     campaigns: createCampaignState(config, null, clock),
-    security: (deps) => createMemorySecurityAdapters(config, deps),
+    // F16: the code store advances this flow store in the same step as it consumes a code.
+    security: (deps) => createMemorySecurityAdapters(config, deps, { flows }),
     limiter: (name, points, duration) => new RateLimiterMemory({ keyPrefix: name, points, duration }),
     ready: async () => true,
   };

@@ -1,4 +1,4 @@
-import { fail, ok, type Result } from '../errors';
+import { SsprError, fail, ok, type Result } from '../errors';
 import type { CodeChannel } from '../model/methods';
 import type { UserRef } from '../model/user';
 import { maskDestination } from '../methods/registeredMethod';
@@ -10,6 +10,7 @@ import type { CodeSender } from '../ports/codeSender';
 import type { DestinationGuard } from '../ports/destinationGuard';
 import type { SendThrottle, ThrottleBucket } from '../ports/throttle';
 import type { VerificationStore } from '../ports/verificationStore';
+import type { FlowStep } from '../ports/flowStore';
 import { CODE_DIGITS, isCodeFormat, normaliseCode } from './codeFormat';
 import { canonicalDestination } from './throttleKeys';
 
@@ -34,6 +35,8 @@ export interface CheckCodeRequest {
   readonly code: string;
   readonly correlationId: string;
   readonly methodKind?: string;
+  /** F16: advance this flow in the same atomic step as the code is consumed. */
+  readonly step?: FlowStep;
 }
 
 export type IssueRefusal = 'throttled' | 'destination_refused' | 'send_failed';
@@ -212,7 +215,9 @@ export class OneTimeCodeService {
     const slot = { user: req.user, purpose: req.purpose, methodId: req.methodId };
     // Malformed input still counts as a try, so guessing by format games is not free.
     const candidate = isCodeFormat(req.code) ? normaliseCode(req.code) : '-';
-    const outcome = await store.attempt(slot, candidate, policy.codes.maxTries);
+    const outcome = await store.attempt(slot, candidate, policy.codes.maxTries, req.step);
+    // Turns of one conversation are serialised (R25): a flow that moved under us is unexpected, as in advanceFlow.
+    if (outcome === 'flow_moved') throw new SsprError('state_conflict', 'verification flow changed concurrently');
     if (outcome === 'ok') {
       await audit.record({ ...base, type: 'code.check', outcome: 'success', detail: { purpose: req.purpose } });
       return ok(undefined);

@@ -1,4 +1,5 @@
 import type { UserRef } from '../model/user';
+import type { FlowStep } from './flowStore';
 
 /** Identifies the one live code of a user for a purpose and method (R11). */
 export interface CodeSlot {
@@ -7,7 +8,8 @@ export interface CodeSlot {
   readonly methodId: string;
 }
 
-export type CodeAttemptOutcome = 'ok' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code';
+/** `flow_moved`: only with a {@link FlowStep} — the code matched but the flow is no longer at the step's version; nothing was consumed. */
+export type CodeAttemptOutcome = 'ok' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code' | 'flow_moved';
 
 /**
  * One-time code storage (R5–R8, R11). Implementations keep only a keyed HMAC of the code with its key id, set the
@@ -20,8 +22,11 @@ export interface VerificationStore {
   /**
    * One submission: count the try, then compare; on a match consume the code. After `maxTries` wrong tries the
    * code is dead and every further submission is 'too_many_tries' even if it is right.
+   *
+   * F16: with `step`, a match consumes the code AND advances the flow in one atomic operation (one Lua script in
+   * Redis, one synchronous step in memory): both happen or neither ('flow_moved' when the flow's version moved).
    */
-  attempt(slot: CodeSlot, code: string, maxTries: number): Promise<CodeAttemptOutcome>;
+  attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome>;
   /** Drop the live code of a slot (flow cancelled). */
   discard(slot: CodeSlot): Promise<void>;
 }

@@ -11,10 +11,12 @@ import type { MethodStore } from '../ports/methodStore';
 import type { RecoveryCodeStore } from '../ports/recoveryCodeStore';
 import type { AuditLog } from '../ports/auditLog';
 import type { StepUpStore } from '../ports/stepUpStore';
+import { steppedRecord } from '../ports/flowStore';
 import type {
   Challenge,
   ChallengeRefusal,
   MethodProver,
+  ProofAccepted,
   ProofContext,
   ProofRefusal,
   ProofResponse,
@@ -124,15 +126,17 @@ export class SecurityInfoProver implements MethodProver {
     }
   }
 
-  async prove(user: UserRef, method: ChoiceMethod, ctx: ProofContext, response: ProofResponse): Promise<Result<void, ProofRefusal>> {
+  async prove(user: UserRef, method: ChoiceMethod, ctx: ProofContext, response: ProofResponse): Promise<Result<ProofAccepted | void, ProofRefusal>> {
     const { methodId } = parseChoiceId(method.id);
     const base = { correlationId: ctx.correlationId, user, methodKind: method.kind } as const;
     switch (response.kind) {
       case 'code': {
         if (method.kind !== 'mobilePhone' && method.kind !== 'officePhone' && method.kind !== 'email') return fail('wrong');
-        const r = await this.deps.codes.check({ user, purpose: 'verify', methodId, code: response.code, correlationId: ctx.correlationId, methodKind: method.kind });
+        // F16: consuming the code and advancing the flow are one atomic step of the code store.
+        const step = ctx.onAccept;
+        const r = await this.deps.codes.check({ user, purpose: 'verify', methodId, code: response.code, correlationId: ctx.correlationId, methodKind: method.kind, ...(step ? { step } : {}) });
         if (r.ok) {
-          return ok(undefined);
+          return ok(step ? { advanced: steppedRecord(step) } : {});
         }
         return fail(r.reason === 'invalid' ? 'wrong' : r.reason);
       }

@@ -68,10 +68,14 @@ export class SubmitProof {
     const method = usable.find((m) => m.id === methodId);
     if (!method) return fail('invalid_state');
 
+    // The step an accepted proof takes, known before the check: a code is consumed and the flow advanced in one
+    // atomic step (F16), so a process killed in between can never leave "code used, flow not advanced".
+    const accepted = transition(flow, { type: 'proofAccepted' }, ctxAt());
+    if (!accepted.ok) return fail(stateRefusal(flow.state.name));
     const proof = await this.deps.prover.prove(
       user,
       method,
-      { flowId: flow.flowId, correlationId: input.correlationId, locale: input.locale },
+      { flowId: flow.flowId, correlationId: input.correlationId, locale: input.locale, onAccept: { flow, next: accepted.value } },
       input.response,
     );
     const base = { at: this.deps.clock.now(), correlationId: input.correlationId, user, goal: flow.goal, flowId: flow.flowId } as const;
@@ -93,9 +97,7 @@ export class SubmitProof {
     }
 
     this.deps.events.publish({ ...base, type: 'method_proved', methodKind: method.kind });
-    const next = transition(flow, { type: 'proofAccepted' }, ctxAt());
-    if (!next.ok) return fail(stateRefusal(flow.state.name));
-    const advanced = await advanceFlow(this.deps.flows, flow, next.value);
+    const advanced = proof.value?.advanced ?? (await advanceFlow(this.deps.flows, flow, accepted.value));
     switch (advanced.state.name) {
       case 'verified': {
         if (flow.goal === 'verify') {

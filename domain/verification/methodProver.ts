@@ -1,6 +1,8 @@
 import type { Result } from '../errors';
 import type { MethodKind } from '../model/methods';
 import type { UserRef } from '../model/user';
+import type { FlowStep } from '../ports/flowStore';
+import type { FlowRecord } from './stateMachine';
 
 /** One registered method as the verification flow needs to see it. Never carries a secret or a full number. */
 export interface RegisteredMethod {
@@ -24,6 +26,16 @@ export interface ProofContext {
   readonly flowId: string;
   readonly correlationId: string;
   readonly locale: 'en' | 'nl';
+  /**
+   * F16: the flow step of an accepted proof. A prover that consumes a one-time code takes it in the same atomic step
+   * and reports the new record in {@link ProofAccepted}; otherwise the caller advances the flow itself.
+   */
+  readonly onAccept?: FlowStep;
+}
+
+/** An accepted proof; `advanced`: the flow after `ctx.onAccept`, when the prover took that step atomically (F16). */
+export interface ProofAccepted {
+  readonly advanced?: FlowRecord;
 }
 
 /** What the user is asked to do after choosing a method. */
@@ -59,5 +71,5 @@ export interface MethodProver {
     method: RegisteredMethod,
     ctx: ProofContext,
     response: ProofResponse,
-  ): Promise<Result<void, ProofRefusal>>;
+  ): Promise<Result<ProofAccepted | void, ProofRefusal>>;
 }

@@ -6,6 +6,7 @@ import { RedisStorage } from '../../bot/redisStorage';
 import { BoundedMemoryStorage } from '../../bot/state/boundedMemoryStorage';
 import { BoundedMap } from '../../adapters/memory/boundedMap';
 import { MemoryConversationRefStore } from '../../adapters/memory/memoryConversationRefStore';
+import type { FlowRecord } from '../../domain/verification/stateMachine';
 import { FixedClock } from '../support/fixedClock';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { waitReady } from './helpers';
@@ -59,6 +60,20 @@ describe('rule 17: one state backend', () => {
     expect(Object.keys(await storage.read(['old', 'a', 'b', 'c']))).toEqual(['a', 'b', 'c']);
     clock.advance(60_000);
     expect(await storage.read(['a', 'b', 'c'])).toEqual({});
+  });
+
+  test('F16: without Redis the code store and the flow store are linked: a code check with a flow step advances that flow', async () => {
+    const clock = new FixedClock(Date.UTC(2026, 0, 5, 9));
+    const state = createStateBackend(config, null, { clock });
+    const security = state.security({ clock, audit: { record: async () => undefined } });
+    const u = user(1);
+    const now = clock.now();
+    const flow: FlowRecord = { flowId: 'a'.repeat(32), user: u, conversationId: 'c', goal: 'reset', startedAt: now, expiresAt: now + 900_000, required: 1, privileged: false, state: { name: 'challengeSent', proved: [], methodId: 'm1~email' }, version: 0 };
+    await state.recovery.flows.create(flow);
+    const slot = { user: u, purpose: 'verify' as const, methodId: 'm1' };
+    await security.codes.create(slot, '123456', 300);
+    expect(await security.codes.attempt(slot, '123456', 5, { flow, next: { name: 'choosingMethod', proved: ['m1~email'] } })).toBe('ok');
+    expect((await state.recovery.flows.get(u, flow.flowId))?.version).toBe(1);
   });
 
   test('BoundedMap: expired entries go first, then the oldest; rewriting a key refreshes it', () => {
