@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'ldapts';
+import { LdapDirectory } from '../../adapters/directory/ldapDirectory';
 import { DEFAULT_POLICY } from '../../domain/policy/policy';
+import type { DirectoryUser } from '../../domain/ports/directory';
 import { ENV_OVERRIDES, MANIFEST_VERSION, REPO_ROOT } from '../../scripts/lib/appPackage';
 
 const guide = readFileSync(join(REPO_ROOT, 'docs', 'admin-guide.md'), 'utf8');
@@ -39,8 +42,9 @@ describe('docs/admin-guide.md names only settings that exist, and all of them', 
   });
 
   test('every variable named anywhere in the guide exists in bot/config.ts or the package command', () => {
-    // MANIFEST_VERSION is the package command's constant, named where the guide explains the version choice.
-    const known = new Set([...envNames(), ...Object.keys(ENV_OVERRIDES), 'MANIFEST_VERSION']);
+    // MANIFEST_VERSION is the package command's constant, named where the guide explains the version choice; the
+    // other two are LDAP protocol names (a control and a matching rule) the Active Directory chapter explains.
+    const known = new Set([...envNames(), ...Object.keys(ENV_OVERRIDES), 'MANIFEST_VERSION', 'LDAP_SERVER_POLICY_HINTS', 'LDAP_MATCHING_RULE_IN_CHAIN']);
     const named = [...guide.matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]+|Microsoft[A-Za-z]+)(?:=[^`]*)?`/g)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThan(40);
     for (const name of new Set(named)) expect([name, known.has(name)]).toEqual([name, true]);
@@ -60,5 +64,135 @@ describe('docs/admin-guide.md names only settings that exist, and all of them', 
     expect(guide).toContain('5e3ce6c0-2b1f-4285-8d4b-75ee78787346');
     expect(guide).toContain('access_as_user');
     expect(guide).toContain(`manifest **v${MANIFEST_VERSION}**`);
+  });
+});
+
+/** The guide's subsection `### <id>` (up to the next `### ` or `## `). */
+function subsection(id: string): string {
+  const start = guide.indexOf(`\n### ${id}`);
+  if (start < 0) throw new Error(`no subsection ${id}`);
+  const rest = guide.slice(start + 1);
+  const end = rest.search(/\n##{1,2} /);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+/** A `#### title` part of a subsection. */
+function part(text: string, title: string): string {
+  const start = text.indexOf(`\n#### ${title}`);
+  if (start < 0) throw new Error(`no part "${title}"`);
+  const rest = text.slice(start + 1);
+  const end = rest.indexOf('\n#### ', 1);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+/** Inline code spans (fenced blocks left out: their backticks would pair up the wrong spans). */
+const ticks = (text: string): string[] => [...text.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+
+describe('docs/admin-guide.md, Active Directory chapter (3c), against the code and the test domain', () => {
+  const ad = subsection('3c. Active Directory');
+
+  test('issue 12: it covers rights, certificate trust, reads/writes, fine-grained policies, privileged users, the user mapping and Samba\'s old-password window', () => {
+    for (const title of ['The service account', 'The rights to delegate', 'Transport and certificate trust', 'What the bot reads and writes', 'Password policy and fine-grained password policies', 'How privileged users are recognised (R3)', 'Which attribute maps the Teams user (user mapping)', 'Samba as the domain controller: the old password for 60 minutes']) {
+      expect(ad).toContain(`#### ${title}`);
+    }
+    expect(ad).toMatch(/Delegate Control/);
+    expect(ad).toMatch(/msDS-ExternalDirectoryObjectId[\s\S]*Samba 4\.17's schema does not have it/);
+    expect(ad).toMatch(/old password allowed period/);
+  });
+
+  test('R29: the dsacls rights in the guide are exactly the ones the tests\' service account holds on the Samba DC (test/support/samba.ts)', () => {
+    // The guide's table names each right with its GUID; the dsacls lines name them as dsacls does.
+    const rights = part(ad, 'The rights to delegate');
+    const byGuid = new Map<string, string>();
+    for (const row of rights.matchAll(/^\| ([^|]+?) +\| [^|]+\| `([0-9a-f-]{36})` +\|/gm)) byGuid.set(row[2]!, row[1]!.replace(/`/g, '').replace(/^Write /, ''));
+    const userClass = /The user object class is `([0-9a-f-]{36})`/.exec(rights)?.[1];
+    expect(userClass).toBeDefined();
+    byGuid.set(userClass!, 'user');
+    const documented = new Set(
+      [...rights.matchAll(/^dsacls "[^"]+" \/I:([ST]) \/G "[^:]+:([A-Z]+);?([^;"]*);?([^"]*)"$/gm)].map(([, inherit, perm, object, cls]) =>
+        [perm === 'CA' ? 'CR' : perm, object, cls, inherit].join(':'),
+      ),
+    );
+    // What the test domain actually delegates: the SDDL ACEs of the populate script, GUIDs resolved by the guide's table.
+    const samba = readFileSync(join(REPO_ROOT, 'test', 'support', 'samba.ts'), 'utf8');
+    const constants = new Map([...samba.matchAll(/^([A-Z_]+) = '([0-9a-f-]{36})'$/gm)].map((m) => [m[1]!, m[2]!]));
+    const format = /^aces = "([^"]+)" % \(\n?\s*([^)]+)\)/m.exec(samba);
+    expect(format).not.toBeNull();
+    const args = format![2]!.split(',').map((a) => a.trim());
+    let next = 0;
+    const sddl = format![1]!.replace(/%s/g, () => {
+      const name = args[next++]!;
+      return name === 'sid' ? 'SID' : constants.get(name) ?? name;
+    });
+    const granted = new Set(
+      [...sddl.matchAll(/\((O?A);([A-Z]*);([A-Z]+);([^;]*);([^;]*);SID\)/g)].map(([, , flags, perms, object, inherited]) => {
+        const inherit = flags === 'CIIO' && inherited ? 'S' : flags === 'CI' ? 'T' : `?${flags}`;
+        const perm = perms === 'RPLCLORC' ? 'GR' : perms;
+        return [perm, object ? byGuid.get(object) ?? object : '', inherited ? byGuid.get(inherited) ?? inherited : '', inherit].join(':');
+      }),
+    );
+    expect(granted.size).toBe(4);
+    expect([...documented].sort()).toEqual([...granted].sort());
+    expect([...granted].sort()).toEqual(['CR:Reset Password:user:S', 'GR:::T', 'WP:lockoutTime:user:S', 'WP:pwdLastSet:user:S']);
+  });
+
+  test('R28 R29: "what the bot reads and writes" lists exactly the attributes the AD dialect asks a DC for and the ones it modifies', async () => {
+    const read = new Set<string>();
+    const written = new Set<string>();
+    const entry = (pso: boolean) => ({
+      dn: 'CN=u1,OU=Staff,DC=contoso,DC=example',
+      userAccountControl: '512',
+      pwdLastSet: '133000000000000000',
+      sAMAccountName: 'u1',
+      ...(pso ? { 'msDS-ResultantPSO': 'CN=PSO,CN=Password Settings Container,CN=System,DC=contoso,DC=example' } : {}),
+      employeeNumber: '6e7b768e-07e2-4810-8459-485f84f8f204',
+    });
+    let withPso = true;
+    const spies = [
+      jest.spyOn(Client.prototype, 'bind').mockResolvedValue(undefined),
+      jest.spyOn(Client.prototype, 'unbind').mockResolvedValue(undefined),
+      jest.spyOn(Client.prototype, 'search').mockImplementation(async (_base, o) => {
+        for (const a of (o?.attributes as string[] | undefined) ?? []) read.add(a);
+        return { searchEntries: [entry(withPso)], searchReferences: [] } as never;
+      }),
+      jest.spyOn(Client.prototype, 'searchPaginated').mockImplementation(async function* (_base, o) {
+        for (const a of (o?.attributes as string[] | undefined) ?? []) read.add(a);
+        yield { searchEntries: [entry(withPso)], searchReferences: [] } as never;
+      } as never),
+      jest.spyOn(Client.prototype, 'modify').mockImplementation(async (_dn, changes) => {
+        for (const c of Array.isArray(changes) ? changes : [changes]) written.add(c.modification.type);
+      }),
+    ];
+    try {
+      const dir = new LdapDirectory({ url: 'ldaps://dc1.contoso.example', dialect: 'ad', bindDn: 'svc-sspr@contoso.example', bindPassword: 'x', baseDn: 'OU=Staff,DC=contoso,DC=example', privilegedGroups: ['CN=SSPR Privileged,OU=Groups,DC=contoso,DC=example'] });
+      const user = (await dir.findUser({ tenantId: 't', objectId: '6e7b768e-07e2-4810-8459-485f84f8f204' })) as DirectoryUser;
+      expect(user).not.toBeNull();
+      await dir.readPasswordChangedAt(user);
+      await dir.readPasswordExpiry(user);
+      withPso = false;
+      await dir.readPasswordExpiry(user);
+      await dir.readLockout(user);
+      await dir.readContacts(user);
+      await dir.scanUsers(null, 10);
+      await dir.setPassword(user, 'New-Password-Long-1', { forceChangeAtNextSignIn: true });
+      await dir.unlock(user);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    const text = part(ad, 'What the bot reads and writes');
+    const [readsText, writesText] = text.split('\nWrites, one modify per action:');
+    const documentedReads = new Set(ticks(readsText!).filter((n) => /^[a-zA-Z][\w-]*$/.test(n) && n !== 'LDAP_MATCHING_RULE_IN_CHAIN' && n !== 'LDAP_BASE_DN' && n !== 'LDAP_USER_ID_ATTRIBUTE'));
+    documentedReads.add('employeeNumber'); // the default of LDAP_USER_ID_ATTRIBUTE, named there by the variable
+    const documentedWrites = new Set(ticks(writesText!.split('\nNothing else')[0]!).filter((n) => /^[a-zA-Z]+$/.test(n) && n !== 'LDAP_SERVER_POLICY_HINTS'));
+    expect([...read].sort()).toEqual([...documentedReads].sort());
+    expect([...written].sort()).toEqual([...documentedWrites].sort());
+  });
+
+  test('every policy setting and variable the AD chapter names exists', () => {
+    const leaves = policyLeaves(DEFAULT_POLICY);
+    const policyNames = ticks(ad).filter((n) => /^[a-z]+\.[a-zA-Z]+$/.test(n) && Object.keys(DEFAULT_POLICY).includes(n.split('.')[0]!));
+    expect(policyNames.length).toBeGreaterThan(1);
+    for (const n of policyNames) expect([n, leaves.includes(n)]).toEqual([n, true]);
+    const vars = ticks(ad).map((n) => n.split('=')[0]!).filter((n) => /^LDAP_[A-Z_]+$/.test(n) && !['LDAP_SERVER_POLICY_HINTS', 'LDAP_MATCHING_RULE_IN_CHAIN'].includes(n));
+    expect(vars.length).toBeGreaterThan(4);
+    for (const n of vars) expect([n, envNames().includes(n)]).toEqual([n, true]);
   });
 });
