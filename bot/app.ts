@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
+import { CachingBotFrameworkAuthentication } from './connectorCache';
 import { createServer as createNodeServer } from 'node:http';
 import { bearerMatches, createHttpServer } from './server';
 import { SsprBot } from './teamsBot';
@@ -114,7 +115,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     MicrosoftAppTenantId: config.bot.appTenantId ?? '',
     MicrosoftAppType: config.bot.appType,
   });
-  const adapter = new CloudAdapter(auth);
+  // One Bot Connector client per service URL instead of one per inbound activity (issue 15; bot/connectorCache.ts).
+  const adapter = new CloudAdapter(new CachingBotFrameworkAuthentication(auth));
   // First middleware: duplicate activities are dropped (R24) and turns of one conversation serialised (R25).
   if (state.turnGuard) adapter.use(state.turnGuard);
 

@@ -6,7 +6,7 @@
  * Flags: --conversations N (50) --turns N per conversation and round (20) --rounds N (3) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
  * --open-seconds N (10) --open-slices N (5, alternating app/baseline) --no-open-baseline --calibration N (15) --closed-max-seconds N (20) --log-level L (info)
  * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2)
- * --hash-verifications N (1000, 0 = skip) --no-startup
+ * --hash-verifications N (1000, 0 = skip) --no-startup --startup-runs N (3, median reported)
  * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -40,6 +40,7 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--hash-verifications': options.hashVerifications = Math.floor(num(a, v)); i++; break;
       case '--app-log': options.appLog = resolve(v ?? 'bench-results/app.log'); i++; break;
       case '--no-startup': options.startup = false; break;
+      case '--startup-runs': options.startupRuns = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--log-level': options.logLevel = v ?? 'info'; i++; break;
       case '--open-slices': options.openSlices = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--no-open-baseline': options.openBaseline = false; break;

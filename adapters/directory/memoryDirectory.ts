@@ -119,6 +119,8 @@ interface MemoryUser {
   readonly alternateEmail?: string;
   readonly otherEmails: readonly string[];
   passwords: StoredHash[]; // newest first; [0] is current
+  /** The seeded initial password, hashed on first use (`passwordsOf`); removed once hashed. */
+  seed?: () => Promise<void>;
 }
 
 const DAY_MS = 86_400_000;
@@ -159,6 +161,21 @@ async function hashPassword(password: string): Promise<StoredHash> {
   return { salt, hash: await scrypt(password, salt, 32, SCRYPT) };
 }
 
+/**
+ * The initial password of a seeded user is hashed when the user's passwords are first needed (sign-in, reset),
+ * not while the directory loads: at start-up the demo directory's scrypt hashes cost ≈ 50 ms of CPU each and left
+ * ≈ 45 MB of thread-pool malloc arenas in the idle process (issue 15: start to ready ≤ 1.5 s, idle RSS ≤ 150 MB;
+ * docs/benchmark.md). Until then the password is only in this closure, as it was in the file it came from.
+ */
+function seedOnFirstUse(user: MemoryUser, initialPassword: string): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () =>
+    (running ??= hashPassword(initialPassword).then((h) => {
+      user.passwords.push(h);
+      delete user.seed;
+    }));
+}
+
 async function matches(password: string, stored: StoredHash): Promise<boolean> {
   const h = await scrypt(password, stored.salt, 32, SCRYPT);
   return timingSafeEqual(h, stored.hash);
@@ -166,7 +183,7 @@ async function matches(password: string, stored: StoredHash): Promise<boolean> {
 
 /**
  * The embedded demo directory (development and tests): users from config/demo-directory.json, passwords kept as
- * scrypt hashes only, a lockout model (N wrong `verifyPassword` calls lock the account) and fault injection.
+ * scrypt hashes only (a seeded initial password is hashed on first use), a lockout model (N wrong `verifyPassword` calls lock the account) and fault injection.
  */
 export class MemoryDirectory implements Directory {
   private readonly users = new Map<string, MemoryUser>();
@@ -196,7 +213,7 @@ export class MemoryDirectory implements Directory {
     };
   }
 
-  /** Builds the directory from parsed data; initial passwords are hashed here. */
+  /** Builds the directory from parsed data; initial passwords are hashed on first use (`seedOnFirstUse`). */
   static async create(data: DemoDirectoryData, options: MemoryDirectoryOptions = {}): Promise<MemoryDirectory> {
     const parsed = demoDirectorySchema.safeParse(data);
     if (!parsed.success) throw new SsprError('config_invalid', 'The demo directory file is not valid', { cause: parsed.error });
@@ -211,7 +228,7 @@ export class MemoryDirectory implements Directory {
     const lockedAt = (u: (typeof parsed.data.users)[number]): number | null =>
       !u.locked ? null : u.lockedMinutesAgo !== undefined ? loadedAt - Math.round(u.lockedMinutesAgo * 60_000) : u.lockedAt !== undefined ? Date.parse(u.lockedAt) : null;
     for (const u of parsed.data.users) {
-      dir.users.set(u.objectId.toLowerCase(), {
+      const user: MemoryUser = {
         tenantId: parsed.data.tenantId.toLowerCase(),
         objectId: u.objectId,
         userPrincipalName: u.userPrincipalName,
@@ -232,8 +249,10 @@ export class MemoryDirectory implements Directory {
         ...(u.officePhone !== undefined ? { officePhone: u.officePhone } : {}),
         ...(u.alternateEmail !== undefined ? { alternateEmail: u.alternateEmail } : {}),
         otherEmails: u.otherEmails,
-        passwords: [await hashPassword(u.initialPassword)],
-      });
+        passwords: [],
+      };
+      user.seed = seedOnFirstUse(user, u.initialPassword);
+      dir.users.set(u.objectId.toLowerCase(), user);
     }
     return dir;
   }
@@ -290,7 +309,7 @@ export class MemoryDirectory implements Directory {
   async verifyPassword(objectId: string, password: string): Promise<boolean> {
     const u = this.users.get(objectId.toLowerCase());
     if (!u) return false;
-    const current = u.passwords[0];
+    const current = (await this.passwordsOf(u))[0];
     const ok = current !== undefined && (await matches(password, current));
     if (u.locked || !u.enabled) return false;
     if (!ok) {
@@ -303,6 +322,11 @@ export class MemoryDirectory implements Directory {
     }
     u.failedSignIns = 0;
     return true;
+  }
+
+  private async passwordsOf(u: MemoryUser): Promise<StoredHash[]> {
+    if (u.seed) await u.seed();
+    return u.passwords;
   }
 
   capabilities(): DirectoryCapabilities {
@@ -334,7 +358,7 @@ export class MemoryDirectory implements Directory {
     const length = [...newPassword].length;
     if (length < this.caps.passwordMinLength) return { ok: false, reason: 'too_short' };
     if (length > this.caps.passwordMaxLength) return { ok: false, reason: 'too_long' };
-    for (const old of u.passwords.slice(0, this.historySize)) {
+    for (const old of (await this.passwordsOf(u)).slice(0, this.historySize)) {
       if (await matches(newPassword, old)) return { ok: false, reason: 'history' };
     }
     u.passwords = [await hashPassword(newPassword), ...u.passwords].slice(0, Math.max(this.historySize, 1) + 1);

@@ -61,6 +61,8 @@ export interface BenchOptions {
   hashVerifications: number;
   /** Measure start-to-ready and idle RSS of the app as `npm start` runs it. Default true. */
   startup: boolean;
+  /** Start-ups measured one after another (the median is reported). Default 3. */
+  startupRuns: number;
   /** Append the app's log lines here (default: formatted and discarded). */
   appLog?: string;
   /** Write V8 CPU profiles of both servers here. */
@@ -85,6 +87,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   journeyCalibration: 2,
   hashVerifications: 1000,
   startup: true,
+  startupRuns: 3,
 };
 
 export const TARGETS = {
@@ -318,7 +321,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     let startup: StartupResult | null = null;
     if (o.startup) {
       say('measuring start-up');
-      startup = await measureStartup(redisServer.url);
+      startup = await measureStartup(redisServer.url, o.startupRuns);
     }
 
     say('starting servers');
@@ -535,7 +538,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       });
     }
     if (startup) {
-      targets.push({ target: 'start to ready (ms) ≤', limit: TARGETS.maxStartToReadyMs, measured: startup.startToReadyMs, pass: startup.startToReadyMs <= TARGETS.maxStartToReadyMs, note: startup.entry });
+      targets.push({ target: 'start to ready (ms) ≤', limit: TARGETS.maxStartToReadyMs, measured: startup.startToReadyMs, pass: startup.startToReadyMs <= TARGETS.maxStartToReadyMs, note: `median of ${startup.samples.length}; CPU to ready ${startup.cpuToReadyMs} ms` });
       const mb = round(startup.idleRssBytes / 1e6, 0);
       targets.push({ target: 'idle RSS (MB) ≤', limit: TARGETS.maxIdleRssMb, measured: mb, pass: mb <= TARGETS.maxIdleRssMb, note: '3 s after ready, no traffic' });
     }

@@ -89,7 +89,9 @@ export function formatReport(r: BenchResult): string {
     r.hashing
       ? `argon2: ${r.hashing.count} verifications at once in the app: ${r.hashing.elapsedMs} ms, ≤ ${r.hashing.maxRunning} at once, RSS ${Math.round(r.hashing.rssBeforeBytes / 2 ** 20)} → peak ${Math.round(r.hashing.rssPeakBytes / 2 ** 20)} MiB, event-loop delay p99 ${r.hashing.eventLoopDelayP99Ms} ms (max ${r.hashing.eventLoopDelayMaxMs}); cheap turns at 20/s meanwhile: ${r.hashing.turnsDuring.turns} turns, p50 ${r.hashing.turnsDuring.latencyMs.p50} ms, p99 ${r.hashing.turnsDuring.latencyMs.p99} ms, ${r.hashing.turnsDuring.errors} errors`
       : 'argon2: skipped',
-    r.startup ? `start-up (${r.startup.entry}): ready after ${r.startup.startToReadyMs} ms, idle RSS ${Math.round(r.startup.idleRssBytes / 1e6)} MB` : 'start-up: skipped',
+    r.startup
+      ? `start-up (${r.startup.entry}): ready after ${r.startup.startToReadyMs} ms (CPU ${r.startup.cpuToReadyMs} ms), idle RSS ${Math.round(r.startup.idleRssBytes / 1e6)} MB, first two turns ${r.startup.firstTurns.ok ? `answered in ${r.startup.firstTurns.ms} ms` : `FAILED (${r.startup.firstTurns.problem ?? '?'})`} — median of ${r.startup.samples.map((s) => `${s.startToReadyMs} ms / CPU ${s.cpuToReadyMs} ms / ${Math.round(s.idleRssBytes / 1e6)} MB`).join(', ')}`
+      : 'start-up: skipped',
     '',
     'targets',
     ...r.targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${pad(`${t.target} ${t.limit}`, 50)} measured ${t.measured}${t.note ? `  (${t.note})` : ''}`),

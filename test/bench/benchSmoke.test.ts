@@ -24,6 +24,7 @@ describe('benchmark harness (smoke)', () => {
       journeyCalibration: 2,
       hashVerifications: 10,
       startup: true,
+      startupRuns: 1,
     });
   }, 300_000);
 
@@ -99,7 +100,12 @@ describe('benchmark harness (smoke)', () => {
   test('bench: start-up of the app as npm start runs it — ready and idle RSS measured', () => {
     const s = result.startup!;
     expect(s.startToReadyMs).toBeGreaterThan(0);
+    expect(s.cpuToReadyMs).toBeGreaterThan(0);
+    expect(s.samples).toHaveLength(1);
+    expect(s.entry).toMatch(/^node (\S+ )*(dist\/bundle\/server\.js|.*bench-results\/startup\/server\.js)/);
     expect(s.idleRssBytes).toBeGreaterThan(20 * 2 ** 20);
+    // The built server (the bundle npm start runs) answers a greeting and starts a dialog, not only /readyz.
+    expect(s.firstTurns).toMatchObject({ ok: true });
   });
 
   test('R26 bench: report prints a PASS/MISS line per target', () => {
