@@ -226,7 +226,9 @@ export class GraphDirectory implements Directory {
   private async toUser(u: GraphUser): Promise<DirectoryUser> {
     const uid = encodeURIComponent(u.id);
     const roles = await this.list<{ id: string }>(`/users/${uid}/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName`);
-    const groups = await this.list<{ id: string; displayName?: string | null }>(`/users/${uid}/memberOf/microsoft.graph.group?$select=id,displayName`);
+    // R32: groups by object id only, transitively (nested groups count); a display name is never read, so a group
+    // someone creates with the helpdesk group's name authorises nothing.
+    const groups = await this.list<{ id: string }>(`/users/${uid}/transitiveMemberOf/microsoft.graph.group?$select=id`);
     // R3: a role the user may activate through PIM (eligible, not active) counts as well — for the user directly
     // or through a role-assignable group. Needs RoleEligibilitySchedule.Read.Directory; without it Graph answers
     // 403 and the lookup fails closed (directory_denied) rather than treating an admin as ordinary.
@@ -244,7 +246,7 @@ export class GraphDirectory implements Directory {
       enabled: u.accountEnabled !== false,
       locked: null,
       privileged: roles.length > 0 || eligible.length > 0,
-      groups: [...new Set(groups.flatMap((g) => (g.displayName ? [g.displayName, g.id] : [g.id])))],
+      groups: [...new Set(groups.map((g) => g.id.toLowerCase()))],
       passwordChangedAt: parseTime(u.lastPasswordChangeDateTime),
       ...(u.mobilePhone ? { mobilePhone: u.mobilePhone } : {}),
       ...(u.businessPhones?.[0] ? { officePhone: u.businessPhones[0] } : {}),

@@ -1,3 +1,4 @@
+import { inAnyGroup } from '../model/groups';
 import type { Result } from '../errors';
 import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
@@ -88,8 +89,7 @@ export class HelpdeskHandoffs {
     if (groups.length === 0) return false;
     const found = await this.deps.directory.findUser(user);
     if (!found || !found.enabled) return false;
-    const wanted = new Set(groups.map((g) => g.toLowerCase()));
-    return found.groups.some((g) => wanted.has(g.toLowerCase()));
+    return inAnyGroup(found.groups, groups);
   }
 
   /** Create a hand-off: checks the agent, the target (unknown, self, privileged), mints the token. */

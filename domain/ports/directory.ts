@@ -14,7 +14,10 @@ export interface DirectoryUser {
   readonly locked: boolean | null;
   /** Holds an admin role (Entra) or is in a protected group (AD/LDAP) (R3). */
   readonly privileged: boolean;
-  /** Group names/ids the user belongs to, for the self-service scope and helpdesk checks. */
+  /**
+   * The groups the user belongs to, transitively, as object ids (Entra id, AD objectGUID, OpenLDAP entryUUID) and/or
+   * DNs — never display names or cn (R32) — for the self-service scope and helpdesk checks (domain/model/groups.ts).
+   */
   readonly groups: readonly string[];
   /** Epoch ms of the last password change, when the directory tells. */
   readonly passwordChangedAt: number | null;

@@ -1,3 +1,4 @@
+import { inAnyGroup } from '../model/groups';
 import type { UserRef } from '../model/user';
 import type { DirectoryUser } from '../ports/directory';
 import type { RegisteredMethod } from '../verification/methodProver';
@@ -194,7 +195,7 @@ export class StartRecovery {
     if (goal === 'unlock' && !directory.capabilities().canUnlock) return refuse('unlock_not_supported', 'unlock_not_supported');
     if (found === null) return refuse('cannot_continue', 'user_unknown');
     if (!found.enabled) return refuse('cannot_continue', 'account_disabled');
-    if (policy.scope.mode === 'groups' && !found.groups.some((g) => policy.scope.groups.includes(g))) {
+    if (policy.scope.mode === 'groups' && !inAnyGroup(found.groups, policy.scope.groups)) {
       return refuse('cannot_continue', 'out_of_scope');
     }
     // Unlock acts only on a locked account (a directory that cannot tell, locked === null, is given the benefit).

@@ -14,7 +14,10 @@ export interface StubUser {
   otherMails?: string[];
   /** Directory roles (e.g. "Global Administrator") → privileged (R3). */
   roles?: string[];
+  /** Direct group memberships. */
   groups?: { id: string; displayName: string }[];
+  /** Groups the user is in only through nesting (in transitiveMemberOf, not in memberOf). */
+  nestedGroups?: { id: string; displayName: string }[];
   /** PIM: roles the user may activate (roleEligibilityScheduleInstances) → privileged too (R3). */
   eligibleRoles?: string[];
   /** e.g. "DisablePasswordExpiration". */
@@ -43,7 +46,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /**
  * A local HTTP server speaking the parts of Microsoft Graph and the Entra token endpoint the GraphDirectory uses:
- * client-credentials tokens, GET/PATCH /v1.0/users/{id}, transitiveMemberOf/directoryRole and memberOf/group.
+ * client-credentials tokens, GET/PATCH /v1.0/users/{id}, transitiveMemberOf/directoryRole and memberOf/group, transitiveMemberOf/group.
  * Entra password rules on PATCH (8–256, 3 of 4 classes, ASCII). Fault hooks: 429 with Retry-After, a slow answer
  * after the change was applied, 403 on reset.
  */
@@ -194,8 +197,9 @@ export class GraphStub {
     if (req.method === 'GET' && sub === '/transitiveMemberOf/microsoft.graph.directoryRole') {
       return send(200, { value: (user.roles ?? []).map((r, i) => ({ '@odata.type': '#microsoft.graph.directoryRole', id: `role-${i}`, displayName: r })) });
     }
-    if (req.method === 'GET' && sub === '/memberOf/microsoft.graph.group') {
-      return send(200, { value: (user.groups ?? []).map((g) => ({ '@odata.type': '#microsoft.graph.group', ...g })) });
+    if (req.method === 'GET' && (sub === '/memberOf/microsoft.graph.group' || sub === '/transitiveMemberOf/microsoft.graph.group')) {
+      const groups = [...(user.groups ?? []), ...(sub.startsWith('/transitive') ? (user.nestedGroups ?? []) : [])];
+      return send(200, { value: groups.map((g) => ({ '@odata.type': '#microsoft.graph.group', ...g })) });
     }
     if (req.method === 'PATCH' && sub === '') {
       let body: { passwordProfile?: { password?: unknown; forceChangePasswordNextSignIn?: unknown } };

@@ -69,7 +69,7 @@ describe('GraphDirectory against a local Graph + token endpoint', () => {
       enabled: true,
       locked: null,
       privileged: false,
-      groups: ['All Staff', 'g-staff'],
+      groups: ['g-staff'], // R32: object ids only, never the display name
       passwordChangedAt: Date.parse('2026-01-01T08:00:00Z'),
       mobilePhone: '+31612345678',
       officePhone: '+31201234567',
