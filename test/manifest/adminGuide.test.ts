@@ -150,11 +150,11 @@ describe('docs/admin-guide.md, Active Directory chapter (3c), against the code a
       jest.spyOn(Client.prototype, 'bind').mockResolvedValue(undefined),
       jest.spyOn(Client.prototype, 'unbind').mockResolvedValue(undefined),
       jest.spyOn(Client.prototype, 'search').mockImplementation(async (_base, o) => {
-        for (const a of (o?.attributes as string[] | undefined) ?? []) read.add(a);
-        return { searchEntries: [entry(withPso)], searchReferences: [] } as never;
+        for (const a of o?.attributes ?? []) read.add(a);
+        return { searchEntries: [entry(withPso)], searchReferences: [] };
       }),
-      jest.spyOn(Client.prototype, 'searchPaginated').mockImplementation(async function* (_base, o) {
-        for (const a of (o?.attributes as string[] | undefined) ?? []) read.add(a);
+      jest.spyOn(Client.prototype, 'searchPaginated').mockImplementation(async function* (_base: string, o?: { attributes?: string[] }) {
+        for (const a of o?.attributes ?? []) read.add(a);
         yield { searchEntries: [entry(withPso)], searchReferences: [] } as never;
       } as never),
       jest.spyOn(Client.prototype, 'modify').mockImplementation(async (_dn, changes) => {
