@@ -5,7 +5,7 @@
  *
  * Flags: --conversations N (50) --turns N per conversation and round (20) --rounds N (3) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
  * --open-seconds N (10) --open-slices N (5, alternating app/baseline) --no-open-baseline --calibration N (15) --closed-max-seconds N (20) --log-level L (info)
- * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2)
+ * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2) --journey-directory demo|slapd (demo)
  * --hash-verifications N (1000, 0 = skip) --no-startup --startup-runs N (3, median reported)
  * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)
  */
@@ -36,6 +36,9 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--closed-max-seconds': options.closedMaxSeconds = num(a, v); i++; break;
       case '--calibration': options.calibrationTurns = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--journey-users': options.journeyUsers = Math.floor(num(a, v)); i++; break;
+      case '--journey-directory':
+        if (v !== 'demo' && v !== 'slapd') throw new Error('--journey-directory is demo or slapd');
+        options.journeyDirectory = v; i++; break;
       case '--journey-calibration': options.journeyCalibration = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--hash-verifications': options.hashVerifications = Math.floor(num(a, v)); i++; break;
       case '--app-log': options.appLog = resolve(v ?? 'bench-results/app.log'); i++; break;

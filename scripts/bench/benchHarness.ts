@@ -21,7 +21,7 @@ import { ServerProcess } from './serverProcess';
 import type { HashLoadResult } from './benchServer';
 import { measureStartup, type StartupResult } from './startup';
 import { BenchConnector } from './connectorStub';
-import { makeJourneyUsers, writeJourneyDirectory } from './journey';
+import { makeJourneyUsers, startJourneySlapd, writeJourneyDirectory, type JourneySlapd } from './journey';
 import { runJourneyScenario, type JourneyResult } from './journeyBench';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,9 @@ export interface BenchOptions {
   logLevel: string;
   /** Journey scenario: users registering two methods and resetting with them, all at once. Default 200; 0 skips. */
   journeyUsers: number;
+  /** Journey scenario's directory: the generated demo directory (default) or a private slapd (OpenLDAP with ppolicy,
+   *  test/support/slapd.ts) holding the same users, which the app reaches as DIRECTORY=ldap (openldap dialect). */
+  journeyDirectory: 'demo' | 'slapd';
   /** Journey scenario: users run one at a time for exact round trips and CPU per turn kind. Default 2 (chat and page). */
   journeyCalibration: number;
   /** argon2 verifications started at once in the app process (RSS, event-loop delay). Default 1000; 0 skips. */
@@ -84,6 +87,7 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   calibrationTurns: 15,
   logLevel: 'info',
   journeyUsers: 200,
+  journeyDirectory: 'demo',
   journeyCalibration: 2,
   hashVerifications: 1000,
   startup: true,
@@ -306,6 +310,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     return c;
   };
   const connector = new BenchConnector();
+  let slapd: JourneySlapd | undefined;
   try {
     await connector.start();
     const journeyUsers = {
@@ -315,6 +320,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     };
     const allJourneyUsers = [...journeyUsers.warmUp, ...journeyUsers.calibrate, ...journeyUsers.load];
     const demoDirectory = allJourneyUsers.length ? writeJourneyDirectory(workDir, allJourneyUsers) : undefined;
+    let directoryEnv: Record<string, string> | undefined;
+    if (o.journeyDirectory === 'slapd' && allJourneyUsers.length) {
+      say('starting slapd');
+      const started = await startJourneySlapd(demoDirectory!);
+      slapd = started.slapd;
+      directoryEnv = started.env;
+    }
     const redisVersion = /redis_version:(\S+)/.exec(await probe.info('server'))?.[1] ?? 'unknown';
     const profDir = o.cpuProfDir;
     // 1. Start-up as npm start runs it (before anything else loads the machine).
@@ -333,6 +345,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       logLevel: o.logLevel,
       ...(profDir ? { cpuProfDir: profDir } : {}),
       ...(demoDirectory ? { demoDirectory } : {}),
+      ...(directoryEnv ? { directoryEnv } : {}),
       ...(o.appLog ? { appLog: o.appLog } : {}),
     });
     servers.push(app);
@@ -444,6 +457,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
         { app, client: journeyClient, probe, monitor: extraClient(redisServer.client()), serviceUrl: connector.url, keyPrefix: 'sspr:', ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
         journeyUsers,
       );
+      journeys.directory = slapd ? 'slapd' : 'demo';
+      if (slapd) {
+        // The reset reached OpenLDAP: users whose journey's new password now binds.
+        let bound = 0;
+        for (const u of allJourneyUsers) if (await slapd.canBind(u.upn, u.newPassword)) bound++;
+        journeys.passwordsSetInDirectory = bound;
+      }
     }
 
     const keysAfterJourneys = journeys ? await keyUsage(probe) : null;
@@ -606,6 +626,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
   } finally {
     say('stopping');
     await connector.stop().catch(() => undefined);
+    await slapd?.stop().catch(() => undefined);
     for (const c of extraClients) c.disconnect();
     rmSync(workDir, { recursive: true, force: true });
     for (const c of clients) c.close();

@@ -158,7 +158,14 @@ async function main(): Promise<void> {
     const redisUrl = arg('redis-url');
     if (!redisUrl) throw new Error('--redis-url is required for --target app');
     const demoDirectory = arg('demo-directory');
-    const config = loadConfig({ SSPR_MODE: 'development', REDIS_URL: redisUrl, LOG_LEVEL: logLevel, ...(demoDirectory ? { DEMO_DIRECTORY_FILE: demoDirectory } : {}) });
+    // --directory-env: a real directory (the journey bench's slapd); the demo-directory file then only feeds the roster.
+    const directoryEnv = JSON.parse(arg('directory-env') ?? 'null') as Record<string, string> | null;
+    const config = loadConfig({
+      SSPR_MODE: 'development',
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: logLevel,
+      ...(directoryEnv ?? (demoDirectory ? { DEMO_DIRECTORY_FILE: demoDirectory } : {})),
+    });
     // The roster answer Teams would give for a directory user (name, UPN); other bench users get a fixed one.
     const roster = new Map<string, DirectoryUser>();
     if (demoDirectory) {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { authenticator } from 'otplib';
 import en from '../../locales/en.json';
 import nl from '../../locales/nl.json';
+import { Slapd, SLAPD_BASE, SLAPD_PRIVILEGED_GROUP, SLAPD_SERVICE_DN, SLAPD_SERVICE_PASSWORD } from '../../test/support/slapd';
 import { BENCH_TENANT, benchActivity, type BenchConversation, type BotClient, type Reply, type TurnOutcome } from './loadGenerator';
 
 /**
@@ -301,4 +302,52 @@ export async function runJourney(u: JourneyUser, deps: JourneyDeps): Promise<voi
     if (typeof flowId !== 'string') throw new JourneyFailed('reset: password submit (pages API)', 'no flow id on the password card');
     await chat.pagePassword('reset: password submit (pages API)', flowId);
   }
+}
+
+/**
+ * `--journey-directory slapd`: a private OpenLDAP server (test/support/slapd.ts: mdb, ppolicy with history and
+ * lockout, a least-privilege service account) holding the demo-directory file's users — same object ids (in
+ * employeeNumber), names, mobile numbers and initial passwords — and the app settings that point DIRECTORY=ldap at it
+ * (plain LDAP on loopback, development only). Needs slapd and slapadd on the PATH (Debian package slapd).
+ */
+export interface JourneySlapd {
+  stop(): Promise<void>;
+  /** True when the user can bind with this password (the journey's new password reached the directory). */
+  canBind(upn: string, password: string): Promise<boolean>;
+}
+
+export async function startJourneySlapd(demoDirectoryFile: string): Promise<{ slapd: JourneySlapd; env: Record<string, string> }> {
+  const file = JSON.parse(readFileSync(demoDirectoryFile, 'utf8')) as {
+    users: { objectId: string; userPrincipalName: string; givenName?: string; surname?: string; displayName: string; initialPassword: string; mobilePhone?: string }[];
+  };
+  const slapd = new Slapd({
+    users: file.users.map((u) => ({
+      uid: u.userPrincipalName.split('@')[0] as string,
+      objectId: u.objectId,
+      givenName: u.givenName ?? 'Bench',
+      surname: u.surname ?? u.displayName,
+      password: u.initialPassword,
+      mail: u.userPrincipalName,
+      ...(u.mobilePhone ? { mobile: u.mobilePhone } : {}),
+    })),
+    pwdMinLength: 8,
+    pwdInHistory: 3,
+    pwdMaxFailure: 5,
+  });
+  await slapd.start();
+  return {
+    slapd: { stop: () => slapd.stop(), canBind: (upn, password) => slapd.canBind(upn.split('@')[0] as string, password) },
+    env: {
+      DIRECTORY: 'ldap',
+      DEV_ALLOW_REAL_SYSTEMS: 'true',
+      LDAP_URL: slapd.url,
+      LDAP_ALLOW_INSECURE: 'true',
+      LDAP_DIALECT: 'openldap',
+      LDAP_BIND_DN: SLAPD_SERVICE_DN,
+      LDAP_BIND_PASSWORD: SLAPD_SERVICE_PASSWORD,
+      LDAP_BASE_DN: `ou=people,${SLAPD_BASE}`,
+      LDAP_USER_ID_ATTRIBUTE: 'employeeNumber',
+      LDAP_PRIVILEGED_GROUPS: SLAPD_PRIVILEGED_GROUP,
+    },
+  };
 }

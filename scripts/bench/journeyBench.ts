@@ -30,6 +30,10 @@ export interface JourneyGroupResult {
 }
 
 export interface JourneyResult {
+  /** The app's directory: the generated demo directory, or slapd (--journey-directory slapd). Set by the harness. */
+  directory?: 'demo' | 'slapd';
+  /** slapd only: journey users (warm-up, calibration and load) whose new password binds in OpenLDAP afterwards. */
+  passwordsSetInDirectory?: number;
   users: number;
   completed: number;
   failed: number;

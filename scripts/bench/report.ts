@@ -29,7 +29,7 @@ function journeyLines(r: BenchResult): string[] {
     pad(name, 38) + pad(group, 17) + lpad(String(turns), 6) + lpad(l.p50.toFixed(2), 9) + lpad(l.p95.toFixed(2), 9) + lpad(l.p99.toFixed(2), 9) + lpad(errors, 7) + lpad(rt, 9) + lpad(cpu.toFixed(2), 8);
   return [
     '',
-    `Journeys: ${j.users} users at once, each registers an authenticator app and an e-mail address, then resets with both (even users: chat password card; odd: dialog page, pages API)`,
+    `Journeys: ${j.users} users at once, each registers an authenticator app and an e-mail address, then resets with both (even users: chat password card; odd: dialog page, pages API); directory: ${j.directory === 'slapd' ? `slapd (OpenLDAP, ppolicy; new password binds afterwards for ${j.passwordsSetInDirectory ?? 0} users incl. warm-up and calibration)` : 'generated demo directory'}`,
     `  completed ${j.completed}, failed ${j.failed}${j.problems.length ? ` (${j.problems.join('; ')})` : ''}; ${j.journeysPerSecond} journeys/s over ${(j.elapsedMs / 1000).toFixed(1)} s; server CPU ${j.serverCpuMsPerJourney} ms per journey under load (${j.calibration.serverCpuMsPerJourney} ms in calibration)`,
     `  Redis round trips per journey: ${j.calibration.roundTripsPerJourney} (calibration, ${j.calibration.journeys} journeys one at a time), ${j.roundTripsPerJourneyUnderLoad} under load (client socket writes)`,
     `  per turn kind — latency under load; Redis RT = round trips per turn in calibration (mean, max); CPU = server CPU ms per turn in calibration`,

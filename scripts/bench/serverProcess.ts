@@ -10,6 +10,8 @@ export interface ServerProcessOptions {
   cpuProfDir?: string;
   /** A demo-directory file for the app (the journey scenario's users); default config/demo-directory.json. */
   demoDirectory?: string;
+  /** Directory settings for the app's config instead of the demo directory (the roster still comes from demoDirectory). */
+  directoryEnv?: Record<string, string>;
   /** Append the app's log lines to this file instead of discarding them. */
   appLog?: string;
   /** Extra Node flags for the server process (e.g. --trace-gc). */
@@ -35,6 +37,7 @@ export class ServerProcess {
     const args = ['--target', o.target, '--log-level', o.logLevel ?? 'info'];
     if (o.redisUrl) args.push('--redis-url', o.redisUrl);
     if (o.demoDirectory) args.push('--demo-directory', o.demoDirectory);
+    if (o.directoryEnv) args.push('--directory-env', JSON.stringify(o.directoryEnv));
     if (o.appLog) args.push('--app-log', o.appLog);
     execArgv.push(...(o.nodeFlags ?? []));
     const child = fork(join(__dirname, 'benchServer.ts'), args, { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });

@@ -117,3 +117,35 @@ describe('benchmark harness (smoke)', () => {
     expect(text).toContain('reset: password submit (pages API)');
   });
 });
+
+/** The journey scenario's slapd option (issue 15 item 1): the same journeys with the app on DIRECTORY=ldap. */
+describe('benchmark harness (smoke, journeys against slapd)', () => {
+  let result: BenchResult;
+
+  beforeAll(async () => {
+    result = await runBench({
+      conversations: 1,
+      turnsPerConversation: 1,
+      rounds: 1,
+      warmupTurns: 0,
+      calibrationTurns: 5,
+      openRate: 0,
+      logLevel: 'silent',
+      journeyUsers: 2,
+      journeyCalibration: 2,
+      journeyDirectory: 'slapd',
+      hashVerifications: 0,
+      startup: false,
+    });
+  }, 300_000);
+
+  test('R26 bench: journeys against slapd — the resets reach OpenLDAP (the new passwords bind), every kind measured', () => {
+    const j = result.journeys!;
+    expect(j.directory).toBe('slapd');
+    // Warm-up (2) and calibration (2) journeys must succeed, or the bench fails; the 2 under load may fail closed.
+    expect(j.passwordsSetInDirectory).toBeGreaterThanOrEqual(4);
+    expect(j.passwordsSetInDirectory).toBe(4 + j.completed);
+    for (const k of j.kinds) expect(k.roundTripsMax).toBeGreaterThanOrEqual(1);
+    expect(formatReport(result)).toContain('directory: slapd');
+  });
+});
