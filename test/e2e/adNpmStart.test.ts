@@ -35,6 +35,8 @@ const NEW_PASSWORD = 'Velvet-Harbor-quill-2031-orbit';
 const RESETTER = sambaUser('e2e', 'normal');
 const LOCKED = sambaUser('e2e', 'locked');
 const PROTECTED = sambaUser('e2e', 'vip');
+/** A member of Domain Admins: privileged (R3) and protected from the delegated service account. */
+const DOMAIN_ADMIN = sambaUser('e2e', 'domadmin');
 
 let dc: SambaDc;
 let child: ChildProcess;
@@ -46,7 +48,7 @@ beforeAll(async () => {
   dc = await sharedSamba();
   connector = new ConnectorStub();
   await connector.start();
-  for (const u of [RESETTER, LOCKED, PROTECTED]) {
+  for (const u of [RESETTER, LOCKED, PROTECTED, DOMAIN_ADMIN]) {
     connector.members.set(`29:${u.objectId}`, { id: `29:${u.objectId}`, name: `${u.givenName} ${u.surname}`, aadObjectId: u.objectId, userPrincipalName: u.upn, userRole: 'user' });
   }
   const port = await freePort();
@@ -231,5 +233,20 @@ describe('Issue 12 acceptance 3: npm start with DIRECTORY=ldap against a Samba A
     expect(await outcome(answer, denied)).toContain(denied);
     expect(await dc.bind(PROTECTED.upn, PROTECTED.password)).toBe('ok');
     expect(await dc.bind(PROTECTED.upn, NEW_PASSWORD)).toBe('52e');
+  });
+
+  test('R3 R29 (issue 12 acceptance 2): a Domain Admin verifies with two methods, the service account may not reset them (insufficient access), the user is told to contact the helpdesk; nothing changed', async () => {
+    // The service account is in no privileged group (activeDirectory.test.ts checks its memberOf and adminCount).
+    const chat = new Chat(DOMAIN_ADMIN);
+    const codes = await register(chat, DOMAIN_ADMIN);
+    await verify(chat, DOMAIN_ADMIN, 'I forgot my password', codes); // two methods: voice + a recovery code (R3)
+    const answer = await chat.submit('reset.password', { newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD });
+    const denied = en('recovery.directoryDenied', { contact: '' }).slice(0, 40);
+    const told = await outcome(answer, denied);
+    expect(told).toContain(denied);
+    expect(told).toContain('Call the IT helpdesk on extension 1234'); // the policy's helpdesk sentence (config/policy.default.json)
+    expect(await dc.bind(DOMAIN_ADMIN.upn, DOMAIN_ADMIN.password)).toBe('ok');
+    expect(await dc.bind(DOMAIN_ADMIN.upn, NEW_PASSWORD)).toBe('52e');
+    expect(output).toMatch(/directory_denied/);
   });
 });

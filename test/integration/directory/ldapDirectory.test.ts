@@ -14,7 +14,10 @@ const users = [
   { uid: 'joni', objectId: '3d9c2b71-8e4f-4f0a-a6b2-5e1c7d9f0a44', givenName: 'Joni', surname: 'Sherman', password: 'Old-Joni-Pass-1' },
   { uid: 'lidia', objectId: 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21', givenName: 'Lidia', surname: 'Holloway', password: 'Old-Lidia-Pass-1' },
   { uid: 'pradeep', objectId: '8b4e6f2a-1c3d-4e5f-9a0b-7c8d9e0f1a55', givenName: 'Pradeep', surname: 'Gupta', password: 'Old-Pradeep-Pass-1' },
-  { uid: 'diego', objectId: 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66', givenName: 'Diego', surname: 'Siciliani', password: 'Old-Diego-Pass-1' },
+  { uid: 'diego', objectId: 'f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66', givenName: 'Diego', surname: 'Siciliani', password: 'Old-Diego-Pass-1' },  // The id forms other tools write into LDAP_USER_ID_ATTRIBUTE (employeeNumber here): braces + upper case, and
+  // Entra Connect's msDS-ExternalDirectoryObjectId form User_<guid> (the attribute Samba 4.17's schema lacks).
+  { uid: 'braces', objectId: '{0B1C2D3E-4F50-4612-8734-A5B6C7D8E9F0}', givenName: 'Brace', surname: 'Form', password: 'Old-Brace-Pass-1' },
+  { uid: 'connect', objectId: 'User_9e8d7c6b-5a49-4837-a261-0f1e2d3c4b5a', givenName: 'Connect', surname: 'Form', password: 'Old-Connect-Pass-1' },
 ];
 const byUid = (uid: string) => users.find((u) => u.uid === uid)!;
 
@@ -79,6 +82,16 @@ describe('LdapDirectory against a real slapd with ppolicy', () => {
     expect(u.groups).toContain('Staff');
     expect(await dir.findUser({ tenantId: TENANT, objectId: '00000000-dead-beef-0000-000000000000' })).toBeNull();
     expect((await dir.findByPrincipalName('lidia@contoso.example'))?.objectId).toBe(byUid('lidia').objectId);
+  });
+
+  test('R2: the object id is found in the forms directories hold it: bare in any case, {braces}, Entra Connect\'s User_<guid>', async () => {
+    const found = async (id: string) => (await dir.findUser({ tenantId: TENANT, objectId: id }))?.directoryId ?? null;
+    expect(await found('6E7B768E-07E2-4810-8459-485F84F8F204')).toBe(slapd.userDn('megan'));
+    expect(await found('0b1c2d3e-4f50-4612-8734-a5b6c7d8e9f0')).toBe(slapd.userDn('braces'));
+    expect(await found('9e8d7c6b-5a49-4837-a261-0f1e2d3c4b5a')).toBe(slapd.userDn('connect'));
+    // …but only a GUID is looked up: the stored forms themselves, or the source anchor, are not an object id.
+    expect(await found('User_9e8d7c6b-5a49-4837-a261-0f1e2d3c4b5a')).toBeNull();
+    expect(await found('{0b1c2d3e-4f50-4612-8734-a5b6c7d8e9f0}')).toBeNull();
   });
 
   test('R2: filter values are escaped (RFC 4515): a wildcard or injected filter matches nobody', async () => {
