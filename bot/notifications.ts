@@ -11,8 +11,12 @@ import type { TeamsSender } from './teamsSender';
 const MAIL_TEMPLATE: Partial<Record<NotificationEvent, NotificationMessage['template']>> = {
   password_reset: 'passwordReset',
   account_unlocked: 'accountUnlocked',
-  methods_changed: 'methodsChanged',
+  // methods_changed: the security-info use-cases mail (and text) every registered channel themselves, with what
+  // changed (domain/securityInfo/proofGate.ts notifyChange); mailing here as well would send each address two.
 };
+
+/** Events the user sees happen in the chat they did them in. */
+const ACTED_IN_CHAT: ReadonlySet<NotificationEvent> = new Set<NotificationEvent>(['password_reset', 'account_unlocked', 'methods_changed', 'methods_bootstrap']);
 
 export interface TeamsNotificationsDeps {
   readonly adapter: CloudAdapter;
@@ -45,7 +49,10 @@ export class TeamsNotifications implements Notifications {
         () => false,
       );
     if (ref?.conversation && ref.serviceUrl) {
-      const text = `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}\n\n${t(locale, 'notify.notYou')}`;
+      // The Teams message reaches the person who just acted in this chat: a receipt. "If this wasn't you" is for the
+      // other channels (e-mail, SMS) and for what someone else started (a helpdesk agent, failed attempts).
+      const warn = ACTED_IN_CHAT.has(event) ? '' : `\n\n${t(locale, 'notify.notYou')}`;
+      const text = `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}${warn}`;
       const sender = this.deps.sender;
       sends.push(
         settle(

@@ -17,13 +17,14 @@ import { RootVerb } from '../cards/verbs';
 import { FLOW_SCHEMA_VERSION } from '../dialogs/dialogIds';
 import type { RootDialog } from '../dialogs/rootDialog';
 import { recognizeIntent } from '../dialogs/intents';
-import { turnTranslator } from '../dialogs/turnLocale';
+import { turnTimeZone, turnTranslator } from '../dialogs/turnLocale';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { UserRef } from '../domain/model/user';
 import type { DomainEvents } from '../domain/events';
 import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
 import type { Logger } from './logger';
 import { invokeError } from './inbound/activityGate';
+import { supersedeOldCards } from './supersededCards';
 
 /** Per-conversation bookkeeping kept beside the dialog stack. References only, never secrets. */
 interface ConversationMeta {
@@ -32,6 +33,8 @@ interface ConversationMeta {
   member?: { name?: string; upn?: string; role?: string } | null;
   memberAt?: number;
   refHash?: string;
+  /** The cards whose buttons are live (bot/supersededCards.ts): activity ids, never content. */
+  activeCardIds?: string[];
 }
 
 export const CALLER_KEY = Symbol('sspr.caller');
@@ -149,6 +152,7 @@ export class SsprBot extends TeamsActivityHandler {
     }
     context.turnState.set(CALLER_KEY, access.caller);
     await this.refreshReference(context, access.caller, meta);
+    supersedeOldCards(context, meta);
 
     const fresh = !meta.welcomed;
     meta.welcomed = true;
@@ -184,7 +188,7 @@ export class SsprBot extends TeamsActivityHandler {
 
   private async refreshReference(context: TurnContext, caller: Caller, meta: ConversationMeta): Promise<void> {
     // The user's time zone rides along: campaigns keep quiet hours and show times in it (issue 13).
-    const zone = context.activity.localTimezone;
+    const zone = turnTimeZone(context.activity);
     const ref = { ...TurnContext.getConversationReference(context.activity), ...(zone ? { localTimezone: zone } : {}) };
     // activityId changes every turn and is irrelevant for proactive sends: leave it out, or every turn would store.
     const { activityId: _activityId, ...stable } = ref;

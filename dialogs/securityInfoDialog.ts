@@ -13,7 +13,7 @@ import { buildRemoveConfirmCard } from '../cards/securityInfo/removeConfirmCard'
 import { buildSecretClearedCard } from '../cards/securityInfo/secretClearedCard';
 import { buildSecretPageCard } from '../cards/securityInfo/secretPageCard';
 import { buildTotpEnrolmentCard } from '../cards/securityInfo/totpEnrolmentCard';
-import { methodLabel } from '../cards/securityInfo/view';
+import { methodName } from '../cards/securityInfo/view';
 import { SecurityInfoVerb } from '../cards/verbs';
 import { t as translate, type Translator } from '../locales';
 import { availableQuestionIds } from '../domain/methods/securityQuestions';
@@ -25,7 +25,7 @@ import { pickerCountries } from '../domain/securityInfo/phoneInput';
 import { randomId, type ChangeContext } from '../domain/securityInfo/securityInfoDeps';
 import { responseFor } from '../domain/securityInfo/stepUpProof';
 import { DIALOG_IDS } from './dialogIds';
-import { turnLocale, turnTranslator } from './turnLocale';
+import { formatTime, turnLocale, turnTranslator } from './turnLocale';
 
 /** The caller of this turn as the gate resolved it (bot/teamsBot.ts). */
 export interface SecurityInfoCaller {
@@ -371,7 +371,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     const c = r.value;
     const prompt =
       c.kind === 'code_sent'
-        ? t('securityInfo.proof.codeSent', { dest: c.maskedDestination })
+        ? t(c.channel === 'voice' ? 'securityInfo.proof.called' : 'securityInfo.proof.codeSent', { dest: c.maskedDestination })
         : c.kind === 'enter_totp'
           ? t('securityInfo.proof.totp')
           : t('securityInfo.proof.recoveryCode');
@@ -463,7 +463,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     });
     if (!r.ok) {
       if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, intent);
-      const msg = ['invalid', 'country_not_allowed', 'premium_rate'].includes(r.reason)
+      const msg = ['invalid', 'country_not_allowed', 'premium_rate', 'work_address'].includes(r.reason)
         ? t(`securityInfo.destination.${r.reason}.${kind === 'email' ? 'email' : 'phone'}`)
         : this.sendRefusalText(dc.context, r.reason, r.retryAt);
       await this.sendCard(dc.context, this.destinationCard(dc.context, s, kind, msg));
@@ -569,7 +569,7 @@ export class SecurityInfoDialog extends ComponentDialog {
         t,
         flowId: s.flowId,
         verb: 'si.code',
-        title: t('securityInfo.code.title', { method: methodLabel(t, kind) }),
+        title: t('securityInfo.code.title', { method: methodName(t, kind) }),
         prompt: t(kind === 'officePhone' ? 'securityInfo.code.called' : 'securityInfo.code.sent', { dest: masked }),
         label: t('securityInfo.code.label'),
       }),
@@ -653,12 +653,3 @@ function isCodeKindName(k: MethodKind): k is 'mobilePhone' | 'officePhone' | 'em
   return CODE_KINDS.has(k);
 }
 
-function formatTime(context: TurnContext, at: number): string {
-  const tag = turnLocale(context) === 'nl' ? 'nl-NL' : 'en-GB';
-  const zone: Intl.DateTimeFormatOptions = context.activity.localTimezone ? { timeZone: context.activity.localTimezone } : { timeZone: 'UTC', timeZoneName: 'short' };
-  try {
-    return new Intl.DateTimeFormat(tag, { hour: '2-digit', minute: '2-digit', ...zone }).format(at);
-  } catch {
-    return new Intl.DateTimeFormat(tag, { hour: '2-digit', minute: '2-digit', timeZone: 'UTC', timeZoneName: 'short' }).format(at);
-  }
-}

@@ -18,7 +18,7 @@ import type { Challenge, ProofResponse } from '../domain/verification/methodProv
 import { SsprError } from '../domain/errors';
 import { DIALOG_IDS } from './dialogIds';
 import { isCodeFormat, normaliseCode } from '../domain/codes/codeFormat';
-import { turnLocale, turnTranslator } from './turnLocale';
+import { formatTime, turnLocale, turnTranslator } from './turnLocale';
 
 /** The caller of this turn as the bot's gate resolved it (R2): never a typed name. */
 export type CallerOf = (context: TurnContext) => { readonly user: UserRef } | undefined;
@@ -207,6 +207,7 @@ export class VerifyIdentityDialog extends ComponentDialog {
           flowId: o.flowId,
           maskedDestination: c.maskedDestination,
           validUntil: formatTime(context, c.expiresAt),
+          ...(c.channel ? { channel: c.channel } : {}),
           ...notice,
         });
       case 'enter_totp':
@@ -335,27 +336,7 @@ export async function sendCard(context: TurnContext, card: AdaptiveCard): Promis
   return sent?.id || undefined;
 }
 
-/**
- * A time the user can read, in their own locale format and (when Teams tells it) their time zone; the date is added
- * when it is not today.
- */
-export function formatTime(context: TurnContext, at: number): string {
-  const tag = context.activity.locale || 'en-GB';
-  const zone: Intl.DateTimeFormatOptions = context.activity.localTimezone
-    ? { timeZone: context.activity.localTimezone }
-    : { timeZone: 'UTC', timeZoneName: 'short' };
-  const fmt = (o: Intl.DateTimeFormatOptions, at2: number): string => {
-    try {
-      return new Intl.DateTimeFormat(tag, { ...o, ...zone }).format(at2);
-    } catch {
-      return new Intl.DateTimeFormat('en-GB', { ...o, timeZone: 'UTC', timeZoneName: 'short' }).format(at2);
-    }
-  };
-  const dayOnly: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', timeZoneName: undefined };
-  const time: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit' };
-  const sameDay = fmt(dayOnly, at) === fmt(dayOnly, Date.now());
-  return fmt(sameDay ? time : { ...time, weekday: 'short', day: 'numeric', month: 'short' }, at);
-}
+export { formatTime };
 
 /** A correlation id for audit events of this turn (the activity id; never user text). */
 export function correlationOf(context: TurnContext): string {

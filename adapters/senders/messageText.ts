@@ -35,7 +35,7 @@ export function notificationText(m: NotificationMessage, now: number = Date.now(
   const c = m.change;
   let change = t(m.locale, 'mail.methodsChanged.generic');
   if (c?.kind) {
-    const kind = t(m.locale, `securityInfo.kind.${c.kind}`);
+    const kind = t(m.locale, `securityInfo.kindInline.${c.kind}`);
     change = t(m.locale, `notice.change.${c.action}`, { method: c.maskedDestination ? `${kind} ${c.maskedDestination}` : kind });
   }
   const params = {

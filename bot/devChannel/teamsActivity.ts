@@ -61,6 +61,8 @@ export function toTeamsActivity(
   const clientChannelData = isObject(client.channelData) ? client.channelData : {};
   const { clientActivityID: _c, clientTimestamp: _t, ...otherChannelData } = clientChannelData;
   const where = whereabouts(conversation);
+  // Web Chat sends the browser's time zone; Teams puts it on the activity and in clientInfo (issue 11 item 4).
+  const zone = typeof client.localTimezone === 'string' && client.localTimezone.length <= 64 ? client.localTimezone : undefined;
   return {
     ...activity,
     id: opts.id,
@@ -73,7 +75,8 @@ export function toTeamsActivity(
     conversation: where.conversation,
     channelData: { ...otherChannelData, ...where.channelData },
     locale,
-    entities: [{ type: 'clientInfo', locale, platform: 'Web' }],
+    ...(zone ? { localTimezone: zone } : {}),
+    entities: [{ type: 'clientInfo', locale, platform: 'Web', ...(zone ? { timezone: zone } : {}) }],
   };
 }
 

@@ -7,6 +7,8 @@ export interface CodeEntryView {
   readonly maskedDestination: string;
   /** When the code stops working, already formatted for the user's locale. */
   readonly validUntil: string;
+  /** A voice call is announced as a call ("I'm calling •••01"), a text or e-mail as sent. */
+  readonly channel?: 'sms' | 'voice' | 'email';
   readonly notice?: string;
   /** Whether another method can be chosen ("use another method" is offered only then). */
   readonly hasOther?: boolean;
@@ -17,7 +19,7 @@ export function buildCodeEntryCard(view: CodeEntryView): AdaptiveCard {
   const { t, flowId } = view;
   const body = [
     heading(t('verify.code.title')),
-    paragraph(t('verify.code.body', { dest: view.maskedDestination, time: view.validUntil })),
+    paragraph(t(view.channel === 'voice' ? 'verify.code.bodyCall' : 'verify.code.body', { dest: view.maskedDestination, time: view.validUntil })),
     {
       type: 'Input.Text',
       id: 'code',

@@ -1,5 +1,5 @@
 import { card, heading, paragraph, submit, type AdaptiveCard } from '../adaptiveCard';
-import { methodLabel, type SecurityInfoCardView } from './view';
+import { methodName, type SecurityInfoCardView } from './view';
 
 export interface BootstrapView extends SecurityInfoCardView {
   /** Pre-filled contact data the organisation holds (masked). */
@@ -12,7 +12,7 @@ export function buildBootstrapCard(view: BootstrapView): AdaptiveCard {
   return card(
     [heading(t('securityInfo.bootstrap.title')), paragraph(t('securityInfo.bootstrap.body'))],
     [
-      ...view.choices.map((c) => submit(t('securityInfo.bootstrap.sendTo', { method: methodLabel(t, c.kind, c.maskedDestination) }), { verb: 'si.bootstrapWith', flowId, methodId: c.methodId })),
+      ...view.choices.map((c) => submit(t('securityInfo.bootstrap.sendTo', { method: methodName(t, c.kind, c.maskedDestination) }), { verb: 'si.bootstrapWith', flowId, methodId: c.methodId })),
       submit(t('securityInfo.action.back'), { verb: 'si.back', flowId }),
     ],
   );

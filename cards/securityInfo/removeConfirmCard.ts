@@ -1,5 +1,5 @@
 import { card, heading, paragraph, submit, type AdaptiveCard, type CardElement } from '../adaptiveCard';
-import { methodLabel, type SecurityInfoCardView } from './view';
+import { methodName, type SecurityInfoCardView } from './view';
 
 export interface RemoveConfirmView extends SecurityInfoCardView {
   readonly methodId: string;
@@ -12,7 +12,7 @@ export interface RemoveConfirmView extends SecurityInfoCardView {
 /** "Remove Mobile phone •••78?" with a warning when a reset would no longer be possible. */
 export function buildRemoveConfirmCard(view: RemoveConfirmView): AdaptiveCard {
   const { t, flowId } = view;
-  const body: CardElement[] = [heading(t('securityInfo.remove.title', { method: methodLabel(t, view.kind, view.maskedDestination) }))];
+  const body: CardElement[] = [heading(t('securityInfo.remove.title', { method: methodName(t, view.kind, view.maskedDestination) }))];
   if (view.breaksReset) body.push(paragraph(t('securityInfo.remove.warning'), { color: 'Attention', weight: 'Bolder' }));
   return card(body, [
     submit(t('securityInfo.remove.confirm'), { verb: 'si.removeConfirm', flowId, methodId: view.methodId }, 'destructive'),

@@ -14,7 +14,13 @@ export interface MethodLine {
   readonly status: 'confirmed' | 'fromDirectory' | 'pending' | 'reconfirm';
 }
 
-/** "Mobile phone •••••••••78" */
+/** "mobile phone •••••••••78": the method's name inside a sentence ("Confirm your mobile phone"), in sentence case. */
+export function methodName(t: Translator, kind: string, masked?: string): string {
+  const name = t(`securityInfo.kindInline.${kind}`);
+  return masked ? `${name} ${masked}` : name;
+}
+
+/** "Mobile phone •••••••••78" (a label on its own, such as a list line) */
 export function methodLabel(t: Translator, kind: string, masked?: string): string {
   const name = t(`securityInfo.kind.${kind}`);
   return masked ? `${name} ${masked}` : name;

@@ -1,4 +1,4 @@
-import type { CodeChannel, MethodKind } from '../model/methods';
+import { METHOD_KINDS, type CodeChannel, type MethodKind } from '../model/methods';
 
 /**
  * A verification method as the rest of the product sees it: never the clear destination or any secret.
@@ -21,6 +21,16 @@ export interface RegisteredMethod {
   readonly channels: readonly CodeChannel[];
   /** Security questions: the registered question ids (never the answers). */
   readonly questionIds?: readonly string[];
+}
+
+/**
+ * The one order methods are listed in (security info, the verification choices): by kind in METHOD_KINDS order, then
+ * the user's own before directory pre-fills, then oldest first. Store order is not used (a Redis hash has none), so a
+ * changed method keeps its place instead of moving to the end.
+ */
+export function inDisplayOrder<T extends Pick<RegisteredMethod, 'kind' | 'createdAt' | 'source'>>(methods: readonly T[]): T[] {
+  const rank = (m: T): number => METHOD_KINDS.indexOf(m.kind);
+  return [...methods].sort((a, b) => rank(a) - rank(b) || (a.source === b.source ? 0 : a.source === 'user' ? -1 : 1) || a.createdAt - b.createdAt);
 }
 
 /** Channels each kind supports. */

@@ -5,6 +5,7 @@ import type { OneTimeCodeService } from '../codes/oneTimeCodes';
 import type { TotpService } from '../methods/totpService';
 import type { SecurityQuestionService } from '../methods/securityQuestionService';
 import { drawQuestions } from '../methods/securityQuestions';
+import { inDisplayOrder } from '../methods/registeredMethod';
 import type { Policy } from '../policy/policy';
 import type { RandomSource } from '../ports/clock';
 import type { MethodStore } from '../ports/methodStore';
@@ -34,7 +35,7 @@ export class MethodStoreReader implements RegisteredMethodsReader {
 
   async list(user: UserRef): Promise<readonly ChoiceMethod[]> {
     const out: ChoiceMethod[] = [];
-    for (const m of await this.store.list(user)) {
+    for (const m of inDisplayOrder(await this.store.list(user))) {
       if (m.confirmedAt === null) continue;
       const base = {
         kind: m.kind,
@@ -111,7 +112,7 @@ export class SecurityInfoProver implements MethodProver {
           methodKind: method.kind,
         });
         if (!r.ok) return r.retryAt === undefined ? fail(r.reason) : fail(r.reason, r.retryAt);
-        return ok({ kind: 'code_sent', expiresAt: r.value.expiresAt, maskedDestination: r.value.maskedDestination });
+        return ok({ kind: 'code_sent', expiresAt: r.value.expiresAt, maskedDestination: r.value.maskedDestination, channel });
       }
       case 'authenticatorApp':
         return ok({ kind: 'enter_totp' });

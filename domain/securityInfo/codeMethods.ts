@@ -22,7 +22,9 @@ export type BeginAddRefusal =
   | Exclude<DestinationRefusal, 'prefix_velocity'>
   | 'throttled'
   | 'send_failed'
-  | 'destination_refused';
+  | 'destination_refused'
+  /** The alternate e-mail is in the user's own work domain: it would not work while they cannot sign in. */
+  | 'work_address';
 
 export interface BeginAddRequest {
   readonly kind: MethodKind;
@@ -61,6 +63,10 @@ export class BeginAddMethod {
       await audit.record({ ...base, outcome: 'refused', reason: `destination_${normalised.reason}` });
       return fail(normalised.reason);
     }
+    if (channel === 'email' && (await isWorkAddress(this.deps, ctx, normalised.value))) {
+      await audit.record({ ...base, outcome: 'refused', reason: 'destination_work_address' });
+      return fail('work_address');
+    }
     // An abandoned earlier attempt of the same kind is dropped; only one pending method per kind.
     for (const m of existing) if (m.kind === req.kind && m.confirmedAt === null && m.source === 'user') await store.remove(ctx.user, m.id);
     const methodId = randomId(this.deps.random);
@@ -90,6 +96,17 @@ export class BeginAddMethod {
     }
     return ok({ methodId, maskedDestination: masked, expiresAt: sent.value.expiresAt });
   }
+}
+
+const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/** Is this address in the domain (or a subdomain) of the user's directory mailbox? */
+async function isWorkAddress(deps: SecurityInfoDeps, ctx: ChangeContext, address: string): Promise<boolean> {
+  const mailbox = await deps.directory.mailbox(ctx.user).catch(() => null);
+  if (!mailbox || !mailbox.includes('@')) return false;
+  const work = domainOf(mailbox);
+  const domain = domainOf(address);
+  return domain === work || domain.endsWith(`.${work}`);
 }
 
 export type ConfirmRefusal = 'malformed' | 'no_pending' | 'invalid' | 'expired' | 'too_many_tries' | 'no_code' | 'blocked' | ProofGateRefusal;

@@ -1,5 +1,5 @@
 import { assessMethods, enabledKinds, needsReconfirmation } from '../methods/methodPolicy';
-import type { RegisteredMethod } from '../methods/registeredMethod';
+import { inDisplayOrder, type RegisteredMethod } from '../methods/registeredMethod';
 import type { MethodKind } from '../model/methods';
 import type { UserRef } from '../model/user';
 import { prefillFromDirectory } from './bootstrap';
@@ -33,7 +33,7 @@ export class ListMethods {
   async run(user: UserRef): Promise<MethodsOverview> {
     const { store, policy, clock } = this.deps;
     await prefillFromDirectory(this.deps, user);
-    const all = await store.list(user);
+    const all = inDisplayOrder(await store.list(user));
     const now = clock.now();
     const methods = all.map((m) => summarise(m, policy, now));
     // A pre-filled directory contact does not stop the user adding one of the same kind themselves.

@@ -44,19 +44,39 @@ export interface FormerDestination {
 }
 
 /**
- * R18 + R19 + R31: the user is told in Teams and at every confirmed address; a destination that was just replaced or
- * removed is told on its own channel (e-mail by mail, a mobile phone by SMS), and the directory mailbox is told too.
- * Never throws for delivery problems.
+ * R18 + R19 + R31: the user is told in Teams and on every registered channel: each confirmed e-mail address and the
+ * directory mailbox by mail, and — when no e-mail method is registered (a phone as the first method) — each confirmed
+ * mobile phone by SMS. A destination that was just replaced or removed is told on its own channel too. Each address
+ * once. Never throws for delivery problems.
  */
 export async function notifyChange(deps: SecurityInfoDeps, ctx: ChangeContext, change: SecurityInfoChange, former?: FormerDestination): Promise<void> {
   // Not awaited: the Teams message is a proactive turn of this same conversation, which the per-conversation turn
   // lock (R25) admits only after the current turn ends; R18 allows up to 60 s.
   void deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId).catch(() => undefined);
   const base = { template: 'methodsChanged', locale: ctx.locale, params: {}, change, correlationId: ctx.flowId, user: ctx.user } as const;
-  const sends: Promise<void>[] = [];
-  if (former?.kind === 'email') sends.push(deps.mailer.notify({ ...base, to: former.destination }));
-  if (former?.kind === 'mobilePhone') sends.push(deps.mailer.notify({ ...base, to: former.destination, channel: 'sms' }));
-  const mailbox = await deps.directory.mailbox(ctx.user).catch(() => null);
-  if (mailbox && mailbox.toLowerCase() !== former?.destination.toLowerCase()) sends.push(deps.mailer.notify({ ...base, to: mailbox }));
-  await Promise.allSettled(sends);
+  const mails = new Map<string, string>();
+  const texts = new Map<string, string>();
+  const addMail = (to: string | undefined): void => {
+    if (to) mails.set(to.toLowerCase(), to);
+  };
+  if (former?.kind === 'email') addMail(former.destination);
+  if (former?.kind === 'mobilePhone') texts.set(former.destination, former.destination);
+  const registered = await deps.store.list(ctx.user).catch(() => []);
+  const confirmed = registered.filter((m) => m.confirmedAt !== null);
+  const destinations = async (kind: 'email' | 'mobilePhone'): Promise<string[]> => {
+    const out: string[] = [];
+    for (const m of confirmed.filter((x) => x.kind === kind)) {
+      const to = (await deps.store.get(ctx.user, m.id).catch(() => null))?.secrets.destination;
+      if (to) out.push(to);
+    }
+    return out;
+  };
+  const emails = await destinations('email');
+  emails.forEach(addMail);
+  addMail((await deps.directory.mailbox(ctx.user).catch(() => null)) ?? undefined);
+  if (emails.length === 0) for (const phone of await destinations('mobilePhone')) texts.set(phone, phone);
+  await Promise.allSettled([
+    ...[...mails.values()].map((to) => deps.mailer.notify({ ...base, to })),
+    ...[...texts.values()].map((to) => deps.mailer.notify({ ...base, to, channel: 'sms' })),
+  ]);
 }

@@ -1,5 +1,5 @@
 import type { Result } from '../errors';
-import type { MethodKind } from '../model/methods';
+import type { CodeChannel, MethodKind } from '../model/methods';
 import type { UserRef } from '../model/user';
 import type { FlowStep } from '../ports/flowStore';
 import type { FlowRecord } from './stateMachine';
@@ -40,7 +40,8 @@ export interface ProofAccepted {
 
 /** What the user is asked to do after choosing a method. */
 export type Challenge =
-  | { readonly kind: 'code_sent'; readonly expiresAt: number; readonly maskedDestination: string }
+  /** `channel`: how the code travels (a voice call is announced as a call, not as a message). */
+  | { readonly kind: 'code_sent'; readonly expiresAt: number; readonly maskedDestination: string; readonly channel?: CodeChannel }
   | { readonly kind: 'enter_totp' }
   | { readonly kind: 'answer_questions'; readonly questionIds: readonly string[] }
   | { readonly kind: 'enter_recovery_code' };

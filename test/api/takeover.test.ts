@@ -157,7 +157,7 @@ describe('R31: a Teams session is not proof (real Redis, HTTP only)', () => {
         expect.objectContaining({ kind: 'notification', channel: 'email', to: VICTIM.upn, template: 'methodsChanged' }),
       ]),
     );
-    expect(sent.find((e) => e.channel === 'sms')!.text).toContain(`Mobile phone ${maskPhone(VICTIM.mobile)} was removed`);
+    expect(sent.find((e) => e.channel === 'sms')!.text).toContain(`mobile phone ${maskPhone(VICTIM.mobile)} was removed`);
     expect(sent.find((e) => e.channel === 'sms')!.text).not.toContain(VICTIM.mobile);
   });
 

@@ -101,6 +101,9 @@ export class Chat {
     readonly locale: string,
   ) {}
 
+  /** Fields every activity of this chat carries besides the usual ones (localTimezone, entities …). */
+  extra: Record<string, unknown> = {};
+
   async send(input: { text?: string; value?: unknown; replyToId?: string }): Promise<string> {
     const activity = teamsActivity({
       userObjectId: oid(this.n),
@@ -110,6 +113,7 @@ export class Chat {
       ...(input.text !== undefined ? { text: input.text } : {}),
       ...(input.value !== undefined ? { value: input.value } : {}),
     });
+    Object.assign(activity, this.extra);
     if (input.replyToId) activity.replyToId = input.replyToId;
     const res = await post(this.kit.run.baseUrl, activity);
     if (res.status !== 200) throw new Error(`status ${res.status}`);

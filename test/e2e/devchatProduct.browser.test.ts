@@ -112,7 +112,7 @@ describe('issue 11: the local chat page (headless chromium, real app, developmen
     // Megan has no method yet: the R31 bootstrap sends the code to the address the demo directory holds for her.
     const boot = page.locator('.ac-adaptiveCard').filter({ hasText: 'First, confirm contact details we have for you' }).last();
     await boot.waitFor();
-    await boot.getByRole('button', { name: 'Send a code to E-mail address m•••@fabrikam.example' }).click();
+    await boot.getByRole('button', { name: 'Send a code to e-mail address m•••@fabrikam.example' }).click();
     const entry = page.locator('#outbox li').filter({ hasText: 'megan.bowen@fabrikam.example' }).first();
     await entry.waitFor({ timeout: 15_000 });
     expect(await entry.innerText()).toMatch(/Your verification code[\s\S]*Use this code to confirm this e-mail address for the Password Reset Assistant: \d{6}/);

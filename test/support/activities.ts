@@ -82,3 +82,12 @@ export function replyText(replies: Reply[]): string {
   }
   return out.join('\n');
 }
+
+/**
+ * A card update that only marks an older card "no longer active" (bot/supersededCards.ts, issue 11 item 4) — not one
+ * of a dialog's own replacements (a cleared code, password or secret card).
+ */
+export function isInactiveCardUpdate(body: unknown): boolean {
+  const text = JSON.stringify(body ?? '');
+  return text.includes('This card is no longer active.') || text.includes('Deze kaart is niet meer actief.');
+}

@@ -1,4 +1,4 @@
-import { replyText, teamsActivity } from './activities';
+import { isInactiveCardUpdate, replyText, teamsActivity } from './activities';
 import type { ConnectorStub } from './connectorStub';
 
 export interface TurnResult {
@@ -27,7 +27,8 @@ export class ChatDriver {
     if (res.status >= 300) throw new Error(`bot answered ${res.status}`);
     const calls = this.connector.calls.slice(before);
     const posts = calls.filter((c) => c.method === 'POST' && /\/activities/.test(c.path)).map((c) => c.body);
-    const puts = calls.filter((c) => c.method === 'PUT').map((c) => ({ path: c.path, body: c.body }));
+    // Dialog replacements only; the "no longer active" updates of older cards are counted apart.
+    const puts = calls.filter((c) => c.method === 'PUT' && !isInactiveCardUpdate(c.body)).map((c) => ({ path: c.path, body: c.body }));
     return { posts, puts, text: replyText(posts) };
   }
 }

@@ -26,7 +26,7 @@ const notifications = new TeamsNotifications({
   mail: { notify: async () => undefined } as never,
   logger,
 });
-notifications.notify({ tenantId: 't', objectId: 'o' }, 'methods_changed', 'corr-1').then(() => {
+notifications.notify({ tenantId: 't', objectId: 'o' }, 'password_reset', 'corr-1').then(() => {
   process.stdout.write(JSON.stringify({ done: true, logged: lines.join('') }));
 });
 `;
