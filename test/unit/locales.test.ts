@@ -101,7 +101,13 @@ describe('locales', () => {
         return statSync(p).isDirectory() ? source(p) : p.endsWith('.ts') ? [readFileSync(p, 'utf8')] : [];
       });
     const root = join(__dirname, '..', '..');
-    const fromCode = ['cards', 'dialogs', 'bot'].flatMap((d) => source(join(root, d))).flatMap((code) => [...code.matchAll(/submit\(\s*(?:v\.|view\.)?t\(\s*'([^']+)'/g)].map((m) => m[1]!));
+    const fromCode = ['cards', 'dialogs', 'bot']
+      .flatMap((d) => source(join(root, d)))
+      .flatMap((code) => [
+        ...[...code.matchAll(/submit\(\s*(?:v\.|view\.)?t\(\s*'([^']+)'/g)].map((m) => m[1]!),
+        // submit(t(cond ? 'a' : 'b'), …)
+        ...[...code.matchAll(/submit\(\s*(?:v\.|view\.)?t\([^()']*\?\s*'([^']+)'\s*:\s*'([^']+)'/g)].flatMap((m) => [m[1]!, m[2]!]),
+      ]);
     const families = catalogKeys('en').filter((k) => /^(verify\.method\.|precheck\.action\.)/.test(k) || /^menu\.(?!title)/.test(k));
     const pages = ['web.password.show', 'web.password.hide', 'web.password.submit', 'web.authenticator.confirm', 'web.authenticator.copy', 'web.securityInfo.remove', 'web.securityInfo.reconfirm', 'web.securityInfo.check', 'web.securityInfo.confirmYes', 'web.securityInfo.cancel', 'devchat.restart', 'devchat.dialog.close', 'devchat.webchat.send'];
     const buttons = [...new Set([...fromCode, ...families, ...pages])].sort();
@@ -112,7 +118,7 @@ describe('locales', () => {
 
     test('the button list is found (not vacuous)', () => {
       expect(buttons.length).toBeGreaterThan(40);
-      expect(buttons).toEqual(expect.arrayContaining(['verify.code.resend', 'securityInfo.action.save', 'menu.unlock', 'campaign.snooze1']));
+      expect(buttons).toEqual(expect.arrayContaining(['verify.code.resend', 'securityInfo.action.save', 'menu.unlock', 'campaign.snooze1', 'securityInfo.page.openRecoveryCodes']));
     });
 
     test('every Dutch button is an infinitive — none starts with an imperative, each names its verb', () => {
