@@ -221,6 +221,17 @@ class Chat {
     return code;
   }
 
+  /**
+   * The loopback address this user's dialog pages connect from (127.1.x.y, unique per user; Linux routes all of
+   * 127/8 to lo). A real user's browser has its own address; from one address the pages API's per-address limit
+   * (300 requests a minute) would refuse the 200 users' page calls with 429 — a bench artefact, not the product's
+   * behaviour under that load.
+   */
+  private get pageAddress(): string {
+    const n = Number.parseInt(this.u.objectId.slice(-4), 16);
+    return `127.1.${(n >> 8) & 255}.${n & 255}`;
+  }
+
   /** The authenticator dialog page's read: GET /api/enrolments/:ticket (development identity); the key, no spaces. */
   async pageKey(kind: string, ticket: string): Promise<string> {
     let key = '';
@@ -229,7 +240,7 @@ class Chat {
         if (status !== 200 || !isObject(body) || typeof body.key !== 'string') return false;
         key = body.key.replace(/\s+/g, '');
         return true;
-      }),
+      }, this.pageAddress),
     );
     return key;
   }
@@ -237,7 +248,7 @@ class Chat {
   /** The authenticator dialog page's confirm: POST /api/enrolments/:ticket/confirm with the app's first code. */
   async pageConfirm(kind: string, ticket: string, code: string): Promise<void> {
     await this.timed(kind, () =>
-      this.deps.client.postJson(`/api/enrolments/${encodeURIComponent(ticket)}/confirm`, { code }, { 'x-dev-user': `${BENCH_TENANT}:${this.u.objectId}` }, (status) => status === 200),
+      this.deps.client.postJson(`/api/enrolments/${encodeURIComponent(ticket)}/confirm`, { code }, { 'x-dev-user': `${BENCH_TENANT}:${this.u.objectId}` }, (status) => status === 200, this.pageAddress),
     );
   }
 
@@ -249,6 +260,7 @@ class Chat {
         { password: this.u.newPassword, confirmation: this.u.newPassword, locale: this.u.locale === 'nl-NL' ? 'nl' : 'en' },
         { 'x-dev-user': `${BENCH_TENANT}:${this.u.objectId}` },
         (status, body) => status === 200 || (status === 202 && isObject(body) && body.status === 'pending'),
+        this.pageAddress,
       ),
     );
   }

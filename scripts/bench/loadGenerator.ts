@@ -130,27 +130,28 @@ export class BotClient {
   }
 
   /** POSTs JSON to another route of the server (the pages API); `accept` decides what counts as success. */
-  postJson(path: string, payload: unknown, headers: Record<string, string>, accept: (status: number, body: unknown) => boolean): Promise<TurnOutcome> {
+  postJson(path: string, payload: unknown, headers: Record<string, string>, accept: (status: number, body: unknown) => boolean, from?: string): Promise<TurnOutcome> {
     return this.send(new URL(path, this.url), payload, headers, (status, body) => {
       if (accept(status, body)) return { ok: true };
       const code = typeof body === 'object' && body !== null && 'error' in body ? ` ${String((body).error)}` : '';
       return { ok: false, problem: `HTTP ${status}${code}` };
-    });
+    }, 'POST', from);
   }
 
   /** GETs JSON from another route of the server (the dialog page's reads); `accept` decides what counts as success. */
-  getJson(path: string, headers: Record<string, string>, accept: (status: number, body: unknown) => boolean): Promise<TurnOutcome> {
-    return this.send(new URL(path, this.url), undefined, headers, (status, body) => (accept(status, body) ? { ok: true } : { ok: false, problem: `HTTP ${status}` }), 'GET');
+  getJson(path: string, headers: Record<string, string>, accept: (status: number, body: unknown) => boolean, from?: string): Promise<TurnOutcome> {
+    return this.send(new URL(path, this.url), undefined, headers, (status, body) => (accept(status, body) ? { ok: true } : { ok: false, problem: `HTTP ${status}` }), 'GET', from);
   }
 
-  private send<T extends TurnOutcome>(url: URL, payload: unknown, headers: Record<string, string>, judge: (status: number, body: unknown) => T, method: 'POST' | 'GET' = 'POST'): Promise<T> {
+  /** `from`: the loopback source address of the connection (a browser's own address; see journey.ts pageAddress). */
+  private send<T extends TurnOutcome>(url: URL, payload: unknown, headers: Record<string, string>, judge: (status: number, body: unknown) => T, method: 'POST' | 'GET' = 'POST', from?: string): Promise<T> {
     const body = method === 'GET' ? '' : JSON.stringify(payload);
     const fail = (problem: string): T => ({ ...judge(0, null), ok: false, problem });
     const sent = method === 'GET' ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     return new Promise((resolve) => {
       const req = request(
         url,
-        { method, agent: this.agent, headers: sent, timeout: 15_000 }, // Teams gives a bot 15 s to answer
+        { method, agent: this.agent, headers: sent, timeout: 15_000, ...(from ? { localAddress: from } : {}) }, // Teams gives a bot 15 s to answer
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
