@@ -164,6 +164,8 @@ export class LdapDirectory implements Directory {
   /** When the AD domain's password policy was last read into caps (R14). */
   private policyReadAt = 0;
   private adPolicy: { minLength: number; complexity: boolean; history: number; minAgeMs: number } | null = null;
+  /** OpenLDAP: pwdMinLength of the default ppolicy entry (passwordPolicyDn), when one is configured (R14, F13). */
+  private ppolicyMinLength: number | null = null;
 
   constructor(private readonly options: LdapDirectoryOptions) {
     let parsed: URL;
@@ -661,6 +663,7 @@ export class LdapDirectory implements Directory {
     if (/history|not being changed/i.test(msg)) return 'history';
     if (/too short/i.test(msg)) return 'too_short';
     if (/too young/i.test(msg)) return 'min_age';
+    if (this.ppolicyMinLength !== null && [...password].length < this.ppolicyMinLength) return 'too_short';
     return 'policy';
   }
 
@@ -670,7 +673,8 @@ export class LdapDirectory implements Directory {
    * A fine-grained policy (PSO) on a user may be stricter; its refusal is still mapped (F13).
    */
   private async refreshDomainPolicy(c: Client): Promise<void> {
-    if (this.options.dialect !== 'ad' || this.clock.now() - this.policyReadAt < POLICY_TTL_MS) return;
+    if (this.clock.now() - this.policyReadAt < POLICY_TTL_MS) return;
+    if (this.options.dialect !== 'ad') return this.refreshPpolicy(c);
     const e = await this.readEntry(c, this.domainDn, ['minPwdLength', 'pwdProperties', 'pwdHistoryLength', 'minPwdAge']);
     if (!e) return;
     const minLength = Number(first(e['minPwdLength']) ?? '0') || 0;
@@ -687,6 +691,21 @@ export class LdapDirectory implements Directory {
       requiresThreeOfFourClasses: complexity,
     };
     this.policyReadAt = this.clock.now();
+  }
+
+  /**
+   * R14 on OpenLDAP: the default ppolicy entry's pwdMinLength (when LDAP_PPOLICY_DN names it), so the length is said
+   * up front and a "fails quality checking" refusal of a shorter password is told as "too short" (F13). A user with
+   * their own pwdPolicySubentry may have another length; their refusal is still mapped, less precisely.
+   */
+  private async refreshPpolicy(c: Client): Promise<void> {
+    const dn = this.options.passwordPolicyDn;
+    this.policyReadAt = this.clock.now();
+    if (!dn) return;
+    const e = await this.readEntry(c, dn, ['pwdMinLength']).catch(() => undefined);
+    const minLength = Number(first(e?.['pwdMinLength']) ?? '0') || 0;
+    this.ppolicyMinLength = minLength > 0 ? minLength : null;
+    this.caps = { ...this.caps, passwordMinLength: Math.max(this.options.passwordMinLength ?? 8, minLength, 1) };
   }
 
   private wrap(e: unknown, message: string): SsprError {

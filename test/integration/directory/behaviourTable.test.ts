@@ -59,6 +59,8 @@ interface Backend {
   readonly refusals: readonly { readonly password: (role: Role) => string; readonly reason: string; readonly why: string }[];
   /** How a bind with a new password forced to change answers. */
   readonly forcedBind: BindAnswer;
+  /** R14: what the directory's own rules say up front. */
+  readonly rules: { readonly passwordMinLength: number; readonly requiresThreeOfFourClasses: boolean };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -107,6 +109,7 @@ function samba(transport: 'ldaps' | 'starttls', set: SambaSet): Backend {
       { password: () => 'only lower case words here', reason: 'password_complexity', why: 'pwdProperties complexity' },
     ],
     forcedBind: 'must_change',
+    rules: { passwordMinLength: 10, requiresThreeOfFourClasses: true },
   };
   return ad;
 }
@@ -155,6 +158,7 @@ function openldap(): Backend {
         baseDn: `ou=people,${SLAPD_BASE}`,
         ca: readFileSync(slapd.caFile),
         privilegedGroups: [SLAPD_PRIVILEGED_GROUP],
+        passwordPolicyDn: `cn=default,ou=policies,${SLAPD_BASE}`,
         timeoutMs: 5000,
         ...over,
       }),
@@ -174,11 +178,14 @@ function openldap(): Backend {
     passwordState: (role) => slapd.rootRead(slapd.userDn(role), ['userPassword', 'pwdChangedTime']),
     userCounters: (role) => slapd.rootRead(slapd.userDn(role), ['pwdFailureTime', 'pwdAccountLockedTime']),
     refusals: [
-      { password: () => 'Short-1', reason: 'password_policy', why: 'pwdMinLength 10 (ppolicy says only "quality")' },
+      // ppolicy answers only "fails quality checking"; the length read from the default policy makes it specific.
+      { password: () => 'Short-1', reason: 'password_too_short', why: 'pwdMinLength 10 (read from LDAP_PPOLICY_DN)' },
       { password: (role) => slapdPassword(role), reason: 'password_history', why: 'pwdInHistory 3 (the current one)' },
     ],
     // ppolicy lets a bind with a reset password succeed and flags the session (pwdReset → only a change allowed).
     forcedBind: 'ok',
+    // ppolicy has no composition rule of its own (without a pwdCheckModule): nothing to say beyond the length.
+    rules: { passwordMinLength: 10, requiresThreeOfFourClasses: false },
   };
 }
 
@@ -359,8 +366,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('the directory behaviou
     expect((await find('normal')).groups).not.toContain('SSPR Helpdesk');
   });
 
-  adOnly(b)(`R14: the length and complexity rules are the directory's, read up front (minPwdLength, pwdProperties)${b.kind === 'openldap' ? ' — not applicable to OpenLDAP: ppolicy has no composition rule; the length bound is configured (passwordMinLength), not read' : ''}`, async () => {
-    await find('normal');
-    expect(dir.capabilities()).toMatchObject({ kind: 'ldap-ad', passwordMinLength: 10, requiresThreeOfFourClasses: true });
+  test(`R14: the directory's own rules are read up front — ${b.kind === 'ad' ? 'minPwdLength and pwdProperties complexity' : 'pwdMinLength of the default ppolicy (no composition rule on OpenLDAP)'}`, async () => {
+    const fresh = b.directory();
+    expect(fresh.capabilities().passwordMinLength).toBe(8); // before anything was read: the default
+    await find('normal', fresh);
+    expect(fresh.capabilities()).toMatchObject(b.rules);
   });
 });
