@@ -60,8 +60,11 @@ export class RedisFlowStore extends RecoveryRedisBase implements FlowStore {
     }
   }
 
-  async advance(user: UserRef, flowId: string, expectedVersion: number, next: FlowState): Promise<FlowRecord | null> {
-    const current = await this.get(user, flowId);
+  async advance(user: UserRef, flowId: string, expectedVersion: number, next: FlowState, known?: FlowRecord): Promise<FlowRecord | null> {
+    // The script's compare-and-set on the version is what guards; the record the caller read at that version is as
+    // good as a fresh read (one round trip less).
+    const usable = known && known.version === expectedVersion && known.flowId === flowId && known.user.objectId === user.objectId && known.user.tenantId === user.tenantId;
+    const current = usable ? known : await this.get(user, flowId);
     if (!current || current.version !== expectedVersion) return null;
     const updated: FlowRecord = { ...current, state: next, version: expectedVersion + 1 };
     const res = await this.run(

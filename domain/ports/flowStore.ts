@@ -27,7 +27,8 @@ export interface FlowStore {
   get(user: UserRef, flowId: string): Promise<FlowRecord | null>;
   /**
    * Compare-and-set: store `next` as version `expectedVersion + 1` only if the stored version is still
-   * `expectedVersion`. Returns the updated record, or null when another writer got there first.
+   * `expectedVersion`. Returns the updated record, or null when another writer got there first. `current`: the record
+   * the caller read at that version (saves the store a read; issue 15).
    */
-  advance(user: UserRef, flowId: string, expectedVersion: number, next: FlowState): Promise<FlowRecord | null>;
+  advance(user: UserRef, flowId: string, expectedVersion: number, next: FlowState, current?: FlowRecord): Promise<FlowRecord | null>;
 }

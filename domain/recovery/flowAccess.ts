@@ -27,7 +27,7 @@ export async function loadBoundFlow(
 
 /** Advance with compare-and-set; a lost race is unexpected here (turns are serialised, R25). */
 export async function advanceFlow(flows: FlowStore, flow: FlowRecord, next: FlowState): Promise<FlowRecord> {
-  const updated = await flows.advance(flow.user, flow.flowId, flow.version, next);
+  const updated = await flows.advance(flow.user, flow.flowId, flow.version, next, flow);
   if (!updated) throw new SsprError('state_conflict', 'verification flow changed concurrently');
   return updated;
 }

@@ -36,14 +36,17 @@ export class RequestChallenge {
 
   async execute(input: RequestChallengeInput): Promise<Result<Challenge, RequestChallengeRefusal>> {
     const { user } = input;
-    const flow = await loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId);
+    // The flow, the methods and the R9 block are independent reads: issued together (one round trip, issue 15).
+    const [flow, methods, until] = await Promise.all([
+      loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId),
+      this.deps.methods.list(user),
+      this.deps.block.blockedUntil(user),
+    ]);
     if (!flow) return fail('no_flow');
     const now = this.deps.clock.now();
-    const methods = await this.deps.methods.list(user);
     const usable = usableMethods(methods, this.deps.policy, flow.privileged);
     const ctx = { now, usable };
 
-    const until = await this.deps.block.blockedUntil(user);
     if (until !== null) {
       const next = transition(flow, { type: 'blockedObserved', until }, ctx);
       if (next.ok) await advanceFlow(this.deps.flows, flow, next.value);

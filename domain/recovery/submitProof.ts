@@ -47,9 +47,14 @@ export class SubmitProof {
 
   async execute(input: SubmitProofInput): Promise<Result<SubmitProofAnswer, SubmitProofRefusal>> {
     const { user } = input;
-    const flow = await loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId);
+    // The flow, the methods and the R9 block are independent reads: issued together (one round trip, issue 15).
+    const [flow, methods, until] = await Promise.all([
+      loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId),
+      this.deps.methods.list(user),
+      this.deps.block.blockedUntil(user),
+    ]);
     if (!flow) return fail('no_flow');
-    const usable = usableMethods(await this.deps.methods.list(user), this.deps.policy, flow.privileged);
+    const usable = usableMethods(methods, this.deps.policy, flow.privileged);
     const ctxAt = (): { now: number; usable: typeof usable } => ({ now: this.deps.clock.now(), usable });
 
     if (flow.state.name !== 'challengeSent') return fail(stateRefusal(flow.state.name));
@@ -58,7 +63,6 @@ export class SubmitProof {
       if (exp.ok) await advanceFlow(this.deps.flows, flow, exp.value);
       return fail('expired');
     }
-    const until = await this.deps.block.blockedUntil(user);
     if (until !== null) {
       const next = transition(flow, { type: 'blockedObserved', until }, ctxAt());
       if (next.ok) await advanceFlow(this.deps.flows, flow, next.value);
