@@ -128,7 +128,12 @@ export class RedisStorage implements Storage {
     });
     if (calls.length === 0) return;
     for (const c of calls) scope?.prefetched.delete(c.key);
-    const replies = await this.runWrites(calls);
+    // Issue 15: the turn's last write — the lock release follows it in the same round trip. EVAL, not EVALSHA, so a
+    // NOSCRIPT retry can never put the write behind the release.
+    const last = scope?.lastWrite?.armed === true && calls.some((c) => scope.isFenced(c.key)) ? scope.lastWrite : undefined;
+    const pending = this.runWrites(calls, last !== undefined);
+    last?.release();
+    const replies = await pending;
     let conflict: Error | undefined;
     calls.forEach((c, i) => {
       const reply = replies[i];
@@ -167,10 +172,11 @@ export class RedisStorage implements Storage {
     }
   }
 
-  private async runWrites(calls: WriteCall[]): Promise<unknown[]> {
+  private async runWrites(calls: WriteCall[], evalOnly = false): Promise<unknown[]> {
     try {
       if (calls.length === 1) {
         const c = calls[0]!;
+        if (evalOnly) return [await this.redis.eval(this.writeScript.source, 1, c.redisKey, ...c.args)];
         return [await this.writeScript.run(this.redis, [c.redisKey], c.args)];
       }
       const p = slotPipeline(this.redis);

@@ -23,6 +23,7 @@ import type { UserRef } from '../domain/model/user';
 import type { DomainEvents } from '../domain/events';
 import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
 import type { Logger } from './logger';
+import { TURN_LEASE_KEY, type TurnLease } from './state/turnScope';
 import { invokeError } from './inbound/activityGate';
 import { supersedeOldCards } from './supersededCards';
 
@@ -119,6 +120,8 @@ export class SsprBot extends TeamsActivityHandler {
   /** Runs the turn, then saves state once (one write). */
   override async run(context: TurnContext): Promise<void> {
     await super.run(context);
+    // Issue 15: this write is the turn's last use of the conversation lock; the release rides with it.
+    context.turnState.get<TurnLease | undefined>(TURN_LEASE_KEY)?.releaseWithLastWrite?.();
     await this.deps.conversationState.saveChanges(context, false);
   }
 

@@ -169,8 +169,24 @@ export class TurnGuard implements Middleware {
       return;
     }
 
-    const lease: TurnLease = { conversationId, lockKey: keys.lock, token: outcome.token };
     const lockValue = `${owner}:${outcome.token}`;
+    let released: Promise<unknown> | null = null;
+    const lastWrite = {
+      armed: false,
+      release: (): void => {
+        if (released) return;
+        clearInterval(refresher);
+        released = this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue]));
+        // Awaited when the turn ends; a failure there is only reported (the lock then expires by its TTL).
+        released.catch(() => undefined);
+      },
+    };
+    const lease: TurnLease = {
+      conversationId,
+      lockKey: keys.lock,
+      token: outcome.token,
+      ...(this.options.scope ? { releaseWithLastWrite: () => void (lastWrite.armed = true) } : {}),
+    };
     context.turnState.set(TURN_LEASE_KEY, lease);
     const refresher = setInterval(() => {
       this.refreshScript
@@ -186,6 +202,7 @@ export class TurnGuard implements Middleware {
           isFenced: (k) => k === convKey || k.startsWith(`${convKey}/`),
           prefetched: outcome.prefetched,
           prefetchedBy: this.prefetchStorage(),
+          lastWrite,
         };
         await this.options.scope.run(data, next);
       } else {
@@ -194,7 +211,7 @@ export class TurnGuard implements Middleware {
     } finally {
       clearInterval(refresher);
       try {
-        await this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue]));
+        await (released ?? this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue])));
       } catch (e) {
         // The lock then expires by its TTL; the turn's own outcome stands.
         this.options.onBackgroundError?.(e);

@@ -7,6 +7,12 @@ export interface TurnLease {
   readonly lockKey: string;
   /** Monotonically increasing per conversation (INCR); a later holder always has a larger token. */
   readonly token: number;
+  /**
+   * Issue 15: the turn's next state write is its last use of the lock — RedisStorage then releases the lock right
+   * behind that write, in the same round trip (the write is sent first, so no later holder can read the state
+   * before it). Without a write the lock is released as usual when the turn ends.
+   */
+  readonly releaseWithLastWrite?: () => void;
 }
 
 /** turnState key under which {@link TurnGuard} puts the {@link TurnLease} of the running turn. */
@@ -21,6 +27,8 @@ export interface TurnScopeData {
   readonly prefetched: Map<string, string | null>;
   /** The storage whose keys were prefetched; other storages sharing the scope ignore {@link prefetched}. */
   readonly prefetchedBy: object | undefined;
+  /** Armed by {@link TurnLease.releaseWithLastWrite}: the storage calls it right after queuing a fenced write. */
+  readonly lastWrite?: { armed: boolean; readonly release: () => void };
 }
 
 /**
