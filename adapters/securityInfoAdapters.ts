@@ -76,6 +76,8 @@ export interface SecurityAdapters {
   readonly methods: MethodStore;
   readonly codes: VerificationStore;
   readonly throttle: SendThrottle;
+  /** R30: all phone sends per hour (shared across instances with Redis), read by the campaigns' send-spike watch. */
+  readonly hourly: HourlyCounter;
   readonly guard: DestinationGuard & { isAlerting(): Promise<boolean> };
   readonly sender: CodeSender;
   readonly notifier: Notifier;

@@ -23,6 +23,7 @@ import { CampaignChat } from './worker/campaignChat';
 import { campaignTenant, graphInstallerFor } from './worker/wiring';
 import { registerLockoutWebhook } from './api/campaignWebhook';
 import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
+import { securityAlertOf } from '../domain/campaigns/securityAlerts';
 import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
@@ -186,6 +187,11 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     clock: services.clock,
     random: services.random,
     ...(overrides.helpdesk ? { options: overrides.helpdesk } : {}),
+    // E2: the helpdesk's security-channel posts pass the campaigns' alert policy, dedupe and hourly cap.
+    alertGate: async (e) => {
+      const a = securityAlertOf(e, (u) => pseudonymOf(config.keys.auditPseudonym, u));
+      return a ? (await campaigns.alerts.admit(a)).ok : true;
+    },
     talk: {
       methodKinds: async (user) => (await services.security.methods.list(user)).map((m) => m.kind),
       block: services.recovery.deps.block,
@@ -211,9 +217,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // buckets, "this wasn't me"), rate-limited and deduplicated by the campaign use-case.
   services.events.subscribe(async (e) => {
     if (e.type !== 'verification_blocked') return;
-    await campaigns.alerts
-      .raise({ kind: 'verification_blocked', subject: pseudonymOf(config.keys.auditPseudonym, e.user), tenantId: e.user.tenantId, correlationId: e.correlationId })
-      .catch((err: unknown) => logger.warn({ code: (err as { code?: string })?.code }, 'security alert not queued'));
+    const a = securityAlertOf(e, (u) => pseudonymOf(config.keys.auditPseudonym, u));
+    if (!a) return;
+    await campaigns.alerts.raise(a).catch((err: unknown) => logger.warn({ code: (err as { code?: string })?.code }, 'security alert not queued'));
   });
   const campaignChat = new CampaignChat({
     actions: campaigns.actions,

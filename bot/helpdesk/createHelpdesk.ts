@@ -2,7 +2,7 @@ import type { CloudAdapter, TurnContext } from 'botbuilder';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../../domain/ports/auditLog';
-import { SECURITY_ALERT_EVENTS, type DomainEvents } from '../../domain/events';
+import { SECURITY_ALERT_EVENTS, type DomainEvent, type DomainEvents } from '../../domain/events';
 import { ChannelDestinations } from './destinations';
 import type { Clock, RandomSource } from '../../domain/ports/clock';
 import type { Directory } from '../../domain/ports/directory';
@@ -53,6 +53,12 @@ export interface HelpdeskDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly options?: HelpdeskOptions;
+  /**
+   * E2 (issue 13): the campaigns' security-alert policy, dedupe and rate limit (RaiseSecurityAlert.admit), asked
+   * before the security channel is posted to; false = not posted (switched off, already told, over the hourly cap).
+   * A failing gate posts anyway: a security alert is never lost to a Redis hiccup.
+   */
+  readonly alertGate?: (e: DomainEvent) => Promise<boolean>;
   /** Sources of the "talk to the helpdesk" summary (method kinds, verification block, resets today). */
   readonly talk?: {
     readonly methodKinds: (user: UserRef) => Promise<readonly string[]>;
@@ -144,7 +150,11 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
   // Rule 18: the hand-off outcome follows domain events, not audit-event names.
   d.events.subscribe((e) => handoffs.observe(e));
   // R32/R33: security alerts go to the configured (or admin-bound) security-alert channel.
-  d.events.subscribe((e) => (SECURITY_ALERT_EVENTS.has(e.type) ? bot?.alert(e) : undefined));
+  d.events.subscribe(async (e) => {
+    if (!SECURITY_ALERT_EVENTS.has(e.type) || !bot) return;
+    if (d.alertGate && !(await d.alertGate(e).catch(() => true))) return;
+    await bot.alert(e);
+  });
   return { handoffs, bot, store, destinations };
 }
 

@@ -14,6 +14,13 @@ export interface ScheduledScan {
   readonly everyMs: number;
 }
 
+/** A periodic check run by the scan role, e.g. the R30 send-spike watch. */
+export interface ScheduledWatch {
+  readonly name: string;
+  readonly everyMs: number;
+  run(): Promise<unknown>;
+}
+
 export interface CampaignEngineOptions {
   /** A BullMQ connection (`maxRetriesPerRequest: null`), standalone or Cluster. */
   readonly connection: Redis | Cluster;
@@ -35,6 +42,8 @@ export interface CampaignEngineOptions {
   readonly scans?: {
     readonly run: RunDirectoryScan;
     readonly scheduled: readonly ScheduledScan[];
+    /** Periodic checks that are no directory scan (the R30 send-spike watch): one job per interval across workers. */
+    readonly watches?: readonly ScheduledWatch[];
     readonly onResult?: (scan: string, result: ScanResult) => void;
   };
 }
@@ -112,10 +121,23 @@ export class CampaignEngine {
           { name: x.scanner.name, data: { scan: x.scanner.name }, opts: { attempts: 10, backoff: { type: 'exponential', delay: 15_000 }, removeOnComplete: true, removeOnFail: 100 } },
         );
       }
-      const worker = new Worker<{ scan: string }>(
+      const watches = new Map((s.watches ?? []).map((w) => [w.name, w]));
+      for (const w of watches.values())
+        await this.scanQueue.upsertJobScheduler(
+          `watch-${w.name}`,
+          { every: w.everyMs },
+          { name: `watch-${w.name}`, data: { watch: w.name }, opts: { attempts: 1, removeOnComplete: true, removeOnFail: 100 } },
+        );
+      const worker = new Worker<{ scan?: string; watch?: string }>(
         SCAN_QUEUE,
         async (job) => {
-          const scanner = byName.get(job.data.scan);
+          if (job.data.watch !== undefined) {
+            const w = watches.get(job.data.watch);
+            if (!w) return 'unknown';
+            await w.run();
+            return 'done';
+          }
+          const scanner = byName.get(job.data.scan ?? '');
           if (!scanner) return 'unknown';
           const r = await s.run.run(scanner);
           s.onResult?.(scanner.name, r);

@@ -13,13 +13,16 @@ import { RunDirectoryScan, type CampaignScanner, type ScanResult } from '../../d
 import { ExpiryReminderScanner } from '../../domain/campaigns/expiryReminders';
 import { LockoutAlertScanner, ReportLockout } from '../../domain/campaigns/lockoutAlerts';
 import { RegistrationNudgeScanner } from '../../domain/campaigns/registrationNudges';
-import { RaiseSecurityAlert } from '../../domain/campaigns/securityAlerts';
+import { RaiseSecurityAlert, WatchSendSpikes } from '../../domain/campaigns/securityAlerts';
 import { CampaignActions } from '../../domain/campaigns/campaignActions';
 import { createCampaignState, type CampaignState } from '../state/stateBackend';
 import { TeamsSender, type ProactiveChannel } from '../teamsSender';
 import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
-import { CampaignEngine, type ScheduledScan } from './campaignEngine';
+import { CampaignEngine, type ScheduledScan, type ScheduledWatch } from './campaignEngine';
 import { InProcessEngine } from './inProcessEngine';
+
+/** How often the scan role checks the R30 send counts (the alert's dedupe makes it once per hour). */
+export const SPIKE_WATCH_EVERY_MS = 5 * 60_000;
 
 /** Everything the campaigns need from the rest of the app. */
 export interface CampaignsDeps {
@@ -48,6 +51,8 @@ export interface Campaigns {
   readonly actions: CampaignActions;
   readonly reportLockout: ReportLockout;
   readonly alerts: RaiseSecurityAlert;
+  /** The R30 send-spike watch the scan role runs every {@link SPIKE_WATCH_EVERY_MS}. */
+  readonly sendSpikes: WatchSendSpikes;
   readonly preferences: CampaignPreferences;
   readonly ledger: CampaignLedger;
   readonly deliveryLedger: DeliveryLedger;
@@ -100,6 +105,10 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
       gate,
     }),
   };
+  let spikeSeq = 0;
+  const watches: ScheduledWatch[] = [
+    { name: 'send-spikes', everyMs: SPIKE_WATCH_EVERY_MS, run: () => sendSpikes.check(`spike-watch-${clock.now()}-${spikeSeq++}`) },
+  ];
   const scheduled: ScheduledScan[] = [
     { scanner: scanners.lockout, everyMs: policy.lockout.pollEverySeconds * 1000 },
     { scanner: scanners.expiry, everyMs: policy.expiry.scanEveryMinutes * 60_000 },
@@ -146,7 +155,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
         connection,
         prefix: c.queuePrefix,
         ...(c.roles.delivery ? { delivery: { processor, concurrency: c.concurrency, globalPerSecond: c.globalPerSecond, attempts: c.attempts, onOutcome } } : {}),
-        ...(c.roles.scans ? { scans: { run: runScan, scheduled, onResult } } : {}),
+        ...(c.roles.scans ? { scans: { run: runScan, scheduled, watches, onResult } } : {}),
       });
       return bull;
     };
@@ -160,17 +169,21 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
       },
     };
   } else {
-    const mem = new InProcessEngine({ processor, scheduled, attempts: c.attempts, onOutcome, onResult, run: () => runScan, concurrency: Math.min(c.concurrency, 32) });
+    const mem = new InProcessEngine({ processor, scheduled, watches, attempts: c.attempts, onOutcome, onResult, run: () => runScan, concurrency: Math.min(c.concurrency, 32) });
     engine = mem;
     outbox = mem.outbox;
   }
   const runScan = new RunDirectoryScan({ directory, cursors, ledger, outbox, clock, pageSize: policy.scanPageSize });
+  const alerts = new RaiseSecurityAlert({ policy, ledger, limit: state.alertLimit, outbox, clock });
+  // R30 / E2: this hour's SMS + voice sends against 3× the 7-day hourly baseline, every 5 minutes on one worker.
+  const sendSpikes = new WatchSendSpikes({ policy, counts: services.security.hourly, alerts, clock, tenantId: d.tenantId });
 
   return {
     outbox,
     actions: new CampaignActions({ policy, preferences, clock }),
     reportLockout: new ReportLockout({ policy, ledger, outbox, clock }),
-    alerts: new RaiseSecurityAlert({ policy, ledger, limit: state.alertLimit, outbox, clock }),
+    alerts,
+    sendSpikes,
     preferences,
     ledger,
     deliveryLedger,

@@ -1,7 +1,7 @@
 import type { OutboundMessage } from '../../domain/campaigns/model';
 import type { CampaignOutbox } from '../../domain/campaigns/ports';
 import type { RunDirectoryScan, ScanResult } from '../../domain/campaigns/runScan';
-import type { ScheduledScan } from './campaignEngine';
+import type { ScheduledScan, ScheduledWatch } from './campaignEngine';
 import type { DeliveryOutcome, DeliveryProcessor } from './delivery';
 
 /**
@@ -21,6 +21,7 @@ export class InProcessEngine {
     private readonly o: {
       readonly processor: DeliveryProcessor;
       readonly scheduled: readonly ScheduledScan[];
+      readonly watches?: readonly ScheduledWatch[];
       readonly run: () => RunDirectoryScan;
       readonly attempts: number;
       readonly concurrency: number;
@@ -37,6 +38,11 @@ export class InProcessEngine {
   }
 
   async start(): Promise<void> {
+    for (const w of this.o.watches ?? []) {
+      const t = setInterval(() => void w.run().catch(() => undefined), w.everyMs);
+      t.unref();
+      this.timers.add(t);
+    }
     for (const s of this.o.scheduled) {
       const tick = (): void => {
         if (this.closed) return;

@@ -1,4 +1,6 @@
 import type { Clock } from '../ports/clock';
+import type { DomainEvent } from '../events';
+import type { UserRef } from '../model/user';
 import type { CampaignPolicy } from './campaignPolicy';
 import { messageId } from './audience';
 import type { SecurityAlertKind } from './model';
@@ -38,6 +40,21 @@ export class RaiseSecurityAlert {
     },
   ) {}
 
+  /**
+   * The same policy, dedupe and rate limit without queueing a card, for a poster that delivers the alert itself
+   * (the helpdesk bot's security-channel post, bot/helpdesk): ok = post it now; the alert is then marked as told.
+   */
+  async admit(a: SecurityAlertInput): Promise<RaiseAlertResult> {
+    const p = this.deps.policy.securityAlerts;
+    if (!p.enabled || !p.kinds.includes(a.kind)) return { ok: false, reason: 'disabled' };
+    const key = messageId('alert', a.kind, a.subject);
+    const [told] = await this.deps.ledger.told([key]);
+    if (told) return { ok: false, reason: 'duplicate' };
+    if (!(await this.deps.limit.take(a.kind))) return { ok: false, reason: 'rate_limited' };
+    await this.deps.ledger.markTold([key], p.dedupeMinutes * 60_000);
+    return { ok: true };
+  }
+
   async raise(a: SecurityAlertInput): Promise<RaiseAlertResult> {
     const p = this.deps.policy.securityAlerts;
     if (!p.enabled || !p.kinds.includes(a.kind)) return { ok: false, reason: 'disabled' };
@@ -58,6 +75,29 @@ export class RaiseSecurityAlert {
     ]);
     await this.deps.ledger.markTold([key], windowMs);
     return { ok: true };
+  }
+}
+
+/**
+ * The E2 alert a domain event stands for (rule 18: routed on the typed event, never on audit names), or null for an
+ * event that is no E2 alert. `pseudonym` turns a user into the pseudonymous id the channel may see (R20).
+ */
+export function securityAlertOf(e: DomainEvent, pseudonym: (user: UserRef) => string): SecurityAlertInput | null {
+  const base = { correlationId: e.correlationId };
+  switch (e.type) {
+    case 'shared_bucket_exceeded':
+      // One alert per bucket per dedupe window, whoever trips it (the prefix is no personal data: a few digits).
+      return { ...base, kind: 'shared_bucket_exceeded', subject: `${e.bucket}:${e.prefix}`, tenantId: '', detail: { prefix: e.prefix, limit: e.limit } };
+    case 'privileged_reset':
+      return { ...base, kind: 'privileged_reset', subject: pseudonym(e.user), tenantId: e.user.tenantId };
+    case 'verification_blocked':
+      return { ...base, kind: 'verification_blocked', subject: pseudonym(e.user), tenantId: e.user.tenantId };
+    case 'not_me_reported':
+      return { ...base, kind: 'not_me_reported', subject: `${pseudonym(e.user)}:${e.about}`, tenantId: e.user.tenantId, detail: { about: e.about } };
+    case 'security_alert':
+      return e.alert === 'send_spike' ? { ...base, kind: 'send_spike', subject: String(e.detail?.hour ?? e.correlationId), tenantId: '' } : null;
+    default:
+      return null;
   }
 }
 

@@ -26,7 +26,13 @@ async function commands(redis: Redis): Promise<number> {
   return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
-async function run(o: { recipients: number; tenants: number; rate: number; workers: number; share429: number; kill: boolean }): Promise<Record<string, string | number>> {
+/** Redis server CPU seconds (user + sys). */
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
+async function run(o: { recipients: number; tenants: number; rate: number; workers: number; share429: number; kill: boolean; postsInFlight: number }): Promise<Record<string, string | number>> {
   const server = await PrivateRedis.start();
   const redis = new Redis(server.url);
   const connector = new FlakyConnector({ share429: o.share429, retryAfterSeconds: 1 });
@@ -35,17 +41,23 @@ async function run(o: { recipients: number; tenants: number; rate: number; worke
   await seedReferences(redis, 'sspr:', connector.url, users);
   const settings: WorkerChildSettings = {
     redisUrl: server.url, queuePrefix: '{sspr-jobs}', keyPrefix: 'sspr:', tenantPerSecond: o.rate, concurrency: 400,
-    globalPerSecond: 0, lockDurationMs: 15_000, stalledIntervalMs: 5000, postsInFlight: 32,
+    globalPerSecond: 0, lockDurationMs: 15_000, stalledIntervalMs: 5000, postsInFlight: o.postsInFlight,
   };
   await enqueueMessages(server.url, '{sspr-jobs}', users, () => Date.now());
-  const c0 = await commands(redis);
   const workers = await Promise.all(Array.from({ length: o.workers }, () => WorkerProcess.start(settings)));
+  // CPU from here on: start-up (tsx compiling the worker) is not the engine's per-message cost.
+  const cpu0 = await Promise.all(workers.map((w) => w.report().then((r) => r.cpuMicros)));
+  const c0 = await commands(redis);
+  const r0 = await redisCpu(redis);
   const t0 = Date.now();
   let killed = false;
+  let killedGrants: Record<string, number[]> = {};
   const dead = new RedisDeadLetters(redis, 'sspr:');
   for (;;) {
     const n = connector.deliveries().size;
     if (o.kill && !killed && n >= o.recipients * 0.4) {
+      // Its pacer slots up to the kill (a report is a few ms old: slots granted in between are not counted).
+      killedGrants = (await workers[0]!.report()).grants;
       workers[0]!.kill9();
       killed = true;
     }
@@ -57,26 +69,45 @@ async function run(o: { recipients: number; tenants: number; rate: number; worke
   const seconds = (Date.now() - t0) / 1000;
   await sleep(2000);
   const c1 = await commands(redis);
+  const r1 = await redisCpu(redis);
+  const alive = workers.slice(killed ? 1 : 0);
+  const ends = await Promise.all(alive.map((w) => w.report()));
+  const survivorCpu = ends.reduce((n, r, i) => n + (r.cpuMicros - cpu0[i + (killed ? 1 : 0)]!), 0) / 1e6;
+  const survivorSent = ends.reduce((n, r) => n + (r.outcomes.sent ?? 0), 0);
   const deliveries = connector.deliveries();
   const delays = connector.arrivals.filter((a) => a.status === 200).map((a) => a.delayMs).sort((a, b) => a - b);
   const rates = [...tenantRates(connector.arrivals).values()].map((r) => r.perSecond);
   const letters = await dead.list(100_000);
-  for (const w of workers.slice(killed ? 1 : 0)) await w.terminate();
+  for (const w of alive) await w.terminate();
   await connector.stop();
   redis.disconnect();
   await server.stop();
   const meanRate = rates.reduce((a, b) => a + b, 0) / Math.max(1, rates.length);
+  // The pacer's own slots (Redis time), per tenant, over the middle 60 %: the rate it granted, load-independent.
+  const slots = new Map<string, number[]>();
+  for (const g of [killedGrants, ...ends.map((e) => e.grants)]) for (const [t, at] of Object.entries(g)) slots.set(t, [...(slots.get(t) ?? []), ...at]);
+  const slotRates = [...slots.values()].map((v) => {
+    v.sort((a, b) => a - b);
+    const mid = v.slice(Math.floor(v.length * 0.2), Math.floor(v.length * 0.8));
+    return mid.length > 1 ? ((mid.length - 1) / (mid[mid.length - 1]! - mid[0]!)) * 1000 : 0;
+  });
   return {
     recipients: o.recipients,
     tenants: o.tenants,
     workers: o.workers,
+    'POSTs in flight / worker': o.postsInFlight,
     killed: killed ? 'yes' : 'no',
     '429 share': `${Math.round((connector.arrivals.filter((a) => a.status === 429).length / connector.arrivals.length) * 100)} %`,
     seconds: seconds.toFixed(1),
     'delivered msg/s': (deliveries.size / seconds).toFixed(0),
-    'requests/s per tenant (mean, min–max)': `${meanRate.toFixed(1)} (${Math.min(...rates).toFixed(1)}–${Math.max(...rates).toFixed(1)}) vs ${o.rate}`,
+    'requests/s per tenant at the connector (mean, min–max)': `${meanRate.toFixed(1)} (${Math.min(...rates).toFixed(1)}–${Math.max(...rates).toFixed(1)}) vs ${o.rate}`,
+    'pacer slots/s per tenant (min–max)': `${Math.min(...slotRates).toFixed(1)}–${Math.max(...slotRates).toFixed(1)}`,
     'delay p50 / p99 s': `${(percentile(delays, 50) / 1000).toFixed(1)} / ${(percentile(delays, 99) / 1000).toFixed(1)}`,
     'Redis commands / message': ((c1 - c0) / o.recipients).toFixed(1),
+    // Load-independent: the worker's own CPU per message delivered (user + sys), and what one core would push.
+    'worker CPU ms / message': ((survivorCpu * 1000) / Math.max(1, survivorSent)).toFixed(3),
+    'msg/s per worker on one core (1 / CPU)': (survivorSent / Math.max(1e-9, survivorCpu)).toFixed(0),
+    'Redis CPU ms / message': (((r1 - r0) * 1000) / o.recipients).toFixed(3),
     delivered: deliveries.size,
     lost: o.recipients - deliveries.size,
     'uncertain (POST in flight at the kill)': letters.filter((d) => d.reason === 'uncertain_after_crash').length,
@@ -86,7 +117,8 @@ async function run(o: { recipients: number; tenants: number; rate: number; worke
 
 async function main(): Promise<void> {
   const rows: Record<string, string | number>[] = [];
-  rows.push(
+  if (!flag('only-ceiling'))
+    rows.push(
     await run({
       recipients: arg('recipients', 100_000),
       tenants: arg('tenants', 100),
@@ -94,9 +126,11 @@ async function main(): Promise<void> {
       workers: arg('workers', 2),
       share429: arg('share429', 0.3),
       kill: !flag('no-kill'),
+      postsInFlight: arg('posts-in-flight', 32),
     }),
   );
-  if (!flag('no-ceiling')) rows.push(await run({ recipients: arg('ceiling-recipients', 20_000), tenants: 20, rate: 50_000, workers: 1, share429: 0, kill: false }));
+  if (!flag('no-ceiling')) rows.push(await run({ recipients: arg('ceiling-recipients', 20_000), tenants: 20, rate: 50_000, workers: 1, share429: 0, kill: false, postsInFlight: arg('ceiling-posts-in-flight', 128) }));
+  if (rows.length === 0) return;
   const keys = Object.keys(rows[0]!);
   process.stdout.write(`| ${keys.join(' | ')} |\n|${keys.map(() => '---').join('|')}|\n`);
   for (const r of rows) process.stdout.write(`| ${keys.map((k) => String(r[k])).join(' | ')} |\n`);

@@ -13,7 +13,10 @@ export class WorkerProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   static async start(settings: WorkerChildSettings): Promise<WorkerProcess> {
-    const child = fork(join(__dirname, 'workerChild.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // CAMPAIGN_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the workers (what limits the engine ceiling).
+    const prof = process.env.CAMPAIGN_BENCH_CPU_PROF;
+    const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [])];
+    const child = fork(join(__dirname, 'workerChild.ts'), [JSON.stringify(settings)], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     await new Promise<void>((resolve, reject) => {
@@ -41,14 +44,14 @@ export class WorkerProcess {
   }
 
   /** Outcome counts and the pacer's granted slots per tenant (Redis ms) of this worker. */
-  report(): Promise<{ outcomes: Record<string, number>; grants: Record<string, number[]> }> {
+  report(): Promise<{ outcomes: Record<string, number>; grants: Record<string, number[]>; cpuMicros: number }> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve({ outcomes: {}, grants: {} }), 5000);
+      const timer = setTimeout(() => resolve({ outcomes: {}, grants: {}, cpuMicros: 0 }), 5000);
       const on = (m: WorkerChildMessage): void => {
         if (m.type !== 'stats') return;
         clearTimeout(timer);
         this.child.off('message', on);
-        resolve({ outcomes: m.outcomes, grants: m.grants });
+        resolve({ outcomes: m.outcomes, grants: m.grants, cpuMicros: m.cpuMicros });
       };
       this.child.on('message', on);
       this.child.send({ type: 'stats' });

@@ -30,7 +30,7 @@ export interface WorkerChildSettings {
 
 export type WorkerChildMessage =
   | { type: 'ready' }
-  | { type: 'stats'; outcomes: Record<string, number>; grants: Record<string, number[]> }
+  | { type: 'stats'; outcomes: Record<string, number>; grants: Record<string, number[]>; cpuMicros: number }
   | { type: 'closed' };
 
 async function main(): Promise<void> {
@@ -79,7 +79,10 @@ async function main(): Promise<void> {
   });
   await engine.start();
   process.on('message', (m: { type: string }) => {
-    if (m.type === 'stats') process.send?.({ type: 'stats', outcomes, grants } satisfies WorkerChildMessage);
+    if (m.type === 'stats') {
+      const cpu = process.cpuUsage();
+      process.send?.({ type: 'stats', outcomes, grants, cpuMicros: cpu.user + cpu.system } satisfies WorkerChildMessage);
+    }
   });
   process.on('SIGTERM', () => {
     engine.close(10_000).then(async () => {

@@ -1,0 +1,169 @@
+/**
+ * E2 on real Redis: the security-channel alerts the helpdesk poster sends (shared bucket, privileged reset, "this
+ * wasn't me") pass the campaigns' alert policy, dedupe and hourly cap (RaiseSecurityAlert.admit), the alert is
+ * subscribed to the `shared_bucket_exceeded` domain event, and the R30 send-spike watch runs on the scan role's
+ * schedule and posts its card to the security channel. HTTP app + connector stub; BullMQ for the watch.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Redis from 'ioredis';
+import { Queue } from 'bullmq';
+import { startApp, type RunningApp } from '../support/appHarness';
+import { ConnectorStub } from '../support/connectorStub';
+import { startRedis, sleep, type RedisServer } from '../support/redisServer';
+import { FixedClock } from '../support/fixedClock';
+import { t } from '../../locales';
+import { loadConfig, type Config } from '../../bot/config';
+import { createLogger } from '../../bot/logger';
+import { createCampaigns, type Campaigns } from '../../bot/worker/createCampaigns';
+import { ConnectorChannel, workerAuthentication } from '../../bot/worker/connectorChannel';
+import { SCAN_QUEUE, bullConnection } from '../../bot/worker/queues';
+import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
+import { RedisHourlyCounter } from '../../adapters/redis/redisHourlyCounter';
+import { RedisKeys } from '../../adapters/redis/redisKeys';
+import { DEFAULT_CAMPAIGN_POLICY } from '../../domain/campaigns/campaignPolicy';
+import type { DomainEvent } from '../../domain/events';
+
+jest.setTimeout(120_000);
+
+const TEAM = '19:it-team@thread.tacv2';
+const SECURITY = '19:security@thread.tacv2';
+
+let redisServer: RedisServer;
+let redis: Redis;
+let stub: ConnectorStub;
+let capped: RunningApp;
+let off: RunningApp;
+
+const bucket = (prefix: string, correlationId: string): DomainEvent => ({ type: 'shared_bucket_exceeded', at: Date.now(), correlationId, bucket: 'phone_prefix', prefix, limit: 30 });
+const postsTo = (conversation: string) =>
+  stub.calls.filter((c) => c.method === 'POST' && c.path.startsWith(`/v3/conversations/${encodeURIComponent(conversation)}/activities`));
+
+function policyFile(securityAlerts: object): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'e2-')), 'policy.json');
+  writeFileSync(f, JSON.stringify({ campaigns: { securityAlerts } }));
+  return f;
+}
+
+beforeAll(async () => {
+  redisServer = await startRedis();
+  redis = redisServer.client();
+  stub = new ConnectorStub();
+  await stub.start();
+  const channel = { SECURITY_ALERT_TEAM_ID: TEAM, SECURITY_ALERT_CHANNEL_ID: SECURITY, TEAMS_SERVICE_URL: stub.url, REDIS_URL: redisServer.url };
+  capped = await startApp({ ...channel, REDIS_KEY_PREFIX: 'cap:', POLICY_FILE: policyFile({ perKindPerHour: 2 }) });
+  off = await startApp({ ...channel, REDIS_KEY_PREFIX: 'off:', POLICY_FILE: policyFile({ kinds: ['privileged_reset'] }) });
+});
+afterAll(async () => {
+  await capped?.close();
+  await off?.close();
+  redis?.disconnect();
+  await stub?.stop();
+  await redisServer?.destroy();
+});
+
+test('E2 R33: shared_bucket_exceeded reaches the security channel once per prefix (dedupe), at most perKindPerHour an hour (cap 2 here)', async () => {
+  stub.clear();
+  const events = capped.app.services.events;
+  events.publish(bucket('+3161', 'b-1'));
+  await capped.app.helpdesk.bot.settled();
+  events.publish(bucket('+3161', 'b-2')); // the same bucket again: already told
+  await capped.app.helpdesk.bot.settled();
+  expect(postsTo(SECURITY)).toHaveLength(1);
+  expect(postsTo(SECURITY)[0]!.body.text).toContain('+3161');
+  events.publish(bucket('+3162', 'b-3')); // another bucket: news
+  await capped.app.helpdesk.bot.settled();
+  events.publish(bucket('+3163', 'b-4')); // a third within the hour: over the cap of 2, stays in the audit log
+  await capped.app.helpdesk.bot.settled();
+  const texts = postsTo(SECURITY).map((c) => c.body.text ?? '');
+  expect(texts).toHaveLength(2);
+  expect(texts[1]).toContain('+3162');
+  expect(texts.some((x) => x.includes('+3163'))).toBe(false);
+  expect(texts[0]).toContain(t('en', 'security.alert.title'));
+});
+
+test('E2: an alert kind switched off in policy (kinds without shared_bucket_exceeded) is not posted; one still on is', async () => {
+  stub.clear();
+  off.app.services.events.publish(bucket('+3164', 'o-1'));
+  await off.app.helpdesk.bot.settled();
+  expect(postsTo(SECURITY)).toHaveLength(0);
+  off.app.services.events.publish({ type: 'privileged_reset', at: Date.now(), correlationId: 'o-2', user: { tenantId: 'tenant-x', objectId: 'oid-x' }, flowId: 'f-1' });
+  await off.app.helpdesk.bot.settled();
+  expect(postsTo(SECURITY)).toHaveLength(1);
+});
+
+describe('R30 send-spike watch, scheduled by the scan role', () => {
+  const NOW = Date.UTC(2026, 11, 1, 9, 30, 0);
+  const hour = Math.floor(NOW / 3600_000);
+  let open: Campaigns | null = null;
+  afterEach(async () => {
+    await open?.close(2000);
+    open = null;
+  });
+
+  async function worker(prefix: string): Promise<Campaigns> {
+    const base: Config = loadConfig({ REDIS_URL: redisServer.url, LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: prefix, CAMPAIGN_QUEUE_PREFIX: `{${prefix}jobs}` });
+    const config: Config = { ...base, campaigns: { ...base.campaigns, roles: { delivery: true, scans: true } }, policy: { ...base.policy, campaigns: DEFAULT_CAMPAIGN_POLICY } };
+    const refs = new RedisConversationRefStore(redis, prefix);
+    const c = createCampaigns({
+      config,
+      redis,
+      logger: createLogger('silent'),
+      services: {
+        clock: new FixedClock(NOW),
+        // An empty directory: the scheduled scans find nobody; only the watch has something to say.
+        directory: { scanUsers: async () => ({ users: [], cursor: null }) } as never,
+        security: { methods: { list: async () => [] }, hourly: new RedisHourlyCounter(redis, new RedisKeys(prefix)) } as never,
+      },
+      refs,
+      channel: new ConnectorChannel(workerAuthentication({}), ''),
+      securityChannel: async () => ({ serviceUrl: stub.url, channelId: 'msteams', conversation: { id: SECURITY, conversationType: 'channel', isGroup: true, name: '' }, bot: { id: '28:bot', name: 'bot' } }),
+      tenantId: 'tenant-x',
+    });
+    open = c;
+    return c;
+  }
+
+  async function seed(prefix: string, thisHour: number, perPastHour: number): Promise<void> {
+    const keys = new RedisKeys(prefix);
+    for (let i = 1; i <= 168; i++) await redis.set(keys.telephonyHour(hour - i), String(perPastHour), 'EX', 86400 * 8);
+    await redis.set(keys.telephonyHour(hour), String(thisHour), 'EX', 86400 * 8);
+  }
+
+  async function spikeCards(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const n = postsTo(SECURITY).filter((c) => JSON.stringify(c.body).includes(t('en', 'campaign.alert.send_spike'))).length;
+      if (n > 0 || Date.now() > deadline) return n;
+      await sleep(100);
+    }
+  }
+
+  test('R30 E2: this hour above 3× the 7-day hourly baseline → one send_spike card in the security channel, from the job scheduler', async () => {
+    stub.clear();
+    await seed('spk:', 31, 10);
+    const c = await worker('spk:');
+    await c.start();
+    // The scan role registered the watch with BullMQ's job scheduler (one job per interval across all workers).
+    const q = new Queue(SCAN_QUEUE, { connection: bullConnection({ url: redisServer.url }, 'e2-test'), prefix: '{spk:jobs}' });
+    try {
+      const schedulers = await q.getJobSchedulers();
+      expect(schedulers.map((s) => s.key)).toContain('watch-send-spikes');
+      expect(schedulers.find((s) => s.key === 'watch-send-spikes')?.every).toBe(5 * 60_000);
+    } finally {
+      await q.close();
+    }
+    expect(await spikeCards(30_000)).toBe(1);
+  });
+
+  test('R30: at 3× the baseline exactly (not above) no card', async () => {
+    stub.clear();
+    await seed('calm:', 30, 10);
+    const c = await worker('calm:');
+    await c.start();
+    expect(await c.sendSpikes.check('calm-1')).toMatchObject({ spike: false, count: 30, baseline: 10 });
+    await sleep(3000);
+    expect(await spikeCards(0)).toBe(0);
+  });
+});
