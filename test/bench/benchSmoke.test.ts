@@ -144,7 +144,9 @@ describe('benchmark harness (smoke, journeys against slapd)', () => {
     expect(j.directory).toBe('slapd');
     // Warm-up (2) and calibration (2) journeys must succeed, or the bench fails; the 2 under load may fail closed.
     expect(j.passwordsSetInDirectory).toBeGreaterThanOrEqual(4);
-    expect(j.passwordsSetInDirectory).toBe(4 + j.completed);
+    // A journey counted as failed may still have set its password (e.g. the answer to the submit was lost).
+    expect(j.passwordsSetInDirectory).toBeGreaterThanOrEqual(4 + j.completed);
+    expect(j.passwordsSetInDirectory).toBeLessThanOrEqual(6);
     for (const k of j.kinds) expect(k.roundTripsMax).toBeGreaterThanOrEqual(1);
     expect(formatReport(result)).toContain('directory: slapd');
   });
