@@ -29,7 +29,7 @@ import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
 import { checkRedisDurability } from './redisClient';
 import { createStateBackend, type StateBackend } from './state/stateBackend';
-import { registerDevChannelIfDevelopment } from './devChannel/registerDevChannel';
+import { registerDevChannelIfDevelopment, type DevChannelDeps } from './devChannel/registerDevChannel';
 import { demoPageDeps } from './devChannel/demoPageDeps';
 import { createServices, type ServiceOverrides, type Services } from './services';
 import { TeamsNotifications } from './notifications';
@@ -71,6 +71,8 @@ export interface App {
 export interface AppOverrides {
   /** Use this Redis client instead of creating one from config.redis.url. */
   readonly redis?: Redis;
+  /** Development channel: told of every activity the bot sends or updates (the tests' transcript scan, R35). */
+  readonly devTranscript?: DevChannelDeps['onBotActivity'];
   readonly memberLookup?: ConstructorParameters<typeof SsprBot>[0]['memberLookup'];
   /** Clock, random source, directory or audit log for tests. */
   readonly services?: ServiceOverrides;
@@ -333,6 +335,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       devChannel = registerDevChannelIfDevelopment(config.mode, http.server, {
         botEndpoint: `${local}/api/messages`,
         selfBaseUrl: local,
+        ...(overrides.devTranscript ? { onBotActivity: overrides.devTranscript } : {}),
         ...demoPageDeps({
           directory: services.directory,
           outbox: services.security.outbox,

@@ -33,6 +33,7 @@ export function registerConnectorRoutes(server: Server, ctx: DevChannelContext):
       return;
     }
     const id = conversations.newActivityId(conversation);
+    ctx.deps.onBotActivity?.({ op: 'post', id, activity: body });
     if (SHOWN_TYPES.has(body.type)) {
       conversations.append(conversation, toStreamActivity(body, conversation, id, new Date(ctx.now()).toISOString()));
     }
@@ -55,6 +56,7 @@ export function registerConnectorRoutes(server: Server, ctx: DevChannelContext):
       sendError(res, 400, 'BadArgument', 'An activity with a type is required.');
       return;
     }
+    ctx.deps.onBotActivity?.({ op: 'put', id: activityId, activity: body });
     // Same id and original timestamp: Web Chat replaces the earlier version where it stood.
     const timestamp = typeof previous.timestamp === 'string' ? previous.timestamp : new Date(ctx.now()).toISOString();
     conversations.append(conversation, toStreamActivity(body, conversation, activityId, timestamp));
@@ -132,6 +134,7 @@ export function registerConnectorRoutes(server: Server, ctx: DevChannelContext):
     const activity = isRecord(body) ? body.activity : undefined;
     if (isRecord(activity) && typeof activity.type === 'string') {
       activityId = conversations.newActivityId(conversation);
+      ctx.deps.onBotActivity?.({ op: 'post', id: activityId, activity });
       conversations.append(conversation, toStreamActivity(activity, conversation, activityId, new Date(ctx.now()).toISOString()));
     }
     res.send(200, { id: conversation.id, serviceUrl: ctx.serviceUrl, ...(activityId ? { activityId } : {}) });

@@ -51,6 +51,8 @@ export interface DevChannelDeps {
   readonly now?: () => number;
   /** Timeout of one POST to the bot. Default 30 s. */
   readonly botTimeoutMs?: number;
+  /** Told of every activity the bot sends (post) or updates (put), with its id: the tests' transcript scan (R35). */
+  readonly onBotActivity?: (entry: { readonly op: 'post' | 'put'; readonly id: string; readonly activity: Record<string, unknown> }) => void;
 }
 
 /** Shared by the route modules. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { recordTranscript } from './transcript';
 
 export const DEMO_TENANT = '00000000-0000-0000-0000-000000000001';
 
@@ -63,6 +64,8 @@ export async function post(baseUrl: string, activity: Record<string, unknown>): 
     body: JSON.stringify(activity),
   });
   const body = res.status === 200 ? ((await res.json().catch(() => ({}))) as { activities?: Reply[] }) : {};
+  // R35: the replies are a connector transcript too (scanned after the run, test/support/transcriptScan.js).
+  for (const r of body.activities ?? []) recordTranscript('replies', 'reply', r);
   return { status: res.status, replies: body.activities ?? [] };
 }
 

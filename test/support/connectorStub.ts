@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { recordTranscript } from './transcript';
 
 export interface RecordedCall {
   method: string;
@@ -63,9 +64,17 @@ export class ConnectorStub {
         this.failWith.times--;
         return json(this.failWith.status, this.failWith.body ?? {});
       }
-      return json(200, { id: randomUUID() });
+      // R35: every activity the bot sends or updates goes to the run's transcript (scanned after the run).
+      const put = req.method === 'PUT' ? /\/activities\/([^/]+)$/.exec(path) : null;
+      const id = put ? decodeURIComponent(put[1]!) : randomUUID();
+      recordTranscript('connector', put ? 'put' : 'post', body, id);
+      return json(200, { id });
     }
-    if (req.method === 'POST' && /\/v3\/conversations\/?$/.test(path)) return json(200, { id: `a:${randomUUID()}` });
+    if (req.method === 'POST' && /\/v3\/conversations\/?$/.test(path)) {
+      // A new conversation may carry its first activity.
+      if (body && typeof body === 'object' && body.activity) recordTranscript('connector', 'post', body.activity, randomUUID());
+      return json(200, { id: `a:${randomUUID()}` });
+    }
     json(404, {});
   }
 

@@ -1,7 +1,9 @@
-// Stops the servers shared by a jest run (started lazily by test/support/samba.ts in SSPR_TEST_RUN_DIR).
+// Stops the servers shared by a jest run (started lazily by test/support/samba.ts in SSPR_TEST_RUN_DIR), then scans
+// the run's connector transcripts for secrets (R35, test/support/transcriptScan.js) and fails the run if it finds any.
 const fs = require('node:fs');
 const path = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
+const { scanTranscripts } = require('./transcriptScan');
 
 function alive(pid) {
   try {
@@ -28,5 +30,10 @@ module.exports = async function globalTeardown() {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
   }
+  // R35 acceptance 4: no TOTP seed or recovery code in any connector transcript of this run.
+  const problems = scanTranscripts(dir);
   fs.rmSync(dir, { recursive: true, force: true });
+  if (problems.length) {
+    throw new Error(`R35: secrets in the connector transcripts of this run:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+  }
 };

@@ -94,8 +94,19 @@ export function devIdentity(value: string | null): string | null {
   return m ? `${m[1]}:${m[2]}` : null;
 }
 
+/** Framed by a page of this same server (the local chat page's dialog overlay), never by Teams (another origin). */
+function framedByThisServer(): boolean {
+  try {
+    return window.parent !== window && window.parent.location.origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
 async function initTeams(): Promise<boolean> {
   if (window.parent === window && !window.opener) return false;
+  // The local chat page is no Teams host: teams-js would wait for it and fetch its CDN's domain list (CSP-blocked).
+  if (framedByThisServer()) return false;
   try {
     await Promise.race([
       app.initialize(),
