@@ -129,7 +129,7 @@ const NL: Words = {
   bootstrapTitle: 'Bevestig eerst contactgegevens die we van je hebben',
   sendToMobile: /^Code sturen naar mobiele telefoon/,
   totpTitle: 'Je authenticator-app instellen',
-  openSetup: 'Open het instelvenster',
+  openSetup: 'Instelvenster openen',
   back: 'Terug',
   totpCodeLabel: 'Code uit je app',
   savedText: 'Opgeslagen.',
