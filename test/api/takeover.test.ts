@@ -66,6 +66,8 @@ beforeAll(async () => {
   );
   running = await startApp(pagesEnv(jwks.url, { REDIS_URL: redis.url, DEMO_DIRECTORY_FILE: directoryFile, LOG_LEVEL: 'info' }));
   chat = new ChatDriver(() => running.baseUrl, connector);
+  // The first test writes to Redis directly: wait until the app's connection is up (no offline queue, rule 17).
+  await eventually(async () => (await fetch(`${running.baseUrl}/readyz`)).status === 200);
 });
 
 afterAll(async () => {
