@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Attribute, BerWriter, Change, Client, Control, ResultCodeError, ServerSideSortingRequestControl, escapeFilter } from 'ldapts';
 import { z } from 'zod';
+import { inAnyGroup } from '../../domain/model/groups';
 import { SsprError } from '../../domain/errors';
 import type { Clock } from '../../domain/ports/clock';
 import type {
@@ -39,7 +40,7 @@ export interface LdapDirectoryOptions {
   readonly ca?: string | Buffer;
   /** Development only: allow plain ldap:// without TLS (R29). */
   readonly allowInsecure?: boolean;
-  /** Group DNs or names (cn) whose members are privileged (R3). Membership is checked transitively on AD. */
+  /** Group DNs or object ids (objectGUID / entryUUID) whose members are privileged (R3); transitive; never cn (R32). */
   readonly privilegedGroups?: readonly string[];
   /** OpenLDAP: an attribute/value that marks an account disabled (besides the admin lock "000001010000Z"). */
   readonly disabledMarker?: { readonly attribute: string; readonly value: string };
@@ -140,11 +141,6 @@ function first(v: unknown): string | undefined {
 function all(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   return (Array.isArray(v) ? (v as unknown[]) : [v]).map(text);
-}
-
-function cnOf(dn: string): string {
-  const m = /^\s*cn=((?:\\.|[^,])+)/i.exec(dn);
-  return m?.[1] ? m[1].replace(/\\(.)/g, '$1') : dn;
 }
 
 function isTimeout(e: unknown): boolean {
@@ -383,11 +379,11 @@ export class LdapDirectory implements Directory {
           const byUser = await this.transitiveGroupsOfPage(c, pageEntries.map((e) => e.dn));
           for (const e of pageEntries) users.push(this.toUser(e, byUser.get(e.dn.toLowerCase()) ?? []));
         } else {
-          const byMember = await this.directGroupsOfPage(c, pageEntries.map((e) => e.dn));
+          const byMember = await this.openLdapGroupsOf(c, pageEntries.map((e) => e.dn));
           for (const e of pageEntries) {
             const groups = new Map<string, GroupRef>();
-            for (const m of all(e['memberOf'])) groups.set(m.toLowerCase(), { dn: m, sid: null });
-            for (const g of byMember.get(e.dn.toLowerCase()) ?? []) groups.set(g.toLowerCase(), { dn: g, sid: null });
+            for (const m of all(e['memberOf'])) groups.set(m.toLowerCase(), { dn: m, sid: null, id: null });
+            for (const g of byMember.get(e.dn.toLowerCase()) ?? []) groups.set(g.dn.toLowerCase(), g);
             users.push(this.toUser(e, [...groups.values()]));
           }
         }
@@ -493,12 +489,12 @@ export class LdapDirectory implements Directory {
     const { searchEntries } = await c.search(this.options.groupBaseDn ?? this.domainDn, {
       scope: 'sub',
       filter: `(&(objectClass=group)(|${any}))`,
-      attributes: ['cn', 'objectSid', 'member'],
-      explicitBufferAttributes: ['objectSid'],
+      attributes: ['objectGUID', 'objectSid', 'member'],
+      explicitBufferAttributes: GROUP_BINARY_ATTRIBUTES,
     });
     const groups = new Map<string, { ref: GroupRef; members: string[] }>();
     for (const g of searchEntries) {
-      groups.set(g.dn.toLowerCase(), { ref: { dn: g.dn, sid: sidOf(g['objectSid']) }, members: all(g['member']).map((m) => m.toLowerCase()) });
+      groups.set(g.dn.toLowerCase(), { ref: this.groupRef(g), members: all(g['member']).map((m) => m.toLowerCase()) });
     }
     // parentsOf: member DN → groups that list it directly.
     const parentsOf = new Map<string, string[]>();
@@ -517,58 +513,92 @@ export class LdapDirectory implements Directory {
     return out;
   }
 
-  /** OpenLDAP: the groups naming any of these DNs as a member, in one search per page (DN → group DNs). */
-  private async directGroupsOfPage(c: Client, dns: string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
+  /**
+   * OpenLDAP: every group (groupOfNames / groupOfUniqueNames) any of these DNs is in, transitively — the groups
+   * naming them as members, then the groups naming those groups, up to MAX_NESTING levels — with each group's
+   * entryUUID (R32: by id or DN, never cn). One search per level for the whole page.
+   */
+  private async openLdapGroupsOf(c: Client, dns: readonly string[]): Promise<Map<string, GroupRef[]>> {
+    const out = new Map<string, GroupRef[]>();
     if (dns.length === 0) return out;
-    const any = dns.map((d) => `(member=${escapeValue(d)})(uniqueMember=${escapeValue(d)})`).join('');
-    const { searchEntries } = await c.search(this.options.groupBaseDn ?? this.domainDn, {
-      scope: 'sub',
-      filter: `(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|${any}))`,
-      attributes: ['cn', 'member', 'uniqueMember'],
-    });
-    const wanted = new Set(dns.map((d) => d.toLowerCase()));
-    for (const g of searchEntries) {
-      for (const m of [...all(g['member']), ...all(g['uniqueMember'])]) {
-        const key = m.toLowerCase();
-        if (!wanted.has(key)) continue;
-        out.set(key, [...(out.get(key) ?? []), g.dn]);
+    const refs = new Map<string, GroupRef>();
+    const parentsOf = new Map<string, string[]>(); // member DN (lower) → group DNs (lower) that list it
+    let frontier = [...new Set(dns.map((d) => d.toLowerCase()))];
+    const asked = new Set(frontier);
+    for (let level = 0; level < MAX_NESTING && frontier.length > 0; level++) {
+      const any = frontier.map((d) => `(member=${escapeValue(d)})(uniqueMember=${escapeValue(d)})`).join('');
+      const { searchEntries } = await c.search(this.options.groupBaseDn ?? this.domainDn, {
+        scope: 'sub',
+        filter: `(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|${any}))`,
+        attributes: ['entryUUID', 'member', 'uniqueMember'],
+      });
+      const wanted = new Set(frontier);
+      const next: string[] = [];
+      for (const g of searchEntries) {
+        const gdn = g.dn.toLowerCase();
+        refs.set(gdn, this.groupRef(g));
+        for (const m of [...all(g['member']), ...all(g['uniqueMember'])]) {
+          const key = m.toLowerCase();
+          if (wanted.has(key)) parentsOf.set(key, [...(parentsOf.get(key) ?? []), gdn]);
+        }
+        if (!asked.has(gdn)) {
+          asked.add(gdn);
+          next.push(gdn);
+        }
       }
+      frontier = next;
+    }
+    for (const dn of dns) {
+      const seen = new Set<string>();
+      const queue = [...(parentsOf.get(dn.toLowerCase()) ?? [])];
+      while (queue.length) {
+        const gdn = queue.shift()!;
+        if (seen.has(gdn)) continue;
+        seen.add(gdn);
+        queue.push(...(parentsOf.get(gdn) ?? []));
+      }
+      out.set(dn.toLowerCase(), [...seen].flatMap((gdn) => refs.get(gdn) ?? []));
     }
     return out;
   }
 
-  /** Every group the user is in, transitively on AD (LDAP_MATCHING_RULE_IN_CHAIN), with the group's SID on AD. */
+  /** Every group the user is in, transitively: AD by LDAP_MATCHING_RULE_IN_CHAIN (with SIDs), OpenLDAP level by level. */
   private async groupsOf(c: Client, dn: string, memberOf: string[]): Promise<GroupRef[]> {
-    const ad = this.options.dialect === 'ad';
-    const filter = ad
-      ? `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeValue(dn)}))`
-      : `(|(&(objectClass=groupOfNames)(member=${escapeValue(dn)}))(&(objectClass=groupOfUniqueNames)(uniqueMember=${escapeValue(dn)})))`;
-    const bases = this.options.groupBaseDn ? [this.options.groupBaseDn] : ad ? [this.domainDn] : [this.domainDn];
     const out = new Map<string, GroupRef>();
-    for (const m of memberOf) out.set(m.toLowerCase(), { dn: m, sid: null });
-    for (const base of bases) {
-      const { searchEntries } = await c.search(base, { scope: 'sub', filter, attributes: ad ? ['cn', 'objectSid'] : ['cn'], explicitBufferAttributes: ['objectSid'] });
-      for (const g of searchEntries) {
-        const raw = g['objectSid'];
-        const sid = Buffer.isBuffer(raw) ? sidToString(raw) : Array.isArray(raw) && Buffer.isBuffer(raw[0]) ? sidToString(raw[0]) : null;
-        out.set(g.dn.toLowerCase(), { dn: g.dn, sid });
-      }
+    // memberOf (AD, or OpenLDAP's memberof overlay) names direct groups by DN; the searches add ids and nesting.
+    for (const m of memberOf) out.set(m.toLowerCase(), { dn: m, sid: null, id: null });
+    if (this.options.dialect === 'ad') {
+      const { searchEntries } = await c.search(this.options.groupBaseDn ?? this.domainDn, {
+        scope: 'sub',
+        filter: `(&(objectClass=group)(member:${IN_CHAIN}:=${escapeValue(dn)}))`,
+        attributes: ['objectGUID', 'objectSid'],
+        explicitBufferAttributes: GROUP_BINARY_ATTRIBUTES,
+      });
+      for (const g of searchEntries) out.set(g.dn.toLowerCase(), this.groupRef(g));
+    } else {
+      for (const g of (await this.openLdapGroupsOf(c, [dn])).get(dn.toLowerCase()) ?? []) out.set(g.dn.toLowerCase(), g);
     }
     return [...out.values()];
   }
 
+  /** A group entry as the membership checks see it: DN, SID (AD), and object id (AD objectGUID, OpenLDAP entryUUID). */
+  private groupRef(g: Record<string, unknown> & { dn: string }): GroupRef {
+    const guid = g['objectGUID'];
+    const raw = Array.isArray(guid) ? (guid as unknown[])[0] : guid;
+    const id = Buffer.isBuffer(raw) ? guidFromBytes(raw) : normaliseGroupUuid(first(g['entryUUID']));
+    return { dn: g.dn, sid: sidOf(g['objectSid']), id };
+  }
+
   /**
-   * R3: privileged when in a configured group (by DN or cn, transitively on AD), and on AD also when adminCount=1
+   * R3: privileged when in a configured group (by DN or object id — never cn — transitively), and on AD also when adminCount=1
    * (AdminSDHolder-protected), in a protected built-in group by SID (Domain/Enterprise/Schema Admins,
    * Administrators, Account/Server/Print/Backup Operators, …) or the built-in Administrator account itself.
    */
   private toUser(e: Record<string, unknown> & { dn: string }, groups: GroupRef[]): DirectoryUser {
     const ad = this.options.dialect === 'ad';
-    const groupDns = groups.map((g) => g.dn);
-    const configured = (this.options.privilegedGroups ?? []).some((p) =>
-      groupDns.some((g) => sameDn(g, p) || cnOf(g).toLowerCase() === p.trim().toLowerCase()),
-    );
+    // R32: a group is its DN or its object id — never its cn, which a group elsewhere in the tree can share.
+    const groupKeys = [...new Set(groups.flatMap((g) => [g.dn, ...(g.id ? [g.id] : [])]))];
+    const configured = inAnyGroup(groupKeys, this.options.privilegedGroups ?? []);
     const userSid = ad ? sidOf(e['objectSid']) : null;
     const protectedByAd =
       ad &&
@@ -608,7 +638,7 @@ export class LdapDirectory implements Directory {
       enabled,
       locked,
       privileged,
-      groups: groupDns.map(cnOf),
+      groups: groupKeys,
       passwordChangedAt: changedAt,
       ...(mobile !== undefined ? { mobilePhone: mobile } : {}),
       ...(office !== undefined ? { officePhone: office } : {}),
@@ -746,6 +776,26 @@ interface GroupRef {
   readonly dn: string;
   /** The group's objectSid (AD), for protected-group recognition. */
   readonly sid: string | null;
+  /** The group's object id: AD objectGUID, OpenLDAP entryUUID (lower-case GUID); null when only the DN is known. */
+  readonly id: string | null;
+}
+
+const GROUP_BINARY_ATTRIBUTES = ['objectSid', 'objectGUID'];
+/** Nesting levels followed on OpenLDAP (AD's in-chain rule has no limit). */
+const MAX_NESTING = 8;
+
+/** AD objectGUID bytes → the GUID string (the first three groups are little-endian). */
+export function guidFromBytes(b: Buffer): string | null {
+  if (b.length !== 16) return null;
+  const h = (i: number, n: number, le: boolean) => {
+    const part = Buffer.from(b.subarray(i, i + n));
+    return (le ? part.reverse() : part).toString('hex');
+  };
+  return `${h(0, 4, true)}-${h(4, 2, true)}-${h(6, 2, true)}-${h(8, 2, false)}-${h(10, 6, false)}`;
+}
+
+function normaliseGroupUuid(v: string | undefined): string | null {
+  return v && GUID.test(v.trim()) ? v.trim().toLowerCase() : null;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -776,12 +826,6 @@ function sidOf(v: unknown): string | null {
 
 function ridOf(sid: string): number {
   return Number(sid.slice(sid.lastIndexOf('-') + 1));
-}
-
-/** DN equality ignoring case and spaces around separators (not a full RFC 4514 canonicaliser). */
-function sameDn(a: string, b: string): boolean {
-  const norm = (d: string) => d.split(/(?<!\\),/).map((p) => p.trim().replace(/\s*=\s*/, '=').toLowerCase()).join(',');
-  return norm(a) === norm(b);
 }
 
 /**

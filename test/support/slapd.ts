@@ -35,6 +35,8 @@ export interface SlapdOptions {
   sort?: boolean;
   /** Policy values for expiry tests (seconds; 0 = never). */
   pwdMaxAge?: number;
+  /** More entries (LDIF, one string per entry), loaded after the users and the built-in groups. */
+  extraEntries?: string[];
 }
 
 const SCHEMA = '/etc/ldap/schema';
@@ -216,6 +218,7 @@ access to *
       ].join('\n'),
       [`dn: cn=Staff,ou=groups,${b}`, 'objectClass: groupOfNames', 'cn: Staff', ...o.users.map((u) => `member: ${this.userDn(u.uid)}`)].join('\n'),
     );
+    entries.push(...(o.extraEntries ?? []));
     return entries.join('\n\n') + '\n';
   }
 

@@ -9,6 +9,9 @@ import {
   SAMBA_FQDN,
   SAMBA_PRIVILEGED_GROUP,
   SAMBA_SERVICE_PASSWORD,
+  SAMBA_AGENT_GROUP,
+  SAMBA_GROUPS_OU,
+  SAMBA_SCOPE_GROUP,
   SAMBA_SERVICE_UPN,
   SAMBA_STAFF_OU,
   sambaUser,
@@ -350,20 +353,20 @@ describe.each(backends.map((b) => [b.name, b] as const))('the directory behaviou
     expect(started.ok && started.flow.privileged).toBe(true);
   });
 
-  adOnly(b)(`R3: privileged also by a protected group's SID (Domain Admins), by adminCount=1 and through a nested configured group${b.kind === 'openldap' ? ' — not applicable to OpenLDAP: no SIDs, no adminCount, groupOfNames membership is direct' : ''}`, async () => {
+  adOnly(b)(`R3: privileged also by a protected group's SID (Domain Admins), by adminCount=1 and through a nested configured group${b.kind === 'openldap' ? ' — not applicable to OpenLDAP: no SIDs, no adminCount (nested groupOfNames are followed: test/helpdesk/groupsById.test.ts)' : ''}`, async () => {
     expect((await find('admincount')).privileged).toBe(true);
     const nested = await find('nested');
     expect(nested.privileged).toBe(true);
-    expect(nested.groups).toEqual(expect.arrayContaining(['Tier0 Operators', 'SSPR Privileged']));
+    expect(nested.groups).toEqual(expect.arrayContaining([`CN=Tier0 Operators,${SAMBA_GROUPS_OU}`, SAMBA_PRIVILEGED_GROUP]));
     const unconfigured = b.directory({ privilegedGroups: [] });
     expect((await find('nested', unconfigured)).privileged).toBe(false);
     expect((await find('domadmin', unconfigured)).privileged).toBe(true); // by SID, whatever the configuration
   });
 
-  adOnly(b)(`R3 R32: scope and agent groups are transitive (LDAP_MATCHING_RULE_IN_CHAIN): Sales → SSPR Users, Service Desk Tier 1 → SSPR Helpdesk${b.kind === 'openldap' ? ' — not applicable to OpenLDAP: no in-chain matching rule; the adapter reads direct groupOfNames/groupOfUniqueNames membership' : ''}`, async () => {
-    expect((await find('normal')).groups).toEqual(expect.arrayContaining(['Sales', 'SSPR Users']));
-    expect((await find('agent')).groups).toEqual(expect.arrayContaining(['Service Desk Tier 1', 'SSPR Helpdesk']));
-    expect((await find('normal')).groups).not.toContain('SSPR Helpdesk');
+  adOnly(b)(`R3 R32: scope and agent groups are transitive (LDAP_MATCHING_RULE_IN_CHAIN): Sales → SSPR Users, Service Desk Tier 1 → SSPR Helpdesk${b.kind === 'openldap' ? ' — not applicable to OpenLDAP: no in-chain matching rule; the adapter follows nested groupOfNames level by level (test/helpdesk/groupsById.test.ts)' : ''}`, async () => {
+    expect((await find('normal')).groups).toEqual(expect.arrayContaining([`CN=Sales,${SAMBA_GROUPS_OU}`, SAMBA_SCOPE_GROUP]));
+    expect((await find('agent')).groups).toEqual(expect.arrayContaining([`CN=Service Desk Tier 1,${SAMBA_GROUPS_OU}`, SAMBA_AGENT_GROUP]));
+    expect((await find('normal')).groups).not.toContain(SAMBA_AGENT_GROUP);
   });
 
   test(`R14: the directory's own rules are read up front — ${b.kind === 'ad' ? 'minPwdLength and pwdProperties complexity' : 'pwdMinLength of the default ppolicy (no composition rule on OpenLDAP)'}`, async () => {

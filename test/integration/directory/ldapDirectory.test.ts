@@ -79,7 +79,9 @@ describe('LdapDirectory against a real slapd with ppolicy', () => {
       privileged: false,
       mobilePhone: '+31612345678',
     });
-    expect(u.groups).toContain('Staff');
+    // R32: groups by DN and entryUUID, never by cn.
+    expect(u.groups).toContain(`cn=Staff,ou=groups,${SLAPD_BASE}`);
+    expect(u.groups).not.toContain('Staff');
     expect(await dir.findUser({ tenantId: TENANT, objectId: '00000000-dead-beef-0000-000000000000' })).toBeNull();
     expect((await dir.findByPrincipalName('lidia@contoso.example'))?.objectId).toBe(byUid('lidia').objectId);
   });
