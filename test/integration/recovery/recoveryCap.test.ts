@@ -8,6 +8,8 @@ import { judgeRecoveryCap } from '../../../domain/policy/recoveryCap';
 import type { UserRef } from '../../../domain/model/user';
 import { DEMO_TENANT, post, replyText, teamsActivity } from '../../support/activities';
 import { startApp } from '../../support/appHarness';
+import { JwksRig, LIDIA, LIDIA_PASSWORD, pagesEnv, verifiedResetFlow } from '../../api/pagesRig';
+import { MemoryDirectory } from '../../../adapters/directory/memoryDirectory';
 import { ConnectorStub } from '../../support/connectorStub';
 import { FixedClock } from '../../support/fixedClock';
 import { confirmed } from '../../support/recoveryFakes';
@@ -40,6 +42,16 @@ afterAll(async () => {
 beforeEach(async () => {
   await redis.flushall();
 });
+
+/** The app's own Redis connection queues nothing while it connects: wait until /readyz says it is up. */
+async function untilReady(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the app did not become ready');
+}
 
 const methods = [confirmed('sms', 'mobilePhone', { phoneKey: 'p1' }), confirmed('mail', 'email')];
 
@@ -134,6 +146,7 @@ describe('C6 in the chat: the user is told when, in their time zone, and offered
     const clock = new FixedClock(Date.UTC(2026, 11, 1, 9, 0, 0));
     const run = await startApp({ REDIS_URL: server.url, POLICY_FILE: policyFile, REDIS_KEY_PREFIX: 'cap:' }, { services: { clock } });
     try {
+      await untilReady(run.baseUrl);
       const megan = { tenantId: DEMO_TENANT, objectId: '6e7b768e-07e2-4810-8459-485f84f8f204' };
       const now = clock.now();
       await run.app.services.security.methods.save(megan, {
@@ -174,6 +187,46 @@ describe('C6 in the chat: the user is told when, in their time zone, and offered
     } finally {
       await run.close();
       await stub.stop();
+    }
+  });
+});
+
+describe('C6 on the dialog page: the same cap, told with the time', () => {
+  test('C6: over the cap the password page\'s submit is refused (429 recovery_cap, retryAt), nothing written; allowed after the slide', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sspr-cap-page-'));
+    const policy = JSON.parse(readFileSync('config/policy.default.json', 'utf8')) as Record<string, unknown>;
+    policy['resets'] = { maxPerWindow: 1, windowDays: 2 };
+    const policyFile = join(dir, 'policy.json');
+    writeFileSync(policyFile, JSON.stringify(policy));
+    const jwks = new JwksRig();
+    await jwks.start();
+    const clock = new FixedClock(Date.now());
+    const run = await startApp(pagesEnv(jwks.url, { REDIS_URL: server.url, POLICY_FILE: policyFile, REDIS_KEY_PREFIX: 'cappage:' }), { services: { clock } });
+    try {
+      await untilReady(run.baseUrl);
+      const directory = run.app.services.directory as MemoryDirectory;
+      const counted = clock.now();
+      await run.app.services.recovery.deps.counter.record(LIDIA, 2 * DAY);
+      clock.advance(DAY);
+      const submit = async (flowId: string, password: string) => {
+        const res = await fetch(`${run.baseUrl}/api/flows/${flowId}/password`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await jwks.token(LIDIA)}` },
+          body: JSON.stringify({ password, confirmation: password }),
+        });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const flowId = await verifiedResetFlow(run.app, LIDIA, 'a:conv-lidia');
+      const refused = await submit(flowId, 'Velvet-Harbour-Lantern-42!');
+      expect(refused.status).toBe(429);
+      expect(refused.json).toMatchObject({ error: 'recovery_cap', retryAt: new Date(counted + 2 * DAY).toISOString() });
+      expect(await directory.verifyPassword(LIDIA.objectId, LIDIA_PASSWORD)).toBe(true);
+      clock.set(counted + 2 * DAY);
+      const later = await verifiedResetFlow(run.app, LIDIA, 'a:conv-lidia');
+      expect(await submit(later, 'Velvet-Harbour-Lantern-42!')).toEqual({ status: 200, json: { status: 'done' } });
+    } finally {
+      await run.close();
+      await jwks.stop();
     }
   });
 });
