@@ -160,7 +160,7 @@ async function register(chat: Chat, u: SambaUser): Promise<string[]> {
   await chat.submit('menu', {}, (d) => d.choice === 'securityInfo');
   await chat.submit('si.add');
   expect(await chat.submit('si.kind', {}, (d) => d.kind === 'recoveryCodes')).toContain(en('securityInfo.bootstrap.title'));
-  const toMobile = findAll(chat.last, (n) => n.type === 'Action.Submit' && isObject(n.data) && n.data.verb === 'si.bootstrapWith' && String(n.title).includes(en('securityInfo.kind.mobilePhone')))[0];
+  const toMobile = findAll(chat.last, (n) => n.type === 'Action.Submit' && isObject(n.data) && n.data.verb === 'si.bootstrapWith' && String(n.title).includes(en('securityInfo.kindInline.mobilePhone')))[0];
   expect(toMobile).toBeDefined();
   await chat.send({ value: toMobile!.data as Record<string, unknown> });
   await chat.submit('si.code', { code: await outboxCode(mobile, 'sms') });

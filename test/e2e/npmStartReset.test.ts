@@ -201,7 +201,7 @@ describe('Issue 4 acceptance 5: npm start, a demo user resets the password over 
     //    mobile number the demo directory holds (pre-filled as "from your organisation").
     await chat.submit('si.add');
     expect(await chat.submit('si.kind', {}, (d) => d.kind === 'recoveryCodes')).toContain(en('securityInfo.bootstrap.title'));
-    const toMobile = findAll(chat.last, (n) => n.type === 'Action.Submit' && isObject(n.data) && n.data.verb === 'si.bootstrapWith' && String(n.title).includes(en('securityInfo.kind.mobilePhone')))[0];
+    const toMobile = findAll(chat.last, (n) => n.type === 'Action.Submit' && isObject(n.data) && n.data.verb === 'si.bootstrapWith' && String(n.title).includes(en('securityInfo.kindInline.mobilePhone')))[0];
     expect(toMobile).toBeDefined();
     await chat.send({ value: toMobile!.data as Record<string, unknown> });
     await chat.submit('si.code', { code: await outboxCode(MOBILE, 'sms') });
