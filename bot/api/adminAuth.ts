@@ -1,6 +1,7 @@
 import type { Request } from 'restify';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { requestClient } from './trustedProxy';
+import { lockoutSubject } from '../../domain/helpdesk/clientAddress';
 import type { StateBackend } from '../state/stateBackend';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -67,10 +68,11 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
     reason: AdminAuthRefusal,
   ): Promise<{ ok: false; reason: AdminAuthRefusal; retryAfterSeconds?: number }> => {
     if (reason !== 'unauthorized') return fail(reason);
-    const blocked = await failures.get(ip);
+    const subject = lockoutSubject(ip);
+    const blocked = await failures.get(subject);
     if (blocked && blocked.remainingPoints <= 0)
       return { ...fail('rate_limited'), retryAfterSeconds: Math.ceil(blocked.msBeforeNext / 1000) };
-    await failures.consume(ip).catch(() => undefined);
+    await failures.consume(subject).catch(() => undefined);
     return fail(reason);
   };
 

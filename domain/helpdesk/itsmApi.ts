@@ -1,6 +1,7 @@
 import type { IdempotencyStore } from '../ports/idempotency';
 import type { RateCounter } from '../ports/rateCounter';
 import type { ApiKeys, ApiScope } from './apiKeys';
+import { lockoutSubject } from './clientAddress';
 import type { Handoff } from './handoff';
 import type { CreateRefusal, HelpdeskHandoffs } from './helpdeskHandoffs';
 
@@ -84,7 +85,7 @@ export class ApiKeyGate {
     }
     const keyId = r.keyId !== undefined ? { keyId: r.keyId } : {};
     if (r.reason === 'scope') return { ok: false, reason: 'insufficient_scope', ...keyId };
-    const subject = `client:${client}`;
+    const subject = `client:${lockoutSubject(client)}`;
     const locked = await this.deps.failures.peek(subject);
     if (locked > 0) return { ok: false, reason: 'rate_limited', ...keyId, retryAfterMs: locked };
     await this.deps.failures.spend(subject);

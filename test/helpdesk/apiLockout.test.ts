@@ -152,4 +152,22 @@ describe('R33 ITSM API lockout (real Redis, over HTTP)', () => {
       body: { error: 'not_found' },
     });
   });
+  test('R33 attack: an IPv6 client rotating through the addresses of its own /64 is still one client — locked out after the limit; another /64 and the verified key are not', async () => {
+    // One host is handed a whole /64; each request from a fresh address of it must not open a fresh counter.
+    const from = (i: number) => `2001:db8:7:1:${(i + 1).toString(16)}:0:0:${(i * 7 + 3).toString(16)}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++)
+      statuses.push((await call({ from: PROXY, key: badKey(3000 + i), forwardedFor: from(i) })).status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
+    expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
+    // Spelt differently (leading zeros, upper case, compressed) it is the same /64.
+    expect((await call({ from: PROXY, key: badKey(3100), forwardedFor: '2001:0DB8:0007:0001::beef' })).status).toBe(429);
+    // A neighbouring /64 is another client.
+    expect((await call({ from: PROXY, key: badKey(3101), forwardedFor: '2001:db8:7:2::1' })).status).toBe(401);
+    // The verified key from inside the locked-out /64 still works.
+    expect(await call({ from: PROXY, key: writer.key, forwardedFor: from(99) })).toMatchObject({
+      status: 404,
+      body: { error: 'not_found' },
+    });
+  });
 });

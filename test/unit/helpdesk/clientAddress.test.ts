@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../bot/config';
 import { trustedProxyMatcher } from '../../../bot/api/trustedProxy';
-import { clientAddress } from '../../../domain/helpdesk/clientAddress';
+import { clientAddress, lockoutSubject } from '../../../domain/helpdesk/clientAddress';
 
 describe('R33: the client address of an API request', () => {
   const trusted = trustedProxyMatcher(['10.0.0.5', '10.9.0.0/16', '2001:db8::/32']);
@@ -22,5 +22,16 @@ describe('R33: the client address of an API request', () => {
     });
     expect(() => loadConfig({ TRUSTED_PROXIES: 'proxy.example' })).toThrow(/TRUSTED_PROXIES/);
     expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
+  });
+
+  test('R33: failures are counted per IPv4 address and per IPv6 /64, whatever the spelling', () => {
+    expect(lockoutSubject('203.0.113.7')).toBe('203.0.113.7');
+    expect(lockoutSubject('2001:db8:7:1::1')).toBe('2001:db8:7:1::/64');
+    expect(lockoutSubject('2001:0DB8:0007:0001:ffff:1:2:3'.toLowerCase())).toBe('2001:db8:7:1::/64');
+    expect(lockoutSubject('::1')).toBe('0:0:0:0::/64');
+    expect(lockoutSubject('64:ff9b::203.0.113.7')).toBe('64:ff9b:0:0::/64');
+    expect(lockoutSubject('2001:db8:7:2::1')).not.toBe(lockoutSubject('2001:db8:7:1::1'));
+    // Not an address (plainAddress gave nothing usable): kept as it is.
+    expect(lockoutSubject('unknown')).toBe('unknown');
   });
 });
