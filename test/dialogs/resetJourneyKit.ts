@@ -59,6 +59,17 @@ export async function startKit(redisServer: RedisServer, required: 1 | 2, locked
   );
   const directory = run.app.services.directory;
   if (!(directory instanceof MemoryDirectory)) throw new Error('expected the demo directory');
+  // The app's Redis client queues nothing while it connects: tests that write to the stores directly (register())
+  // wait until it answers, or the first write fails on a loaded machine.
+  for (let i = 0; ; i++) {
+    try {
+      await run.app.services.security.methods.list(userRef(1));
+      break;
+    } catch (e) {
+      if (i >= 200) throw e;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
   return {
     run,
     stub,
