@@ -206,11 +206,20 @@ describe.each(LOCALES)('reset journey (%s)', (locale, base) => {
       throw new SsprError('directory_timeout', 'read-back timed out (test fault)');
     };
     try {
-      const answer = await chat.submitPassword(pw(`Cobalt-${n}-meadow-Riddle-thorn`));
+      const card = chat.action('reset.password');
+      const password = pw(`Cobalt-${n}-meadow-Riddle-thorn`);
+      const answer = await chat.submitPassword(password);
       expect(answer).toContain(tt('recovery.pending'));
-      // A second submit with the same grant does not write again (R27).
-      const second = await chat.send({ text: 'hello' });
-      expect(second).toBeDefined();
+      expect(dir.passwordWrites(oid(n))).toBe(1);
+      // A second submit with the same grant does not write again (R27), even with another password (the same one
+      // would be refused by the directory's history anyway): the same card again in the chat …
+      const other = pw(`Amber-${n}-harbour-Quill-frost`);
+      await chat.send({ value: { ...card, newPassword: other, confirmPassword: other }, replyToId: `card-${n}` });
+      expect(dir.passwordWrites(oid(n))).toBe(1);
+      // … and the same grant through the one reset use-case (the dialog page's path): refused, nothing written.
+      const second = await one.run.app.services.recovery.reset.execute({ user: userRef(n), conversationId: `a:${oid(n)}:${locale}`, flowId: String(card.flowId), newPassword: other, correlationId: 'f12-second' });
+      expect(second.ok).toBe(false);
+      expect(dir.passwordWrites(oid(n))).toBe(1);
     } finally {
       dir.readPasswordChangedAt = original;
       dir.setFaults({});
