@@ -60,6 +60,7 @@ function call(o: {
   forwardedFor?: string;
   method?: 'GET' | 'POST';
   body?: unknown;
+  path?: string;
 }): Promise<{ status: number; body: Record<string, unknown>; retryAfter?: string }> {
   const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
   return new Promise((resolve, reject) => {
@@ -69,7 +70,7 @@ function call(o: {
         port,
         localAddress: o.from,
         method: o.method ?? 'GET',
-        path: o.method === 'POST' ? '/api/helpdesk/handoffs' : `/api/helpdesk/handoffs/${UNKNOWN_HANDOFF}`,
+        path: o.path ?? (o.method === 'POST' ? '/api/helpdesk/handoffs' : `/api/helpdesk/handoffs/${UNKNOWN_HANDOFF}`),
         headers: {
           authorization: `ApiKey ${o.key}`,
           ...(o.forwardedFor ? { 'x-forwarded-for': o.forwardedFor } : {}),
@@ -129,6 +130,24 @@ describe('R33 ITSM API lockout (real Redis, over HTTP)', () => {
     expect(created.status).toBe(201);
     // Another client is not affected.
     expect((await call({ from: '127.0.0.3', key: badKey(502) })).status).toBe(401);
+  });
+
+  test('R33 attack: the admin API the same way — bad keys from one address are locked out there, a verified key from that address still reads the insights', async () => {
+    let out = '';
+    expect(
+      await runHelpdeskKeys(
+        ['create', '--name', 'Reporting', '--scopes', 'insights:read', '--json'],
+        { REDIS_URL: redis.url },
+        { out: (s) => (out += s), err: () => undefined },
+      ),
+    ).toBe(0);
+    const reporting = (JSON.parse(out) as { key: string }).key;
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++)
+      statuses.push((await call({ from: '127.0.0.4', key: badKey(3000 + i), path: '/api/admin/insights' })).status);
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
+    expect((await call({ from: '127.0.0.4', key: reporting, path: '/api/admin/insights' })).status).toBe(200);
   });
 
   test('R33 attack: behind the trusted proxy, bad keys are limited per forwarded client address, not for everyone behind the proxy; a forged left-most hop does not help', async () => {
