@@ -37,16 +37,27 @@ function submits(replies: { attachments?: { content: unknown }[] }[]): Record<st
 }
 
 describe('Redis faults at the HTTP edge', () => {
-  test('F5: Redis restarted empty mid-journey → the stale card gets a kind explanation and the menu; nothing else happens', async () => {
-    const conversationId = 'a:f5';
-    await post(running.baseUrl, act({ text: 'hi', conversationId }));
-    const opened = await post(running.baseUrl, act({ value: { verb: 'menu', choice: 'securityInfo' }, conversationId }));
-    const add = submits(opened.replies).find((d) => d.verb === 'si.add');
-    expect(add).toBeDefined();
+  test('F5: Redis restarted empty mid-journey → the stale card gets a kind explanation and the menu; no code is sent', async () => {
+    // Megan Bowen of the demo directory, with two confirmed methods: her reset's method choice is on screen.
+    const user = { tenantId: '00000000-0000-0000-0000-000000000001', objectId: '6e7b768e-07e2-4810-8459-485f84f8f204' };
+    const megan = { userObjectId: user.objectId, userName: 'Megan Bowen', conversationId: 'a:f5' };
+    const seed = async (): Promise<void> => {
+      const now = Date.now();
+      const m = running.app.services.security.methods;
+      await m.save(user, { method: { id: 'f5-mail', kind: 'email', maskedDestination: 'm•••@example.org', confirmedAt: now, lastUsedAt: null, createdAt: now, source: 'user', channels: ['email'] }, secrets: { destination: 'megan.f5@example.org' } });
+      await m.save(user, { method: { id: 'f5-phone', kind: 'mobilePhone', maskedDestination: '•••••••••78', confirmedAt: now, lastUsedAt: null, createdAt: now, source: 'user', channels: ['sms', 'voice'] }, secrets: { destination: '+31612345678' } });
+    };
+    await seed();
+    await post(running.baseUrl, act({ text: 'hi', ...megan }));
+    const opened = await post(running.baseUrl, act({ value: { verb: 'menu', choice: 'reset' }, ...megan }));
+    const choose = submits(opened.replies).find((d) => d.verb === 'verify.choose' && String(d.methodId).endsWith('~email'));
+    expect(choose).toMatchObject({ verb: 'verify.choose', flowId: expect.any(String) });
     const probe = new Redis(redisServer.url);
     await probe.flushall();
     probe.disconnect();
-    const after = await post(running.baseUrl, act({ value: add, conversationId }));
+    // Her methods are back (restored or re-registered); the flow and the conversation state are not.
+    await seed();
+    const after = await post(running.baseUrl, act({ value: choose, ...megan }));
     const text = replyText(after.replies);
     expect(text).toContain('That conversation timed out, so I started over. Nothing was changed.');
     expect(text).toContain('What would you like to do?');
