@@ -96,6 +96,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   });
   const redis = state.redis;
   if (redis) redis.on('error', () => metrics.redisFailures.inc());
+  // The client connects in the background and has no offline queue (F1): give it a moment (bounded, never throws —
+  // R22: the bot starts and answers "unavailable" while Redis is down) so the first commands don't fail needlessly.
+  if (redis) await connected(redis, 2000);
 
   if (redis && config.mode === 'production' && !config.redis.skipDurabilityCheck) {
     await connected(redis, 5000);
