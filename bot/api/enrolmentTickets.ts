@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { SsprError } from '../../domain/errors';
 import { userKey, type UserRef } from '../../domain/model/user';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from '../../adapters/memory/boundedMap';
 
 /**
  * What a ticket lets the dialog page show once (R35): the QR code and key of one pending authenticator method, or a
@@ -37,14 +38,26 @@ function secretOf(s: string | EnrolmentSecret): EnrolmentSecret {
   return typeof s === 'string' ? { purpose: 'authenticator', methodId: s } : s;
 }
 
-/** In-process tickets (development and tests without Redis). */
+/**
+ * In-process tickets (development and tests without Redis). Bounded: a ticket nobody opens would otherwise stay
+ * forever (expiry was only noticed when the same ticket was asked for), so a user re-opening the set-up card could
+ * grow the process without limit; when full, expired tickets go first, then the oldest.
+ */
 export class MemoryEnrolmentTickets implements EnrolmentTickets {
-  private readonly tickets = new Map<string, { secret: EnrolmentSecret; shown: boolean; expiresAt: number }>();
+  private readonly tickets: BoundedMap<string, { secret: EnrolmentSecret; shown: boolean; expiresAt: number }>;
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly ttlSeconds = ENROLMENT_TICKET_TTL_SECONDS,
-  ) {}
+    cap = DEFAULT_MEMORY_CAP,
+  ) {
+    this.tickets = new BoundedMap(cap, (t) => t.expiresAt <= this.now());
+  }
+
+  /** Tickets held (live or not yet swept). */
+  get size(): number {
+    return this.tickets.size;
+  }
 
   private key(user: UserRef, id: string): string {
     return `${userKey(user)}|${id}`;

@@ -235,7 +235,7 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     handoffs: new MemoryHandoffStore(clock),
     idempotency: new MemoryIdempotencyStore(now),
     apiKeys: new FileApiKeyStore(config.helpdesk.apiKeysFile),
-    enrolments: new MemoryEnrolmentTickets(now),
+    enrolments: new MemoryEnrolmentTickets(now, undefined, cap),
     campaigns: createCampaignState(config, null, clock),
     // F16: the code store advances this flow store in the same step as it consumes a code.
     security: (deps) => createMemorySecurityAdapters(config, deps, { flows }),
