@@ -196,8 +196,12 @@ function openldap(): Backend {
 
 const backends: readonly Backend[] = [samba('ldaps', 'ls'), samba('starttls', 'st'), openldap()];
 const TWO_METHODS = [confirmed('sms', 'mobilePhone', { phoneKey: 'p1' }), confirmed('mail', 'email')];
-/** "Not applicable to OpenLDAP" rows are titled so, with the reason; they run only against AD. */
-const adOnly = (b: Backend) => (b.kind === 'ad' ? test : test.skip);
+/**
+ * Rows that apply to AD only (SIDs, adminCount, LDAP_MATCHING_RULE_IN_CHAIN) are registered for the AD backends only
+ * — not as skipped tests on OpenLDAP, so a skip in the run's summary always means something is wrong. What OpenLDAP
+ * does instead (nested groupOfNames followed level by level) is shown in test/helpdesk/groupsById.test.ts.
+ */
+const adOnly = (b: Backend): ((title: string, fn: () => Promise<void>) => void) => (b.kind === 'ad' ? test : () => undefined);
 /** Lose the directory's answer to the next modify AFTER the server applied it (F12: "timeout after apply"). */
 function loseNextModifyAnswer(): { calls: () => number; restore: () => void } {
   const original = Client.prototype.modify;
