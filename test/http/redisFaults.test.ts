@@ -13,6 +13,8 @@ beforeAll(async () => {
   connector = new ConnectorStub();
   await connector.start();
   running = await startApp({ REDIS_URL: redisServer.url });
+  // F5 writes to Redis through the app's stores first: wait until its client is connected (no offline queue).
+  for (let i = 0; i < 100 && (await fetch(`${running.baseUrl}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
 });
 afterAll(async () => {
   await running.close();
