@@ -226,7 +226,8 @@ describe('R18 R21: hand-off to a user who never opened the bot', () => {
     expect(stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${JONI}`)))).toHaveLength(0);
     expect(update!.at).toBeGreaterThanOrEqual(install!.at);
     expect(lastCard()).toContain('"Status","value":"Sent"');
-    expect(await running.app.services.security.methods.list({ tenantId: DEMO_TENANT, objectId: JONI })).toBeDefined();
+    // The bot now knows Joni's new 1:1 chat: what follows (the outcome, R18 notices) reaches her there.
+    expect((await running.app.state.refs.get({ tenantId: DEMO_TENANT, objectId: JONI }))?.conversation).toMatchObject({ id: `a:installed-${JONI}` });
   });
 
   test.each([
