@@ -74,15 +74,20 @@ export class OneTimeCodeService {
     ];
   }
 
-  /** The per-destination cap of R10, keyed by the canonical destination (R33: one mailbox, one number, one cap). */
-  private destinationBucket(channel: CodeChannel, destination: string): ThrottleBucket {
+  /**
+   * The per-destination cap of R10, keyed by the canonical destination (R33: one mailbox, one number, one cap).
+   * Registration codes and verification codes have a cap each: anyone can type a number into a registration, but
+   * only its owner's proof sends verification codes to it — so strangers registering someone's number cannot use up
+   * the codes that person needs to sign in again.
+   */
+  private destinationBucket(channel: CodeChannel, destination: string, purpose: 'register' | 'verify'): ThrottleBucket {
     const subject = canonicalDestination(channel, destination);
-    return { name: 'send-dest-day', subject, limit: this.deps.policy.throttles.sendsPerDayPerDestination, windowSeconds: DAY_SECONDS };
+    return { name: purpose === 'register' ? 'send-dest-day-reg' : 'send-dest-day', subject, limit: this.deps.policy.throttles.sendsPerDayPerDestination, windowSeconds: DAY_SECONDS };
   }
 
-  /** The send buckets of R10 for one request (tests and the helpdesk reset them). */
+  /** The send buckets of R10 for one destination, both purposes (tests and the helpdesk reset them). */
   buckets(user: UserRef, channel: CodeChannel, destination: string): readonly ThrottleBucket[] {
-    return [...this.userBuckets(user, channel), this.destinationBucket(channel, destination)];
+    return [...this.userBuckets(user, channel), this.destinationBucket(channel, destination, 'verify'), this.destinationBucket(channel, destination, 'register')];
   }
 
   /**
@@ -147,7 +152,7 @@ export class OneTimeCodeService {
     }
     const own = await throttle.take(this.userBuckets(req.user, req.channel));
     if (!own.ok) return refuse('user_channel', own.retryAfterMs);
-    const perDestination = await throttle.take([this.destinationBucket(req.channel, normalised.value)]);
+    const perDestination = await throttle.take([this.destinationBucket(req.channel, normalised.value, req.purpose)]);
     if (!perDestination.ok) return refuse('destination', perDestination.retryAfterMs);
     const admitted = await guard.admit(req.channel, normalised.value, req.correlationId);
     if (!admitted.ok) {

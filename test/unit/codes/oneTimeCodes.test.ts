@@ -116,6 +116,16 @@ test('R10: ≤ 10 sends per day to one destination, whoever asks', async () => {
   expect(a.outbox!.list(EMAIL)).toHaveLength(10);
 });
 
+test('R33: strangers registering a mailbox use up only its registration cap; its owner still gets verification codes', async () => {
+  for (let i = 0; i < 12; i++) await a.oneTimeCodes.issue(req({ user: user(`stranger${i}`), channel: 'email', destination: EMAIL }));
+  expect(a.outbox!.list(EMAIL)).toHaveLength(10);
+  expect(await a.oneTimeCodes.issue(req({ user: user('stranger99'), channel: 'email', destination: EMAIL }))).toMatchObject({ ok: false, reason: 'throttled' });
+  // The owner proving who she is (purpose verify) has her own cap on that mailbox.
+  const owner = await a.oneTimeCodes.issue(req({ user: user('owner'), purpose: 'verify', channel: 'email', destination: EMAIL }));
+  expect(owner.ok).toBe(true);
+  expect(a.outbox!.list(EMAIL)).toHaveLength(11);
+});
+
 test('R11/F11: one live code per user and method across two conversations (two instances)', async () => {
   const b = createRedisSecurityAdapters(redisB, testConfig(), { clock, audit, random: new CryptoRandom() });
   await a.oneTimeCodes.issue(req({ correlationId: 'conv-1' }));
