@@ -5,7 +5,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /**
  * The one canonical form of a destination for every throttle and destination cap key (R33). A mailbox is one
  * mailbox however it is spelled: the address is lower-cased and a `+tag` is removed from the local part
- * (`Jan.Jansen+x@Contoso.example` and `jan.jansen@contoso.example` share one cap). A phone number must already be
+ * (`Jan.Jansen+x@Contoso.example` and `jan.jansen@contoso.example` share one cap), in Unicode NFC (a composed and a
+ * decomposed accent are one spelling; accents are never dropped: `jose@` and `josé@` are two mailboxes). A phone number must already be
  * E.164 (the DestinationGuard's normalise gives it); anything else is refused here, so a formatting variant can never
  * open a fresh counter.
  *
@@ -13,7 +14,9 @@ const E164 = /^\+[1-9]\d{6,14}$/;
  */
 export function canonicalDestination(channel: CodeChannel, value: string): string {
   if (channel === 'email') {
-    const a = value.trim().toLowerCase();
+    // NFC first and last: "é" and "e" + combining accent are one character to a mail system (RFC 6532), and
+    // lower-casing may leave a decomposed sequence.
+    const a = value.trim().normalize('NFC').toLowerCase().normalize('NFC');
     const at = a.lastIndexOf('@');
     if (at <= 0) throw new Error('canonicalDestination: not an e-mail address');
     const local = a.slice(0, at);

@@ -26,6 +26,10 @@ const THIRD = { oid: '3a1f0c2e-5b7d-4e9f-8a1b-2c3d4e5f6a03', upn: 'oscar.third@c
 const REAL = { oid: '3a1f0c2e-5b7d-4e9f-8a1b-2c3d4e5f6a04', upn: 'rita.real@contoso.example' };
 const MAILER = { oid: '3a1f0c2e-5b7d-4e9f-8a1b-2c3d4e5f6a05', upn: 'maria.mail@contoso.example' };
 const EVE = { oid: '3a1f0c2e-5b7d-4e9f-8a1b-2c3d4e5f6a06', upn: 'eve.other@contoso.example' };
+const UNI = [7, 8, 9, 10].map((n) => ({
+  oid: `3a1f0c2e-5b7d-4e9f-8a1b-2c3d4e5f6a${String(n).padStart(2, '0')}`,
+  upn: `uni.user${n}@contoso.example`,
+}));
 const PREFIX = '+31612';
 const PREFIX_LIMIT = 5;
 
@@ -60,13 +64,36 @@ beforeAll(async () => {
       tenantId: DEMO_TENANT,
       organisationName: 'Contoso',
       lockoutThreshold: 5,
-      users: [user(ATTACKER, 'Mallory Attacker'), user(HELPER, 'Trent Helper'), user(THIRD, 'Oscar Third'), user(REAL, 'Rita Real'), user(MAILER, 'Maria Mail'), user(EVE, 'Eve Other')],
+      users: [
+        user(ATTACKER, 'Mallory Attacker'),
+        user(HELPER, 'Trent Helper'),
+        user(THIRD, 'Oscar Third'),
+        user(REAL, 'Rita Real'),
+        user(MAILER, 'Maria Mail'),
+        user(EVE, 'Eve Other'),
+        ...UNI.map((u, i) => user(u, `Uni User${i}`)),
+      ],
     }),
   );
   const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ phone: { sendsPerPrefixPerHour: PREFIX_LIMIT }, throttles: { sendsPerHourPerChannel: 10, sendsPerDayPerDestination: 2 } }));
-  const config = loadConfig({ LOG_LEVEL: 'info', ALLOWED_TENANTS: DEMO_TENANT, REDIS_URL: redis.url, DEMO_DIRECTORY_FILE: directoryFile, POLICY_FILE: policyFile });
-  const patched = { ...config, policy: { ...config.policy, throttles: { ...config.policy.throttles, minSecondsBetweenSends: 1 } } };
+  writeFileSync(
+    policyFile,
+    JSON.stringify({
+      phone: { sendsPerPrefixPerHour: PREFIX_LIMIT },
+      throttles: { sendsPerHourPerChannel: 10, sendsPerDayPerDestination: 2 },
+    }),
+  );
+  const config = loadConfig({
+    LOG_LEVEL: 'info',
+    ALLOWED_TENANTS: DEMO_TENANT,
+    REDIS_URL: redis.url,
+    DEMO_DIRECTORY_FILE: directoryFile,
+    POLICY_FILE: policyFile,
+  });
+  const patched = {
+    ...config,
+    policy: { ...config.policy, throttles: { ...config.policy.throttles, minSecondsBetweenSends: 1 } },
+  };
   app = await createApp(patched, createLogger('info', new LogCapture()));
   app.services.events.subscribe((e) => void events.push(e));
   baseUrl = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
@@ -92,12 +119,16 @@ async function register(oid: string, kind: 'mobilePhone' | 'email', destination:
   await chat.turn(oid, { text: 'hi' });
   const overview = await chat.turn(oid, { value: { verb: 'menu', choice: 'securityInfo' } });
   let start = overview;
-  const pending = (await app.services.security.methods.list({ tenantId: DEMO_TENANT, objectId: oid })).find((m) => m.kind === kind);
+  const pending = (await app.services.security.methods.list({ tenantId: DEMO_TENANT, objectId: oid })).find(
+    (m) => m.kind === kind,
+  );
   if (pending) {
     const confirm = await chat.turn(oid, { value: action(overview, 'si.remove', (d) => d.methodId === pending.id) });
     start = await chat.turn(oid, { value: action(confirm, 'si.removeConfirm') });
   }
-  const entry = await chat.turn(oid, { value: action(await chat.turn(oid, { value: action(start, 'si.add') }), 'si.kind', (d) => d.kind === kind) });
+  const entry = await chat.turn(oid, {
+    value: action(await chat.turn(oid, { value: action(start, 'si.add') }), 'si.kind', (d) => d.kind === kind),
+  });
   expect(findAll(entry.posts, (n) => n.id === 'destination')).toHaveLength(1);
   return chat.turn(oid, { value: { ...action(entry, 'si.destination'), destination } });
 }
@@ -114,7 +145,11 @@ describe('R33 fair throttles (real Redis, as Teams users over HTTP)', () => {
       await sleep(1100);
     }
     expect(results).toEqual([true, true, true, false, false, false]);
-    expect(outbox().list().filter((e) => e.kind === 'code' && e.to.startsWith(PREFIX))).toHaveLength(3);
+    expect(
+      outbox()
+        .list()
+        .filter((e) => e.kind === 'code' && e.to.startsWith(PREFIX)),
+    ).toHaveLength(3);
     expect(events.filter((e) => e.type === 'send_throttled' && e.limit === 'pending_registrations')).toHaveLength(3);
     // A second code to a number he already has pending is not a new destination (R10 still limits it).
     const again = await register(ATTACKER.oid, 'mobilePhone', `${PREFIX}340001`);
@@ -139,7 +174,14 @@ describe('R33 fair throttles (real Redis, as Teams users over HTTP)', () => {
     const after = events.slice(before);
     expect(after.filter((e) => e.type === 'send_throttled' && e.limit === 'prefix')).toHaveLength(2);
     const alerts = after.filter((e) => e.type === 'shared_bucket_exceeded');
-    expect(alerts).toEqual([expect.objectContaining({ type: 'shared_bucket_exceeded', bucket: 'phone_prefix', prefix: PREFIX, limit: PREFIX_LIMIT })]);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        type: 'shared_bucket_exceeded',
+        bucket: 'phone_prefix',
+        prefix: PREFIX,
+        limit: PREFIX_LIMIT,
+      }),
+    ]);
     // Another prefix is not affected (after the user's own 1 s gap: the refused try counted toward it).
     await sleep(1100);
     expect(gotCode(await register(HELPER.oid, 'mobilePhone', '+31623111222'))).toBe(true);
@@ -147,7 +189,12 @@ describe('R33 fair throttles (real Redis, as Teams users over HTTP)', () => {
 
   test('R33 attack: case and +tag variants of one mailbox share its per-destination cap (2 a day here), whoever asks; another mailbox still gets its code', async () => {
     const victim = 'victim.mailbox@fabrikam.example';
-    const variants = ['Victim.Mailbox+a@fabrikam.example', 'VICTIM.MAILBOX@FABRIKAM.EXAMPLE', 'victim.mailbox+b@Fabrikam.Example', 'victim.mailbox+c@fabrikam.example'];
+    const variants = [
+      'Victim.Mailbox+a@fabrikam.example',
+      'VICTIM.MAILBOX@FABRIKAM.EXAMPLE',
+      'victim.mailbox+b@Fabrikam.Example',
+      'victim.mailbox+c@fabrikam.example',
+    ];
     const got: boolean[] = [];
     for (const [i, v] of variants.entries()) {
       got.push(gotCode(await register([MAILER, HELPER, THIRD, EVE][i]!.oid, 'email', v)));
@@ -161,5 +208,22 @@ describe('R33 fair throttles (real Redis, as Teams users over HTTP)', () => {
     // The legitimate path: a different mailbox is not affected (after the 1 s gap of the user's first code).
     await sleep(1100);
     expect(gotCode(await register(MAILER.oid, 'email', 'maria.private@fabrikam.example'))).toBe(true);
+  });
+
+  test('R33 attack: Unicode spellings of one mailbox (composed é vs e + combining accent, upper case) share its per-destination cap; a mailbox without the accents is another mailbox and still gets its code', async () => {
+    const nfc = 'jos\u00e9.n\u00fa\u00f1ez@fabrikam.example';
+    const nfd = nfc.normalize('NFD');
+    expect(nfd).not.toBe(nfc);
+    const variants = [nfc, nfd, nfc.toUpperCase().replace('@FABRIKAM.EXAMPLE', '@fabrikam.example'), nfd.toUpperCase()];
+    const got: boolean[] = [];
+    for (const [i, v] of variants.entries()) got.push(gotCode(await register(UNI[i]!.oid, 'email', v)));
+    expect(got).toEqual([true, true, false, false]);
+    const toMailbox = outbox()
+      .list()
+      .filter((e) => e.kind === 'code' && e.to.normalize('NFC').toLowerCase() === nfc);
+    expect(toMailbox).toHaveLength(2);
+    // Not over-canonicalised: jose.nunez (no accents) is a different mailbox, with its own cap.
+    await sleep(1100);
+    expect(gotCode(await register(UNI[0]!.oid, 'email', 'jose.nunez@fabrikam.example'))).toBe(true);
   });
 });
