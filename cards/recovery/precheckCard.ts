@@ -31,6 +31,7 @@ const PLAN: Readonly<Record<PrecheckReason, readonly Step[]>> = {
   directory_unreachable: ['retry'],
   unlock_not_supported: ['reset', 'helpdesk'],
   not_locked: ['reset', 'menu'],
+  held: ['retry', 'helpdesk'],
 };
 
 /**

@@ -65,6 +65,10 @@ export class HeldMethodsReader implements RegisteredMethodsReader {
     const [hold, methods] = await Promise.all([this.holds.holdUntil(user), this.inner.list(user)]);
     return hold !== null ? [] : methods;
   }
+
+  heldUntil(user: UserRef): Promise<number | null> {
+    return this.holds.holdUntil(user);
+  }
 }
 
 const SEP = '~';

@@ -29,7 +29,9 @@ export type StartAuditReason =
   | 'directory_unreachable'
   | 'unlock_not_supported'
   /** Unlock asked for an account that is not locked: nothing to do (did they mean reset?). */
-  | 'not_locked';
+  | 'not_locked'
+  /** R31: methods registered with only the Teams session are usable from `retryAt` (the hold). */
+  | 'held';
 
 /** The precise reason, told to the caller about their own account (R17 revised) and audited. */
 export type PrecheckReason = StartAuditReason;
@@ -44,7 +46,7 @@ export type StartRecoveryAnswer =
       readonly ok: false;
       readonly publicReason: StartPublicReason;
       readonly auditReason: StartAuditReason;
-      /** Blocked (R9) or over the reset/unlock cap (C6): epoch ms when it may be tried again. */
+      /** Blocked (R9), over the reset/unlock cap (C6) or held (R31): epoch ms when it may be tried again. */
       readonly retryAt?: number;
     };
 
@@ -75,6 +77,8 @@ interface Facts {
   readonly blockedUntil: number | null;
   /** C6: completions of resets/unlocks inside the policy's window. */
   readonly completions: readonly number[];
+  /** R31: the end of a session-only bootstrap's hold, or null. */
+  readonly heldUntil: number | null;
 }
 
 type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'methods' | 'flows' | 'block' | 'counter' | 'audit' | 'clock' | 'random'>;
@@ -170,7 +174,7 @@ export class StartRecovery {
 
   /** Every call performs the same lookups, in parallel, whatever the outcome (R17 timing). */
   private async lookUp(user: UserRef): Promise<Facts> {
-    const [found, methods, blockedUntil, completions] = await Promise.all([
+    const [found, methods, blockedUntil, completions, heldUntil] = await Promise.all([
       this.deps.directory.findUser(user).then(
         (u): DirectoryUser | null | 'unreachable' => u,
         // Any directory failure (timeout, denied, down) means we cannot help now; the detail is in the audit reason.
@@ -179,14 +183,15 @@ export class StartRecovery {
       this.deps.methods.list(user),
       this.deps.block.blockedUntil(user),
       this.deps.counter.recent(user, recoveryCapWindowMs(this.deps.policy.resets)),
+      this.deps.methods.heldUntil ? this.deps.methods.heldUntil(user) : Promise.resolve(null),
     ]);
-    return { found, methods, blockedUntil, completions };
+    return { found, methods, blockedUntil, completions, heldUntil };
   }
 
   /** The rules, in the order a user can act on them: what stands in the way first, and only that. */
   private judge(
     goal: FlowGoal,
-    { found, methods, blockedUntil, completions }: Facts,
+    { found, methods, blockedUntil, completions, heldUntil }: Facts,
   ): { ok: true; found: DirectoryUser; choices: RegisteredMethod[] } | Extract<StartRecoveryAnswer, { ok: false }> {
     const { policy, directory } = this.deps;
     const refuse = (publicReason: StartPublicReason, auditReason: StartAuditReason, retryAt?: number) =>
@@ -203,6 +208,8 @@ export class StartRecovery {
     if (found.privileged && policy.methods.privilegedRoute === 'helpdesk') {
       return refuse('cannot_continue', 'privileged_helpdesk');
     }
+    // R31: methods registered with only the Teams session wait out their hold; say until when, not "register".
+    if (heldUntil !== null && heldUntil > this.deps.clock.now()) return refuse('cannot_continue', 'held', heldUntil);
     const choices = this.choicesFor(methods, found.privileged);
     if (choices === 'none') return refuse('cannot_continue', 'not_registered');
     if (choices.length === 0) return refuse('cannot_continue', 'insufficient_methods');

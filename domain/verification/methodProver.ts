@@ -19,6 +19,8 @@ export interface RegisteredMethod {
 /** Lists a user's registered methods (implemented over the method store at integration time). */
 export interface RegisteredMethodsReader {
   list(user: UserRef): Promise<readonly RegisteredMethod[]>;
+  /** R31: when the user's methods become usable after a session-only bootstrap (epoch ms), or null: no hold. */
+  heldUntil?(user: UserRef): Promise<number | null>;
 }
 
 /** The flow a challenge or proof belongs to (for correlation and for drawing questions once per flow). */

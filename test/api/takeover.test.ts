@@ -10,6 +10,9 @@ import { startRedis, type RedisServer } from '../support/redisServer';
 import { action, ChatDriver, eventually, findAll } from '../support/chatDriver';
 import { DEMO_TENANT } from '../support/activities';
 import { JwksRig, pagesEnv } from './pagesRig';
+import { t } from '../../locales';
+
+const en = (key: string, params?: Record<string, string | number>): string => t('en', key, params);
 
 /**
  * R31 "a Teams session is not proof", performed as an attacker would: through HTTP, holding only the victim's Teams
@@ -228,5 +231,8 @@ describe('R31: a Teams session is not proof (real Redis, HTTP only)', () => {
     const reset = await chat.turn(NOCONTACT.oid, { text: 'I forgot my password' });
     expect(findAll(reset.posts, (n) => n.data?.verb === 'verify.choose')).toHaveLength(0);
     expect(reset.text).not.toContain('Choose how you want to prove it');
+    // …and the user is told until when, not sent to register again (R31, R17 revised).
+    expect(reset.text).toContain(en('precheck.held.title', { time: '' }).trim());
+    expect(reset.text).not.toContain(en('precheck.not_registered.title'));
   });
 });
