@@ -14,10 +14,13 @@ export function clientAddress(
   if (!forwarded || !isTrustedProxy(socket)) return socket;
   const hops = forwarded
     .split(',')
-    .map((h) => plainAddress(h))
-    .filter((h) => h.length > 0);
+    .filter((h) => h.trim().length > 0)
+    .map((h) => plainAddress(h));
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
+    // A hop a trusted proxy wrote that is not an address (e.g. "unknown"): stop here. Skipping it would take the
+    // next hop to the left, which the client wrote — any address it likes.
+    if (hop === '') return socket;
     if (!isTrustedProxy(hop)) return hop;
   }
   return hops[0] ?? socket;

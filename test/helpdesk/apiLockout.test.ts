@@ -180,11 +180,29 @@ describe('R33 ITSM API lockout (real Redis, over HTTP)', () => {
     expect(statuses.filter((s) => s === 401)).toHaveLength(30);
     expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
     // Spelt differently (leading zeros, upper case, compressed) it is the same /64.
-    expect((await call({ from: PROXY, key: badKey(3100), forwardedFor: '2001:0DB8:0007:0001::beef' })).status).toBe(429);
+    expect((await call({ from: PROXY, key: badKey(3100), forwardedFor: '2001:0DB8:0007:0001::beef' })).status).toBe(
+      429,
+    );
     // A neighbouring /64 is another client.
     expect((await call({ from: PROXY, key: badKey(3101), forwardedFor: '2001:db8:7:2::1' })).status).toBe(401);
     // The verified key from inside the locked-out /64 still works.
     expect(await call({ from: PROXY, key: writer.key, forwardedFor: from(99) })).toMatchObject({
+      status: 404,
+      body: { error: 'not_found' },
+    });
+  });
+
+  test('R33 attack: when the proxy\'s own hop is not an address ("unknown"), a forged hop to its left does not choose the client — rotating it opens no fresh counters', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++)
+      statuses.push(
+        (await call({ from: PROXY, key: badKey(4000 + i), forwardedFor: `198.51.100.${i + 10}, unknown` })).status,
+      );
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
+    expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
+    // A client the proxy named properly is not affected, and the verified key still works with that header.
+    expect((await call({ from: PROXY, key: badKey(4100), forwardedFor: '203.0.113.50' })).status).toBe(401);
+    expect(await call({ from: PROXY, key: writer.key, forwardedFor: '198.51.100.10, unknown' })).toMatchObject({
       status: 404,
       body: { error: 'not_found' },
     });

@@ -13,6 +13,10 @@ describe('R33: the client address of an API request', () => {
     expect(clientAddress('10.0.0.5', undefined, trusted)).toBe('10.0.0.5');
     // Garbage in the header is not an address; with nothing usable the proxy itself is the key.
     expect(clientAddress('10.0.0.5', 'evil\r\nx, <script>', trusted)).toBe('10.0.0.5');
+    // R33 attack: a hop the proxy wrote that is not an address does not hand the choice to the client's own hops.
+    expect(clientAddress('10.0.0.5', '198.51.100.99, unknown', trusted)).toBe('10.0.0.5');
+    expect(clientAddress('10.0.0.5', '198.51.100.99, fe80::1%eth0', trusted)).toBe('10.0.0.5');
+    expect(clientAddress('10.0.0.5', '203.0.113.7, ', trusted)).toBe('203.0.113.7');
   });
 
   test('R33: TRUSTED_PROXIES takes addresses and CIDR ranges only', () => {
