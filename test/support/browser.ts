@@ -15,8 +15,8 @@ export interface TestBrowser {
   /** Console errors and page errors seen so far (a test can assert there were none). */
   readonly errors: string[];
   newPage(): Promise<Page>;
-  /** Saves a full-page screenshot as test-artifacts/<name>.png and returns its path. */
-  screenshot(page: Page, name: string): Promise<string>;
+  /** Saves a screenshot (full page unless told) as test-artifacts/<name>.png and returns its path. */
+  screenshot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -55,10 +55,10 @@ export async function launchBrowser(opts: { locale?: string; viewport?: { width:
     context,
     errors,
     newPage: () => context.newPage(),
-    screenshot: async (page, name) => {
+    screenshot: async (page, name, opts) => {
       mkdirSync(ARTIFACTS_DIR, { recursive: true });
       const path = join(ARTIFACTS_DIR, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
+      await page.screenshot({ path, fullPage: opts?.fullPage ?? true });
       return path;
     },
     close: async () => {

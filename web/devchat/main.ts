@@ -185,8 +185,7 @@ class DevChatPage implements DevHost {
       ...this.config.users.map((u) => {
         const option = document.createElement('option');
         option.value = userKey(u);
-        const states = (u.states ?? []).filter((st) => st !== 'registered').map((st) => this.t(`devchat.state.${st}`));
-        option.textContent = states.length ? `${u.name} — ${states.join(', ')}` : u.name;
+        option.textContent = this.optionLabel(u);
         return option;
       }),
     );
@@ -293,6 +292,34 @@ class DevChatPage implements DevHost {
       element,
     );
     this.watchForNewCards(host, element);
+    // A message sent from the send box is a submit too: the card the bot answers with gets the focus.
+    const sent = (): void => void this.focusAfter.set(host, { cards: cardsIn(host).length, until: Date.now() + FOCUS_WAIT_MS });
+    element.addEventListener('keydown', (e) => {
+      const target = e.target as HTMLElement | null;
+      if (e.key === 'Enter' && target?.dataset.id === 'webchat-sendbox-input' && (target as HTMLInputElement).value.trim() !== '') sent();
+    });
+    element.addEventListener('click', (e) => {
+      if ((e.target as HTMLElement | null)?.closest('button.webchat__send-button')) sent();
+    });
+    // Web Chat keeps Tab inside a card (Esc leaves it); Tab past a card's last field or button goes on to the message
+    // box, so Tab alone gets a keyboard user from the card to typing and back (issue 11 item 6).
+    element.addEventListener(
+      'keydown',
+      (e) => {
+        if (e.key !== 'Tab' || e.shiftKey) return;
+        const target = e.target as HTMLElement | null;
+        const card = target?.closest<HTMLElement>('.ac-adaptiveCard');
+        if (!card || !target) return;
+        const focusables = Array.from(card.querySelectorAll<HTMLElement>('input:not([type="hidden"]):not([disabled]), textarea, select, button:not([disabled])'));
+        if (focusables[focusables.length - 1] !== target) return;
+        const box = element.querySelector<HTMLElement>('[data-id="webchat-sendbox-input"]');
+        if (!box) return;
+        e.preventDefault();
+        e.stopPropagation();
+        box.focus();
+      },
+      true,
+    );
     return directLine;
   }
 
@@ -421,10 +448,35 @@ class DevChatPage implements DevHost {
   }
 
   private async pollOutbox(): Promise<void> {
-    for (;;) {
+    for (let tick = 1; ; tick++) {
       await this.refreshOutbox();
+      if (tick % 2 === 0) await this.refreshStates();
       await new Promise((r) => setTimeout(r, OUTBOX_POLL_MS));
     }
+  }
+
+  /** The demo users' states, read again: the picker and "who the bot sees" follow registrations, unlocks and blocks. */
+  private async refreshStates(): Promise<void> {
+    const config = this.config;
+    if (!config) return;
+    try {
+      const res = await fetch(`/devchannel/config?locale=${this.lang}`, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+      if (!res.ok || this.config !== config) return;
+      const fresh = (await res.json()) as PageConfig;
+      for (const u of config.users) u.states = fresh.users.find((f) => userKey(f) === userKey(u))?.states ?? u.states;
+      for (const option of Array.from(this.userSelect.options)) {
+        const u = config.users.find((x) => userKey(x) === option.value);
+        if (u) option.textContent = this.optionLabel(u);
+      }
+      if (this.user) this.renderIdentity(this.user);
+    } catch {
+      // The server restarts during development; try again on the next tick.
+    }
+  }
+
+  private optionLabel(u: DemoUser): string {
+    const states = (u.states ?? []).filter((st) => st !== 'registered').map((st) => this.t(`devchat.state.${st}`));
+    return states.length ? `${u.name} — ${states.join(', ')}` : u.name;
   }
 
   /** The chosen demo user's messages only. */
@@ -601,7 +653,13 @@ function focusCard(card: HTMLElement): void {
     card.querySelector<HTMLElement>('button:not([disabled])') ??
     card;
   if (target === card && !card.hasAttribute('tabindex')) card.tabIndex = -1;
-  target.focus({ preventScroll: false });
+  // Web Chat keeps a card that fits scrolled into view (also while its images load); a card taller than the chat is
+  // shown from its heading. Then the focus, without another scroll.
+  const scroller = card.closest<HTMLElement>('.webchat__basic-transcript__scrollable');
+  if (scroller && card.getBoundingClientRect().height > scroller.clientHeight) card.scrollIntoView({ block: 'start' });
+  // Back to the end (the user may have scrolled up in a tall card to press its button): Web Chat follows again.
+  else if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  target.focus({ preventScroll: true });
 }
 
 /** Adaptive Card input ids (the renderer puts them on the input's wrapper) that hold a one-time or authenticator code. */
