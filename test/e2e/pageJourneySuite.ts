@@ -10,6 +10,7 @@
 import type { Locator } from 'playwright-core';
 import { startApp, type RunningApp } from '../support/appHarness';
 import { launchBrowser, type TestBrowser } from '../support/browser';
+import { freePort } from '../support/redisServer';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 import type { Locale } from '../../locales';
 import {
@@ -49,7 +50,8 @@ export function definePageJourneys(width: number, input: Input): void {
     beforeAll(async () => {
       await buildWeb({ logLevel: 'error' });
       // Campaign nudges (in-process in development) would drop cards into the chat mid-journey: not this test's subject.
-      run = await startApp({ SSPR_MODE: 'development', LOG_LEVEL: 'warn', CAMPAIGNS_IN_PROCESS: 'false' }, { services: { clock } });
+      // A fixed port: the dialog pages the bot opens (R35) are at http://localhost:<PORT>, this server.
+      run = await startApp({ SSPR_MODE: 'development', LOG_LEVEL: 'warn', CAMPAIGNS_IN_PROCESS: 'false', PORT: String(await freePort()) }, { services: { clock } });
       const dir = run.app.services.directory;
       if (!(dir instanceof MemoryDirectory)) throw new Error('expected the demo directory');
       directory = dir;
@@ -116,7 +118,7 @@ export function definePageJourneys(width: number, input: Input): void {
         // R31: no method yet — the first code goes to the mobile number the directory holds (it becomes a method).
         await chat.press(say(l, `securityInfo.kind.${kind}`), say(l, 'securityInfo.bootstrap.title'), `${kind}: bootstrap`);
         const sendTo = escape(say(l, 'securityInfo.bootstrap.sendTo', { method: say(l, 'securityInfo.kind.mobilePhone') }));
-        await chat.press(new RegExp(`^${sendTo}.*${who.mobile.slice(-2)}$`), say(l, 'securityInfo.action.submitCode'), 'bootstrap: code sent');
+        await chat.press(new RegExp(`^${sendTo}.*${who.mobile.slice(-2)}$`, 'i'), say(l, 'securityInfo.action.submitCode'), 'bootstrap: code sent');
         await enterCode(chat, who.mobile, say(l, 'securityInfo.code.label'), say(l, 'securityInfo.action.submitCode'), destinationTitle, 'bootstrap: code entered');
       } else {
         await chat.press(say(l, `securityInfo.kind.${kind}`), destinationTitle, `${kind}: destination`);
@@ -127,18 +129,20 @@ export function definePageJourneys(width: number, input: Input): void {
       await enterCode(chat, destination, say(l, 'securityInfo.code.label'), say(l, 'securityInfo.action.submitCode'), like(l, 'securityInfo.saved'), `${kind}: saved`);
     }
 
-    /** Adds an authenticator app from the key the card shows; returns the app. */
+    /**
+     * Adds an authenticator app. R35: the card holds no key; it opens the dialog page (the page's overlay), which shows
+     * the QR code and key once and takes the first code; then Back to the overview. Returns the app.
+     */
     async function addAuthenticator(chat: PageChat): Promise<Authenticator> {
       const l = chat.lang;
       await chat.press(say(l, 'securityInfo.action.add'), say(l, 'securityInfo.chooseKind.title'), 'add a method');
-      const card = await chat.press(say(l, 'securityInfo.kind.authenticatorApp'), say(l, 'securityInfo.totp.title'), 'authenticator: key shown');
-      const keyPrefix = escape(say(l, 'securityInfo.totp.key', { key: '' }).trim());
-      const shown = new RegExp(`${keyPrefix}\\s*([A-Z2-7][A-Z2-7 ]+[A-Z2-7])`).exec(await card.innerText())?.[1];
-      if (!shown) throw new Error(`no key on the card: ${await card.innerText()}`);
+      const card = await chat.press(say(l, 'securityInfo.kind.authenticatorApp'), say(l, 'securityInfo.totp.title'), 'authenticator: set-up card');
+      expect(await card.innerText()).not.toMatch(/[A-Z2-7]{4} [A-Z2-7]{4} [A-Z2-7]{4}/);
+      const shown = await chat.openDialogWith(say(l, 'securityInfo.page.openAuthenticator'), 'authenticator: set-up window');
       const app = new Authenticator(shown.replace(/\s+/g, ''), clock);
-      await chat.fill(say(l, 'securityInfo.totp.codeLabel'), app.code());
-      await chat.press(say(l, 'securityInfo.action.submitCode'), like(l, 'securityInfo.saved'), 'authenticator: saved');
-      // R12: the card that showed the key was replaced by one without it.
+      await chat.confirmInDialog(app.code(), 'authenticator: confirmed in the window');
+      await chat.press(say(l, 'securityInfo.action.back'), say(l, 'securityInfo.action.add'), 'authenticator: back to the overview');
+      // R35: nothing of the key ever reached the chat.
       expect(await chat.transcript(Infinity)).not.toContain(shown);
       return app;
     }
@@ -275,7 +279,10 @@ export function definePageJourneys(width: number, input: Input): void {
     }, 120_000);
 
     test('no page broke the CSP or threw', () => {
-      expect(b.errors.filter((e) => /Content Security Policy|Refused to|Uncaught|Failed to render/i.test(e))).toEqual([]);
+      // Known and not the page's: teams-js in the authenticator dialog page fetches its valid-domains list from the
+      // Office CDN at load, which the pages' CSP (rightly) blocks; reported to the dialog pages' owner.
+      const known = /res\.cdn\.office\.net\/teams-js\/validDomains/;
+      expect(b.errors.filter((e) => /Content Security Policy|Refused to|Uncaught|Failed to render/i.test(e) && !known.test(e))).toEqual([]);
     });
   });
 }

@@ -394,11 +394,13 @@ class DevChatPage implements DevHost {
    */
   private watchForNewCards(host: HTMLElement, element: HTMLElement): void {
     let seen = cardsIn(host).length;
+    const follow = followEnd(element);
     const observer = new MutationObserver(() => {
       if (!element.isConnected) {
         observer.disconnect();
         return;
       }
+      follow.changed();
       const cards = cardsIn(host);
       if (cards.length > seen && host === this.host && this.chatPanel.dataset.active === 'false' && !this.tabChat.querySelector('.new')) {
         const badge = document.createElement('span');
@@ -418,7 +420,7 @@ class DevChatPage implements DevHost {
       if (!card) return;
       this.focusAfter.delete(host);
       // After Web Chat has finished rendering and scrolling this activity.
-      setTimeout(() => focusCard(card), 50);
+      setTimeout(() => follow.set(focusCard(card)), 50);
     });
     observer.observe(element, { childList: true, subtree: true });
   }
@@ -646,8 +648,48 @@ function cardsIn(host: HTMLElement): HTMLElement[] {
   return Array.from(host.querySelectorAll<HTMLElement>('.ac-adaptiveCard'));
 }
 
-/** The card's first field, else its first button, else the card itself (made focusable). */
-function focusCard(card: HTMLElement): void {
+/**
+ * Keeps the chat at its end while the user has not scrolled away: Web Chat lets go of the end when content above
+ * changes height (a superseded card shrinking to "no longer active"), which left the newest card below the fold.
+ */
+function followEnd(element: HTMLElement): { changed(): void; set(on: boolean): void } {
+  let following = true;
+  let queued = false;
+  const scroller = (): HTMLElement | null => element.querySelector<HTMLElement>('.webchat__basic-transcript__scrollable');
+  const atEnd = (s: HTMLElement): boolean => s.scrollHeight - s.scrollTop - s.clientHeight < 24;
+  // Only the user's own scrolling decides whether to follow (layout shifts fire scroll events too).
+  const userScrolled = (): void => {
+    requestAnimationFrame(() => {
+      const s = scroller();
+      if (s) following = atEnd(s);
+    });
+  };
+  element.addEventListener('wheel', userScrolled, { passive: true });
+  element.addEventListener('touchmove', userScrolled, { passive: true });
+  element.addEventListener('keyup', (e) => {
+    if (['PageUp', 'PageDown', 'Home', 'End', 'ArrowUp', 'ArrowDown'].includes(e.key)) userScrolled();
+  });
+  return {
+    changed(): void {
+      if (!following || queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        const s = scroller();
+        if (following && s && !atEnd(s)) s.scrollTop = s.scrollHeight;
+      });
+    },
+    set(on: boolean): void {
+      following = on;
+    },
+  };
+}
+
+/**
+ * The card's first field, else its first button, else the card itself (made focusable). Returns whether the chat
+ * stays at its end (false when a card taller than the chat is shown from its heading).
+ */
+function focusCard(card: HTMLElement): boolean {
   const target =
     card.querySelector<HTMLElement>('input:not([type="hidden"]):not([disabled]), textarea, select') ??
     card.querySelector<HTMLElement>('button:not([disabled])') ??
@@ -656,10 +698,13 @@ function focusCard(card: HTMLElement): void {
   // Web Chat keeps a card that fits scrolled into view (also while its images load); a card taller than the chat is
   // shown from its heading. Then the focus, without another scroll.
   const scroller = card.closest<HTMLElement>('.webchat__basic-transcript__scrollable');
-  if (scroller && card.getBoundingClientRect().height > scroller.clientHeight) card.scrollIntoView({ block: 'start' });
+  // Taller than the chat with its timestamp line below it: shown from the heading.
+  const tall = !!scroller && card.getBoundingClientRect().height > scroller.clientHeight - 40;
+  if (tall) card.scrollIntoView({ block: 'start' });
   // Back to the end (the user may have scrolled up in a tall card to press its button): Web Chat follows again.
   else if (scroller) scroller.scrollTop = scroller.scrollHeight;
   target.focus({ preventScroll: true });
+  return !tall;
 }
 
 /** Adaptive Card input ids (the renderer puts them on the input's wrapper) that hold a one-time or authenticator code. */
