@@ -28,6 +28,7 @@ import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
 import { checkRedisDurability } from './redisClient';
+import { securityInfoUseCases } from './securityInfoJourney';
 import { createStateBackend, type StateBackend } from './state/stateBackend';
 import { registerDevChannelIfDevelopment, type DevChannelDeps } from './devChannel/registerDevChannel';
 import { demoPageDeps } from './devChannel/demoPageDeps';
@@ -196,6 +197,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     alertGate: async (e) => {
       const a = securityAlertOf(e, (u) => pseudonymOf(config.keys.auditPseudonym, u));
       return a ? (await campaigns.alerts.admit(a)).ok : true;
+    },
+    // R31: a started `register` hand-off is the bootstrap of an account without methods.
+    registerBootstrap: async (user, locale, handoffId, correlationId) => {
+      await securityInfoUseCases(services).bootstrap.fromHelpdesk({ user, locale, flowId: correlationId }, handoffId);
     },
     talk: {
       methodKinds: async (user) => (await services.security.methods.list(user)).map((m) => m.kind),

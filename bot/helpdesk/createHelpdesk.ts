@@ -14,7 +14,7 @@ import { HelpdeskHandoffs } from '../../domain/helpdesk/helpdeskHandoffs';
 import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
 import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
-import { HelpdeskBot } from './helpdeskBot';
+import { HelpdeskBot, type HelpdeskBotDeps } from './helpdeskBot';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { StateBackend } from '../state/stateBackend';
@@ -59,6 +59,8 @@ export interface HelpdeskDeps {
    * A failing gate posts anyway: a security alert is never lost to a Redis hiccup.
    */
   readonly alertGate?: (e: DomainEvent) => Promise<boolean>;
+  /** R31: what a started `register` hand-off does for an account without methods (the bootstrap use-case). */
+  readonly registerBootstrap?: HelpdeskBotDeps['registerBootstrap'];
   /** Sources of the "talk to the helpdesk" summary (method kinds, verification block, resets today). */
   readonly talk?: {
     readonly methodKinds: (user: UserRef) => Promise<readonly string[]>;
@@ -146,6 +148,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     isAdmin: (user) => handoffs.isAdmin(user),
     clock: d.clock,
     eventsSettled: async () => d.events.settled?.(),
+    ...(d.registerBootstrap ? { registerBootstrap: d.registerBootstrap } : {}),
   });
   // Rule 18: the hand-off outcome follows domain events, not audit-event names.
   d.events.subscribe((e) => handoffs.observe(e));

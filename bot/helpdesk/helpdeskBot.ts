@@ -43,6 +43,8 @@ export interface HelpdeskBotDeps {
   readonly clock?: { now(): number };
   /** Waits for domain-event listeners (the hand-off outcome subscriber) — part of `settled()`. */
   readonly eventsSettled?: () => Promise<void>;
+  /** R31: a started `register` hand-off is the bootstrap of an account without methods (the use-case decides). */
+  readonly registerBootstrap?: (user: UserRef, locale: Locale, handoffId: string, correlationId: string) => Promise<void>;
 }
 
 /** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
@@ -282,6 +284,9 @@ export class HelpdeskBot implements HandoffListener {
     if (action === 'decline') {
       await context.sendActivity(t('helpdesk.start.declined'));
       return null;
+    }
+    if (r.value.purpose === 'register' && this.deps.registerBootstrap) {
+      await this.deps.registerBootstrap(caller, resolveLocale(context.activity.locale), r.value.id, correlationId);
     }
     return PURPOSE_JOURNEY[r.value.purpose];
   }

@@ -103,6 +103,19 @@ export class BootstrapRegistration {
     return ok({ usableFrom });
   }
 
+  /**
+   * R31: a helpdesk `register` hand-off the user started is the bootstrap of an account without a confirmed method,
+   * whatever the bootstrap mode (it is what `helpdesk`, the strict mode, points to): an agent verified the caller and
+   * the offer could only be started by this user (R21). Records the proof (the usual step-up window) with no hold. An
+   * account that has confirmed methods gets nothing from it: its owner proves one of them (R31).
+   */
+  async fromHelpdesk(ctx: ChangeContext, handoffId: string): Promise<Result<void, 'not_needed'>> {
+    if (await hasConfirmedMethod(this.deps, ctx.user)) return fail('not_needed');
+    await recordProof(this.deps, ctx.user);
+    await this.deps.audit.record({ type: 'securityInfo.bootstrap', correlationId: ctx.flowId, user: ctx.user, outcome: 'success', reason: 'helpdesk', detail: { handoff: handoffId } });
+    return ok(undefined);
+  }
+
   /** When the user's methods become usable for a reset or unlock after a session-only bootstrap, or null. */
   async holdUntil(user: UserRef): Promise<number | null> {
     return this.deps.stepUps.holdUntil(user);
