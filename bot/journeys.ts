@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 import type { Services } from './services';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { Journey } from '../dialogs/rootDialog';
-import type { EnrolmentTickets } from './api/enrolmentTickets';
+import type { EnrolmentTickets } from '../adapters/enrolmentTickets';
 import { buildRecoveryJourneys } from './recoveryJourneys';
 import { buildSecurityInfoJourney } from './securityInfoJourney';
 

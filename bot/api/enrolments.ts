@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Services } from '../services';
 import type { SecurityInfoUseCases } from '../../domain/securityInfo';
-import type { EnrolmentTickets } from './enrolmentTickets';
+import type { EnrolmentTickets } from '../../adapters/enrolmentTickets';
 import { ApiError, refusal, routeParam, type ApiKit } from './http';
 
 const TicketId = z.string().regex(/^[0-9a-f]{32}$/);

@@ -6,7 +6,7 @@ import type { TeamsSender } from '../teamsSender';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import { SsoTokenValidator } from '../auth/ssoToken';
 import { securityInfoUseCases } from '../securityInfoJourney';
-import type { EnrolmentTickets } from './enrolmentTickets';
+import type { EnrolmentTickets } from '../../adapters/enrolmentTickets';
 import type { StateBackend } from '../state/stateBackend';
 import { registerEnrolmentRoutes } from './enrolments';
 import { createApiKit } from './http';

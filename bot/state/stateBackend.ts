@@ -55,7 +55,7 @@ import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
 import { FileApiKeyStore, RedisApiKeyStore } from '../../adapters/helpdesk/apiKeyStores';
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '../../adapters/helpdesk/idempotencyStore';
 import { RlfAlertRateLimit } from '../../adapters/campaignAlertLimit';
-import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } from '../api/enrolmentTickets';
+import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } from '../../adapters/enrolmentTickets';
 import { createRedis, isRedisReady } from '../redisClient';
 import { RedisStorage } from '../redisStorage';
 import { TurnGuard, TurnScope } from '../turnGuard';

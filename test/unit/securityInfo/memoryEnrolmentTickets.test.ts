@@ -1,4 +1,4 @@
-import { ENROLMENT_TICKET_TTL_SECONDS, MemoryEnrolmentTickets } from '../../../bot/api/enrolmentTickets';
+import { ENROLMENT_TICKET_TTL_SECONDS, MemoryEnrolmentTickets } from '../../../adapters/enrolmentTickets';
 
 /**
  * R35 attack on the development/test ticket store (no Redis): tickets that are issued and never opened. Each click on

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { SsprError } from '../../domain/errors';
-import { userKey, type UserRef } from '../../domain/model/user';
-import { BoundedMap, DEFAULT_MEMORY_CAP } from '../../adapters/memory/boundedMap';
+import { SsprError } from '../domain/errors';
+import { userKey, type UserRef } from '../domain/model/user';
+import { BoundedMap, DEFAULT_MEMORY_CAP } from './memory/boundedMap';
 
 /**
  * What a ticket lets the dialog page show once (R35): the QR code and key of one pending authenticator method, or a
