@@ -32,8 +32,9 @@ module.exports = async function globalTeardown() {
   }
   // R35 acceptance 4: no TOTP seed or recovery code in any connector transcript of this run.
   const problems = scanTranscripts(dir);
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Kept when something was found, so the transcript lines named below can be read.
+  if (!problems.length) fs.rmSync(dir, { recursive: true, force: true });
   if (problems.length) {
-    throw new Error(`R35: secrets in the connector transcripts of this run:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+    throw new Error(`R35: secrets in the connector transcripts of this run (kept in ${dir}/transcripts):\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
   }
 };
