@@ -534,10 +534,18 @@ export function parsePolicy(raw: unknown): Policy {
     problems.push('policy grant.lifetimeSeconds: must not exceed grant.maxFlowSeconds');
   if (policy.scope.mode === 'groups' && policy.scope.groups.length === 0)
     problems.push('policy scope.groups: must list at least one group when scope.mode is "groups"');
+  for (const k of ['expiry', 'lockout', 'registration'] as const)
+    if (policy.campaigns[k].audience.mode === 'groups' && policy.campaigns[k].audience.groups.length === 0)
+      problems.push(`policy campaigns.${k}.audience.groups: must list at least one group when audience.mode is "groups"`);
   // R32: groups authorise by object id (Entra/AD objectGUID, OpenLDAP entryUUID) or LDAP DN — never by display name.
   for (const [name, groups] of [
     ['helpdesk.agentGroups', policy.helpdesk.agentGroups],
     ['scope.groups', policy.scope.groups],
+    // Issue 13: campaign audiences are matched by id too (domain/campaigns/campaignPolicy.ts inAudience).
+    ...(['expiry', 'lockout', 'registration'] as const).flatMap((k) => [
+      [`campaigns.${k}.audience.groups`, policy.campaigns[k].audience.groups] as const,
+      [`campaigns.${k}.audience.excludeGroups`, policy.campaigns[k].audience.excludeGroups] as const,
+    ]),
   ] as const) {
     if (groups.some((g) => !isGroupId(g))) problems.push(`policy ${name}: group object ids (GUIDs) or LDAP DNs, never display names (R32)`);
   }

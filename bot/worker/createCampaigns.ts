@@ -76,6 +76,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   const { config, redis, services } = d;
   const clock = services.clock;
   const policy = config.policy.campaigns;
+  const scope = config.policy.scope;
   const state = d.state ?? createCampaignState(config, redis, clock);
   const { preferences, ledger, deliveryLedger, cursors, deadLetters } = state;
   const timeZones: TimeZoneLookup = {
@@ -94,11 +95,12 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     },
   };
   const scanners = {
-    expiry: new ExpiryReminderScanner({ tenantId: d.tenantId, policy, directory, gate }),
-    lockout: new LockoutAlertScanner({ tenantId: d.tenantId, policy, directory }),
+    expiry: new ExpiryReminderScanner({ tenantId: d.tenantId, policy, scope, directory, gate }),
+    lockout: new LockoutAlertScanner({ tenantId: d.tenantId, policy, scope, directory }),
     registration: new RegistrationNudgeScanner({
       tenantId: d.tenantId,
       policy,
+      scope,
       requiredMethods: config.policy.methods.requiredForReset,
       reconfirmAfterDays: config.policy.methods.reconfirmAfterDays,
       methods,
@@ -181,7 +183,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   return {
     outbox,
     actions: new CampaignActions({ policy, preferences, clock }),
-    reportLockout: new ReportLockout({ policy, ledger, outbox, clock }),
+    reportLockout: new ReportLockout({ policy, scope, directory, ledger, outbox, clock }),
     alerts,
     sendSpikes,
     preferences,

@@ -1,6 +1,11 @@
+import { inAnyGroup } from '../model/groups';
 import type { SecurityAlertKind } from './model';
 
-/** Who a campaign reaches: everyone in the self-service scope, or members of the listed groups; minus exclusions. */
+/**
+ * Who a campaign reaches: everyone in the self-service scope, or members of the listed groups; minus exclusions.
+ * Groups are object ids or LDAP DNs, matched as domain/model/groups.ts matches them (R32): never by display name,
+ * which anyone who may create a group can copy.
+ */
 export interface CampaignAudience {
   readonly mode: 'everyone' | 'groups';
   readonly groups: readonly string[];
@@ -78,10 +83,20 @@ export const DEFAULT_CAMPAIGN_POLICY: CampaignPolicy = {
   scanPageSize: 200,
 };
 
-/** Is this directory user in the campaign's audience? */
-export function inAudience(groups: readonly string[], audience: CampaignAudience): boolean {
-  const lower = new Set(groups.map((g) => g.toLowerCase()));
-  if (audience.excludeGroups.some((g) => lower.has(g.toLowerCase()))) return false;
+/** The self-service scope (policy `scope`): a campaign never reaches a user the bot would not serve. */
+export interface SelfServiceScope {
+  readonly mode: 'everyone' | 'groups';
+  readonly groups: readonly string[];
+}
+
+/**
+ * Is this directory user in the campaign's audience? The user's groups (as the directory adapter reports them:
+ * object ids and DNs, transitively) against the audience's and the self-service scope's group references, by id
+ * (R32). An excluded group wins over everything; a user outside the self-service scope is never in an audience.
+ */
+export function inAudience(groups: readonly string[], audience: CampaignAudience, scope: SelfServiceScope = { mode: 'everyone', groups: [] }): boolean {
+  if (inAnyGroup(groups, audience.excludeGroups)) return false;
+  if (scope.mode === 'groups' && !inAnyGroup(groups, scope.groups)) return false;
   if (audience.mode === 'everyone') return true;
-  return audience.groups.some((g) => lower.has(g.toLowerCase()));
+  return inAnyGroup(groups, audience.groups);
 }

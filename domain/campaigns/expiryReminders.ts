@@ -1,6 +1,6 @@
 import type { DirectoryUser } from '../ports/directory';
 import type { CampaignPolicy } from './campaignPolicy';
-import { inAudience } from './campaignPolicy';
+import { inAudience, type SelfServiceScope } from './campaignPolicy';
 import { messageId, refOf, type ReminderGate } from './audience';
 import type { ScanDirectory } from './ports';
 import type { CampaignScanner, ScanDecision } from './runScan';
@@ -20,6 +20,8 @@ export class ExpiryReminderScanner implements CampaignScanner {
     private readonly deps: {
       readonly tenantId: string;
       readonly policy: CampaignPolicy;
+      /** The self-service scope (policy `scope`): nobody outside it is chosen. */
+      readonly scope: SelfServiceScope;
       readonly directory: Pick<ScanDirectory, 'readPasswordExpiry'>;
       readonly gate: ReminderGate;
     },
@@ -39,7 +41,7 @@ export class ExpiryReminderScanner implements CampaignScanner {
     const decisions: ScanDecision[] = [];
     if (!p.enabled) return { decisions };
     for (const u of users) {
-      if (!u.enabled || !inAudience(u.groups, p.audience)) continue;
+      if (!u.enabled || !inAudience(u.groups, p.audience, this.deps.scope)) continue;
       const expiresAt = await this.deps.directory.readPasswordExpiry(u);
       if (expiresAt === null) continue;
       const step = ExpiryReminderScanner.step(expiresAt, now, p.daysBefore);

@@ -1,8 +1,8 @@
 import type { UserRef } from '../model/user';
 import type { Clock } from '../ports/clock';
-import type { DirectoryUser } from '../ports/directory';
+import type { Directory, DirectoryUser } from '../ports/directory';
 import type { CampaignPolicy } from './campaignPolicy';
-import { inAudience } from './campaignPolicy';
+import { inAudience, type SelfServiceScope } from './campaignPolicy';
 import { messageId, refOf } from './audience';
 import type { OutboundMessage } from './model';
 import type { CampaignLedger, CampaignOutbox, ScanDirectory } from './ports';
@@ -38,6 +38,8 @@ export class LockoutAlertScanner implements CampaignScanner {
     private readonly deps: {
       readonly tenantId: string;
       readonly policy: CampaignPolicy;
+      /** The self-service scope (policy `scope`): nobody outside it is chosen. */
+      readonly scope: SelfServiceScope;
       readonly directory: Pick<ScanDirectory, 'readLockout'>;
     },
   ) {}
@@ -48,7 +50,7 @@ export class LockoutAlertScanner implements CampaignScanner {
     const forget: string[] = [];
     if (!p.enabled) return { decisions, forget };
     for (const u of users) {
-      if (!inAudience(u.groups, p.audience)) continue;
+      if (!inAudience(u.groups, p.audience, this.deps.scope)) continue;
       const user = refOf(this.deps.tenantId, u);
       // The scan's own `locked` flag saves a read for the (many) accounts that are not locked.
       const state = u.locked === false ? { locked: false, lockedAt: null } : await this.deps.directory.readLockout(u);
@@ -68,12 +70,15 @@ export type ReportLockoutResult = { readonly ok: true; readonly queued: boolean 
 
 /**
  * E4 from a SIEM: the signed webhook says "this user was locked at T". Same message, same told record as the
- * polling scan, so the user hears it once whichever sees it first.
+ * polling scan, so the user hears it once whichever sees it first. The user must be in the directory and in the
+ * lockout audience (and the self-service scope), as for the scan: a SIEM event is no way around the policy.
  */
 export class ReportLockout {
   constructor(
     private readonly deps: {
       readonly policy: CampaignPolicy;
+      readonly scope: SelfServiceScope;
+      readonly directory: Pick<Directory, 'findUser'>;
       readonly ledger: CampaignLedger;
       readonly outbox: CampaignOutbox;
       readonly clock: Clock;
@@ -87,6 +92,8 @@ export class ReportLockout {
     const key = lockoutToldKey(user);
     const [told] = await this.deps.ledger.told([key]);
     if (told) return { ok: true, queued: false };
+    const found = await this.deps.directory.findUser(user);
+    if (!found || !inAudience(found.groups, this.deps.policy.lockout.audience, this.deps.scope)) return { ok: true, queued: false };
     await this.deps.outbox.enqueue([lockoutMessage(user, lockedAt, now)]);
     await this.deps.ledger.markTold([key], DAY);
     return { ok: true, queued: true };

@@ -1,7 +1,7 @@
 import type { UserRef } from '../model/user';
 import type { DirectoryUser } from '../ports/directory';
 import type { CampaignPolicy } from './campaignPolicy';
-import { inAudience } from './campaignPolicy';
+import { inAudience, type SelfServiceScope } from './campaignPolicy';
 import { messageId, refOf, type ReminderGate } from './audience';
 import type { CampaignScanner, ScanDecision } from './runScan';
 
@@ -25,6 +25,8 @@ export class RegistrationNudgeScanner implements CampaignScanner {
     private readonly deps: {
       readonly tenantId: string;
       readonly policy: CampaignPolicy;
+      /** The self-service scope (policy `scope`): nobody outside it is chosen. */
+      readonly scope: SelfServiceScope;
       readonly requiredMethods: number;
       readonly reconfirmAfterDays: number;
       readonly methods: MethodSummaryReader;
@@ -36,7 +38,7 @@ export class RegistrationNudgeScanner implements CampaignScanner {
     const p = this.deps.policy;
     const decisions: ScanDecision[] = [];
     for (const u of users) {
-      if (!u.enabled || !inAudience(u.groups, p.registration.audience)) continue;
+      if (!u.enabled || !inAudience(u.groups, p.registration.audience, this.deps.scope)) continue;
       const user = refOf(this.deps.tenantId, u);
       const s = await this.deps.methods.summary(user);
       if (s.confirmed < this.deps.requiredMethods) {

@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
 import { startRedis, sleep, type RedisServer } from '../support/redisServer';
 import { ConnectorStub } from '../support/connectorStub';
 import { FixedClock } from '../support/fixedClock';
-import { loadConfig, type Config } from '../../bot/config';
+import { loadConfig, parsePolicy, type Config } from '../../bot/config';
 import { createLogger } from '../../bot/logger';
 import { createCampaigns, type Campaigns } from '../../bot/worker/createCampaigns';
 import { ConnectorChannel, workerAuthentication } from '../../bot/worker/connectorChannel';
@@ -29,6 +29,12 @@ const DAY = 86400_000;
 // 10:00 in Amsterdam (outside the default quiet hours 20–08).
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const oid = (n: number): string => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
+// Groups by object id, as directory adapters report them (R32).
+const ALL_STAFF = '0a7c1e52-3f4b-4d6a-9e8f-1b2c3d4e5f60';
+const CONTRACTORS = '5d1e0c3b-2a49-4f7e-8b6d-9c0a1b2c3d4e';
+const PILOT = '7e2f4a10-6b3c-4d5e-9f80-a1b2c3d4e5f6';
+/** A group someone created with the display name "Pilot" (another object id). */
+const FAKE_PILOT = 'c4d5e6f7-0819-4a2b-8c3d-4e5f60718293';
 
 /** A directory of numbered users: expiry and lockout per user; page `failOnce` throws once (F23). */
 class ScanDirectoryFake {
@@ -50,6 +56,9 @@ class ScanDirectoryFake {
     const users = this.users.slice(start, start + pageSize);
     return { users, cursor: start + pageSize >= this.users.length ? null : String(start + pageSize) };
   }
+  async findUser(u: { objectId: string }) {
+    return this.users.find((x) => x.objectId === u.objectId) ?? null;
+  }
   async readPasswordExpiry(u: DirectoryUser) {
     return this.expiry.get(u.objectId) ?? null;
   }
@@ -67,7 +76,7 @@ const user = (n: number, o: Partial<DirectoryUser> = {}): DirectoryUser => ({
   enabled: true,
   locked: null,
   privileged: false,
-  groups: ['All Staff'],
+  groups: [ALL_STAFF],
   passwordChangedAt: null,
   ...o,
 });
@@ -99,12 +108,18 @@ beforeEach(async () => {
   stub.clear();
 });
 
-function worker(directory: ScanDirectoryFake, policy: Partial<CampaignPolicy> = {}, methods = new Map<string, number[]>(), clock = new FixedClock(NOW)): Campaigns {
+function worker(
+  directory: ScanDirectoryFake,
+  policy: Partial<CampaignPolicy> = {},
+  methods = new Map<string, number[]>(),
+  clock = new FixedClock(NOW),
+  scope: Config['policy']['scope'] = base.policy.scope,
+): Campaigns {
   // Delivery only: the scans run by scanNow, so each test decides when.
   const config: Config = {
     ...base,
     campaigns: { ...base.campaigns, roles: { delivery: true, scans: false } },
-    policy: { ...base.policy, campaigns: { ...DEFAULT_CAMPAIGN_POLICY, ...policy } },
+    policy: { ...base.policy, scope, campaigns: { ...DEFAULT_CAMPAIGN_POLICY, ...policy } },
   };
   const c = createCampaigns({
     config,
@@ -173,7 +188,7 @@ describe('E3 expiry reminders', () => {
       user(1), // T-7
       user(2), // T-3
       user(3, { enabled: false }),
-      user(4, { groups: ['Contractors'] }),
+      user(4, { groups: [ALL_STAFF, CONTRACTORS] }),
       user(5), // no expiry
       user(6), // opted out
       user(7), // snoozed
@@ -191,7 +206,7 @@ describe('E3 expiry reminders', () => {
     ]);
     await seedRefs([1, 2, 3, 4, 5, 6, 7, 8]);
     const dir = new ScanDirectoryFake(users, expiry);
-    const w = worker(dir, { expiry: { ...DEFAULT_CAMPAIGN_POLICY.expiry, audience: { mode: 'everyone', groups: [], excludeGroups: ['Contractors'] } } });
+    const w = worker(dir, { expiry: { ...DEFAULT_CAMPAIGN_POLICY.expiry, audience: { mode: 'everyone', groups: [], excludeGroups: [CONTRACTORS.toUpperCase()] } } });
     await w.actions.stop({ tenantId: TENANT, objectId: oid(6) }, 'expiry');
     expect((await w.actions.snooze({ tenantId: TENANT, objectId: oid(7) }, 'expiry', 7)).ok).toBe(true);
     const r = await w.scanNow('expiry');
@@ -242,6 +257,43 @@ describe('E3 expiry reminders', () => {
     await until(() => delivered().size >= 40);
     await sleep(1000);
     expect([...delivered().values()].filter((n) => n !== 1)).toEqual([]);
+  });
+});
+
+describe('R32: audiences by group id, never by display name', () => {
+  test('the policy refuses a display name in an audience (a group anyone can create with the same name)', () => {
+    for (const path of ['expiry', 'lockout', 'registration'] as const)
+      for (const field of ['groups', 'excludeGroups'] as const)
+        expect(() => parsePolicy({ campaigns: { [path]: { audience: { mode: 'groups', groups: [PILOT], [field]: ['Pilot'] } } } })).toThrow(
+          `policy campaigns.${path}.audience.${field}: group object ids (GUIDs) or LDAP DNs, never display names (R32)`,
+        );
+    expect(() => parsePolicy({ campaigns: { expiry: { audience: { mode: 'groups', groups: [] } } } })).toThrow('campaigns.expiry.audience.groups: must list at least one group');
+    expect(parsePolicy({ campaigns: { expiry: { audience: { mode: 'groups', groups: [PILOT], excludeGroups: [`cn=Contractors,ou=groups,dc=contoso,dc=example`] } } } }).campaigns.expiry.audience.groups).toEqual([PILOT]);
+  });
+
+  test('users × audience × scope: by id in any spelling, transitively as the directory reports; the lookalike "Pilot" group, the excluded and the out-of-scope are not chosen', async () => {
+    const users = [
+      user(1, { groups: [ALL_STAFF, PILOT] }), // chosen
+      user(2, { groups: [ALL_STAFF, FAKE_PILOT] }), // Mallory: a group named "Pilot" with another id
+      user(3, { groups: [ALL_STAFF, PILOT, CONTRACTORS] }), // excluded
+      user(4, { groups: [PILOT] }), // in the audience but outside the self-service scope (All Staff)
+    ];
+    const expiry = new Map(users.map((u) => [u.objectId, NOW + 2 * DAY] as const));
+    const policy = { expiry: { ...DEFAULT_CAMPAIGN_POLICY.expiry, audience: { mode: 'groups' as const, groups: [`{${PILOT.toUpperCase()}}`], excludeGroups: [CONTRACTORS] } } };
+    const w = worker(new ScanDirectoryFake(users, expiry), policy, new Map(), new FixedClock(NOW), { mode: 'groups', groups: [ALL_STAFF] });
+    const queued: { to: { user?: { objectId: string } } }[] = [];
+    const scan = new RunDirectoryScan({ directory: new ScanDirectoryFake(users, expiry), cursors: w.cursors, ledger: w.ledger, outbox: { enqueue: async (m) => void queued.push(...(m as never[])) }, clock: new FixedClock(NOW), pageSize: 10 });
+    await scan.run(w.scanners.expiry);
+    expect(queued.map((m) => m.to.user?.objectId)).toEqual([oid(1)]);
+  });
+
+  test('the SIEM webhook\'s use-case keeps to the lockout audience and the directory: an unknown or excluded user is not alerted', async () => {
+    const users = [user(1), user(2, { groups: [ALL_STAFF, CONTRACTORS] })];
+    const dir = new ScanDirectoryFake(users, new Map());
+    const w = worker(dir, { lockout: { ...DEFAULT_CAMPAIGN_POLICY.lockout, audience: { mode: 'everyone', groups: [], excludeGroups: [CONTRACTORS] } } });
+    expect(await w.reportLockout.report({ tenantId: TENANT, objectId: oid(2) }, NOW - 60_000)).toEqual({ ok: true, queued: false });
+    expect(await w.reportLockout.report({ tenantId: TENANT, objectId: oid(99) }, NOW - 60_000)).toEqual({ ok: true, queued: false });
+    expect(await w.reportLockout.report({ tenantId: TENANT, objectId: oid(1) }, NOW - 60_000)).toEqual({ ok: true, queued: true });
   });
 });
 
