@@ -65,6 +65,12 @@ export class MemoryCampaignLedger implements CampaignLedger {
   async markTold(keys: readonly string[], ttlMs: number): Promise<void> {
     for (const k of keys) this.marks.set(k, this.clock.now() + ttlMs);
   }
+  async markToldIfNew(key: string, ttlMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    if ((this.marks.get(key) ?? 0) > now) return false;
+    this.marks.set(key, now + ttlMs);
+    return true;
+  }
   async forget(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.marks.delete(k);
   }

@@ -105,6 +105,10 @@ export class RedisCampaignLedger implements CampaignLedger {
     for (const [err] of r) if (err) throw err;
   }
 
+  async markToldIfNew(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key(key), '1', 'PX', Math.ceil(ttlMs), 'NX')) === 'OK';
+  }
+
   async forget(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     const p = slotPipeline(this.redis);

@@ -15,6 +15,11 @@ export interface CampaignLedger {
   /** For each key: was it marked told (and not yet expired or forgotten)? */
   told(keys: readonly string[]): Promise<readonly boolean[]>;
   markTold(keys: readonly string[], ttlMs: number): Promise<void>;
+  /**
+   * Marks one key told unless it already is, in one step for every worker and instance (check-then-mark would let
+   * parallel callers all see "not told"): true = this caller marked it and owns the event.
+   */
+  markToldIfNew(key: string, ttlMs: number): Promise<boolean>;
   /** The event is over (the account is unlocked again): the next one is news. */
   forget(keys: readonly string[]): Promise<void>;
 }

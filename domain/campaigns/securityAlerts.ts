@@ -47,11 +47,28 @@ export class RaiseSecurityAlert {
   async admit(a: SecurityAlertInput): Promise<RaiseAlertResult> {
     const p = this.deps.policy.securityAlerts;
     if (!p.enabled || !p.kinds.includes(a.kind)) return { ok: false, reason: 'disabled' };
+    return this.claim(a, p.dedupeMinutes * 60_000);
+  }
+
+  /**
+   * Dedupe, then the hourly cap. The told mark is taken first and atomically (parallel reports of one subject, on
+   * any instance, get one `ok`): checking and marking apart let twenty taps of "This wasn't me" post twenty times and
+   * use up the kind's cap for everyone else. A report the cap refuses gives its mark back (it was not posted).
+   */
+  private async claim(a: SecurityAlertInput, windowMs: number): Promise<RaiseAlertResult> {
     const key = messageId('alert', a.kind, a.subject);
-    const [told] = await this.deps.ledger.told([key]);
-    if (told) return { ok: false, reason: 'duplicate' };
-    if (!(await this.deps.limit.take(a.kind))) return { ok: false, reason: 'rate_limited' };
-    await this.deps.ledger.markTold([key], p.dedupeMinutes * 60_000);
+    if (!(await this.deps.ledger.markToldIfNew(key, windowMs))) return { ok: false, reason: 'duplicate' };
+    let taken: boolean;
+    try {
+      taken = await this.deps.limit.take(a.kind);
+    } catch (e) {
+      await this.deps.ledger.forget([key]).catch(() => undefined);
+      throw e;
+    }
+    if (!taken) {
+      await this.deps.ledger.forget([key]);
+      return { ok: false, reason: 'rate_limited' };
+    }
     return { ok: true };
   }
 
@@ -60,11 +77,10 @@ export class RaiseSecurityAlert {
     if (!p.enabled || !p.kinds.includes(a.kind)) return { ok: false, reason: 'disabled' };
     const now = this.deps.clock.now();
     const windowMs = p.dedupeMinutes * 60_000;
+    const claimed = await this.claim(a, windowMs);
+    if (!claimed.ok) return claimed;
     const key = messageId('alert', a.kind, a.subject);
-    const [told] = await this.deps.ledger.told([key]);
-    if (told) return { ok: false, reason: 'duplicate' };
-    if (!(await this.deps.limit.take(a.kind))) return { ok: false, reason: 'rate_limited' };
-    await this.deps.outbox.enqueue([
+    const enqueued = this.deps.outbox.enqueue([
       {
         id: messageId('alert', a.kind, a.subject, Math.floor(now / windowMs)),
         tenantId: a.tenantId,
@@ -73,7 +89,11 @@ export class RaiseSecurityAlert {
         createdAt: now,
       },
     ]);
-    await this.deps.ledger.markTold([key], windowMs);
+    // Not queued: not told either, so the next report of it is posted.
+    await enqueued.catch(async (e: unknown) => {
+      await this.deps.ledger.forget([key]).catch(() => undefined);
+      throw e;
+    });
     return { ok: true };
   }
 }

@@ -167,3 +167,25 @@ describe('R30 send-spike watch, scheduled by the scan role', () => {
     expect(await spikeCards(0)).toBe(0);
   });
 });
+
+test('E2 R39 attack: twenty "This wasn\'t me" reports of one user at once (parallel taps, two bot instances) reach the security channel once and use one slot of the hourly cap', async () => {
+  stub.clear();
+  const victim = { tenantId: 'tenant-x', objectId: 'oid-notme-race' };
+  const notMe = (i: number): DomainEvent => ({ type: 'not_me_reported', at: Date.now(), correlationId: `nm-${i}`, user: victim, about: 'lockout' });
+  // The taps land on whichever instance the connector picks; each publishes the event, the posters run side by side.
+  const second = await startApp({ SECURITY_ALERT_TEAM_ID: TEAM, SECURITY_ALERT_CHANNEL_ID: SECURITY, TEAMS_SERVICE_URL: stub.url, REDIS_URL: redisServer.url, REDIS_KEY_PREFIX: 'race:', POLICY_FILE: policyFile({ perKindPerHour: 3 }) });
+  const first = await startApp({ SECURITY_ALERT_TEAM_ID: TEAM, SECURITY_ALERT_CHANNEL_ID: SECURITY, TEAMS_SERVICE_URL: stub.url, REDIS_URL: redisServer.url, REDIS_KEY_PREFIX: 'race:', POLICY_FILE: policyFile({ perKindPerHour: 3 }) });
+  try {
+    for (let i = 0; i < 20; i++) (i % 2 ? first : second).app.services.events.publish(notMe(i));
+    await Promise.all([first.app.helpdesk.bot.settled(), second.app.helpdesk.bot.settled()]);
+    expect(postsTo(SECURITY)).toHaveLength(1);
+    // The cap of 3 still has room for two other users' reports: the duplicates did not use it up.
+    for (const [i, objectId] of ['oid-notme-a', 'oid-notme-b'].entries())
+      first.app.services.events.publish({ type: 'not_me_reported', at: Date.now(), correlationId: `other-${i}`, user: { tenantId: 'tenant-x', objectId }, about: 'lockout' });
+    await first.app.helpdesk.bot.settled();
+    expect(postsTo(SECURITY)).toHaveLength(3);
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
