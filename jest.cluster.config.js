@@ -13,6 +13,7 @@ module.exports = {
     'test/state/turnGuard\\.test\\.ts$',
     'test/unit/codes/oneTimeCodes\\.test\\.ts$',
     'test/unit/methods/securityInfoRedis\\.test\\.ts$',
+    'test/state/userRecordMemo\\.test\\.ts$',
     'test/integration/recovery/portContracts\\.test\\.ts$',
     'test/insights/insights\\.test\\.ts$',
     'test/campaigns/campaigns\\.test\\.ts$',

@@ -36,6 +36,7 @@ import { RedisSendThrottle } from './redis/redisSendThrottle';
 import { RedisStepUpStore } from './redis/redisStepUpStore';
 import { RedisTotpReplayCache } from './redis/redisTotpReplayCache';
 import { RedisVerificationStore } from './redis/redisVerificationStore';
+import type { UserRecordMemo } from './redis/userRecordMemo';
 import { DevOutbox } from './senders/devOutbox';
 import { HttpSmsVoiceSender } from './senders/httpSmsVoiceSender';
 import { PhoneGuard, type HourlyCounter } from './senders/phoneGuard';
@@ -156,18 +157,23 @@ function cryptoParts(config: SecurityAdaptersConfig): { codeRing: HmacKeyRing; r
   return { codeRing, recoveryRing, codec, subjectRing };
 }
 
-/** Production wiring: every store on Redis (keys under config.redis.prefix, user keys hash-tagged). */
-export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdaptersConfig, deps: SecurityAdapterDeps): SecurityAdapters {
+/**
+ * Production wiring: every store on Redis (keys under config.redis.prefix, user keys hash-tagged). With `memo` (the
+ * state backend's, opened per turn by the TurnGuard), the method and step-up stores read a user's security info once
+ * per turn (issue 15).
+ */
+export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, memo?: UserRecordMemo): SecurityAdapters {
   const keys = new RedisKeys(config.redis.prefix);
+  if (memo && memo.prefix !== keys.prefix) throw new Error('the user record memo must use the security stores’ key prefix');
   const { codeRing, recoveryRing, codec, subjectRing } = cryptoParts(config);
   return assemble(config, deps, {
-    methods: new RedisMethodStore(redis, keys, codec),
+    methods: new RedisMethodStore(redis, keys, codec, memo),
     codes: new RedisVerificationStore(redis, keys, codeRing),
     throttle: new RedisSendThrottle(redis, keys, (subject) => subjectRing.sign(subject).mac.slice(0, 32)),
     hourly: new RedisHourlyCounter(redis, keys),
     totpReplay: new RedisTotpReplayCache(redis, keys),
     recoveryCodes: new RedisRecoveryCodeStore(redis, keys, recoveryRing),
-    stepUps: new RedisStepUpStore(redis, keys, deps.clock),
+    stepUps: new RedisStepUpStore(redis, keys, deps.clock, memo),
   });
 }
 

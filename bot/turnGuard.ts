@@ -64,6 +64,11 @@ export interface TurnGuardOptions {
   redisTimeoutMs?: number;
   /** Told about failures that cannot fail the turn any more (lock release/refresh). */
   onBackgroundError?: (error: unknown) => void;
+  /**
+   * Issue 15: runs each locked turn inside this per-turn read memo (adapters/redis/userRecordMemo.ts: a user's
+   * security info is read once per turn and re-read behind the turn's own writes).
+   */
+  memo?: { run<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 /**
@@ -194,6 +199,8 @@ export class TurnGuard implements Middleware {
         .catch((e: unknown) => this.options.onBackgroundError?.(e));
     }, Math.max(Math.floor(this.lockTtlMs / 3), 50));
     refresher.unref();
+    const memo = this.options.memo;
+    const turn = memo ? (): Promise<void> => memo.run(next) : next;
     try {
       if (this.options.scope) {
         const convKey = `${activity.channelId ?? ''}/conversations/${conversationId}`;
@@ -204,9 +211,9 @@ export class TurnGuard implements Middleware {
           prefetchedBy: this.prefetchStorage(),
           lastWrite,
         };
-        await this.options.scope.run(data, next);
+        await this.options.scope.run(data, turn);
       } else {
-        await next();
+        await turn();
       }
     } finally {
       clearInterval(refresher);

@@ -13,13 +13,21 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  /** Runs the script once; `keys` are KEYS[], `args` ARGV[]. */
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  /**
+   * Runs the script once; `keys` are KEYS[], `args` ARGV[]. `afterSend` is called synchronously right after each
+   * send (EVALSHA, and EVAL on a cache miss), so a caller can queue a read behind the script in the same round trip
+   * (the per-turn record memo re-reads what the script changed: issue 15).
+   */
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[], afterSend?: () => void): Promise<unknown> {
     try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      const sent = redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      afterSend?.();
+      return await sent;
     } catch (e) {
       if (!isNoScript(e)) throw e;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
+      const sent = redis.eval(this.source, keys.length, ...keys, ...args);
+      afterSend?.();
+      return sent;
     }
   }
 

@@ -7,6 +7,7 @@ import type { FieldCipher } from '../crypto/fieldCipher';
 import type { HmacKeyRing } from '../crypto/keyRing';
 import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
+import type { UserRecordMemo } from './userRecordMemo';
 
 /** What one hash field holds: the public method plus sealed secrets. Never a clear destination or TOTP secret. */
 interface StoredRecord {
@@ -82,36 +83,56 @@ redis.call('HSET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], ARGV[3])
 return 1
 `);
 
+// KEYS: methods hash. ARGV: method id, record JSON. Insert or replace in one atomic command: a replaced method starts
+// from the timestamps it is saved with (its timestamp fields go), and one command rides in the turn's auto-pipeline
+// with other writes (issue 15: the pre-fill saves and its flag in one round trip).
+const SAVE_SCRIPT = new LuaScript(`
+redis.call('HDEL', KEYS[1], ARGV[1] .. '|confirmedAt', ARGV[1] .. '|lastUsedAt')
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`);
+
 type Stamps = { confirmedAt?: number; lastUsedAt?: number };
+
+/** Splits a methods hash into records (by id) and their timestamp fields. */
+function splitHash(all: Readonly<Record<string, string>>): { records: Map<string, string>; stamps: Map<string, Stamps> } {
+  const records = new Map<string, string>();
+  const stamps = new Map<string, Stamps>();
+  for (const [field, value] of Object.entries(all)) {
+    const bar = field.indexOf('|');
+    if (bar < 0) {
+      records.set(field, value);
+      continue;
+    }
+    const id = field.slice(0, bar);
+    const name = field.slice(bar + 1);
+    const s = stamps.get(id) ?? {};
+    if (name === 'confirmedAt' || name === 'lastUsedAt') s[name] = Number(value);
+    stamps.set(id, s);
+  }
+  return { records, stamps };
+}
 
 /**
  * MethodStore on Redis: one hash per user (`{u:<tenant>:<oid>}:methods`), field `<id>` holds the record and
- * `<id>|confirmedAt`, `<id>|lastUsedAt` the latest timestamps.
+ * `<id>|confirmedAt`, `<id>|lastUsedAt` the latest timestamps. With a {@link UserRecordMemo}, reads inside a turn
+ * come from the turn's one read of the user's record, and every write tells the memo (re-read behind the write).
  */
 export class RedisMethodStore implements MethodStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly codec: MethodRecordCodec,
+    private readonly memo?: UserRecordMemo,
   ) {}
 
   private async readAll(user: UserRef): Promise<{ records: Map<string, string>; stamps: Map<string, Stamps> }> {
-    const all = await this.redis.hgetall(this.keys.methods(user));
-    const records = new Map<string, string>();
-    const stamps = new Map<string, Stamps>();
-    for (const [field, value] of Object.entries(all)) {
-      const bar = field.indexOf('|');
-      if (bar < 0) {
-        records.set(field, value);
-        continue;
-      }
-      const id = field.slice(0, bar);
-      const name = field.slice(bar + 1);
-      const s = stamps.get(id) ?? {};
-      if (name === 'confirmedAt' || name === 'lastUsedAt') s[name] = Number(value);
-      stamps.set(id, s);
-    }
-    return { records, stamps };
+    if (this.memo?.active()) return splitHash((await this.memo.read(user)).methods);
+    return splitHash(await this.redis.hgetall(this.keys.methods(user)));
+  }
+
+  private wrote(user: UserRef): () => void {
+    return () => this.memo?.wrote(user);
   }
 
   private static merge(m: RegisteredMethod, s: Stamps | undefined): RegisteredMethod {
@@ -130,7 +151,13 @@ export class RedisMethodStore implements MethodStore {
 
   async get(user: UserRef, methodId: string): Promise<{ method: RegisteredMethod; secrets: MethodSecrets } | null> {
     const key = this.keys.methods(user);
-    const [v, c, u] = await this.redis.hmget(key, methodId, `${methodId}|confirmedAt`, `${methodId}|lastUsedAt`);
+    const fields = [methodId, `${methodId}|confirmedAt`, `${methodId}|lastUsedAt`];
+    let values: (string | null | undefined)[];
+    if (this.memo?.active()) {
+      const hash = (await this.memo.read(user)).methods;
+      values = fields.map((f) => hash[f]);
+    } else values = await this.redis.hmget(key, ...fields);
+    const [v, c, u] = values;
     if (v === null || v === undefined) return null;
     const d = this.codec.decode(user, v);
     const stamps: Stamps = {
@@ -142,27 +169,29 @@ export class RedisMethodStore implements MethodStore {
 
   async save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod> {
     const { json, method } = this.codec.encode(user, entry);
-    const key = this.keys.methods(user);
-    // A replaced method starts from the timestamps it is saved with.
-    await this.redis.multi().hdel(key, `${method.id}|confirmedAt`, `${method.id}|lastUsedAt`).hset(key, method.id, json).exec();
+    await SAVE_SCRIPT.run(this.redis, [this.keys.methods(user)], [method.id, json], this.wrote(user));
     return method;
   }
 
   async markConfirmed(user: UserRef, methodId: string, at: number): Promise<boolean> {
-    return (await PATCH_SCRIPT.run(this.redis, [this.keys.methods(user)], [methodId, 'confirmedAt', at])) === 1;
+    return (await PATCH_SCRIPT.run(this.redis, [this.keys.methods(user)], [methodId, 'confirmedAt', at], this.wrote(user))) === 1;
   }
 
   async markUsed(user: UserRef, methodId: string, at: number): Promise<boolean> {
-    return (await PATCH_SCRIPT.run(this.redis, [this.keys.methods(user)], [methodId, 'lastUsedAt', at])) === 1;
+    return (await PATCH_SCRIPT.run(this.redis, [this.keys.methods(user)], [methodId, 'lastUsedAt', at], this.wrote(user))) === 1;
   }
 
   async remove(user: UserRef, methodId: string): Promise<boolean> {
     const key = this.keys.methods(user);
-    const r = await this.redis.multi().hdel(key, methodId).hdel(key, `${methodId}|confirmedAt`, `${methodId}|lastUsedAt`).exec();
+    const sent = this.redis.multi().hdel(key, methodId).hdel(key, `${methodId}|confirmedAt`, `${methodId}|lastUsedAt`).exec();
+    this.memo?.wrote(user);
+    const r = await sent;
     return Number(r?.[0]?.[1] ?? 0) > 0;
   }
 
   async removeAll(user: UserRef): Promise<void> {
-    await this.redis.del(this.keys.methods(user));
+    const sent = this.redis.del(this.keys.methods(user));
+    this.memo?.wrote(user);
+    await sent;
   }
 }

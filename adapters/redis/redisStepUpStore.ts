@@ -4,17 +4,38 @@ import type { UserRef } from '../../domain/model/user';
 import type { Clock } from '../../domain/ports/clock';
 import type { StepUpFlag, StepUpStore } from '../../domain/ports/stepUpStore';
 import type { RedisKeys } from './redisKeys';
+import type { UserRecord, UserRecordMemo } from './userRecordMemo';
 
 /**
  * StepUpStore on Redis: `{u:…}:stepup` (time of the last proof, expiring with the window: the expiry is set in the
  * same SET, and Redis decides it, F17), `{u:…}:hold` (hold end, expiring at it) and `{u:…}:flag:<name>` (lasting).
+ * With a {@link UserRecordMemo}, reads inside a turn come from the turn's one read of the user's record (the hold is
+ * still compared with the clock at each read, the proof's age by the caller), and each write tells the memo.
  */
 export class RedisStepUpStore implements StepUpStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly clock: Clock,
+    private readonly memo?: UserRecordMemo,
   ) {}
+
+  /**
+   * Inside a turn with a memo: a part of the user's record, read once per turn; otherwise `direct()`. Both are issued
+   * synchronously (no await before the command), so parallel reads still share one auto-pipelined write.
+   */
+  private read<T>(user: UserRef, part: (r: UserRecord) => T, direct: () => Promise<T>): Promise<T> {
+    return this.memo?.active() ? this.memo.read(user).then(part) : direct();
+  }
+
+  /** Issues a write, then lets the memo re-read the record behind it (same round trip). */
+  private write<T>(user: UserRef, send: () => Promise<T>): () => Promise<T> {
+    return () => {
+      const sent = send();
+      this.memo?.wrote(user);
+      return sent;
+    };
+  }
 
   private key(user: UserRef, suffix: string): string {
     return `${this.keys.prefix}${this.keys.userTag(user)}:${suffix}`;
@@ -29,32 +50,32 @@ export class RedisStepUpStore implements StepUpStore {
   }
 
   async recordProof(user: UserRef, at: number, windowSeconds: number): Promise<void> {
-    await this.call('record step-up', () => this.redis.set(this.key(user, 'stepup'), String(at), 'EX', windowSeconds));
+    await this.call('record step-up', this.write(user, () => this.redis.set(this.key(user, 'stepup'), String(at), 'EX', windowSeconds)));
   }
 
   async lastProof(user: UserRef): Promise<number | null> {
-    const v = await this.call('read step-up', () => this.redis.get(this.key(user, 'stepup')));
+    const v = await this.call('read step-up', () => this.read(user, (r) => r.stepUp, () => this.redis.get(this.key(user, 'stepup'))));
     return v === null ? null : Number(v);
   }
 
   async startHold(user: UserRef, until: number): Promise<void> {
-    await this.call('start hold', () => this.redis.set(this.key(user, 'hold'), String(until), 'PX', Math.max(1, Math.ceil(until - this.clock.now()))));
+    await this.call('start hold', this.write(user, () => this.redis.set(this.key(user, 'hold'), String(until), 'PX', Math.max(1, Math.ceil(until - this.clock.now())))));
   }
 
   async holdUntil(user: UserRef): Promise<number | null> {
-    const v = await this.call('read hold', () => this.redis.get(this.key(user, 'hold')));
+    const v = await this.call('read hold', () => this.read(user, (r) => r.hold, () => this.redis.get(this.key(user, 'hold'))));
     return v !== null && Number(v) > this.clock.now() ? Number(v) : null;
   }
 
   async setFlag(user: UserRef, flag: StepUpFlag): Promise<void> {
-    await this.call('set flag', () => this.redis.set(this.key(user, `flag:${flag}`), '1'));
+    await this.call('set flag', this.write(user, () => this.redis.set(this.key(user, `flag:${flag}`), '1')));
   }
 
   async hasFlag(user: UserRef, flag: StepUpFlag): Promise<boolean> {
-    return (await this.call('read flag', () => this.redis.exists(this.key(user, `flag:${flag}`)))) === 1;
+    return this.call('read flag', () => this.read(user, (r) => r.flags[flag], async () => (await this.redis.exists(this.key(user, `flag:${flag}`))) === 1));
   }
 
   async clearProof(user: UserRef): Promise<void> {
-    await this.call('clear step-up', () => this.redis.del(this.key(user, 'stepup')));
+    await this.call('clear step-up', this.write(user, () => this.redis.del(this.key(user, 'stepup'))));
   }
 }

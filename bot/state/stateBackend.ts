@@ -52,6 +52,8 @@ import {
   RedisScanCursorStore,
 } from '../../adapters/redis/redisCampaignStores';
 import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
+import { RedisKeys } from '../../adapters/redis/redisKeys';
+import { UserRecordMemo } from '../../adapters/redis/userRecordMemo';
 import { FileApiKeyStore, RedisApiKeyStore } from '../../adapters/helpdesk/apiKeyStores';
 import { MemoryIdempotencyStore, RedisIdempotencyStore, type IdempotencyStore } from '../../adapters/helpdesk/idempotencyStore';
 import { RlfAlertRateLimit } from '../../adapters/campaignAlertLimit';
@@ -122,6 +124,12 @@ export interface StateBackend {
   limiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
   /** Readiness (/readyz): Redis answers a write under the prefix; memory is always ready. */
   ready(): Promise<boolean>;
+  /**
+   * Issue 15: runs `fn` with a per-request memo of users' security info (one read of methods, step-up, hold and
+   * flags per user; re-read behind each write). Bot turns get it from the TurnGuard; an API route wraps its handler.
+   * Memory: runs `fn` as it is.
+   */
+  withUserReads<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -179,9 +187,12 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
   // conversation state is read in the same round trip as the lock.
   const scope = new TurnScope();
   const storage = new RedisStorage(redis, { prefix: `${prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope });
+  // Issue 15: one read of a user's security info per turn, shared by the method and step-up stores.
+  const memo = new UserRecordMemo(redis, new RedisKeys(prefix));
   const turnGuard = new TurnGuard(redis, {
     keyPrefix: prefix,
     scope,
+    memo,
     prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`] },
     ...(options.onBackgroundError ? { onBackgroundError: options.onBackgroundError } : {}),
   });
@@ -204,10 +215,11 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     apiKeys: new RedisApiKeyStore(redis, prefix),
     enrolments: new RedisEnrolmentTickets(redis, prefix),
     campaigns: createCampaignState(config, redis, options.clock),
-    security: (deps) => createRedisSecurityAdapters(redis, config, deps),
+    security: (deps) => createRedisSecurityAdapters(redis, config, deps, memo),
     limiter: (name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${name}`, points, duration }),
     // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
     ready: () => isRedisReady(redis, { key: `${prefix}ready-probe` }),
+    withUserReads: (fn) => memo.run(fn),
   };
 }
 
@@ -241,5 +253,6 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     security: (deps) => createMemorySecurityAdapters(config, deps, { flows }),
     limiter: (name, points, duration) => new RateLimiterMemory({ keyPrefix: name, points, duration }),
     ready: async () => true,
+    withUserReads: (fn) => fn(),
   };
 }

@@ -34,7 +34,9 @@ const CONTACT_KINDS = [
  */
 export async function prefillFromDirectory(deps: SecurityInfoDeps, user: UserRef, forBootstrap = false): Promise<void> {
   const { policy, store, stepUps, guard, clock, random } = deps;
-  if (!forBootstrap && (!policy.methods.prefillFromDirectory || (await stepUps.hasFlag(user, 'prefilled')))) return;
+  if (!forBootstrap && !policy.methods.prefillFromDirectory) return;
+  const done = await stepUps.hasFlag(user, 'prefilled');
+  if (!forBootstrap && done) return;
   const contacts = await deps.directory.contacts(user);
   const existing = await store.list(user);
   const known = new Set<string>();
@@ -43,6 +45,7 @@ export async function prefillFromDirectory(deps: SecurityInfoDeps, user: UserRef
     const d = (await store.get(user, m.id))?.secrets.destination;
     if (d) known.add(d.toLowerCase());
   }
+  const writes: Promise<unknown>[] = [];
   for (const [field, kind] of CONTACT_KINDS) {
     if (!policy.methods.enabled.includes(kind)) continue;
     for (const raw of contacts[field]) {
@@ -51,13 +54,18 @@ export async function prefillFromDirectory(deps: SecurityInfoDeps, user: UserRef
       if (!n.ok || known.has(n.value.toLowerCase())) continue;
       known.add(n.value.toLowerCase());
       const now = clock.now();
-      await store.save(user, {
-        method: { id: randomId(random), kind, maskedDestination: maskDestination(channel, n.value), confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'directory', channels: channelsFor(kind) },
-        secrets: { destination: n.value },
-      });
+      writes.push(
+        store.save(user, {
+          method: { id: randomId(random), kind, maskedDestination: maskDestination(channel, n.value), confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'directory', channels: channelsFor(kind) },
+          secrets: { destination: n.value },
+        }),
+      );
     }
   }
-  await stepUps.setFlag(user, 'prefilled');
+  // Issue 15: the saves and the flag are issued together (one round trip with a pipelining store), and the flag only
+  // when it is not set yet. Every write is awaited: a failed one fails the turn, as before.
+  if (!done) writes.push(stepUps.setFlag(user, 'prefilled'));
+  await Promise.all(writes);
 }
 
 /**

@@ -3,7 +3,8 @@ import { RedisKeys } from '../../adapters/redis/redisKeys';
 import { RedisSendThrottle } from '../../adapters/redis/redisSendThrottle';
 import { createRedis } from '../../bot/redisClient';
 import { startApp, type RunningApp } from '../support/appHarness';
-import { post, teamsActivity } from '../support/activities';
+import { post, teamsActivity, type Reply } from '../support/activities';
+import { action } from '../support/chatDriver';
 import { startRedis, type RedisServer } from '../support/redisServer';
 
 /** Issue 15 item 2: round trips of a turn, counted as socket writes of the app's client (one write per request). */
@@ -88,5 +89,65 @@ describe('issue 15 / R25: the lock release rides with the turn’s last state wr
     expect(lockCommands.length).toBe(2); // acquire, release
     expect(lockCommands[1]).toBeGreaterThan(stateWrite);
     expect(turnWrites).toBe(2);
+  });
+});
+
+describe('issue 15 / R31: security info reads the user’s record once per turn (adapters/redis/userRecordMemo.ts)', () => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startApp({ REDIS_URL: server.url });
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  /** The demo directory's Megan: a mobile number the organisation holds (pre-filled, R31), no methods yet. */
+  const objectId = '6e7b768e-07e2-4810-8459-485f84f8f204';
+  const conversationId = `a:rt-si-${objectId}`;
+  const submit = (value: unknown): Record<string, unknown> => teamsActivity({ conversationId, userObjectId: objectId, value });
+
+  /** Posts one activity and returns its replies, the app client's socket writes (round trips) and the MONITOR lines. */
+  async function measured(activity: Record<string, unknown>): Promise<{ replies: Reply[]; roundTrips: number; commands: string[] }> {
+    const redis = running.app.redis!;
+    await ready(redis);
+    const writes = countWrites(redis);
+    const commands: string[] = [];
+    const monitor = await new Redis(server.port, '127.0.0.1', { lazyConnect: true }).monitor();
+    monitor.on('monitor', (_t: string, args: string[]) => commands.push(args.join(' ')));
+    await new Promise((r) => setTimeout(r, 50));
+    const before = writes();
+    const res = await post(running.baseUrl, activity);
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    const roundTrips = writes() - before;
+    monitor.disconnect();
+    return { replies: res.replies, roundTrips, commands };
+  }
+
+  const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any => action({ posts: replies, puts: [], text: '' }, verb, pred);
+
+  test('issue 15: si: start (with the R31 pre-fill write) ≤ 4 round trips, si: add 3, choose authenticator (bootstrap asked) ≤ 4, back 3 — and the pre-filled contact is on the first overview', async () => {
+    // Warm-up with another directory user: the first use of a script costs one more round trip (NOSCRIPT → EVAL, F19).
+    const warm = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
+    await post(running.baseUrl, teamsActivity({ conversationId: `a:rt-si-${warm}`, userObjectId: warm, value: { verb: 'menu', choice: 'securityInfo' } }));
+    await post(running.baseUrl, teamsActivity({ conversationId, userObjectId: objectId, text: 'hi' }));
+    const start = await measured(submit({ verb: 'menu', choice: 'securityInfo' }));
+    // The overview read after the pre-fill saved the directory's number: the turn sees its own write.
+    expect(JSON.stringify(start.replies)).toContain('From your organisation, not yet confirmed');
+    expect(start.commands.some((c) => c.startsWith('evalsha') && c.includes(':methods'))).toBe(true);
+    expect(start.roundTrips).toBeLessThanOrEqual(4);
+    const flowId = dataOf(start.replies, 'si.add').flowId as string;
+
+    const add = await measured(submit({ verb: 'si.add', flowId }));
+    expect(add.roundTrips).toBe(3);
+    // One read of the record: the methods hash once, not per use-case (pre-fill flag, overview, hold).
+    expect(add.commands.filter((c) => c.startsWith('hgetall')).length).toBe(1);
+
+    const choose = await measured(submit({ verb: 'si.kind', flowId, kind: 'authenticatorApp' }));
+    expect(dataOf(choose.replies, 'si.bootstrapWith')).toBeDefined();
+    expect(choose.roundTrips).toBeLessThanOrEqual(4);
+
+    const back = await measured(submit({ verb: 'si.back', flowId }));
+    expect(back.roundTrips).toBe(3);
   });
 });

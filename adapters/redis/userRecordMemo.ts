@@ -1,0 +1,120 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type Redis from 'ioredis';
+import type { UserRef } from '../../domain/model/user';
+import type { StepUpFlag } from '../../domain/ports/stepUpStore';
+import type { RedisKeys } from './redisKeys';
+
+/**
+ * Issue 15 item 2: the Redis keys that make up a user's security info, as read together in one round trip — the
+ * methods hash (records and their `<id>|confirmedAt` / `<id>|lastUsedAt` fields, raw), the step-up proof, the
+ * bootstrap hold and the two lasting flags. All under the user's hash tag, so one slot on a Cluster (F20).
+ */
+export interface UserRecord {
+  readonly methods: Readonly<Record<string, string>>;
+  /** Raw value of `{u:…}:stepup` (epoch ms of the last proof) or null. */
+  readonly stepUp: string | null;
+  /** Raw value of `{u:…}:hold` (epoch ms the hold ends) or null; the reader compares it with its clock. */
+  readonly hold: string | null;
+  readonly flags: Readonly<Record<StepUpFlag, boolean>>;
+}
+
+const FLAGS: readonly StepUpFlag[] = ['hadMethods', 'prefilled'];
+
+interface Scope {
+  open: boolean;
+  readonly records: Map<string, Promise<UserRecord>>;
+}
+
+/**
+ * A per-turn memo of {@link UserRecord}s. Inside {@link run} (one bot turn: the TurnGuard opens it; one API request
+ * where the route opens it) the first read of a user's security info loads the whole record — HGETALL methods and
+ * one MGET of step-up, hold and flags, issued in the same tick, so one socket write with the auto-pipelining client
+ * — and every later read in the scope is served from it. The use-cases keep reading for themselves (overview,
+ * step-up check, pre-fill flag, hold), but only the first read goes to Redis.
+ *
+ * Writes: the stores call {@link wrote} right after issuing a write to one of these keys; the memo then re-reads the
+ * record in the same tick, i.e. in the same round trip as the write and after it on the connection, so a turn never
+ * acts on data older than its own change. Outside a scope, or once the scope's function has settled (work the turn
+ * started and left running, such as an R18 notification), nothing is memoised and every read goes to Redis as before.
+ *
+ * The memo holds no data between turns (the map lives in the scope object of one `run`).
+ */
+export class UserRecordMemo {
+  private readonly als = new AsyncLocalStorage<Scope>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Key prefix of the records (the stores' prefix). */
+  get prefix(): string {
+    return this.keys.prefix;
+  }
+
+  /** Runs `fn` with a fresh, empty memo. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const scope: Scope = { open: true, records: new Map() };
+    try {
+      return await this.als.run(scope, fn);
+    } finally {
+      scope.open = false;
+      scope.records.clear();
+    }
+  }
+
+  /** True inside an open scope: the stores then read through {@link read}. */
+  active(): boolean {
+    return this.scope() !== undefined;
+  }
+
+  /** The user's record: loaded once per scope (outside a scope: read now, not kept). */
+  read(user: UserRef): Promise<UserRecord> {
+    const scope = this.scope();
+    if (!scope) return this.load(user);
+    const key = this.keys.userTag(user);
+    const known = scope.records.get(key);
+    if (known) return known;
+    return this.remember(scope, key, this.load(user));
+  }
+
+  /**
+   * Call synchronously right after issuing a write to one of the user's record keys: a memoised record is re-read
+   * behind the write (same round trip). A record not memoised yet is left to the next read.
+   */
+  wrote(user: UserRef): void {
+    const scope = this.scope();
+    if (!scope) return;
+    const key = this.keys.userTag(user);
+    if (!scope.records.has(key)) return;
+    void this.remember(scope, key, this.load(user)).catch(() => undefined);
+  }
+
+  /** Key of a user's record part (`stepup`, `hold`, `flag:<name>`). */
+  partKey(user: UserRef, suffix: string): string {
+    return `${this.keys.prefix}${this.keys.userTag(user)}:${suffix}`;
+  }
+
+  private scope(): Scope | undefined {
+    const s = this.als.getStore();
+    return s?.open ? s : undefined;
+  }
+
+  private remember(scope: Scope, key: string, p: Promise<UserRecord>): Promise<UserRecord> {
+    scope.records.set(key, p);
+    // A failed read is not kept: the next read in the turn tries again.
+    p.catch(() => {
+      if (scope.records.get(key) === p) scope.records.delete(key);
+    });
+    return p;
+  }
+
+  /** Both commands are issued before the first await: one socket write with the auto-pipelining client. */
+  private async load(user: UserRef): Promise<UserRecord> {
+    const hash = this.redis.hgetall(this.keys.methods(user));
+    const parts = this.redis.mget(this.partKey(user, 'stepup'), this.partKey(user, 'hold'), ...FLAGS.map((f) => this.partKey(user, `flag:${f}`)));
+    const [methods, values] = await Promise.all([hash, parts]);
+    const flags = Object.fromEntries(FLAGS.map((f, i) => [f, values[2 + i] !== null && values[2 + i] !== undefined])) as Record<StepUpFlag, boolean>;
+    return { methods, stepUp: values[0] ?? null, hold: values[1] ?? null, flags };
+  }
+}
