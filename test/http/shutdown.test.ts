@@ -8,10 +8,14 @@ describe('graceful shutdown', () => {
   test('close() stops accepting but finishes the turn in flight', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
-    // The roster look-up of the first turn is held open until the test says so: a turn "in flight".
-    const app = await startApp({}, { memberLookup: async () => (await gate, { name: 'Ada Lovelace', role: 'user' }) });
+    let entered: () => void = () => undefined;
+    const turnStarted = new Promise<void>((r) => (entered = r));
+    // The roster look-up of the first turn is held open until the test says so: a turn "in flight". The test waits
+    // until the turn is really inside the bot (not a fixed sleep: on a loaded machine the request may not have
+    // connected yet, and closing first would refuse it instead of finishing it).
+    const app = await startApp({}, { memberLookup: async () => (entered(), await gate, { name: 'Ada Lovelace', role: 'user' }) });
     const inFlight = post(app.baseUrl, teamsActivity({ text: 'hi', serviceUrl: 'http://127.0.0.1:9/' }));
-    await sleep(200);
+    await turnStarted;
     const closing = app.app.close(10_000);
     await sleep(100);
     await expect(fetch(`${app.baseUrl}/healthz`)).rejects.toThrow();
