@@ -27,6 +27,7 @@ import { securityAlertOf } from '../domain/campaigns/securityAlerts';
 import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
 import { isSsprError } from '../domain/errors';
+import { startupMark } from './startupPhases';
 import { checkRedisDurability } from './redisClient';
 import { securityInfoUseCases } from './securityInfoJourney';
 import { createStateBackend, type StateBackend } from './state/stateBackend';
@@ -100,6 +101,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // The client connects in the background and has no offline queue (F1): give it a moment (bounded, never throws —
   // R22: the bot starts and answers "unavailable" while Redis is down) so the first commands don't fail needlessly.
   if (redis) await connected(redis, 2000);
+  startupMark('redis');
 
   if (redis && config.mode === 'production' && !config.redis.skipDurabilityCheck) {
     await connected(redis, 5000);
@@ -162,6 +164,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // Every event also adds to the admin insights' counters (issue 14), whatever audit log the app was given.
   const insights = createInsights(config, state.insights, clockForAudit, logger, () => metrics.insightsFailures.inc(), (b) => metrics.business.inc(b));
   const services = await createServices(config, state, logger, notifications, { ...overrides.services, audit: insights.observe(overrides.services?.audit ?? trail!) });
+  startupMark('services');
   const audit = services.audit;
   // One paced, retrying sender for every proactive message (notifications and the pages' outcomes).
   // With Redis the pacing (Teams' per-conversation limits, Retry-After) is shared with every instance and worker.
@@ -279,6 +282,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     await next();
   });
 
+  startupMark('composed');
   let devChannel: { close(): void } | undefined;
   const ready = (): Promise<boolean> => state.ready();
   // R36: /metrics behind a bearer token, or only on a separate internal listener (METRICS_PORT).

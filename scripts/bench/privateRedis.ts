@@ -28,7 +28,7 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     private readonly dir: string,
-    private readonly pid: number,
+    readonly pid: number,
   ) {}
 
   get url(): string {

@@ -42,6 +42,52 @@ function journeyLines(r: BenchResult): string[] {
   ];
 }
 
+/** Markdown table cells: no pipes or line breaks inside. */
+const cell = (text: string): string => text.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ');
+
+/**
+ * The last thing printed: every target as one Markdown table, ready to paste into docs/benchmark.md ("Results").
+ * A latency or time target measured while other work used the machine says so in its verdict ("not quiet").
+ */
+export function targetTable(r: BenchResult): string[] {
+  const e = r.environment;
+  const notQuiet = r.targets.some((t) => t.notQuiet);
+  const verdict = (t: BenchResult['targets'][number]): string =>
+    (t.pass === null ? 'reported' : t.pass ? '**PASS**' : '**MISS**') + (t.notQuiet && t.pass !== null ? ' (not quiet)' : '');
+  return [
+    `### Targets (issue 15) — ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${e.commit}, Node ${e.node}, Redis ${e.redis}, ${e.cpus} CPUs`,
+    '',
+    `Load average ${e.loadAverage.start} at start, ${e.loadAverage.end} at end. ` +
+      (notQuiet
+        ? '**The machine was not quiet** during at least one latency or time measurement (other work on its CPUs, per phase below): those verdicts say "(not quiet)" and do not judge the product.'
+        : 'Quiet during every latency and time measurement (other work ≤ 0.25 CPUs).'),
+    `Per phase: ${e.phases.map((p) => `${p.phase} ${p.seconds} s — other work ${p.otherCpus} CPUs, bench ${p.benchCpus} CPUs, load ${p.loadAverage[0]} → ${p.loadAverage[1]}`).join('; ')}.`,
+    '',
+    '| target | limit | measured | verdict | notes |',
+    '|---|---|---|---|---|',
+    ...r.targets.map((t) => `| ${cell(t.target)} | ${cell(t.limit)} | ${cell(t.measured)} | ${verdict(t)} | ${cell(t.note ?? '')} |`),
+    '',
+  ];
+}
+
+/** Start-up: the reported run, its phases, and every run. */
+function startupLines(s: NonNullable<BenchResult['startup']>): string[] {
+  const sample = (x: typeof s.first): string =>
+    `${x.startToReadyMs} ms (CPU ${x.cpuToReadyMs} ms, waiting for a CPU ${x.runQueueWaitMs} ms, code cache ${x.codeCache}, idle RSS ${Math.round(x.idleRssBytes / 1e6)} MB)`;
+  let prev = { ms: 0, cpuMs: 0 };
+  const phases = s.phases.map((p) => {
+    const text = `${p.phase} +${p.ms - prev.ms} ms (CPU +${p.cpuMs - prev.cpuMs})`;
+    prev = p;
+    return text;
+  });
+  return [
+    `start-up (${s.entry}): ready after ${sample(s)}; first two turns ${s.firstTurns.ok ? `answered in ${s.firstTurns.ms} ms` : `FAILED (${s.firstTurns.problem ?? '?'})`}`,
+    `  phases (ms since the process started, CPU by then): ${phases.join(', ') || '-'}  (ready = listening; campaigns start after it)`,
+    `  first start after the build (no code cache): ${sample(s.first)}`,
+    `  every run: ${s.samples.map((x) => `${x.startToReadyMs}/${x.cpuToReadyMs}/${x.runQueueWaitMs}`).join(', ')} (ready / CPU / run-queue wait, ms)`,
+  ];
+}
+
 /** The human-readable table printed at the end of `npm run bench`. */
 export function formatReport(r: BenchResult): string {
   const e = r.environment;
@@ -89,13 +135,10 @@ export function formatReport(r: BenchResult): string {
     r.hashing
       ? `argon2: ${r.hashing.count} verifications at once in the app: ${r.hashing.elapsedMs} ms, ≤ ${r.hashing.maxRunning} at once, RSS ${Math.round(r.hashing.rssBeforeBytes / 2 ** 20)} → peak ${Math.round(r.hashing.rssPeakBytes / 2 ** 20)} MiB, event-loop delay p99 ${r.hashing.eventLoopDelayP99Ms} ms (max ${r.hashing.eventLoopDelayMaxMs}); cheap turns at 20/s meanwhile: ${r.hashing.turnsDuring.turns} turns, p50 ${r.hashing.turnsDuring.latencyMs.p50} ms, p99 ${r.hashing.turnsDuring.latencyMs.p99} ms, ${r.hashing.turnsDuring.errors} errors`
       : 'argon2: skipped',
-    r.startup
-      ? `start-up (${r.startup.entry}): ready after ${r.startup.startToReadyMs} ms (CPU ${r.startup.cpuToReadyMs} ms), idle RSS ${Math.round(r.startup.idleRssBytes / 1e6)} MB, first two turns ${r.startup.firstTurns.ok ? `answered in ${r.startup.firstTurns.ms} ms` : `FAILED (${r.startup.firstTurns.problem ?? '?'})`} — median of ${r.startup.samples.map((s) => `${s.startToReadyMs} ms / CPU ${s.cpuToReadyMs} ms / ${Math.round(s.idleRssBytes / 1e6)} MB`).join(', ')}`
-      : 'start-up: skipped',
+    ...(r.startup ? startupLines(r.startup) : []),
+    ...(r.startup ? [] : ['start-up: skipped']),
     '',
-    'targets',
-    ...r.targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${pad(`${t.target} ${t.limit}`, 50)} measured ${t.measured}${t.note ? `  (${t.note})` : ''}`),
-    '',
+    ...targetTable(r),
   ];
   return lines.join('\n');
 }

@@ -25,6 +25,11 @@ export class ServerProcess {
     readonly port: number,
   ) {}
 
+  /** The server's process id (its CPU counts as the bench's own in the machine-load figures). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BotClient, benchActivity, greeting, type BenchConversation } from './loadGenerator';
 import { freePort } from './privateRedis';
@@ -11,6 +11,15 @@ export interface StartupSample {
   /** CPU time (user + system, all threads) the process had used when it became ready, ms: what start-up costs,
    *  much less sensitive than the wall clock to other load on the machine. */
   cpuToReadyMs: number;
+  /** Time the main thread spent runnable but waiting for a CPU until ready (`/proc/<pid>/schedstat`, field 2), ms:
+   *  on a busy machine most of the wall clock; start to ready minus this is what the start itself took. */
+  runQueueWaitMs: number;
+  /** The V8 code cache of the loader (scripts/serverLoader.js): 'used', 'none' (this start writes it), 'rejected'. */
+  codeCache: string;
+  /** The app's own start-up marks (bot/startupPhases.ts, from its "listening" log line): ms since the process
+   *  started and CPU ms by then, per phase (modules loaded, config, Redis connected, services, composed, app,
+   *  listening, campaigns started). */
+  phases: Array<{ phase: string; ms: number; cpuMs: number }>;
   /** RSS of the idle process 3 s after it became ready (no traffic), bytes. */
   idleRssBytes: number;
   /** After the RSS reading: a greeting and the security-info menu submit (a ComponentDialog, the user's methods in
@@ -21,7 +30,10 @@ export interface StartupSample {
 export interface StartupResult extends StartupSample {
   /** What ran: the command of `npm start` (package.json), or the same bundle built from the sources when stale. */
   entry: string;
-  /** Every run (the result is the median run by start-to-ready). */
+  /** The first start after the build, without the code cache (it writes the cache). */
+  first: StartupSample;
+  /** Every run, the first one included. The result is the median by start-to-ready of the runs after the first
+   *  (every start of a deployment but its first), or the first when there is only one. */
   samples: StartupSample[];
 }
 
@@ -72,6 +84,12 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
+function runQueueWaitMsOf(pid: number): number {
+  // /proc/<pid>/schedstat (main thread): time on a CPU, time waiting on a run queue, time slices — nanoseconds.
+  const f = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/);
+  return Math.round(Number(f[1]) / 1e6);
+}
+
 function cpuMsOf(pid: number): number {
   // /proc/<pid>/stat: "pid (comm) state …"; utime and stime are fields 14 and 15 (11 and 12 after the comm).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -80,11 +98,30 @@ function cpuMsOf(pid: number): number {
 
 async function startOnce(entry: { flags: string[]; file: string }, redisUrl: string): Promise<StartupSample> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', SSPR_MODE: 'development', REDIS_URL: redisUrl, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', SSPR_MODE: 'development', REDIS_URL: redisUrl, LOG_LEVEL: 'info' };
   let output = '';
   const t0 = performance.now();
   const child = spawn(process.execPath, [...entry.flags, entry.file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-2000)));
+  let phases: StartupSample['phases'] = [];
+  let codeCache = 'no loader';
+  let pending = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const text = d.toString('utf8');
+    output = (output + text).slice(-2000);
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('"startup"')) continue;
+      try {
+        const j = JSON.parse(line) as { startup?: StartupSample['phases']; codeCache?: string };
+        if (j.startup) phases = j.startup;
+        if (j.codeCache) codeCache = j.codeCache;
+      } catch {
+        /* not a log line */
+      }
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-2000)));
   try {
     let ready = false;
@@ -96,6 +133,7 @@ async function startOnce(entry: { flags: string[]; file: string }, redisUrl: str
     }
     const startToReadyMs = Math.round(performance.now() - t0);
     const cpuToReadyMs = Math.round(cpuMsOf(child.pid!));
+    const runQueueWaitMs = runQueueWaitMsOf(child.pid!);
     await sleep(3000);
     const idleRssBytes = rssOf(child.pid!);
     const client = new BotClient(`http://127.0.0.1:${port}`, 1);
@@ -107,7 +145,7 @@ async function startOnce(entry: { flags: string[]; file: string }, redisUrl: str
     const second = first.ok ? await client.post(benchActivity(user, { value: { verb: 'menu', choice: 'securityInfo' } })) : first;
     client.close();
     const firstTurns = { ok: second.ok, ...(second.problem ? { problem: second.problem } : {}), ms: Math.round(performance.now() - t1) };
-    return { startToReadyMs, cpuToReadyMs, idleRssBytes, firstTurns };
+    return { startToReadyMs, cpuToReadyMs, runQueueWaitMs, codeCache, phases, idleRssBytes, firstTurns };
   } finally {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGTERM');
@@ -119,13 +157,17 @@ async function startOnce(entry: { flags: string[]; file: string }, redisUrl: str
 
 /**
  * Starts the app as `npm start` would (development mode, its own Redis) `runs` times one after another: spawn →
- * ready, CPU used by then, idle RSS. The result is the median run by start-to-ready (one run on a shared machine is
- * mostly noise).
+ * ready, CPU used by then, run-queue wait, the app's phases, idle RSS. The first start runs without the loader's code
+ * cache (removed before it, as after a build; it writes a new one); the result is the median of the others by
+ * start-to-ready (one run on a shared machine is mostly noise), or the first when `runs` is 1.
  */
-export async function measureStartup(redisUrl: string, runs = 3): Promise<StartupResult> {
+export async function measureStartup(redisUrl: string, runs = 4): Promise<StartupResult> {
   const entry = await entryPoint();
+  rmSync(join(dirname(entry.file), 'app.js.v8cache'), { force: true });
   const samples: StartupSample[] = [];
   for (let i = 0; i < Math.max(1, runs); i++) samples.push(await startOnce(entry, redisUrl));
-  const median = [...samples].sort((a, b) => a.startToReadyMs - b.startToReadyMs)[Math.floor((samples.length - 1) / 2)] as StartupSample;
-  return { entry: entry.label, ...median, samples };
+  const first = samples[0] as StartupSample;
+  const warm = samples.length > 1 ? samples.slice(1) : samples;
+  const median = [...warm].sort((a, b) => a.startToReadyMs - b.startToReadyMs)[Math.floor((warm.length - 1) / 2)] as StartupSample;
+  return { entry: entry.label, ...median, first, samples };
 }

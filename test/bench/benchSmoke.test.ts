@@ -24,7 +24,7 @@ describe('benchmark harness (smoke)', () => {
       journeyCalibration: 2,
       hashVerifications: 10,
       startup: true,
-      startupRuns: 1,
+      startupRuns: 2,
     });
   }, 300_000);
 
@@ -97,22 +97,35 @@ describe('benchmark harness (smoke)', () => {
     expect(h.turnsDuring.errors).toBe(0);
   });
 
-  test('bench: start-up of the app as npm start runs it — ready and idle RSS measured', () => {
+  test('bench: start-up of the app as npm start runs it — ready, phases, code cache and idle RSS measured', () => {
     const s = result.startup!;
     expect(s.startToReadyMs).toBeGreaterThan(0);
     expect(s.cpuToReadyMs).toBeGreaterThan(0);
-    expect(s.samples).toHaveLength(1);
+    expect(s.runQueueWaitMs).toBeGreaterThanOrEqual(0);
+    expect(s.samples).toHaveLength(2);
+    // The first start after the build has no code cache and writes one; the second is compiled from it.
+    expect(s.first.codeCache).toBe('none');
+    expect(s.samples[1]!.codeCache).toBe('used');
+    // The app's own marks, in order, from its "listening" log line.
+    const phases = s.phases.map((p) => p.phase);
+    expect(phases.slice(0, 2)).toEqual(['modules', 'config']);
+    expect(phases).toContain('listening');
+    for (let i = 1; i < s.phases.length; i++) expect(s.phases[i]!.ms).toBeGreaterThanOrEqual(s.phases[i - 1]!.ms);
     expect(s.entry).toMatch(/^node (\S+ )*(dist\/bundle\/server\.js|.*bench-results\/startup\/server\.js)/);
     expect(s.idleRssBytes).toBeGreaterThan(20 * 2 ** 20);
     // The built server (the bundle npm start runs) answers a greeting and starts a dialog, not only /readyz.
     expect(s.firstTurns).toMatchObject({ ok: true });
   });
 
-  test('R26 bench: report prints a PASS/MISS line per target', () => {
+  test('R26 bench: report ends with one Markdown table, a verdict per target (none asserted)', () => {
     const n = result.targets.length;
-    expect(result.targets.map((t) => t.target)).toContain('journey Redis round trips, every turn kind ≤');
+    const names = result.targets.map((t) => t.target);
+    for (const name of ['cheap turns: closed-loop throughput ratio app/baseline', 'journeys: Redis round trips, every turn kind', 'dedupe marks at a steady 50 turns/s', 'Redis bytes per idle conversation', 'Redis bytes per registered user', '10 parallel argon2 verifications: app RSS peak', 'start to ready (npm start)', 'idle RSS (npm start)'])
+      expect(names).toContain(name);
     const text = formatReport(result);
-    expect(text.match(/^\s+(PASS|MISS)\s/gm)).toHaveLength(n);
+    const table = text.slice(text.lastIndexOf('| target | limit | measured | verdict | notes |'));
+    expect(table.match(/^\| .+ \| (\*\*PASS\*\*|\*\*MISS\*\*|reported)( \(not quiet\))? \| .* \|$/gm)).toHaveLength(n);
+    expect(text.trimEnd().endsWith(table.trimEnd())).toBe(true);
     expect(text).toContain('throughput ratio');
     expect(text).toContain('reset: password submit (pages API)');
   });
