@@ -309,7 +309,9 @@ export class PageChat {
 
   /** Item 6: after a submit the focus is on the bot's new card (its first field or button). */
   async expectFocusOnNewestCard(what: string): Promise<void> {
-    const deadline = Date.now() + 3_000;
+    // 10 s, not less: on a machine at load 20 the browser itself needs seconds to render and focus; a focus that
+    // never arrives still fails.
+    const deadline = Date.now() + 10_000;
     let f = await this.focused();
     while (!f.inNewestCard && Date.now() < deadline) {
       await this.page.waitForTimeout(50);
