@@ -165,9 +165,12 @@ export class GraphDirectory implements Directory {
     return days === null ? null : changed + days * DAY_MS;
   }
 
-  /** Entra cloud accounts have no lockout the directory reports (smart lockout is not exposed): never locked. */
+  /**
+   * Entra cloud accounts have no lockout the directory reports (smart lockout is not exposed): unknown, not "unlocked"
+   * (the E4 poll would otherwise end every lock episode the SIEM webhook reported, and each new report would be news).
+   */
   async readLockout(_target: DirectoryUser): Promise<DirectoryLockout> {
-    return { locked: false, lockedAt: null };
+    return { locked: null, lockedAt: null };
   }
 
   async readContacts(target: DirectoryUser): Promise<DirectoryContacts> {

@@ -54,6 +54,8 @@ export class LockoutAlertScanner implements CampaignScanner {
       const user = refOf(this.deps.tenantId, u);
       // The scan's own `locked` flag saves a read for the (many) accounts that are not locked.
       const state = u.locked === false ? { locked: false, lockedAt: null } : await this.deps.directory.readLockout(u);
+      // A directory that cannot see locks (Entra) says nothing about this episode: the webhook's told record stands.
+      if (state.locked === null) continue;
       if (!state.locked) {
         forget.push(lockoutToldKey(user));
         continue;

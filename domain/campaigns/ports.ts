@@ -61,7 +61,8 @@ export interface ScanCursorStore {
 export interface ScanDirectory {
   scanUsers(cursor: string | null, pageSize: number): Promise<{ readonly users: readonly DirectoryUser[]; readonly cursor: string | null }>;
   readPasswordExpiry(target: DirectoryUser): Promise<number | null>;
-  readLockout(target: DirectoryUser): Promise<{ readonly locked: boolean; readonly lockedAt: number | null }>;
+  /** locked null: the directory cannot tell (Entra); the lockout poll then neither announces nor ends an episode. */
+  readLockout(target: DirectoryUser): Promise<{ readonly locked: boolean | null; readonly lockedAt: number | null }>;
 }
 
 /** The user's time zone (IANA), as Teams last told the bot; null when unknown. */

@@ -55,7 +55,8 @@ export type SetPasswordResult =
 
 /** Lockout as the directory tells it right now (read fresh, not from a cached DirectoryUser). */
 export interface DirectoryLockout {
-  readonly locked: boolean;
+  /** null: the directory cannot tell (Entra smart lockout is not exposed) — neither locked nor "seen unlocked". */
+  readonly locked: boolean | null;
   /** Epoch ms when the account was locked; null when not locked or the directory does not say. */
   readonly lockedAt: number | null;
 }
