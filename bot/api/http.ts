@@ -24,8 +24,8 @@ export function routeParam(req: Request, name: string): unknown {
 export interface ApiKitDeps {
   readonly config: Config;
   readonly logger: Logger;
-  /** Rate limiters (rule 17: the state backend's). */
-  readonly state: Pick<StateBackend, 'limiter'>;
+  /** Rate limiters (rule 17: the state backend's); `withUserReads`: one read of a user's security info per request. */
+  readonly state: Pick<StateBackend, 'limiter'> & Partial<Pick<StateBackend, 'withUserReads'>>;
   readonly tokens: SsoTokenValidator | undefined;
   readonly limits?: { readonly perMinute?: number; readonly writesPer10Minutes?: number };
 }
@@ -92,7 +92,8 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
     handle: (f) => async (req, res) => {
       res.setHeader('Cache-Control', 'no-store');
       try {
-        await f(req, res);
+        // Issue 15: like a bot turn, a request reads each user's security info once (re-read behind its writes).
+        await (deps.state.withUserReads ? deps.state.withUserReads(() => f(req, res)) : f(req, res));
       } catch (e) {
         if (e instanceof ApiError) return void res.send(e.status, { error: e.code, ...e.extra });
         if (isSsprError(e) && (e.code === 'state_unavailable' || e.code === 'lock_timeout')) return void res.send(503, { error: 'temporarily_unavailable' });
