@@ -37,6 +37,7 @@ import { RedisStepUpStore } from './redis/redisStepUpStore';
 import { RedisTotpReplayCache } from './redis/redisTotpReplayCache';
 import { RedisVerificationStore } from './redis/redisVerificationStore';
 import type { UserRecordMemo } from './redis/userRecordMemo';
+import { zonedCodeSender, zonedNotifier, type ZoneLookup } from './senders/readerZone';
 import { DevOutbox } from './senders/devOutbox';
 import { HttpSmsVoiceSender } from './senders/httpSmsVoiceSender';
 import { PhoneGuard, type HourlyCounter } from './senders/phoneGuard';
@@ -70,6 +71,8 @@ export interface SecurityAdapterDeps {
   readonly events?: DomainEvents;
   /** Issuer shown in authenticator apps. */
   readonly totpIssuer?: string;
+  /** The user's time zone outside a chat turn (their stored conversation reference), for the times in e-mails. */
+  readonly readerZone?: ZoneLookup;
 }
 
 /** Every port implementation of security info plus the domain services wired on them. */
@@ -123,6 +126,9 @@ function assemble(config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, par
     sender = outbox;
     notifier = outbox;
   }
+  // Times in mails and texts in the reader's zone (the turn's, else the stored one; UTC, named, without either).
+  sender = zonedCodeSender(sender, deps.readerZone);
+  notifier = zonedNotifier(notifier, deps.readerZone);
   const guard = new PhoneGuard(config.policy, parts.throttle, parts.hourly, audit, clock);
   const totpEngine = new OtplibTotpEngine();
   const answerHasher = new Argon2AnswerHasher();

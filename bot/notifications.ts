@@ -40,6 +40,9 @@ export class TeamsNotifications implements Notifications {
   async notify(user: UserRef, event: NotificationEvent, correlationId: string): Promise<void> {
     const ref = (await this.deps.refs.get(user).catch(() => null)) as Partial<ConversationReference> | null;
     const locale = resolveLocale(ref?.locale);
+    // The mail's times in the zone of the user's last turn (already in hand: no second read of the reference).
+    const zone = (ref as { localTimezone?: unknown } | null)?.localTimezone;
+    const timeZone = typeof zone === 'string' ? { timeZone: zone } : {};
     // Every delivery is settled the moment it starts (true = delivered): a send that fails while this method still
     // awaits the method list must not sit as an unhandled rejection (it killed the process, issue 16).
     const sends: Promise<boolean>[] = [];
@@ -75,7 +78,7 @@ export class TeamsNotifications implements Notifications {
           settle(
             this.deps.methods.get(user, m.id).then((entry) => {
               const to = entry?.secrets.destination;
-              return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId, user }) : undefined;
+              return to ? this.deps.mail.notify({ to, template, locale, params: {}, correlationId, user, ...timeZone }) : undefined;
             }),
           ),
         );

@@ -16,6 +16,7 @@ import { HeldMethodsReader, MethodStoreReader, SecurityInfoProver } from '../dom
 import { createAuditTrail } from './auditTrail';
 import { CryptoRandom } from '../adapters/crypto/cryptoRandom';
 import type { SecurityAdapters } from '../adapters/securityInfoAdapters';
+import type { UserRef } from '../domain/model/user';
 import type { StateBackend } from './state/stateBackend';
 import { MemoryDirectory } from '../adapters/directory/memoryDirectory';
 import { LdapDirectory } from '../adapters/directory/ldapDirectory';
@@ -75,7 +76,12 @@ export async function createServices(
     overrides.events ?? new InProcessDomainEvents((err, e) => logger.error({ event: e.type, err: { name: (err as Error)?.name } }, 'domain event listener failed'));
   wireCoreSubscribers(events, audit, notifications);
   const directory = overrides.directory ?? (await createDirectory(config, clock));
-  const deps = { clock, audit, random, events, totpIssuer: config.policy.password.organisationName };
+  // Outside a chat turn (a dialog page, a background job), a mail's times are in the zone of the user's last turn.
+  const readerZone = async (user: UserRef): Promise<string | null> => {
+    const zone = (await state.refs.get(user))?.localTimezone;
+    return typeof zone === 'string' ? zone : null;
+  };
+  const deps = { clock, audit, random, events, totpIssuer: config.policy.password.organisationName, readerZone };
   const security = state.security(deps);
   const { flows, grants, block, counter } = state.recovery;
   const p = config.policy;

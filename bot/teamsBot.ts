@@ -26,6 +26,7 @@ import type { Logger } from './logger';
 import { TURN_LEASE_KEY, type TurnLease } from './state/turnScope';
 import { invokeError } from './inbound/activityGate';
 import { supersedeOldCards } from './supersededCards';
+import { withReaderZone } from '../adapters/senders/readerZone';
 
 /** Per-conversation bookkeeping kept beside the dialog stack. References only, never secrets. */
 interface ConversationMeta {
@@ -119,7 +120,8 @@ export class SsprBot extends TeamsActivityHandler {
 
   /** Runs the turn, then saves state once (one write). */
   override async run(context: TurnContext): Promise<void> {
-    await super.run(context);
+    // The codes and notices this turn sends by mail or text show their times in this user's zone (the senders read it).
+    await withReaderZone(turnTimeZone(context.activity), () => super.run(context));
     // Issue 15: this write is the turn's last use of the conversation lock; the release rides with it.
     context.turnState.get<TurnLease | undefined>(TURN_LEASE_KEY)?.releaseWithLastWrite?.();
     await this.deps.conversationState.saveChanges(context, false);

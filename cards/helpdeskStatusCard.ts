@@ -1,4 +1,5 @@
-import type { Translator } from '../locales';
+import type { Locale, Translator } from '../locales';
+import { clockTimes } from '../locales/times';
 import { card, heading, paragraph, type AdaptiveCard } from './adaptiveCard';
 
 export interface HelpdeskStatusView {
@@ -11,6 +12,9 @@ export interface HelpdeskStatusView {
   /** Method kinds only (R21: no method detail beyond its kind). */
   readonly methodKinds: readonly string[];
   readonly history: readonly { readonly status: string; readonly at: number }[];
+  /** The card's language and the agent's time zone (of the turn that created the card; UTC, named, without one). */
+  readonly locale: Locale;
+  readonly timeZone?: string | null;
 }
 
 /** The agent's status card in the helpdesk channel, replaced in place as the user goes. Outcome only, no secrets. */
@@ -24,7 +28,9 @@ export function buildHelpdeskStatusCard(v: HelpdeskStatusView): AdaptiveCard {
   ];
   const body = [heading(v.t('helpdesk.status.title')), { type: 'FactSet', facts }];
   if (v.reason) body.push(paragraph(v.t(`helpdesk.reason.${v.reason}`), { color: 'Attention' }));
-  const times = v.history.map((h) => `${v.t(`helpdesk.state.${h.status}`)} ${new Date(h.at).toISOString().slice(11, 16)} UTC`).join(' · ');
-  body.push(paragraph(times, { isSubtle: true, size: 'Small' }));
+  // The channel's other agents read this card too: the zone is named once, after the times.
+  const { times, zone } = clockTimes(v.locale, v.history.map((h) => h.at), v.timeZone);
+  const line = v.history.map((h, i) => `${v.t(`helpdesk.state.${h.status}`)} ${times[i] ?? ''}`).join(' · ');
+  body.push(paragraph(line ? `${line} (${zone})` : '', { isSubtle: true, size: 'Small' }));
   return card(body);
 }

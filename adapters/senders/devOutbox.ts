@@ -32,7 +32,8 @@ export class DevOutbox implements CodeSender, Notifier {
   ) {}
 
   async send(m: CodeMessage): Promise<void> {
-    const { subject, text } = codeMessageText(m);
+    const at = this.now();
+    const { subject, text } = codeMessageText(m, at);
     this.push({
       kind: 'code',
       channel: m.channel,
@@ -40,7 +41,7 @@ export class DevOutbox implements CodeSender, Notifier {
       code: m.code,
       locale: m.locale,
       correlationId: m.correlationId,
-      at: this.now(),
+      at,
       ...(m.user ? { user: m.user } : {}),
       ...(subject ? { subject } : {}),
       text,

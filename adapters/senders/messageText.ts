@@ -1,5 +1,6 @@
 import type { CodeMessage, NotificationMessage } from '../../domain/ports/codeSender';
 import { t } from '../../locales';
+import { namedTime } from '../../locales/times';
 
 /** What one message says: the e-mail subject (e-mail only) and the text as the recipient reads or hears it. */
 export interface MessageText {
@@ -13,21 +14,22 @@ const oneLine = (s: string): string => s.replace(/[\r\n]+/g, ' ');
  * The words of a code message, one place for every sender (SMTP, SMS/voice, the development outbox), so what the
  * local chat page shows is what a real phone or mailbox would get.
  */
-export function codeMessageText(m: CodeMessage): MessageText {
+export function codeMessageText(m: CodeMessage, now: number = Date.now()): MessageText {
   const params = { code: m.code, minutes: m.lifetimeMinutes };
-  if (m.channel === 'email') return { subject: t(m.locale, 'mail.code.subject'), text: t(m.locale, `mail.code.body.${m.purpose}`, params) };
+  if (m.channel === 'email') {
+    // A mail can be read long after it was sent: it says until when (the reader's zone, named), not only how long.
+    const until = namedTime(m.locale, now + m.lifetimeMinutes * 60_000, m.timeZone);
+    return { subject: t(m.locale, 'mail.code.subject'), text: t(m.locale, `mail.code.body.${m.purpose}`, { ...params, until }) };
+  }
   if (m.channel === 'sms') return { text: t(m.locale, 'sms.code.body', params) };
   return { text: t(m.locale, 'voice.code.say', { digits: m.code.split('').join(', '), minutes: m.lifetimeMinutes }) };
 }
 
-/** "2026-12-01 09:45 UTC" style times for notices (an e-mail or SMS has no time zone of its reader). */
-function utc(locale: NotificationMessage['locale'], at: number): string {
-  return `${new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
-}
 
 /**
  * The words of a notification (R18) — an e-mail, or an SMS when `channel` says so (a replaced or removed phone is
- * told on its own channel, R19/R31). `when` defaults to the sending time in UTC, `change` to the generic description
+ * told on its own channel, R19/R31). `when` defaults to the sending time, in the reader's zone (`timeZone`; UTC without
+ * it) and with the zone named, `change` to the generic description
  * or, for security-info notices, to what changed (kind and masked destination — never a clear one); parameter values
  * are kept on one line.
  */
@@ -39,9 +41,9 @@ export function notificationText(m: NotificationMessage, now: number = Date.now(
     change = t(m.locale, `notice.change.${c.action}`, { method: c.maskedDestination ? `${kind} ${c.maskedDestination}` : kind });
   }
   const params = {
-    when: utc(m.locale, now),
+    when: namedTime(m.locale, now, m.timeZone, { date: true }),
     change,
-    ...(c?.usableFrom !== undefined ? { usableFrom: utc(m.locale, c.usableFrom) } : {}),
+    ...(c?.usableFrom !== undefined ? { usableFrom: namedTime(m.locale, c.usableFrom, m.timeZone, { date: true }) } : {}),
     ...Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, oneLine(v)])),
   };
   if (m.channel === 'sms') return { text: oneLine(t(m.locale, `sms.${m.template}.body`, params)) };

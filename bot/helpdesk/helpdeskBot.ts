@@ -13,6 +13,8 @@ import type { DomainEvent } from '../../domain/events';
 import type { DestinationKind } from '../../domain/ports/channelBindings';
 import type { ChannelDestinations } from './destinations';
 import { resolveLocale, translator, type Locale } from '../../locales';
+import { namedTime } from '../../locales/times';
+import { turnTimeZone } from '../../dialogs/turnLocale';
 import type { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
 import type { WebhookSender } from '../../adapters/helpdesk/webhookSender';
 import { activityTenant, type Caller } from '../identity';
@@ -52,6 +54,8 @@ interface StatusCardRef {
   readonly reference: Partial<ConversationReference>;
   readonly activityId: string;
   readonly locale: Locale;
+  /** The agent's time zone when they created the hand-off (the card's times are shown in it). */
+  readonly timeZone?: string;
 }
 
 /** The journey a hand-off's [Start] begins; `verifyCaller` = the caller verification dialog (not on the menu). */
@@ -140,9 +144,10 @@ export class HelpdeskBot implements HandoffListener {
       return true;
     }
     const { handoff, token } = created.value;
-    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(buildHelpdeskStatusCard(statusView(handoff, locale)))));
+    const zone = turnTimeZone(context.activity);
+    const sent = await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(buildHelpdeskStatusCard(statusView(handoff, locale, zone)))));
     if (sent?.id) {
-      const card: StatusCardRef = { reference: TurnContext.getConversationReference(context.activity), activityId: sent.id, locale };
+      const card: StatusCardRef = { reference: TurnContext.getConversationReference(context.activity), activityId: sent.id, locale, ...(zone ? { timeZone: zone } : {}) };
       await this.deps.handoffs.attachStatusCard(handoff.id, card as unknown as Record<string, unknown>);
     }
     this.background(this.deliver(handoff.id, token, correlationId));
@@ -312,7 +317,7 @@ export class HelpdeskBot implements HandoffListener {
     const summary = await this.deps.talk.summarize(caller.user, { displayName: caller.name, userPrincipalName: caller.upn ?? caller.name }, tried, correlationId);
     let delivered = false;
     if (channel?.conversation) {
-      const text = summaryText(summary, resolveLocale(channel.locale));
+      const text = summaryText(summary, resolveLocale(channel.locale), turnTimeZone(context.activity));
       const outcome = await this.sendWithRetry(channel, async (ctx) => {
         await ctx.sendActivity(MessageFactory.text(text));
       });
@@ -341,7 +346,7 @@ export class HelpdeskBot implements HandoffListener {
   async changed(h: Handoff): Promise<void> {
     const card = h.statusCard as unknown as StatusCardRef | undefined;
     if (card?.reference?.conversation && card.activityId) {
-      const view = buildHelpdeskStatusCard(statusView(h, card.locale));
+      const view = buildHelpdeskStatusCard(statusView(h, card.locale, card.timeZone));
       await this.sendWithRetry(card.reference, async (ctx) => {
         await ctx.updateActivity({ type: 'message', id: card.activityId, attachments: [CardFactory.adaptiveCard(view)] });
       });
@@ -383,10 +388,11 @@ const TRIED_KEY: Readonly<Record<Exclude<TalkContext, 'none'>, string>> = {
 };
 
 /** The channel's view of a talk request: who, what they tried, method kinds, block — no secret, no destination. */
-export function summaryText(s: HelpdeskSummary, locale: Locale): string {
+export function summaryText(s: HelpdeskSummary, locale: Locale, timeZone: string | null = null): string {
   const t = translator(locale);
   const kinds = s.methodKinds.map((k) => t(`helpdesk.kind.${k}`)).join(', ');
-  const blocked = s.blockedUntil === null ? t('helpdesk.talk.channel.notBlocked') : t('helpdesk.talk.channel.blockedUntil', { time: new Date(s.blockedUntil).toISOString().replace('T', ' ').slice(0, 16) });
+  // In the user's zone, named: the agents who read the channel may be elsewhere.
+  const blocked = s.blockedUntil === null ? t('helpdesk.talk.channel.notBlocked') : t('helpdesk.talk.channel.blockedUntil', { time: namedTime(locale, s.blockedUntil, timeZone, { date: true }) });
   return [
     `**${t('helpdesk.talk.channel.title', { name: s.displayName })}**`,
     '',
@@ -424,9 +430,11 @@ export function alertText(e: DomainEvent): string | null {
   return [`**${tr('security.alert.title')}**`, '', line, '', tr('security.alert.footer', { ref: e.correlationId })].join('\n');
 }
 
-function statusView(h: Handoff, locale: Locale): Parameters<typeof buildHelpdeskStatusCard>[0] {
+function statusView(h: Handoff, locale: Locale, timeZone: string | null | undefined): Parameters<typeof buildHelpdeskStatusCard>[0] {
   return {
     t: translator(locale),
+    locale,
+    timeZone: timeZone ?? null,
     targetName: h.targetName,
     purpose: h.purpose,
     status: h.status,

@@ -12,6 +12,8 @@ export interface CodeMessage {
   readonly correlationId: string;
   /** Whose code this is (the development outbox shows each demo user their own messages); never sent anywhere. */
   readonly user?: UserRef;
+  /** The reader's IANA time zone, for the "valid until" time of an e-mail; set by the sending side, never by the domain. */
+  readonly timeZone?: string;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface NotificationMessage {
   readonly correlationId: string;
   /** Whose notification this is (the development outbox filters by it); never sent anywhere. */
   readonly user?: UserRef;
+  /** The reader's IANA time zone for the times in the text (UTC, named, without it); set by the sending side. */
+  readonly timeZone?: string;
 }
 
 /** Sends notifications by e-mail, and by SMS where `channel` says so (Teams messages are sent by the bot layer). */

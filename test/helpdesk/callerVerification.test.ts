@@ -35,10 +35,9 @@ afterAll(async () => {
   await redisServer.stop();
 });
 
-const agentSays = (text: string, locale = 'en-US') =>
-  post(
-    running.baseUrl,
-    teamsActivity({
+const agentSays = (text: string, locale = 'en-US', extra: Record<string, unknown> = {}) =>
+  post(running.baseUrl, {
+    ...teamsActivity({
       text: `<at>Password Reset Assistant</at> ${text}`,
       userObjectId: DIEGO,
       userName: 'Diego Siciliani',
@@ -48,7 +47,8 @@ const agentSays = (text: string, locale = 'en-US') =>
       expectReplies: false,
       locale,
     }),
-  );
+    ...extra,
+  });
 
 const userSends = (user: string, o: { text?: string; value?: unknown }) =>
   post(running.baseUrl, teamsActivity({ ...o, userObjectId: user, userName: user === MEGAN ? 'Megan Bowen' : 'Lidia Holloway', serviceUrl: stub.url }));
@@ -113,7 +113,8 @@ test('R21 R20: verify <user> → the user proves a method in Teams → the agent
   const last = updates.at(-1)!.json;
   expect(last).toContain(t('en', 'helpdesk.reason.verified'));
   expect(last).toContain(`"title":"${t('en', 'helpdesk.status.methods')}","value":"${t('en', 'helpdesk.kind.email')}"`);
-  expect(last).toMatch(/Done \d\d:\d\d UTC/);
+  // The agent's activity names no zone: UTC, and the card says so (once, after the times).
+  expect(last).toMatch(/Done \d\d:\d\d \(UTC\)/);
   expect(last).toContain(t('en', 'helpdesk.purpose.verify'));
   // The channel never sees the code, the token, the address or the masked address.
   const channel = JSON.stringify(stub.calls.filter((c) => c.path.includes(encodeURIComponent(CHANNEL))));
@@ -139,4 +140,19 @@ test.each([
   const updates = cardUpdates();
   expect(updates.at(-1)!.state).toBe(t(lang, 'helpdesk.state.failed'));
   expect(updates.at(-1)!.json).toContain(t(lang, 'helpdesk.reason.cannot_verify'));
+});
+
+test('issue 11 open item: the status card shows its times in the agent\'s zone (Kathmandu, +05:45), named once, in the agent\'s language', async () => {
+  const zone = 'Asia/Kathmandu';
+  stub.clear();
+  await agentSays('handoff lidia.holloway@contoso.example reset INC-7', 'nl-NL', { localTimezone: zone });
+  await running.app.helpdesk.bot.settled();
+  const card = stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(CHANNEL))).map((c) => JSON.stringify(c.body)).find((j) => j.includes('INC-7'));
+  expect(card).toBeDefined();
+  const parts = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone, timeZoneName: 'short' }).formatToParts(Date.now());
+  const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  expect(card).toContain(`${t('nl', 'helpdesk.state.created')} `);
+  expect(card).toMatch(new RegExp(`\\d\\d:\\d\\d \\(${part('timeZoneName').replace('+', '\\+')}\\)`));
+  expect(card).toContain(`${part('hour')}:`);
+  expect(card).not.toContain('UTC');
 });

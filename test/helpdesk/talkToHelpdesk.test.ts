@@ -151,7 +151,8 @@ test('helpdesk: asked in Dutch with no journey running; a verification block is 
   const text: string = channelPosts()[0]!.body.text;
   // The channel gets the channel's language (en), whatever the user speaks.
   expect(text).toContain(`${t('en', 'helpdesk.talk.channel.tried')}: ${t('en', 'helpdesk.talk.channel.triedNone')}`);
-  expect(text).toMatch(new RegExp(`${t('en', 'helpdesk.talk.channel.blocked')}: yes, until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
+  // The user's activity names no zone: UTC, said so, with the day in the channel's language.
+  expect(text).toMatch(new RegExp(`${t('en', 'helpdesk.talk.channel.blocked')}: yes, until \\d{1,2} [A-Z][a-z]+ \\d{4} at \\d\\d:\\d\\d UTC`));
   await running.app.services.recovery.deps.block.clear(user);
 });
 
