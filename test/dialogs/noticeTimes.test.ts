@@ -5,7 +5,6 @@
  * mail is read later and elsewhere). Before the fix every test here failed: the texts said "… UTC" and the code mail
  * gave no time at all.
  */
-import { t } from '../../locales';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { Chat, mailOf, phoneOf, register, startKit, waitFor, type Kit } from './resetJourneyKit';
 
@@ -47,8 +46,9 @@ test('R18 (issue 11 open item): the code e-mail says until when, and the passwor
   expect(showsOneOf(codeMail!.text, namedReadings(kit.clock.now() + lifetime, zone, 'en-GB').map((r) => `until ${r}`))).toBe(true);
   expect(codeMail!.text).not.toContain('UTC');
 
-  expect(await chat.submitPassword(`Lantern-${n}-harbour-Velvet`)).toContain(t('en', 'recovery.resetDone', { contact: '§' }).split('§')[0]!.slice(0, 20));
-  await waitFor(() => outbox().list(mailOf(n)).some((e) => e.template === 'passwordReset'), 20_000);
+  // On a loaded machine the directory write may finish after the turn ("working on it"): wait for the notice itself.
+  await chat.submitPassword(`Lantern-${n}-harbour-Velvet`);
+  await waitFor(() => outbox().list(mailOf(n)).some((e) => e.template === 'passwordReset'), 30_000);
   const notice = outbox().list(mailOf(n)).find((e) => e.template === 'passwordReset')!.text;
   const day = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'long', day: 'numeric', timeZone: zone }).format(kit.clock.now());
   expect(notice).toContain(`on ${day} at `);
