@@ -4,9 +4,12 @@ import type { Redis } from 'ioredis';
 import { SsprError } from '../domain/errors';
 import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import type { TurnScope } from './state/turnScope';
+import type { WriteRider } from '../adapters/redis/writeRider';
 import { slotPipeline } from '../adapters/redis/slotPipeline';
 
 export interface RedisStorageOptions {
+  /** Issue 15: background writes released to ride in the same socket write as each state write. */
+  rider?: WriteRider;
   /** Prepended to every storage key (default `sspr:state:`). */
   prefix?: string;
   /** Expiry of every item, refreshed on every write (default 86400 s). */
@@ -62,6 +65,7 @@ export class RedisStorage implements Storage {
   private readonly prefix: string;
   private readonly ttlSeconds: number;
   private readonly scope: TurnScope | undefined;
+  private readonly rider: WriteRider | undefined;
   private readonly writeScript = new LuaScript(WRITE_LUA);
 
   constructor(
@@ -71,6 +75,7 @@ export class RedisStorage implements Storage {
     this.prefix = options?.prefix ?? 'sspr:state:';
     this.ttlSeconds = options?.ttlSeconds ?? 86400;
     this.scope = options?.scope;
+    this.rider = options?.rider;
     if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds <= 0) {
       throw new SsprError('config_invalid', 'RedisStorage ttlSeconds must be a positive integer');
     }
@@ -133,6 +138,8 @@ export class RedisStorage implements Storage {
     const last = scope?.lastWrite?.armed === true && calls.some((c) => scope.isFenced(c.key)) ? scope.lastWrite : undefined;
     const pending = this.runWrites(calls, last !== undefined);
     last?.release();
+    // Issue 15: waiting background writes (insights counters) leave in this same socket write.
+    this.rider?.flush();
     const replies = await pending;
     let conflict: Error | undefined;
     calls.forEach((c, i) => {

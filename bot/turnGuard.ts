@@ -6,6 +6,7 @@ import type { RedisStorage } from './redisStorage';
 import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import { TURN_LEASE_KEY, TurnScope, type TurnLease, type TurnScopeData } from './state/turnScope';
 import { slotPipeline } from '../adapters/redis/slotPipeline';
+import type { WriteRider } from '../adapters/redis/writeRider';
 
 export { TURN_LEASE_KEY, TurnScope, type TurnLease } from './state/turnScope';
 
@@ -69,6 +70,8 @@ export interface TurnGuardOptions {
    * security info is read once per turn and re-read behind the turn's own writes).
    */
   memo?: { run<T>(fn: () => Promise<T>): Promise<T> };
+  /** Issue 15: background writes released to ride in the same socket write as the lock release. */
+  rider?: WriteRider;
 }
 
 /**
@@ -182,6 +185,7 @@ export class TurnGuard implements Middleware {
         if (released) return;
         clearInterval(refresher);
         released = this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue]));
+        this.options.rider?.flush();
         // Awaited when the turn ends; a failure there is only reported (the lock then expires by its TTL).
         released.catch(() => undefined);
       },
@@ -218,7 +222,10 @@ export class TurnGuard implements Middleware {
     } finally {
       clearInterval(refresher);
       try {
-        await (released ?? this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue])));
+        const release = released ?? this.withTimeout(this.releaseScript.run(this.redis, [keys.lock], [lockValue]));
+        // Issue 15: waiting background writes (insights counters) leave with the release.
+        this.options.rider?.flush();
+        await release;
       } catch (e) {
         // The lock then expires by its TTL; the turn's own outcome stands.
         this.options.onBackgroundError?.(e);

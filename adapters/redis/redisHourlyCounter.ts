@@ -1,6 +1,15 @@
 import type Redis from 'ioredis';
 import type { HourlyCounter } from '../senders/phoneGuard';
+import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
+
+// KEYS: the hour's counter. ARGV: expiry s. A script, not MULTI, so it rides in the auto-pipelined write of the
+// send's other commands (issue 15) and stays atomic.
+const INCREMENT = new LuaScript(`
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return n
+`);
 
 /** Global hourly send counters kept 8 days (R30 baseline). */
 export class RedisHourlyCounter implements HourlyCounter {
@@ -11,8 +20,7 @@ export class RedisHourlyCounter implements HourlyCounter {
 
   async increment(hourIndex: number): Promise<number> {
     const key = this.keys.telephonyHour(hourIndex);
-    const [[, n]] = (await this.redis.multi().incr(key).expire(key, 8 * 86_400).exec()) as [[unknown, number], unknown];
-    return Number(n);
+    return Number(await INCREMENT.run(this.redis, [key], [8 * 86_400]));
   }
 
   async read(hourIndexes: readonly number[]): Promise<readonly number[]> {

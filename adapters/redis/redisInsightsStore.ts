@@ -11,6 +11,7 @@ import {
 } from '../../domain/ports/insightsStore';
 import { LuaScript } from './luaScript';
 import { slotPipeline } from './slotPipeline';
+import type { WriteRider } from './writeRider';
 
 // Adds to the day and the hour hash in one atomic step. A field `group:value` not yet in a hash takes one of the
 // group's `cap` places (kept in the hash as `#group`); past the cap it counts as `group:other`.
@@ -46,8 +47,16 @@ export class RedisInsightsStore implements InsightsStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly options: { readonly groupCap?: number; readonly retentionDays?: number } = {},
+    private readonly options: { readonly groupCap?: number; readonly retentionDays?: number; readonly rider?: WriteRider } = {},
   ) {}
+
+  /**
+   * Issue 15: the counters are written in the background (InsightsAuditLog), so each command waits for the turn's
+   * own last write and leaves in the same socket write (no round trip of its own after most turns).
+   */
+  private ride(): Promise<void> | undefined {
+    return this.options.rider?.next();
+  }
 
   private dayKey(day: number): string {
     return `${this.prefix}ins:{d${day}}:day`;
@@ -64,19 +73,23 @@ export class RedisInsightsStore implements InsightsStore {
     if (increments.length === 0) return;
     const args: (string | number)[] = [(this.options.retentionDays ?? INSIGHTS_RETENTION_DAYS) * 86_400, this.options.groupCap ?? INSIGHTS_GROUP_CAP];
     for (const inc of increments) args.push(inc.field, inc.by ?? 1);
+    await this.ride();
     await ADD.run(this.redis, [this.dayKey(Math.floor(at / DAY_MS)), this.hourKey(Math.floor(at / HOUR_MS))], args);
   }
 
   async startFlow(user: string, goal: FlowGoal, at: number): Promise<void> {
+    await this.ride();
     await this.redis.set(this.flowKey(user), `${goal}:${at}`, 'EX', FLOW_TTL_SECONDS);
   }
 
   // Expiry is Redis's own (an hour after the start); `now` is for stores without a TTL.
   async currentFlow(user: string, _now?: number): Promise<{ goal: FlowGoal; at: number } | null> {
+    await this.ride();
     return parseFlow(await this.redis.get(this.flowKey(user)));
   }
 
   async takeFlow(user: string, _now?: number): Promise<{ goal: FlowGoal; at: number } | null> {
+    await this.ride();
     return parseFlow(await this.redis.getdel(this.flowKey(user)));
   }
 

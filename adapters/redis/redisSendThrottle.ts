@@ -1,37 +1,60 @@
 import type Redis from 'ioredis';
 import { SsprError } from '../../domain/errors';
-import type { SendThrottle, ThrottleBucket } from '../../domain/ports/throttle';
+import type { SendThrottle, ThrottleBucket, ThrottleVerdict } from '../../domain/ports/throttle';
 import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
 
 /**
- * KEYS: the bucket counters (one hash slot). ARGV[1]: 'take' (check every bucket, then consume a point in each only
- * if all have room), 'check' or 'consume'; then limit, window ms per key. Replies {1, 0} (taken / has room) or
- * {0, ms until the fullest bucket frees a point}. A counter is a fixed window: an integer whose expiry is set when
- * the window's first point is taken (the format rate-limiter-flexible used, so existing windows carry on).
+ * KEYS: the buckets (one hash slot). ARGV[1]: 'take' (check every bucket, then consume a point in each only if all
+ * have room), 'check' or 'consume'; then per key: limit, window ms, member ('' for a counter). Replies {1, 0, 0}
+ * (taken / has room) or {0, ms until the fullest bucket frees a point, 1-based index of the first full bucket}.
+ * A counter is a fixed window: an integer whose expiry is set when the window's first point is taken (the format
+ * rate-limiter-flexible used, so existing windows carry on). A bucket with a member is a set of distinct
+ * (pseudonymous) values with the same kind of window: a member already in it takes no point (R33).
  */
 const TAKE = new LuaScript(`
 local mode = ARGV[1]
+local function arg(i, j) return ARGV[3 * i - 2 + j] end
 if mode ~= 'consume' then
   local wait = 0
+  local first = 0
   for i, k in ipairs(KEYS) do
-    local limit = tonumber(ARGV[2 * i])
-    local used = tonumber(redis.call('GET', k) or '0') or 0
-    if used >= limit then
+    local limit = tonumber(arg(i, 1))
+    local member = arg(i, 3)
+    local full
+    if member ~= '' then
+      full = redis.call('SISMEMBER', k, member) == 0 and redis.call('SCARD', k) >= limit
+    else
+      full = (tonumber(redis.call('GET', k) or '0') or 0) >= limit
+    end
+    if full then
       local t = redis.call('PTTL', k)
-      if t < 0 then t = tonumber(ARGV[2 * i + 1]) end
+      if t < 1 then t = tonumber(arg(i, 2)) end
       if t > wait then wait = t end
+      if first == 0 then first = i end
     end
   end
-  if wait > 0 then return {0, wait} end
-  if mode == 'check' then return {1, 0} end
+  if first > 0 then return {0, wait, first} end
+  if mode == 'check' then return {1, 0, 0} end
 end
 for i, k in ipairs(KEYS) do
-  local used = redis.call('INCR', k)
-  if used == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[2 * i + 1]) end
+  local member = arg(i, 3)
+  if member ~= '' then
+    if redis.call('SADD', k, member) == 1 and redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, arg(i, 2)) end
+  else
+    local used = redis.call('INCR', k)
+    if used == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, arg(i, 2)) end
+  end
 end
-return {1, 0}
+return {1, 0, 0}
 `);
+
+interface Group {
+  keys: string[];
+  args: (string | number)[];
+  /** Index in the caller's bucket list of each key. */
+  indexes: number[];
+}
 
 /** The part of a key Redis Cluster hashes: the first non-empty `{…}`, else the whole key. */
 function slotOf(key: string): string {
@@ -58,37 +81,62 @@ export class RedisSendThrottle implements SendThrottle {
     return `${this.keys.throttlePrefix(b.name)}:${subject}`;
   }
 
-  private groups(buckets: readonly ThrottleBucket[]): { keys: string[]; args: (string | number)[] }[] {
-    const bySlot = new Map<string, { keys: string[]; args: (string | number)[] }>();
-    for (const b of buckets) {
+  private groups(buckets: readonly ThrottleBucket[]): Group[] {
+    const bySlot = new Map<string, Group>();
+    buckets.forEach((b, index) => {
       const key = this.key(b);
       const slot = slotOf(key);
       let g = bySlot.get(slot);
-      if (!g) bySlot.set(slot, (g = { keys: [], args: [] }));
+      if (!g) bySlot.set(slot, (g = { keys: [], args: [], indexes: [] }));
       g.keys.push(key);
-      g.args.push(b.limit, b.windowSeconds * 1000);
-    }
+      g.args.push(b.limit, b.windowSeconds * 1000, b.distinct === undefined ? '' : this.pseudonymise(b.distinct));
+      g.indexes.push(index);
+    });
     return [...bySlot.values()];
   }
 
-  private async run(mode: 'take' | 'check' | 'consume', g: { keys: string[]; args: (string | number)[] }): Promise<number> {
-    const r = (await TAKE.run(this.redis, g.keys, [mode, ...g.args])) as [number, number];
-    return Number(r[0]) === 1 ? 0 : Math.max(1, Number(r[1]));
+  /** 0 = room; otherwise the wait and the index (in `buckets`) of the group's first full bucket. */
+  private async run(mode: 'take' | 'check' | 'consume', g: Group): Promise<{ wait: number; first: number }> {
+    const r = (await TAKE.run(this.redis, g.keys, [mode, ...g.args])) as [number, number, number];
+    if (Number(r[0]) === 1) return { wait: 0, first: -1 };
+    return { wait: Math.max(1, Number(r[1])), first: g.indexes[Math.max(0, Number(r[2]) - 1)] ?? 0 };
   }
 
-  async take(buckets: readonly ThrottleBucket[]): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+  private static verdict(buckets: readonly ThrottleBucket[], results: readonly { wait: number; first: number }[]): ThrottleVerdict {
+    const refused = results.filter((r) => r.wait > 0);
+    if (refused.length === 0) return { ok: true };
+    const first = Math.min(...refused.map((r) => r.first));
+    return { ok: false, retryAfterMs: Math.max(...refused.map((r) => r.wait)), bucket: buckets[first]?.name ?? '' };
+  }
+
+  async take(buckets: readonly ThrottleBucket[]): Promise<ThrottleVerdict> {
     if (buckets.length === 0) return { ok: true };
     try {
       const groups = this.groups(buckets);
-      if (groups.length === 1) {
-        const wait = await this.run('take', groups[0]!);
-        return wait > 0 ? { ok: false, retryAfterMs: wait } : { ok: true };
-      }
-      const waits = await Promise.all(groups.map((g) => this.run('check', g)));
-      const wait = Math.max(...waits);
-      if (wait > 0) return { ok: false, retryAfterMs: wait };
+      if (groups.length === 1) return RedisSendThrottle.verdict(buckets, [await this.run('take', groups[0]!)]);
+      const checked = RedisSendThrottle.verdict(buckets, await Promise.all(groups.map((g) => this.run('check', g))));
+      if (!checked.ok) return checked;
       await Promise.all(groups.map((g) => this.run('consume', g)));
       return { ok: true };
+    } catch (cause) {
+      throw new SsprError('state_unavailable', 'send throttle unavailable', { cause });
+    }
+  }
+
+  async check(buckets: readonly ThrottleBucket[]): Promise<ThrottleVerdict> {
+    if (buckets.length === 0) return { ok: true };
+    try {
+      // One script per slot, all issued in the same tick: one round trip.
+      return RedisSendThrottle.verdict(buckets, await Promise.all(this.groups(buckets).map((g) => this.run('check', g))));
+    } catch (cause) {
+      throw new SsprError('state_unavailable', 'send throttle unavailable', { cause });
+    }
+  }
+
+  async consume(buckets: readonly ThrottleBucket[]): Promise<void> {
+    if (buckets.length === 0) return;
+    try {
+      await Promise.all(this.groups(buckets).map((g) => this.run('consume', g)));
     } catch (cause) {
       throw new SsprError('state_unavailable', 'send throttle unavailable', { cause });
     }

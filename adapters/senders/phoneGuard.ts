@@ -5,7 +5,7 @@ import type { Policy } from '../../domain/policy/policy';
 import type { AuditLog } from '../../domain/ports/auditLog';
 import type { Clock } from '../../domain/ports/clock';
 import type { DestinationGuard, DestinationRefusal } from '../../domain/ports/destinationGuard';
-import type { SendThrottle } from '../../domain/ports/throttle';
+import type { SendThrottle, ThrottleBucket } from '../../domain/ports/throttle';
 
 /** Global hourly send counts (all phone sends), kept ≥ 8 days, for the R30 baseline alert. */
 export interface HourlyCounter {
@@ -78,6 +78,29 @@ export class PhoneGuard implements DestinationGuard {
     return { ok: true, value: e164 };
   }
 
+  plan(
+    channel: CodeChannel,
+    raw: string,
+  ):
+    | { ok: true; value: string; country?: string; prefix?: string; buckets: readonly ThrottleBucket[] }
+    | { ok: false; reason: Exclude<DestinationRefusal, 'prefix_velocity'> } {
+    const n = this.normalise(channel, raw);
+    if (!n.ok) return n;
+    if (channel === 'email') return { ...n, buckets: [] };
+    // The shared bucket's key is the canonical E.164 prefix (R33), never the number as typed.
+    const prefix = phonePrefix(n.value);
+    const country = parsePhoneNumberFromString(n.value)?.country;
+    return { ...n, prefix, ...(country ? { country } : {}), buckets: [this.prefixBucket(prefix)] };
+  }
+
+  private prefixBucket(prefix: string): ThrottleBucket {
+    return { name: 'phone-prefix', subject: prefix, limit: this.policy.phone.sendsPerPrefixPerHour, windowSeconds: 3600 };
+  }
+
+  async counted(channel: CodeChannel, _value: string, correlationId: string): Promise<void> {
+    if (channel !== 'email') await this.countAndAlert(correlationId);
+  }
+
   async admit(
     channel: CodeChannel,
     raw: string,
@@ -85,23 +108,21 @@ export class PhoneGuard implements DestinationGuard {
   ): Promise<
     { ok: true; value: string; country?: string; prefix?: string } | { ok: false; reason: DestinationRefusal; retryAt?: number; prefix?: string; limit?: number }
   > {
-    const n = this.normalise(channel, raw);
-    if (!n.ok || channel === 'email') return n;
-    // The shared bucket's key is the canonical E.164 prefix (R33), never the number as typed.
-    const prefix = phonePrefix(n.value);
-    const limit = this.policy.phone.sendsPerPrefixPerHour;
-    const t = await this.throttle.take([{ name: 'phone-prefix', subject: prefix, limit, windowSeconds: 3600 }]);
-    if (!t.ok) return { ok: false, reason: 'prefix_velocity', retryAt: this.clock.now() + t.retryAfterMs, prefix, limit };
+    const p = this.plan(channel, raw);
+    if (!p.ok) return p;
+    const { buckets, ...admitted } = p;
+    if (buckets.length === 0) return admitted;
+    const t = await this.throttle.take(buckets);
+    if (!t.ok) return { ok: false, reason: 'prefix_velocity', retryAt: this.clock.now() + t.retryAfterMs, ...(p.prefix ? { prefix: p.prefix } : {}), limit: this.policy.phone.sendsPerPrefixPerHour };
     await this.countAndAlert(correlationId);
-    const country = parsePhoneNumberFromString(n.value)?.country;
-    return { ...n, prefix, ...(country ? { country } : {}) };
+    return admitted;
   }
 
   private async countAndAlert(correlationId: string): Promise<void> {
     const now = this.clock.now();
     const hour = Math.floor(now / HOUR_MS);
-    const count = await this.hourly.increment(hour);
-    const past = await this.hourly.read(Array.from({ length: 168 }, (_, i) => hour - 1 - i));
+    // Independent: issued together (one round trip, issue 15).
+    const [count, past] = await Promise.all([this.hourly.increment(hour), this.hourly.read(Array.from({ length: 168 }, (_, i) => hour - 1 - i))]);
     const baseline = Math.max(this.minBaseline, past.reduce((a, b) => a + b, 0) / 168);
     // Alert once per hour: the first send that crosses the line.
     if (count > this.alertFactor * baseline && count - 1 <= this.alertFactor * baseline) {

@@ -43,6 +43,7 @@ import { RedisRecoveryCounter } from '../../adapters/redis/redisRecoveryCounter'
 import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
 import { RedisChannelBindings } from '../../adapters/redis/redisChannelBindings';
 import { RedisInsightsStore } from '../../adapters/redis/redisInsightsStore';
+import { WriteRider } from '../../adapters/redis/writeRider';
 import { RedisHandoffStore } from '../../adapters/redis/redisHandoffStore';
 import {
   RedisCampaignLedger,
@@ -186,13 +187,16 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
   // The guard and the storage share a TurnScope: the lock's fencing token guards state writes (R25), and the
   // conversation state is read in the same round trip as the lock.
   const scope = new TurnScope();
-  const storage = new RedisStorage(redis, { prefix: `${prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope });
+  // Issue 15: the insights counters ride in the socket write of a turn's state write or lock release.
+  const rider = new WriteRider();
+  const storage = new RedisStorage(redis, { prefix: `${prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope, rider });
   // Issue 15: one read of a user's security info per turn, shared by the method and step-up stores.
   const memo = new UserRecordMemo(redis, new RedisKeys(prefix));
   const turnGuard = new TurnGuard(redis, {
     keyPrefix: prefix,
     scope,
     memo,
+    rider,
     prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`] },
     ...(options.onBackgroundError ? { onBackgroundError: options.onBackgroundError } : {}),
   });
@@ -209,7 +213,7 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
       block: new RedisVerificationBlock(redis, o, s.block),
       counter: new RedisRecoveryCounter(redis, o),
     },
-    insights: new RedisInsightsStore(redis, prefix),
+    insights: new RedisInsightsStore(redis, prefix, { rider }),
     handoffs: new RedisHandoffStore(redis, prefix),
     idempotency: new RedisIdempotencyStore(redis, prefix),
     apiKeys: new RedisApiKeyStore(redis, prefix),

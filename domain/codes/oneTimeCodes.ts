@@ -92,24 +92,21 @@ export class OneTimeCodeService {
 
   /**
    * R33: a registration to a destination this user has not tried today is a *new* pending destination; at most
-   * `newDestinationsPerDay` of those per user per day. Checked before any shared bucket (the per-destination cap,
-   * the per-prefix velocity of R30), so one account cannot use up a number range or someone else's mailbox cap.
-   * A second code to the same pending destination is not a new one (R10 limits it).
+   * `newDestinationsPerDay` of those per user per day. A bucket of distinct destinations under the user's own hash
+   * tag (the adapter stores pseudonyms, never the destination): a second code to the same pending destination is not
+   * a new one (R10 limits it). Taken with the user's other own buckets, before any shared bucket (the
+   * per-destination cap, the per-prefix velocity of R30), so one account cannot use up a number range or someone
+   * else's mailbox cap.
    */
-  private async takePendingRegistration(user: UserRef, channel: CodeChannel, destination: string): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-    const { throttle, policy } = this.deps;
-    // Shared-style subject so the adapter pseudonymises it: no destination appears in a key.
-    const seen: ThrottleBucket = {
-      name: 'pending-dest-seen',
-      subject: `${user.tenantId}:${user.objectId}|${canonicalDestination(channel, destination)}`,
-      limit: 1,
+  private pendingBucket(user: UserRef, channel: CodeChannel, destination: string): ThrottleBucket {
+    return {
+      name: 'pending-dests',
+      user,
+      subject: 'register',
+      limit: this.deps.policy.throttles.newDestinationsPerDay,
       windowSeconds: DAY_SECONDS,
+      distinct: canonicalDestination(channel, destination),
     };
-    if (!(await throttle.take([seen])).ok) return { ok: true };
-    const pending = await throttle.take([{ name: 'pending-dest-day', user, subject: 'register', limit: policy.throttles.newDestinationsPerDay, windowSeconds: DAY_SECONDS }]);
-    // Refused: forget the marker, or the same destination would pass as "already pending" on the next try.
-    if (!pending.ok) await throttle.reset([seen]);
-    return pending;
   }
 
   private throttled(req: IssueCodeRequest, limit: EventOf<'send_throttled'>['limit'], retryAt: number): void {
@@ -146,29 +143,36 @@ export class OneTimeCodeService {
       this.throttled(req, limit, retryAt);
       return fail('throttled', retryAt);
     };
-    if (req.purpose === 'register') {
-      const pending = await this.takePendingRegistration(req.user, req.channel, normalised.value);
-      if (!pending.ok) return refuse('pending_registrations', pending.retryAfterMs);
-    }
-    const own = await throttle.take(this.userBuckets(req.user, req.channel));
-    if (!own.ok) return refuse('user_channel', own.retryAfterMs);
-    const perDestination = await throttle.take([this.destinationBucket(req.channel, normalised.value, req.purpose)]);
-    if (!perDestination.ok) return refuse('destination', perDestination.retryAfterMs);
-    const admitted = await guard.admit(req.channel, normalised.value, req.correlationId);
-    if (!admitted.ok) {
-      if (admitted.reason === 'prefix_velocity') {
-        await this.sharedBucketExceeded(req, admitted.prefix, admitted.limit);
-        return refuse('prefix', (admitted.retryAt ?? clock.now() + HOUR_SECONDS * 1000) - clock.now());
-      }
-      await audit.record({ ...base, type: 'code.send', outcome: 'refused', reason: `destination_${admitted.reason}`, detail: { ...detail, to: masked } });
+    const plan = guard.plan(req.channel, normalised.value);
+    if (!plan.ok) {
+      await audit.record({ ...base, type: 'code.send', outcome: 'refused', reason: `destination_${plan.reason}`, detail: { ...detail, to: masked } });
       return fail('destination_refused');
     }
+    // Issue 15, R33: the user's own buckets (pending destinations, R10 per user and channel) are TAKEN, atomically in
+    // one script of the user's slot, while the shared ones (per destination, per prefix) are only CHECKED in the same
+    // round trip — a refused request never spends a point of a bucket other users share. The shared points are taken
+    // in the next round trip, with the code's own write, once the user's limits have admitted the send.
+    const own = [...(req.purpose === 'register' ? [this.pendingBucket(req.user, req.channel, normalised.value)] : []), ...this.userBuckets(req.user, req.channel)];
+    const shared = [this.destinationBucket(req.channel, normalised.value, req.purpose), ...plan.buckets];
+    const [mine, others] = await Promise.all([throttle.take(own), throttle.check(shared)]);
+    if (!mine.ok) return refuse(mine.bucket === 'pending-dests' ? 'pending_registrations' : 'user_channel', mine.retryAfterMs);
+    if (!others.ok) {
+      if (others.bucket === 'phone-prefix') {
+        await this.sharedBucketExceeded(req, plan.prefix, this.deps.policy.phone.sendsPerPrefixPerHour);
+        return refuse('prefix', others.retryAfterMs);
+      }
+      return refuse('destination', others.retryAfterMs);
+    }
+    const admitted = plan;
     const code = String(random.int(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
-    const { expiresAt } = await store.create(
-      { user: req.user, purpose: req.purpose, methodId: req.methodId },
-      code,
-      policy.codes.lifetimeSeconds,
-    );
+    // One round trip: the code's write, the shared points (checked above; two sends racing for a shared bucket's
+    // last point may both pass — the bound is the sends in flight at that moment, as for any check-then-take across
+    // slots) and the R30 hourly count.
+    const [{ expiresAt }] = await Promise.all([
+      store.create({ user: req.user, purpose: req.purpose, methodId: req.methodId }, code, policy.codes.lifetimeSeconds),
+      throttle.consume(shared),
+      guard.counted(req.channel, admitted.value, req.correlationId),
+    ]);
     try {
       await sender.send({
         channel: req.channel,

@@ -1,4 +1,5 @@
 import type { CodeChannel } from '../model/methods';
+import type { ThrottleBucket } from './throttle';
 
 export type DestinationRefusal = 'invalid' | 'country_not_allowed' | 'premium_rate' | 'prefix_velocity';
 
@@ -13,6 +14,19 @@ export interface DestinationGuard {
     channel: CodeChannel,
     raw: string,
   ): { ok: true; value: string } | { ok: false; reason: Exclude<DestinationRefusal, 'prefix_velocity'> };
+  /**
+   * Issue 15: `admit` without I/O, for a caller that takes the shared buckets together with its own — normalised,
+   * checked (allow-list, premium rate), and the shared buckets the send needs (phones: the per-prefix velocity of
+   * R30). After the send is admitted the caller calls {@link counted}.
+   */
+  plan(
+    channel: CodeChannel,
+    raw: string,
+  ):
+    | { ok: true; value: string; country?: string; prefix?: string; buckets: readonly ThrottleBucket[] }
+    | { ok: false; reason: Exclude<DestinationRefusal, 'prefix_velocity'> };
+  /** Counts one admitted send (R30: the hourly count against its 7-day baseline, and its alert). */
+  counted(channel: CodeChannel, value: string, correlationId: string): Promise<void>;
   /**
    * Normalise, check and count one send. For phones also the ISO country and the velocity prefix ("+" and the first
    * digits, never the whole number) — what the insights count sends by (R30 baseline).

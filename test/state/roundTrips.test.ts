@@ -6,6 +6,14 @@ import { startApp, type RunningApp } from '../support/appHarness';
 import { post, teamsActivity, type Reply } from '../support/activities';
 import { action } from '../support/chatDriver';
 import { startRedis, type RedisServer } from '../support/redisServer';
+import { MemoryAuditLog } from '../../adapters/audit/jsonAuditLog';
+import { CryptoRandom } from '../../adapters/crypto/cryptoRandom';
+import { createRedisSecurityAdapters } from '../../adapters/securityInfoAdapters';
+import { RedisInsightsStore } from '../../adapters/redis/redisInsightsStore';
+import { WriteRider } from '../../adapters/redis/writeRider';
+import { RedisStorage } from '../../bot/redisStorage';
+import { FixedClock } from '../support/fixedClock';
+import { testConfig } from '../contract/securityKit';
 
 /** Issue 15 item 2: round trips of a turn, counted as socket writes of the app's client (one write per request). */
 function countWrites(redis: Redis): () => number {
@@ -149,5 +157,81 @@ describe('issue 15 / R31: security info reads the user’s record once per turn 
 
     const back = await measured(submit({ verb: 'si.back', flowId }));
     expect(back.roundTrips).toBe(3);
+  });
+});
+
+describe('issue 15 / R33: a code send costs 2 round trips', () => {
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = createRedis(server.url);
+    await ready(redis);
+  });
+  afterAll(() => redis.disconnect());
+
+  const adapters = () => {
+    const clock = new FixedClock();
+    return createRedisSecurityAdapters(redis, testConfig(), { clock, audit: new MemoryAuditLog(clock), random: new CryptoRandom() });
+  };
+  const send = (objectId: string, o: { purpose: 'register' | 'verify'; channel: 'sms' | 'email'; destination: string }) => ({
+    user: { tenantId: 'rt-t', objectId },
+    methodId: 'm1',
+    locale: 'en' as const,
+    correlationId: 'rt',
+    ...o,
+  });
+
+  test('issue 15 R33 R30: an SMS registration code — own buckets taken while the shared ones are checked, then the code, the shared points and the hourly count together', async () => {
+    const a = adapters();
+    const writes = countWrites(redis);
+    // The first send loads the scripts (EVALSHA → NOSCRIPT → EVAL, F19); measure a second user's.
+    expect((await a.oneTimeCodes.issue(send('warm', { purpose: 'register', channel: 'sms', destination: '+31612340001' }))).ok).toBe(true);
+    const before = writes();
+    const r = await a.oneTimeCodes.issue(send('o1', { purpose: 'register', channel: 'sms', destination: '+31612340002' }));
+    expect(r.ok).toBe(true);
+    expect(writes() - before).toBe(2);
+    // Every bucket got its point: the user's own (pending destinations, gap, hour) and the shared ones.
+    const keys = await redis.keys('sspr:rl:*');
+    for (const name of ['pending-dests:{u:rt-t:o1}', 'send-gap:{u:rt-t:o1}', 'send-hour:{u:rt-t:o1}', 'send-dest-day-reg:', 'phone-prefix:'])
+      expect(keys.some((k) => k.includes(name))).toBe(true);
+    expect(a.outbox!.lastCode('+31612340002')).toMatch(/^\d{6}$/);
+  });
+
+  test('issue 15 R10: a verification e-mail code costs 2 round trips; a refused resend costs 1 and takes no shared point (R33)', async () => {
+    const a = adapters();
+    const writes = countWrites(redis);
+    await a.oneTimeCodes.issue(send('warm2', { purpose: 'verify', channel: 'email', destination: 'warm@contoso.example' }));
+    const before = writes();
+    expect((await a.oneTimeCodes.issue(send('o2', { purpose: 'verify', channel: 'email', destination: 'o2@contoso.example' }))).ok).toBe(true);
+    expect(writes() - before).toBe(2);
+    const shared = await Promise.all((await redis.keys('sspr:rl:send-dest-day:*')).map((k) => redis.get(k)));
+    const again = writes();
+    // Within the 60 s gap: refused by the user's own bucket, in the first round trip.
+    expect(await a.oneTimeCodes.issue(send('o2', { purpose: 'verify', channel: 'email', destination: 'o2@contoso.example' }))).toMatchObject({ ok: false, reason: 'throttled' });
+    expect(writes() - again).toBe(1);
+    expect(shared.length).toBeGreaterThan(0);
+    expect(await Promise.all((await redis.keys('sspr:rl:send-dest-day:*')).map((k) => redis.get(k)))).toEqual(shared);
+  });
+});
+
+describe('issue 15: background insights writes ride with the turn’s state write', () => {
+  test('issue 15: a counter added during a turn leaves in the same socket write as the state write (not one of its own)', async () => {
+    const redis = createRedis(server.url);
+    await ready(redis);
+    const rider = new WriteRider(1_000);
+    const storage = new RedisStorage(redis, { prefix: 'rt-ride:state:', rider });
+    const insights = new RedisInsightsStore(redis, 'rt-ride:', { rider });
+    // Load the scripts first (EVALSHA → NOSCRIPT → EVAL).
+    await Promise.all([insights.add(Date.now(), [{ field: 'warm' }]), storage.write({ warm: { n: 1 } })]);
+    const writes = countWrites(redis);
+    const before = writes();
+    const added = insights.add(Date.now(), [{ field: 'sends:email' }]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(writes() - before).toBe(0); // waiting for a ride
+    await storage.write({ 'msteams/conversations/rt-ride/': { n: 2 } });
+    await added;
+    expect(writes() - before).toBe(1);
+    const day = Math.floor(Date.now() / 86_400_000);
+    expect(await redis.hget(`rt-ride:ins:{d${day}}:day`, 'sends:email')).toBe('1');
+    redis.disconnect();
   });
 });
