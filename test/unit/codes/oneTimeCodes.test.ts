@@ -116,6 +116,29 @@ test('R10: ≤ 10 sends per day to one destination, whoever asks', async () => {
   expect(a.outbox!.list(EMAIL)).toHaveLength(10);
 });
 
+test('R10 R33 attack: 30 users asking at the same moment (two instances) for a code to one mailbox get exactly its 10 a day; the rest no provider call', async () => {
+  const b = createRedisSecurityAdapters(redisB, testConfig(), { clock, audit, random: new CryptoRandom() });
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => (i % 2 ? b : a).oneTimeCodes.issue(req({ user: user(`crowd${i}`), channel: 'email', destination: EMAIL, correlationId: `crowd-${i}` }))),
+  );
+  expect(results.filter((r) => r.ok)).toHaveLength(10);
+  expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'throttled')).toBe(true);
+  expect(a.outbox!.list(EMAIL).length + b.outbox!.list(EMAIL).length).toBe(10);
+});
+
+test('R30 R33 attack: 40 users registering 40 numbers of one prefix at the same moment (two instances) get no more than the prefix\'s hourly velocity', async () => {
+  const policy = { ...testConfig().policy, phone: { ...testConfig().policy.phone, sendsPerPrefixPerHour: 8 } };
+  const a8 = createRedisSecurityAdapters(redisA, testConfig(policy), { clock, audit, random: new CryptoRandom() });
+  const b8 = createRedisSecurityAdapters(redisB, testConfig(policy), { clock, audit, random: new CryptoRandom() });
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      (i % 2 ? b8 : a8).oneTimeCodes.issue(req({ user: user(`spray${i}`), destination: `+3161234${String(1000 + i)}`, correlationId: `spray-${i}` })),
+    ),
+  );
+  expect(results.filter((r) => r.ok)).toHaveLength(8);
+  expect(a8.outbox!.list().length + b8.outbox!.list().length).toBe(8);
+});
+
 test('R33: strangers registering a mailbox use up only its registration cap; its owner still gets verification codes', async () => {
   for (let i = 0; i < 12; i++) await a.oneTimeCodes.issue(req({ user: user(`stranger${i}`), channel: 'email', destination: EMAIL }));
   expect(a.outbox!.list(EMAIL)).toHaveLength(10);
