@@ -184,6 +184,9 @@ const EnvSchema = z.object({
   CAMPAIGN_QUEUE_PREFIX: z.string().regex(/\{[^{}]+\}/, 'must contain a hash tag such as {sspr-jobs}').default('{sspr-jobs}'),
   CAMPAIGN_WORKER_ROLES: z.string().regex(/^(delivery|scans)(,(delivery|scans))?$/).default('delivery,scans'),
   CAMPAIGN_TENANT_ID: optStr,
+  CAMPAIGN_READBACK: z.enum(['true', 'false', '1', '0', 'yes', 'no']).default('true'),
+  CAMPAIGN_READBACK_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  SECURITY_ALERT_TEAM_GROUP_ID: optStr,
   LOCKOUT_WEBHOOK_SECRET: optStr,
   // Transport (R36) and development limits (R37)
   REDIS_ALLOW_PLAINTEXT: bool,
@@ -308,6 +311,13 @@ export interface Config {
     readonly tenantId: string | undefined;
     /** HMAC-SHA256 secret of the SIEM lockout webhook (POST /api/campaigns/lockout); unset = the route is off. */
     readonly lockoutWebhookSecret: string | undefined;
+    /**
+     * Reading in-doubt messages back through Graph (a worker died with the POST in flight; admin guide, "In-doubt
+     * messages"): on when Graph credentials and TEAMS_APP_ID are set and not switched off; `afterMs` = how long
+     * after the POST a message the connector accepted is surely listed; `securityTeamGroupId` = the security
+     * channel's team as Graph names it (its Microsoft 365 group id).
+     */
+    readonly readBack: { readonly enabled: boolean; readonly afterMs: number; readonly securityTeamGroupId: string | undefined };
   };
   /**
    * Reverse proxies whose client-address header is believed (R33): addresses or CIDR ranges; a request from any
@@ -753,6 +763,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       roles: { delivery: e.CAMPAIGN_WORKER_ROLES.includes('delivery'), scans: e.CAMPAIGN_WORKER_ROLES.includes('scans') },
       tenantId: e.CAMPAIGN_TENANT_ID ?? e.MicrosoftAppTenantId ?? e.ALLOWED_TENANTS[0],
       lockoutWebhookSecret: e.LOCKOUT_WEBHOOK_SECRET,
+      readBack: { enabled: ['true', '1', 'yes'].includes(e.CAMPAIGN_READBACK), afterMs: e.CAMPAIGN_READBACK_AFTER_SECONDS * 1000, securityTeamGroupId: e.SECURITY_ALERT_TEAM_GROUP_ID },
     },
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     ssoAllowedClientIds: (e.SSO_ALLOWED_CLIENT_IDS.length ? e.SSO_ALLOWED_CLIENT_IDS : [...TEAMS_CLIENT_IDS]).map((c) => c.toLowerCase()),

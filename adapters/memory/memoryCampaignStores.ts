@@ -28,16 +28,31 @@ export class MemoryDeliveryLedger implements DeliveryLedger {
     return r.value;
   }
 
-  async claim(messageId: string, attempt: string, leaseMs: number): Promise<DeliveryClaim> {
+  /** Same records as the Redis ledger (adapters/redis/redisCampaignStores.ts), same transitions. */
+  async claim(messageId: string, attempt: string, leaseMs: number, now: number): Promise<DeliveryClaim> {
     const v = this.read(messageId);
     if (v === 'sent' || v === 'dead') return { state: 'done', outcome: v };
-    if (v?.startsWith('p:')) return v === `p:${attempt}` ? { state: 'claimed' } : { state: 'uncertain' };
+    const posting = v === undefined ? null : /^p\|(\d+)\|(.*)$/s.exec(v);
+    if (posting) return posting[2] === attempt ? { state: 'claimed' } : { state: 'uncertain', since: Number(posting[1]), holder: v! };
+    const resolving = v === undefined ? null : /^r\|(\d+)\|(\d+)\|(.*)$/s.exec(v);
+    if (resolving) {
+      const until = Number(resolving[2]);
+      if (resolving[3] !== attempt && until > now) return { state: 'busy', retryInMs: until - now };
+      return { state: 'uncertain', since: Number(resolving[1]), holder: v! };
+    }
     this.records.set(messageId, { value: `c:${attempt}`, until: this.clock.now() + leaseMs });
     return { state: 'claimed' };
   }
 
-  async markPosting(messageId: string, attempt: string, ttlMs: number): Promise<void> {
-    this.records.set(messageId, { value: `p:${attempt}`, until: this.clock.now() + ttlMs });
+  async markPosting(messageId: string, attempt: string, ttlMs: number, since: number): Promise<void> {
+    this.records.set(messageId, { value: `p|${Math.floor(since)}|${attempt}`, until: this.clock.now() + ttlMs });
+  }
+
+  async adopt(messageId: string, holder: string, attempt: string, leaseMs: number, now: number): Promise<boolean> {
+    if (this.read(messageId) !== holder) return false;
+    const since = /^[pr]\|(\d+)\|/.exec(holder)?.[1] ?? '0';
+    this.records.set(messageId, { value: `r|${since}|${Math.floor(now + leaseMs)}|${attempt}`, until: this.clock.now() + 30 * 86400_000 });
+    return true;
   }
 
   async markRefused(messageId: string, attempt: string, leaseMs: number): Promise<void> {
@@ -50,7 +65,7 @@ export class MemoryDeliveryLedger implements DeliveryLedger {
 
   async release(messageId: string, attempt: string): Promise<void> {
     const v = this.read(messageId);
-    if (v === `c:${attempt}` || v === `p:${attempt}`) this.records.delete(messageId);
+    if (v === `c:${attempt}` || ((v?.startsWith('p|') || v?.startsWith('r|')) && v.endsWith(`|${attempt}`))) this.records.delete(messageId);
   }
 }
 

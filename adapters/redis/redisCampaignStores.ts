@@ -18,28 +18,57 @@ import { slotPipeline } from './slotPipeline';
 type Client = Redis | Cluster;
 
 /**
- * KEYS[1] the message's record. ARGV: attempt id, lease ms. Values: "c:<attempt>" claimed, "p:<attempt>" posting,
- * "sent", "dead". A claim by another attempt that never reached posting died (BullMQ only re-runs a job whose lock
- * was lost), so it is taken over.
+ * The delivery ledger's record of one message (`<prefix>dlv:{<id>}`). Values: "c:<attempt>" claimed (lease),
+ * "p|<since>|<attempt>" posting (the POST left at <since>), "r|<since>|<until>|<attempt>" an attempt resolves the
+ * in-doubt message until <until>, "sent", "dead"; "p:<attempt>" is the older posting form (time unknown). The
+ * attempt goes last because BullMQ lock tokens contain colons.
+ *
+ * CLAIM: KEYS[1]; ARGV attempt, lease ms, now ms. A claim by another attempt that never reached posting died
+ * (BullMQ only re-runs a job whose lock was lost), so it is taken over. A posting record of another attempt, or a
+ * resolving one whose lease ran out, is in doubt: reported with its time and its value (for ADOPT).
  */
 const CLAIM = new LuaScript(`
 local v = redis.call('GET', KEYS[1])
-if v == 'sent' or v == 'dead' then return v end
-if v and string.sub(v, 1, 2) == 'p:' then
-  if string.sub(v, 3) == ARGV[1] then return 'mine' end
-  return 'uncertain'
+if v == 'sent' or v == 'dead' then return {v} end
+if v then
+  local head = string.sub(v, 1, 2)
+  if head == 'p|' then
+    local since, who = string.match(v, '^p|(%d+)|(.*)$')
+    if who == ARGV[1] then return {'claimed'} end
+    return {'uncertain', since or '0', v}
+  elseif head == 'r|' then
+    local since, till, who = string.match(v, '^r|(%d+)|(%d+)|(.*)$')
+    if who ~= ARGV[1] and tonumber(till or '0') > tonumber(ARGV[3]) then return {'busy', tostring(tonumber(till) - tonumber(ARGV[3]))} end
+    return {'uncertain', since or '0', v}
+  elseif head == 'p:' then
+    if string.sub(v, 3) == ARGV[1] then return {'claimed'} end
+    return {'uncertain', '0', v}
+  end
 end
 redis.call('SET', KEYS[1], 'c:' .. ARGV[1], 'PX', ARGV[2])
-return 'claimed'
+return {'claimed'}
 `);
 
+/** ADOPT: KEYS[1]; ARGV the value CLAIM reported, the new resolving value, ttl ms. Compare-and-set. */
+const ADOPT = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`);
+
+/** RELEASE: KEYS[1]; ARGV attempt. Only this attempt's own claim, posting or resolving record. */
 const RELEASE = new LuaScript(`
 local v = redis.call('GET', KEYS[1])
-if v == 'c:' .. ARGV[1] or v == 'p:' .. ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
+if not v then return 0 end
+local a = ARGV[1]
+local n = string.len(a)
+local head = string.sub(v, 1, 2)
+local mine = v == 'c:' .. a or v == 'p:' .. a or ((head == 'p|' or head == 'r|') and string.sub(v, -n - 1) == '|' .. a)
+if mine then redis.call('DEL', KEYS[1]) return 1 end
 return 0
 `);
 
-/** The delivery ledger: one key per message id (`<prefix>dlv:<id>`). */
+/** The delivery ledger: one key per message id (`<prefix>dlv:{<id>}`). */
 export class RedisDeliveryLedger implements DeliveryLedger {
   constructor(
     private readonly redis: Client,
@@ -50,15 +79,24 @@ export class RedisDeliveryLedger implements DeliveryLedger {
     return `${this.prefix}dlv:{${id}}`;
   }
 
-  async claim(messageId: string, attempt: string, leaseMs: number): Promise<DeliveryClaim> {
-    const r = String(await CLAIM.run(this.redis as Redis, [this.key(messageId)], [attempt, Math.ceil(leaseMs)]));
-    if (r === 'sent' || r === 'dead') return { state: 'done', outcome: r };
-    if (r === 'uncertain') return { state: 'uncertain' };
+  async claim(messageId: string, attempt: string, leaseMs: number, now: number): Promise<DeliveryClaim> {
+    const r = (await CLAIM.run(this.redis as Redis, [this.key(messageId)], [attempt, Math.ceil(leaseMs), Math.floor(now)])) as string[];
+    const [state, a, b] = r.map(String);
+    if (state === 'sent' || state === 'dead') return { state: 'done', outcome: state };
+    if (state === 'busy') return { state: 'busy', retryInMs: Number(a) };
+    if (state === 'uncertain') return { state: 'uncertain', since: Number(a), holder: b ?? '' };
     return { state: 'claimed' };
   }
 
-  async markPosting(messageId: string, attempt: string, ttlMs: number): Promise<void> {
-    await this.redis.set(this.key(messageId), `p:${attempt}`, 'PX', Math.ceil(ttlMs));
+  async markPosting(messageId: string, attempt: string, ttlMs: number, since: number): Promise<void> {
+    await this.redis.set(this.key(messageId), `p|${Math.floor(since)}|${attempt}`, 'PX', Math.ceil(ttlMs));
+  }
+
+  async adopt(messageId: string, holder: string, attempt: string, leaseMs: number, now: number): Promise<boolean> {
+    const since = /^[pr]\|(\d+)\|/.exec(holder)?.[1] ?? '0';
+    const value = `r|${since}|${Math.floor(now + leaseMs)}|${attempt}`;
+    // The record outlives the lease: when the resolver dies, the message is in doubt again, never forgotten.
+    return Number(await ADOPT.run(this.redis as Redis, [this.key(messageId)], [holder, value, 30 * 86400_000])) === 1;
   }
 
   async markRefused(messageId: string, attempt: string, leaseMs: number): Promise<void> {

@@ -20,6 +20,8 @@ import { TeamsSender, type ProactiveChannel } from '../teamsSender';
 import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
 import { CampaignEngine, type ScheduledScan, type ScheduledWatch } from './campaignEngine';
 import { InProcessEngine } from './inProcessEngine';
+import { graphReadBackFor } from './wiring';
+import type { DeliveryReadBack } from '../../domain/campaigns/inDoubt';
 
 /** How often the scan role checks the R30 send counts (the alert's dedupe makes it once per hour). */
 export const SPIKE_WATCH_EVERY_MS = 5 * 60_000;
@@ -41,6 +43,8 @@ export interface CampaignsDeps {
   /** The tenant of the directory scans (config, else the demo directory's). */
   readonly tenantId: string;
   readonly onOutcome?: (message: OutboundMessage, outcome: DeliveryOutcome) => void;
+  /** Reads in-doubt messages back (default: Graph, when configured; see bot/worker/wiring.ts graphReadBackFor). */
+  readonly readBack?: DeliveryReadBack;
   /** BullMQ's own connection (default: a duplicate of `redis` with BullMQ's settings). */
   readonly bullConnection?: () => Redis | Cluster;
 }
@@ -122,6 +126,8 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     ...(state.pacer ? { pacer: state.pacer } : {}),
   });
   const defaultTimeZone = policy.quietHours.defaultTimeZone;
+  const readBack =
+    d.readBack ?? graphReadBackFor(config, clock, async () => (await d.securityChannel().catch(() => null))?.conversation?.id?.split(';')[0] ?? null);
   const processor = new DeliveryProcessor({
     sender,
     refs: d.refs,
@@ -131,6 +137,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     securityChannel: d.securityChannel,
     ...(d.installer ? { installer: d.installer } : {}),
     postsInFlight: c.postsInFlight,
+    ...(readBack ? { readBack, readBackAfterMs: c.readBack.afterMs } : {}),
     render: (m, locale, timeZone) => {
       const l = resolveLocale(locale);
       return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone })));

@@ -3,6 +3,7 @@ import type { Clock } from '../../domain/ports/clock';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import type { DeadLetterReason, DeadLetters, DeliveryLedger } from '../../domain/campaigns/ports';
 import type { OutboundMessage } from '../../domain/campaigns/model';
+import { IDEMPOTENCY_CARD_PROPERTY, decideInDoubt, type DeliveryReadBack, type ReadBackResult } from '../../domain/campaigns/inDoubt';
 import type { TeamsSender } from '../teamsSender';
 import { Semaphore } from '../../adapters/crypto/semaphore';
 
@@ -19,11 +20,15 @@ export interface DeliveryAttempt {
 }
 
 export type DeliveryOutcome =
-  | { readonly kind: 'sent'; readonly delayMs: number; readonly posts: number }
+  /** `readBack`: an in-doubt message was found in the conversation (posts 0), or re-sent after it was not. */
+  | { readonly kind: 'sent'; readonly delayMs: number; readonly posts: number; readonly readBack?: 'found' | 'resent' | 'fallback' }
   | { readonly kind: 'skipped'; readonly why: 'duplicate' | 'uncertain' }
   | { readonly kind: 'dead'; readonly reason: DeadLetterReason; readonly status?: number }
-  /** Put the job back for `inMs` (pacing, quiet hours, an app install under way, another attempt holding it). */
-  | { readonly kind: 'later'; readonly inMs: number; readonly why: 'paced' | 'quiet' | 'busy' | 'installing'; readonly installs: number }
+  /**
+   * Put the job back for `inMs` (pacing, quiet hours, an app install under way, another attempt holding it, an
+   * in-doubt message not yet readable).
+   */
+  | { readonly kind: 'later'; readonly inMs: number; readonly why: 'paced' | 'quiet' | 'busy' | 'installing' | 'in_doubt'; readonly installs: number }
   /** A transient failure: the queue retries with back-off. */
   | { readonly kind: 'retry'; readonly status?: number };
 
@@ -47,6 +52,13 @@ export interface DeliveryDeps {
   readonly postsInFlight?: number;
   /** How long "sent" is remembered (a message id is never sent twice within it). */
   readonly rememberMs?: number;
+  /**
+   * Reads a conversation back to resolve in-doubt messages (POST in flight when a worker died); absent = nobody can
+   * read back, and each kind falls back to its rule (domain/campaigns/inDoubt.ts IN_DOUBT_FALLBACK).
+   */
+  readonly readBack?: DeliveryReadBack;
+  /** How long after the POST left a message the connector accepted is surely readable (CAMPAIGN_READBACK_AFTER_SECONDS). */
+  readonly readBackAfterMs?: number;
 }
 
 const RETRYABLE = new Set([412, 429, 500, 502, 503, 504]);
@@ -71,14 +83,18 @@ export class DeliveryProcessor {
     if (message.notBefore !== undefined && message.notBefore > now)
       return { kind: 'later', inMs: message.notBefore - now, why: 'quiet', installs: attempt.installs };
     const lease = d.leaseMs ?? 120_000;
-    const claim = await d.ledger.claim(message.id, attempt.id, lease);
+    const claim = await d.ledger.claim(message.id, attempt.id, lease, now);
     if (claim.state === 'done') return { kind: 'skipped', why: 'duplicate' };
     if (claim.state === 'busy') return { kind: 'later', inMs: claim.retryInMs, why: 'busy', installs: attempt.installs };
+    /** When the first POST of this message left (kept across a re-send, so a later read looks back far enough). */
+    let since: number | null = null;
+    let readBack: 'resent' | 'fallback' | undefined;
     if (claim.state === 'uncertain') {
-      // An earlier attempt died with its POST in flight: it most likely arrived. Never risk a second copy.
-      await d.ledger.complete(message.id, 'sent', this.remember);
-      await this.dead(message, 'uncertain_after_crash', attempt);
-      return { kind: 'skipped', why: 'uncertain' };
+      // An earlier attempt died with its POST in flight: it may or may not have arrived. Read the conversation back.
+      const r = await this.resolveInDoubt(message, attempt, claim.since, claim.holder, lease);
+      if (r.kind !== 'resend') return r.outcome;
+      since = claim.since || now;
+      readBack = r.why === 'absent' ? 'resent' : 'fallback';
     }
 
     const ref =
@@ -102,18 +118,18 @@ export class DeliveryProcessor {
     }
 
     const timeZone = (ref as { localTimezone?: unknown }).localTimezone;
-    const activity = d.render(message, ref.locale, typeof timeZone === 'string' ? timeZone : null);
+    const activity = withIdempotencyKey(d.render(message, ref.locale, typeof timeZone === 'string' ? timeZone : null), message.id);
     const r = await d.sender.send(ref, activity, {
       aroundPost: (post) =>
         this.posts.run(async () => {
-          await d.ledger.markPosting(message.id, attempt.id, this.remember);
+          await d.ledger.markPosting(message.id, attempt.id, this.remember, since ?? d.clock.now());
           return post();
         }),
       onRefused: () => d.ledger.markRefused(message.id, attempt.id, lease),
     });
     if (r.ok) {
       await d.ledger.complete(message.id, 'sent', this.remember);
-      return { kind: 'sent', delayMs: d.clock.now() - Math.max(message.createdAt, message.notBefore ?? 0), posts: r.attempts };
+      return { kind: 'sent', delayMs: d.clock.now() - Math.max(message.createdAt, message.notBefore ?? 0), posts: r.attempts, ...(readBack ? { readBack } : {}) };
     }
     if (r.reason === 'paced') {
       await d.ledger.release(message.id, attempt.id);
@@ -127,6 +143,57 @@ export class DeliveryProcessor {
       return r.status === undefined ? { kind: 'retry' } : { kind: 'retry', status: r.status };
     }
     return this.giveUp(message, 'failed', attempt, r.status);
+  }
+
+  /**
+   * An in-doubt message (R39, F21): wait until what the connector accepted is readable, take the record over
+   * (compare-and-set, so one attempt resolves it), read the conversation back, then: found → sent, absent → send
+   * again (once: the re-send is an ordinary POST with its own posting record), nobody can tell → the kind's fallback.
+   */
+  private async resolveInDoubt(
+    message: OutboundMessage,
+    attempt: DeliveryAttempt,
+    postedAt: number,
+    holder: string,
+    lease: number,
+  ): Promise<{ kind: 'resend'; why: 'absent' | 'fallback' } | { kind: 'done'; outcome: DeliveryOutcome }> {
+    const d = this.deps;
+    const kind = message.card.kind;
+    const visibleAfterMs = d.readBackAfterMs ?? 30_000;
+    const later = (inMs: number, why: 'in_doubt' | 'busy'): { kind: 'done'; outcome: DeliveryOutcome } => ({
+      kind: 'done',
+      outcome: { kind: 'later', inMs: Math.max(1, inMs), why, installs: attempt.installs },
+    });
+    let found: ReadBackResult | null = d.readBack ? null : 'unavailable';
+    const first = decideInDoubt({ kind, since: postedAt, now: d.clock.now(), visibleAfterMs, readBack: found });
+    if (first.action === 'wait') return later(first.inMs, 'in_doubt');
+    if (!(await d.ledger.adopt(message.id, holder, attempt.id, lease, d.clock.now()))) return later(1000, 'busy');
+    if (d.readBack) {
+      try {
+        found = await d.readBack.find({ messageId: message.id, recipient: message.to, since: postedAt });
+      } catch {
+        found = 'error';
+      }
+    }
+    const decision = decideInDoubt({ kind, since: postedAt, now: d.clock.now(), visibleAfterMs, readBack: found });
+    switch (decision.action) {
+      case 'mark_sent':
+        await d.ledger.complete(message.id, 'sent', this.remember);
+        return { kind: 'done', outcome: { kind: 'sent', delayMs: d.clock.now() - Math.max(message.createdAt, message.notBefore ?? 0), posts: 0, readBack: 'found' } };
+      case 'resend':
+        return { kind: 'resend', why: decision.why };
+      case 'give_up':
+        await d.ledger.complete(message.id, 'sent', this.remember);
+        await this.dead(message, 'uncertain_after_crash', attempt);
+        return { kind: 'done', outcome: { kind: 'skipped', why: 'uncertain' } };
+      case 'retry':
+        // Back to "in doubt" (with the first POST's time) so the next attempt reads again at once.
+        await d.ledger.markPosting(message.id, attempt.id, this.remember, postedAt);
+        return { kind: 'done', outcome: { kind: 'retry' } };
+      case 'wait':
+      case 'read':
+        return later(decision.action === 'wait' ? decision.inMs : 1000, 'in_doubt');
+    }
   }
 
   private get remember(): number {
@@ -150,4 +217,21 @@ export class DeliveryProcessor {
       at: this.deps.clock.now(),
     });
   }
+}
+
+/**
+ * Stamps the message's idempotency key into every Adaptive Card of the activity (root property
+ * {@link IDEMPOTENCY_CARD_PROPERTY}); Graph returns a card attachment's content as the JSON that was sent, so a
+ * read-back finds the key there. Hosts ignore root properties they do not know.
+ */
+export function withIdempotencyKey(activity: Partial<Activity>, key: string): Partial<Activity> {
+  if (!activity.attachments?.length) return activity;
+  return {
+    ...activity,
+    attachments: activity.attachments.map((a) =>
+      a.contentType === 'application/vnd.microsoft.card.adaptive' && a.content && typeof a.content === 'object'
+        ? { ...a, content: { ...(a.content as Record<string, unknown>), [IDEMPOTENCY_CARD_PROPERTY]: key } }
+        : a,
+    ),
+  };
 }

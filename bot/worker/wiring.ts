@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Clock } from '../../domain/ports/clock';
 import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
+import { GraphDeliveryReadBack } from '../../adapters/campaigns/graphDeliveryReadBack';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 import type { Directory } from '../../domain/ports/directory';
 
@@ -18,6 +19,29 @@ export function graphInstallerFor(config: Config, clock: Clock): GraphAppInstall
         clock,
       })
     : undefined;
+}
+
+/**
+ * The Graph read-back for in-doubt campaign messages (R39, F21), when Graph credentials and the catalog id are set
+ * and CAMPAIGN_READBACK is not off. `securityChannelId` gives the security channel's `19:…` id (configured or bound).
+ */
+export function graphReadBackFor(config: Config, clock: Clock, securityChannelId: () => Promise<string | null>): GraphDeliveryReadBack | undefined {
+  const g = config.directory.graph;
+  const r = config.campaigns.readBack;
+  if (!r.enabled || !g.tenantId || !g.clientId || !g.clientSecret || !config.teams.appId) return undefined;
+  return new GraphDeliveryReadBack({
+    tenantId: g.tenantId,
+    clientId: g.clientId,
+    clientSecret: g.clientSecret,
+    baseUrl: g.baseUrl,
+    authorityHost: g.authorityHost,
+    catalogAppId: config.teams.appId,
+    clock,
+    securityChannel: async () => {
+      const channelId = r.securityTeamGroupId ? await securityChannelId() : null;
+      return r.securityTeamGroupId && channelId ? { teamId: r.securityTeamGroupId, channelId } : null;
+    },
+  });
 }
 
 /** The tenant the directory scans belong to: configured, else the demo directory's. */

@@ -97,20 +97,35 @@ export type DeliveryClaim =
   | { readonly state: 'claimed' }
   /** Already sent, or given up on: do nothing. */
   | { readonly state: 'done'; readonly outcome: 'sent' | 'dead' }
-  /** Another live attempt holds it before posting: come back later. */
+  /** Another live attempt holds it (before posting, or while it resolves an in-doubt message): come back later. */
   | { readonly state: 'busy'; readonly retryInMs: number }
-  /** An earlier attempt died while its POST was in flight: it may have arrived, so it is never sent again. */
-  | { readonly state: 'uncertain' };
+  /**
+   * An earlier attempt died while its POST was in flight: it may have arrived. `since` is when that POST left (epoch
+   * ms, 0 when unknown); `holder` names the record as it is, for {@link DeliveryLedger.adopt}. Resolve it with a
+   * read-back (domain/campaigns/inDoubt.ts), never by sending blindly.
+   */
+  | { readonly state: 'uncertain'; readonly since: number; readonly holder: string };
 
 /**
- * Exactly-once bookkeeping per message id (R39, F21), shared by every worker: claimed → posting → sent | dead.
+ * Exactly-once bookkeeping per message id (R39, F21), shared by every worker: claimed → posting → sent | dead, and
+ * posting → resolving (one attempt reads an in-doubt message back) → sent | posting again (re-sent) | dead.
  * A retried job, a stalled job taken over by another worker, or the same id queued twice finds the record and does
  * not send again.
  */
 export interface DeliveryLedger {
-  claim(messageId: string, attempt: string, leaseMs: number): Promise<DeliveryClaim>;
-  /** Right before the POST leaves: from here a crash means "maybe delivered". */
-  markPosting(messageId: string, attempt: string, ttlMs: number): Promise<void>;
+  claim(messageId: string, attempt: string, leaseMs: number, now: number): Promise<DeliveryClaim>;
+  /**
+   * Right before the POST leaves: from here a crash means "maybe delivered". `since` is the time the first POST
+   * of this message left (a re-send after an in-doubt read keeps the first one's time, so a later read looks far
+   * enough back).
+   */
+  markPosting(messageId: string, attempt: string, ttlMs: number, since: number): Promise<void>;
+  /**
+   * Take over an in-doubt message to resolve it: only if the record is still `holder` (compare-and-set), so two
+   * attempts never both read back and re-send. The taker holds it for `leaseMs` (others are told busy), then it is
+   * in doubt again. Resolves false when the record changed.
+   */
+  adopt(messageId: string, holder: string, attempt: string, leaseMs: number, now: number): Promise<boolean>;
   /** The connector refused the POST (429/412): back to claimed, safe to send again. */
   markRefused(messageId: string, attempt: string, leaseMs: number): Promise<void>;
   complete(messageId: string, outcome: 'sent' | 'dead', ttlMs: number): Promise<void>;

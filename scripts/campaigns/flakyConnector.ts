@@ -1,11 +1,31 @@
 import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
+/** A message the connector accepted into a conversation (what Teams would show, and Graph would list). */
+export interface AcceptedMessage {
+  readonly id: string;
+  readonly at: number;
+  readonly conversationId: string;
+  readonly activity: Record<string, unknown>;
+}
+
+/**
+ * What a Graph stand-in reads (test/support/graphStub.ts, "Teams messages"): the conversations as the connector
+ * holds them. The worker never sees this; it reads over Graph's HTTP protocol.
+ */
+export interface ConversationLog {
+  /** The bot's 1:1 conversation with this user (by Entra object id), once the connector has seen one. */
+  personalConversation(userObjectId: string): string | null;
+  /** Messages accepted into a conversation, oldest first. */
+  messages(conversationId: string): readonly AcceptedMessage[];
+}
+
 /** One POST …/activities the connector received. */
 export interface Arrival {
   readonly at: number;
   readonly tenant: string;
   readonly messageId: string;
+  /** 0 = the client went away before the connector took the message (never accepted). */
   readonly status: number;
   /** For a 200: arrival minus the message's createdAt (ms). */
   readonly delayMs: number;
@@ -16,9 +36,25 @@ export interface Arrival {
  * `POST /v3/conversations/:id/activities` answers 429 with `Retry-After` to a share of sends (seeded, so runs repeat)
  * and 200 with an activity id otherwise. The harness renders "campaign <messageId> <createdAt>" as the text and puts
  * the tenant in the conversation id (`a:<tenant>:<user>`), so the connector can count per message and per tenant.
+ *
+ * When a request counts: on its complete body. The connector records the arrival, stores the message in the
+ * conversation (a 200) and only then answers, so a worker killed after its body left but before the answer came
+ * back has delivered (counted once, no answer seen); one killed before its body was complete has not (Node never
+ * emits 'end', nothing is counted). That is also what a real connector does with a request whose client died: it
+ * acts on a complete request, and cannot act on an incomplete one; the client can't tell which happened.
+ *
+ * Fault hooks, one-shot per message id, so a test can kill a worker with a POST in flight:
+ * - `holdAfterAccept`: accept and store the message, then hold the answer (the client waits) until it goes away;
+ * - `holdBeforeAccept`: read the body but don't accept it yet; when the client goes away, drop it (status 0).
+ * `held` lists the message ids being held right now.
  */
-export class FlakyConnector {
+export class FlakyConnector implements ConversationLog {
   readonly arrivals: Arrival[] = [];
+  readonly holdAfterAccept = new Set<string>();
+  readonly holdBeforeAccept = new Set<string>();
+  readonly held = new Set<string>();
+  private readonly conversations = new Map<string, AcceptedMessage[]>();
+  private readonly personal = new Map<string, string>();
   private server: Server | null = null;
   private seed: number;
   port = 0;
@@ -55,13 +91,22 @@ export class FlakyConnector {
         const conversation = decodeURIComponent(m[1] ?? '');
         const tenant = conversation.split(':')[1] ?? '';
         let text = '';
+        let body: Record<string, unknown> = {};
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text?: unknown };
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
           text = typeof body.text === 'string' ? body.text : '';
         } catch {
           /* counted with an empty id */
         }
         const [, messageId = '', createdAt = '0'] = text.split(' ');
+        if (this.holdBeforeAccept.delete(messageId)) {
+          this.held.add(messageId);
+          res.on('close', () => {
+            this.held.delete(messageId);
+            this.arrivals.push({ at: Date.now(), tenant, messageId, status: 0, delayMs: 0 });
+          });
+          return;
+        }
         const throttle = this.random() < this.o.share429;
         const status = throttle ? 429 : 200;
         this.arrivals.push({ at: now, tenant, messageId, status, delayMs: throttle ? 0 : now - Number(createdAt) });
@@ -70,14 +115,43 @@ export class FlakyConnector {
           res.end(JSON.stringify({ error: { code: 'TooManyRequests', message: 'throttled' } }));
           return;
         }
+        const id = randomUUID();
+        this.accept(conversation, id, now, body);
+        if (this.holdAfterAccept.delete(messageId)) {
+          this.held.add(messageId);
+          res.on('close', () => this.held.delete(messageId));
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: randomUUID() }));
+        res.end(JSON.stringify({ id }));
       });
     });
     this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     const a = this.server.address();
     this.port = typeof a === 'object' && a ? a.port : 0;
+  }
+
+  private accept(conversationId: string, id: string, at: number, activity: Record<string, unknown>): void {
+    const list = this.conversations.get(conversationId) ?? [];
+    list.push({ id, at, conversationId, activity });
+    this.conversations.set(conversationId, list);
+    const recipient = activity.recipient as { aadObjectId?: unknown } | undefined;
+    const conversation = activity.conversation as { conversationType?: unknown } | undefined;
+    if (typeof recipient?.aadObjectId === 'string' && conversation?.conversationType === 'personal') this.personal.set(recipient.aadObjectId, conversationId);
+  }
+
+  /** The app is installed for this user: Teams has the bot's 1:1 conversation with them (empty until a message). */
+  installFor(userObjectId: string, conversationId: string): void {
+    this.personal.set(userObjectId, conversationId);
+  }
+
+  personalConversation(userObjectId: string): string | null {
+    return this.personal.get(userObjectId) ?? null;
+  }
+
+  messages(conversationId: string): readonly AcceptedMessage[] {
+    return this.conversations.get(conversationId) ?? [];
   }
 
   /** 200s per message id. */

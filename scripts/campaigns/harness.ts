@@ -76,7 +76,17 @@ export function recipients(count: number, tenants: number): { tenantId: string; 
   return Array.from({ length: count }, (_, i) => ({ tenantId: `t${i % tenants}`, objectId: `u${i}` }));
 }
 
-export async function seedReferences(redis: Redis, keyPrefix: string, serviceUrl: string, users: readonly { tenantId: string; objectId: string }[]): Promise<void> {
+/**
+ * Conversation references as Teams gives them on install (the user's Entra object id in `user.aadObjectId`); the
+ * connector is told each 1:1 conversation exists (`installFor`), as Teams creates it when the app is installed.
+ */
+export async function seedReferences(
+  redis: Redis,
+  keyPrefix: string,
+  serviceUrl: string,
+  users: readonly { tenantId: string; objectId: string }[],
+  connector?: { installFor(userObjectId: string, conversationId: string): void },
+): Promise<void> {
   for (let i = 0; i < users.length; i += 1000) {
     const p = slotPipeline(redis);
     for (const u of users.slice(i, i + 1000)) {
@@ -86,8 +96,9 @@ export async function seedReferences(redis: Redis, keyPrefix: string, serviceUrl
         locale: 'en-US',
         conversation: { id: `a:${u.tenantId}:${u.objectId}`, conversationType: 'personal', tenantId: u.tenantId, isGroup: false, name: '' },
         bot: { id: '28:bot', name: 'bot' },
-        user: { id: `29:${u.objectId}`, name: u.objectId },
+        user: { id: `29:${u.objectId}`, name: u.objectId, aadObjectId: u.objectId },
       };
+      connector?.installFor(u.objectId, ref.conversation.id);
       p.set(`${keyPrefix}{u:${u.tenantId}:${u.objectId}}:convref`, JSON.stringify(ref), 'EX', 3600);
     }
     await p.exec();
@@ -100,6 +111,7 @@ export async function enqueueMessages(
   queuePrefix: string,
   users: readonly { tenantId: string; objectId: string }[],
   createdAt: () => number,
+  card: (u: { tenantId: string; objectId: string }) => OutboundMessage['card'] = () => ({ kind: 'expiry', expiresAt: 0, daysLeft: 7 }),
 ): Promise<void> {
   const connection = bullConnection(typeof target === 'string' ? { url: target } : target, 'campaign-producer');
   const queue = new Queue(DELIVERY_QUEUE, { connection, prefix: queuePrefix, defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 10_000 } } });
@@ -110,7 +122,7 @@ export async function enqueueMessages(
       id: `m-${u.tenantId}-${u.objectId}`,
       tenantId: u.tenantId,
       to: { kind: 'user', user: u },
-      card: { kind: 'expiry', expiresAt: 0, daysLeft: 7 },
+      card: card(u),
       createdAt: createdAt(),
     }));
     await outbox.enqueue(msgs);

@@ -12,6 +12,7 @@ import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
 import { RedisDeadLetters, RedisDeliveryLedger } from '../../adapters/redis/redisCampaignStores';
 import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
 import { createRedis } from '../../bot/redisClient';
+import { GraphDeliveryReadBack } from '../../adapters/campaigns/graphDeliveryReadBack';
 import { Cluster, type Redis } from 'ioredis';
 
 export interface WorkerChildSettings {
@@ -26,6 +27,19 @@ export interface WorkerChildSettings {
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
   readonly postsInFlight: number;
+  /** Graph (the local stand-in) for reading in-doubt messages back; absent = no read-back (each kind's fallback). */
+  readonly readBack?: {
+    readonly baseUrl: string;
+    readonly authorityHost: string;
+    readonly tenantId: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly catalogAppId: string;
+    /** How long after a POST left its message is surely readable. */
+    readonly afterMs: number;
+  };
+  /** The BullMQ lock: a killed worker's jobs are taken over after about this long (default 15 s). */
+  readonly leaseMs?: number;
 }
 
 export type WorkerChildMessage =
@@ -55,10 +69,23 @@ async function main(): Promise<void> {
     refs: new RedisConversationRefStore(redis, s.keyPrefix),
     ledger: new RedisDeliveryLedger(redis, s.keyPrefix),
     deadLetters: new RedisDeadLetters(redis, s.keyPrefix),
-    render: (m) => ({ type: 'message', text: `campaign ${m.id} ${m.createdAt}` }),
+    // The text lets the local connector count per message; the card is what a real campaign sends (and where the
+    // idempotency key travels for the read-back).
+    render: (m) => ({
+      type: 'message',
+      text: `campaign ${m.id} ${m.createdAt}`,
+      attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: m.card.kind }] } }],
+    }),
     clock: { now: () => Date.now() },
     securityChannel: async () => null,
     postsInFlight: s.postsInFlight,
+    ...(s.leaseMs ? { leaseMs: s.leaseMs } : {}),
+    ...(s.readBack
+      ? {
+          readBack: new GraphDeliveryReadBack({ ...s.readBack, securityChannel: async () => null, clock: { now: () => Date.now() } }),
+          readBackAfterMs: s.readBack.afterMs,
+        }
+      : {}),
   });
   const engine = new CampaignEngine({
     connection,
@@ -74,6 +101,7 @@ async function main(): Promise<void> {
       onOutcome: (_m, o: DeliveryOutcome) => {
         const k = o.kind === 'later' ? `later:${o.why}` : o.kind === 'skipped' ? `skipped:${o.why}` : o.kind === 'dead' ? `dead:${o.reason}` : o.kind;
         outcomes[k] = (outcomes[k] ?? 0) + 1;
+        if (o.kind === 'sent' && o.readBack) outcomes[`sent:${o.readBack}`] = (outcomes[`sent:${o.readBack}`] ?? 0) + 1;
       },
     },
   });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AcceptedMessage, ConversationLog } from '../../scripts/campaigns/flakyConnector';
 
 export interface StubUser {
   id: string;
@@ -71,6 +72,15 @@ export class GraphStub {
   readonly domains = new Map<string, number>([['contoso.example', 90]]);
   /** Group ids with PIM-eligible roles (role-assignable groups). */
   readonly eligibleGroups = new Set<string>();
+  /**
+   * Teams messages (the campaign read-back, issue 13): the conversations as the local Bot Connector holds them, served
+   * as Graph lists them (installedApps → chat → messages; channel messages). null = no Teams here (404).
+   */
+  teams: ConversationLog | null = null;
+  /** The bot's id in the Teams app catalog (teamsApp id). */
+  catalogAppId = 'sspr-catalog-app';
+  /** 403 on chat and channel message lists: the admin did not grant Chat.Read.All / ChannelMessage.Read.*. */
+  denyMessageReads = false;
 
   constructor(users: StubUser[]) {
     for (const u of users) {
@@ -182,6 +192,8 @@ export class GraphStub {
       }
       return send(200, { value });
     }
+    const teams = this.teamsRoute(req.method ?? '', url);
+    if (teams) return send(teams.status, teams.body);
     const m = /^\/v1\.0\/users\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!m) return graphError(404, 'Request_ResourceNotFound', 'Unknown path');
     const key = decodeURIComponent(m[1]!).toLowerCase();
@@ -227,6 +239,100 @@ export class GraphStub {
       return send(204);
     }
     return graphError(405, 'Request_BadRequest', 'Unsupported');
+  }
+
+  /**
+   * The Teams part of Graph the read-back uses, from the documented shapes: `GET /users/{id}/teamwork/installedApps`
+   * ($expand=teamsApp, $filter=teamsApp/id eq '…'), `…/installedApps/{installation}/chat`, `GET /chats/{id}/messages`
+   * ($top ≤ 50, $orderby lastModifiedDateTime|createdDateTime desc, $filter lastModifiedDateTime gt/lt, newest first,
+   * @odata.nextLink) and `GET /teams/{team}/channels/{channel}/messages` ($top ≤ 50, no filter). Null = not a Teams path.
+   */
+  private teamsRoute(method: string, url: URL): { status: number; body: unknown } | null {
+    const apps = /^\/v1\.0\/users\/([^/]+)\/teamwork\/installedApps(?:\/([^/]+)(\/chat)?)?$/.exec(url.pathname);
+    const chat = /^\/v1\.0\/chats\/([^/]+)\/messages$/.exec(url.pathname);
+    const channel = /^\/v1\.0\/teams\/([^/]+)\/channels\/([^/]+)\/messages$/.exec(url.pathname);
+    if (!apps && !chat && !channel) return null;
+    const error = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
+    if (method !== 'GET') return error(405, 'BadRequest', 'Unsupported');
+    const log = this.teams;
+    if (!log) return error(404, 'NotFound', 'No Teams here');
+    const b64 = (x: string) => Buffer.from(x, 'utf8').toString('base64url');
+    const unb64 = (x: string) => Buffer.from(x, 'base64url').toString('utf8');
+    if (apps) {
+      const user = decodeURIComponent(apps[1]!);
+      const conversation = log.personalConversation(user);
+      const installation = b64(`${user}##${this.catalogAppId}`);
+      if (apps[2] === undefined) {
+        const wanted = /teamsApp\/id eq '([^']*)'/.exec(url.searchParams.get('$filter') ?? '')?.[1];
+        const value = conversation && (wanted === undefined || wanted === this.catalogAppId)
+          ? [{ id: installation, ...(url.searchParams.get('$expand')?.includes('teamsApp') ? { teamsApp: { id: this.catalogAppId, externalId: null, displayName: 'Password Reset Assistant', distributionMethod: 'organization' } } : {}) }]
+          : [];
+        return { status: 200, body: { value } };
+      }
+      if (decodeURIComponent(apps[2]) !== installation || !conversation) return error(404, 'NotFound', 'No such installation');
+      if (!apps[3]) return { status: 200, body: { id: installation } };
+      return { status: 200, body: { id: `19:${b64(conversation)}@unq.gbl.spaces`, topic: null, chatType: 'oneOnOne', tenantId: this.tenantId } };
+    }
+    if (this.denyMessageReads) return error(403, 'Forbidden', 'Missing role permissions on the request.');
+    const top = Number(url.searchParams.get('$top') ?? (chat ? '50' : '20'));
+    if (!Number.isInteger(top) || top < 1 || top > 50) return error(400, 'BadRequest', '$top must be 1–50');
+    let list: readonly AcceptedMessage[];
+    let path: string;
+    if (chat) {
+      const id = decodeURIComponent(chat[1]!);
+      const inner = /^19:(.+)@unq\.gbl\.spaces$/.exec(id)?.[1];
+      if (!inner) return error(404, 'NotFound', 'No such chat');
+      list = log.messages(unb64(inner));
+      path = `/chats/${encodeURIComponent(id)}/messages`;
+      const filter = url.searchParams.get('$filter') ?? '';
+      const order = url.searchParams.get('$orderby') ?? 'lastModifiedDateTime desc';
+      if (!['lastModifiedDateTime desc', 'createdDateTime desc'].includes(order)) return error(400, 'BadRequest', 'Unsupported $orderby');
+      for (const [, op, at] of filter.matchAll(/lastModifiedDateTime (gt|lt) (\S+)/g)) {
+        // Graph filters only when $orderby names the same property; else it ignores the filter.
+        if (!order.startsWith('lastModifiedDateTime')) break;
+        const t = Date.parse(at!);
+        list = list.filter((m) => (op === 'gt' ? m.at > t : m.at < t));
+      }
+    } else {
+      list = log.messages(decodeURIComponent(channel![2]!));
+      path = `/teams/${channel![1]}/channels/${channel![2]}/messages`;
+    }
+    const newest = [...list].sort((a, b) => b.at - a.at);
+    const skip = Number(url.searchParams.get('$skiptoken') ? unb64(url.searchParams.get('$skiptoken')!) : '0');
+    const page = newest.slice(skip, skip + top).map((m) => this.chatMessage(m));
+    const rest = new URLSearchParams(url.searchParams);
+    rest.set('$skiptoken', b64(String(skip + top)));
+    return { status: 200, body: { value: page, ...(skip + top < newest.length ? { '@odata.nextLink': `${this.baseUrl}${path}?${rest.toString()}` } : {}) } };
+  }
+
+  /** A message the connector accepted, as a Graph chatMessage (attachments' content is the card JSON as sent). */
+  private chatMessage(m: AcceptedMessage): Record<string, unknown> {
+    const a = m.activity as { text?: unknown; from?: { id?: unknown; name?: unknown }; attachments?: { contentType?: string; content?: unknown; name?: string }[] };
+    const attachments = (a.attachments ?? []).map((x, i) => ({
+      id: `${m.id}-${i}`,
+      contentType: x.contentType ?? null,
+      contentUrl: null,
+      content: x.content === undefined ? null : JSON.stringify(x.content),
+      name: x.name ?? null,
+      thumbnailUrl: null,
+      teamsAppId: null,
+    }));
+    const iso = new Date(m.at).toISOString();
+    const botId = typeof a.from?.id === 'string' ? a.from.id.replace(/^28:/, '') : '';
+    return {
+      id: m.id,
+      replyToId: null,
+      messageType: 'message',
+      createdDateTime: iso,
+      lastModifiedDateTime: iso,
+      deletedDateTime: null,
+      importance: 'normal',
+      from: { user: null, device: null, application: { '@odata.type': '#microsoft.graph.teamworkApplicationIdentity', id: botId, displayName: typeof a.from?.name === 'string' ? a.from.name : null, applicationIdentityType: 'bot' } },
+      body: { contentType: 'html', content: `${typeof a.text === 'string' ? a.text : ''}${attachments.map((x) => `<attachment id="${x.id}"></attachment>`).join('')}` },
+      attachments,
+      mentions: [],
+      reactions: [],
+    };
   }
 
   private view(user: StoredUser): Record<string, unknown> {

@@ -1,0 +1,158 @@
+import type { Clock } from '../../domain/ports/clock';
+import { IDEMPOTENCY_CARD_PROPERTY, type DeliveryReadBack, type ReadBackQuery, type ReadBackResult } from '../../domain/campaigns/inDoubt';
+
+export interface GraphDeliveryReadBackOptions {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** e.g. https://graph.microsoft.com/v1.0 */
+  readonly baseUrl: string;
+  /** e.g. https://login.microsoftonline.com */
+  readonly authorityHost: string;
+  /** The app's id in the organisation's Teams app catalog (teamsApp id, not the manifest id). */
+  readonly catalogAppId: string;
+  /**
+   * The security-alert channel as Graph names it: the team's group id (not the `19:…@thread` id Teams puts in
+   * channelData) and the channel id. null = not set: channel messages can't be read back.
+   */
+  readonly securityChannel: () => Promise<{ readonly teamId: string; readonly channelId: string } | null>;
+  readonly clock: Clock;
+  /** Pages of 50 messages read at most per look (default 20). */
+  readonly maxPages?: number;
+  /** Clock difference allowed between this worker and Graph (default 5 min): the read starts this much earlier. */
+  readonly skewMs?: number;
+  readonly timeoutMs?: number;
+}
+
+interface GraphMessage {
+  readonly createdDateTime?: string;
+  readonly lastModifiedDateTime?: string;
+  readonly from?: { readonly application?: { readonly id?: string } | null } | null;
+  readonly attachments?: readonly { readonly contentType?: string; readonly content?: string | null }[];
+}
+
+type Answer<T> = { ok: true; body: T } | { ok: false; result: ReadBackResult };
+
+/**
+ * Reads a conversation back through Microsoft Graph to resolve an in-doubt campaign message (R39, F21):
+ * - a user: `GET /users/{id}/teamwork/installedApps?$expand=teamsApp&$filter=teamsApp/id eq '{app}'` for the
+ *   installation, `GET /users/{id}/teamwork/installedApps/{installation}/chat` for the 1:1 chat's id, then
+ *   `GET /chats/{chat}/messages?$top=50&$orderby=lastModifiedDateTime desc&$filter=lastModifiedDateTime gt {since}`
+ *   (application permissions TeamsAppInstallation.ReadForUser.All and Chat.Read.All; the messages call is one of
+ *   Teams' protected APIs);
+ * - the security channel: `GET /teams/{group}/channels/{channel}/messages?$top=50` (ChannelMessage.Read.Group by
+ *   resource-specific consent in the app manifest, or ChannelMessage.Read.All), paged until older than `since`.
+ * A message counts when the bot sent it (`from.application`) and one of its Adaptive Card attachments carries the
+ * key. 401/403 = the permission is not granted (`unavailable`); 429, 5xx, time-outs = `error` (try later).
+ */
+export class GraphDeliveryReadBack implements DeliveryReadBack {
+  private token: { value: string; until: number } | null = null;
+
+  constructor(private readonly o: GraphDeliveryReadBackOptions) {}
+
+  async find(q: ReadBackQuery): Promise<ReadBackResult> {
+    try {
+      const from = q.since - (this.o.skewMs ?? 300_000);
+      if (q.recipient.kind === 'user') return await this.findInChat(q.recipient.user.objectId, q.messageId, from);
+      const channel = await this.o.securityChannel();
+      if (!channel) return 'unavailable';
+      const first = `${this.o.baseUrl}/teams/${encodeURIComponent(channel.teamId)}/channels/${encodeURIComponent(channel.channelId)}/messages?$top=50`;
+      return await this.scan(first, q.messageId, from, false);
+    } catch {
+      return 'error';
+    }
+  }
+
+  private async findInChat(userId: string, key: string, from: number): Promise<ReadBackResult> {
+    const user = `${this.o.baseUrl}/users/${encodeURIComponent(userId)}/teamwork/installedApps`;
+    const filter = encodeURIComponent(`teamsApp/id eq '${this.o.catalogAppId.replace(/'/g, "''")}'`);
+    const installs = await this.get<{ value?: { id?: string }[] }>(`${user}?$expand=teamsApp&$filter=${filter}`);
+    if (!installs.ok) return installs.result;
+    const installation = installs.body.value?.[0]?.id;
+    // Not installed for this user: the bot has no chat with them, so nothing can have arrived.
+    if (!installation) return 'absent';
+    const chat = await this.get<{ id?: string }>(`${user}/${encodeURIComponent(installation)}/chat`);
+    if (!chat.ok) return chat.result;
+    if (!chat.body.id) return 'absent';
+    const since = new Date(Math.max(0, from)).toISOString();
+    const first = `${this.o.baseUrl}/chats/${encodeURIComponent(chat.body.id)}/messages?$top=50&$orderby=${encodeURIComponent('lastModifiedDateTime desc')}&$filter=${encodeURIComponent(`lastModifiedDateTime gt ${since}`)}`;
+    return this.scan(first, key, from, true);
+  }
+
+  /** Pages through a message list; `filtered`: Graph already dropped what is older than `from`. */
+  private async scan(first: string, key: string, from: number, filtered: boolean): Promise<ReadBackResult> {
+    let url: string | undefined = first;
+    for (let page = 0; url && page < (this.o.maxPages ?? 20); page++) {
+      const r: Answer<{ value?: GraphMessage[]; '@odata.nextLink'?: string }> = await this.get(url);
+      if (!r.ok) return r.result;
+      const messages = r.body.value ?? [];
+      if (messages.some((m) => carries(m, key))) return 'found';
+      // Channel lists come newest first and take no date filter: a page wholly older than the window ends the look.
+      if (!filtered && messages.length > 0 && messages.every((m) => time(m) < from)) return 'absent';
+      url = r.body['@odata.nextLink'];
+    }
+    // Read to the end of the window: not there. More pages than allowed: nobody can say.
+    return url ? 'unavailable' : 'absent';
+  }
+
+  private async get<T>(url: string): Promise<Answer<T>> {
+    const token = await this.accessToken();
+    if (!token.ok) return token;
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token.body}` }, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
+    if (res.status === 401 || res.status === 403) {
+      await res.arrayBuffer().catch(() => undefined);
+      return { ok: false, result: 'unavailable' };
+    }
+    if (res.status === 404) {
+      await res.arrayBuffer().catch(() => undefined);
+      return { ok: false, result: 'absent' };
+    }
+    if (!res.ok) {
+      await res.arrayBuffer().catch(() => undefined);
+      return { ok: false, result: 'error' };
+    }
+    return { ok: true, body: (await res.json()) as T };
+  }
+
+  private async accessToken(): Promise<Answer<string>> {
+    if (this.token && this.token.until > this.o.clock.now()) return { ok: true, body: this.token.value };
+    const res = await fetch(`${this.o.authorityHost}/${encodeURIComponent(this.o.tenantId)}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: this.o.clientId,
+        client_secret: this.o.clientSecret,
+        scope: 'https://graph.microsoft.com/.default',
+      }).toString(),
+      signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+    });
+    if (!res.ok) {
+      await res.arrayBuffer().catch(() => undefined);
+      return { ok: false, result: res.status === 400 || res.status === 401 ? 'unavailable' : 'error' };
+    }
+    const body = (await res.json()) as { access_token?: string; expires_in?: number };
+    if (!body.access_token) return { ok: false, result: 'unavailable' };
+    this.token = { value: body.access_token, until: this.o.clock.now() + Math.max(60, (body.expires_in ?? 3600) - 300) * 1000 };
+    return { ok: true, body: body.access_token };
+  }
+}
+
+function time(m: GraphMessage): number {
+  return Date.parse(m.lastModifiedDateTime ?? m.createdDateTime ?? '') || 0;
+}
+
+/** Sent by an app (the bot), with an Adaptive Card whose root carries the key. */
+function carries(m: GraphMessage, key: string): boolean {
+  if (!m.from?.application) return false;
+  for (const a of m.attachments ?? []) {
+    if (a.contentType !== 'application/vnd.microsoft.card.adaptive' || typeof a.content !== 'string') continue;
+    try {
+      const card = JSON.parse(a.content) as Record<string, unknown>;
+      if (card[IDEMPOTENCY_CARD_PROPERTY] === key) return true;
+    } catch {
+      /* not JSON: not ours */
+    }
+  }
+  return false;
+}
