@@ -166,6 +166,8 @@ export class CheckAccountDialog extends ComponentDialog {
         usable: found.usableMethods,
         ...(found.retryAt !== undefined ? { retryAt: formatTime(context, found.retryAt) } : {}),
         contact: contactFor(context, this.deps.policy),
+        privileged: found.privileged,
+        questionsEnabled: this.deps.policy.methods.enabled.includes('securityQuestions'),
       }),
     );
     return step.endDialog();

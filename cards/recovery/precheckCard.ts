@@ -71,6 +71,9 @@ export interface AccountCheckView {
   readonly usable: number;
   readonly retryAt?: string;
   readonly contact: string;
+  /** R3: an admin account; `questionsEnabled`: whether to say that security questions don't count for her. */
+  readonly privileged?: boolean;
+  readonly questionsEnabled?: boolean;
 }
 
 /** "Check my account": one line per thing that matters, and the one next step that helps most. */
@@ -79,6 +82,10 @@ export function buildAccountCheckCard(view: AccountCheckView): AdaptiveCard {
   const params = { required: view.required, usable: view.usable, time: view.retryAt ?? '', contact: view.contact };
   const lines: string[] = [];
   lines.push(view.locked === true ? t('check.locked') : view.locked === false ? t('check.notLocked') : t('check.lockUnknown'));
+  // R3, said before the count it explains: an admin always needs the stronger proof (the helpdesk route says so itself).
+  if (view.privileged && view.reset !== 'privileged_helpdesk') {
+    lines.push(`${t('check.privileged', params)}${view.questionsEnabled ? ` ${t('check.privileged.noQuestions')}` : ''}`);
+  }
   lines.push(view.reset === 'ready' ? t('check.resetReady', params) : t(`precheck.${view.reset}.body`, params));
   const body = [heading(t('check.title')), paragraph(lines.map((l) => `- ${l}`).join('\n'))];
   const actions: CardAction[] = [];

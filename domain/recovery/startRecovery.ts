@@ -57,6 +57,8 @@ export interface AccountCheck {
   /** Confirmed methods the policy lets this user use, and how many a reset needs. */
   readonly usableMethods: number;
   readonly requiredMethods: 1 | 2;
+  /** R3: the directory reports admin rights (more proof, or the helpdesk, per policy). */
+  readonly privileged: boolean;
   /** null: unknown (the directory did not answer or cannot lock accounts). */
   readonly locked: boolean | null;
   readonly retryAt?: number;
@@ -155,6 +157,7 @@ export class StartRecovery {
       unlock: unlock.ok ? 'ready' : unlock.auditReason,
       usableMethods: usableMethods(facts.methods, this.deps.policy, privileged).length,
       requiredMethods: requiredMethodCount(this.deps.policy, privileged),
+      privileged,
       locked: found ? found.locked : null,
       ...(facts.blockedUntil !== null
         ? { retryAt: facts.blockedUntil }
