@@ -6,7 +6,8 @@ import type { RedisKeys } from './redisKeys';
 
 /**
  * KEYS: the buckets (one hash slot). ARGV[1]: 'take' (check every bucket, then consume a point in each only if all
- * have room), 'check' or 'consume'; then per key: limit, window ms, member ('' for a counter). Replies {1, 0, 0}
+ * have room), 'check', 'consume' or 'refund' (give back a point 'take' took: counters only); then per key: limit,
+ * window ms, member ('' for a counter). Replies {1, 0, 0}
  * (taken / has room) or {0, ms until the fullest bucket frees a point, 1-based index of the first full bucket}.
  * A counter is a fixed window: an integer whose expiry is set when the window's first point is taken (the format
  * rate-limiter-flexible used, so existing windows carry on). A bucket with a member is a set of distinct
@@ -15,6 +16,12 @@ import type { RedisKeys } from './redisKeys';
 const TAKE = new LuaScript(`
 local mode = ARGV[1]
 local function arg(i, j) return ARGV[3 * i - 2 + j] end
+if mode == 'refund' then
+  for i, k in ipairs(KEYS) do
+    if arg(i, 3) == '' and (tonumber(redis.call('GET', k) or '0') or 0) > 0 then redis.call('DECR', k) end
+  end
+  return {1, 0, 0}
+end
 if mode ~= 'consume' then
   local wait = 0
   local first = 0
@@ -66,8 +73,11 @@ function slotOf(key: string): string {
 /**
  * SendThrottle on Redis (R10, R30): fixed windows held in key TTLs, so every instance shares them and no local clock
  * is involved. Shared subjects (destinations, prefixes) are pseudonymised. Issue 15: the check and the consume of
- * all buckets of one slot are ONE Lua script (one round trip instead of a get and a consume per bucket); buckets in
- * different slots (F20: a user's own counters vs. shared ones) are checked, then consumed, one script per slot.
+ * all buckets of one slot are ONE Lua script (one round trip instead of a get and a consume per bucket). Buckets in
+ * different slots (F20: a destination's and a prefix's) are each taken by their slot's script, side by side; when one
+ * slot is full the points the others took are given back. A limit is never passed under concurrency (checking all
+ * slots and consuming afterwards let every parallel sender through: R10/R30 attack tests in oneTimeCodes.test.ts);
+ * a give-back still in flight can only refuse another sender early.
  */
 export class RedisSendThrottle implements SendThrottle {
   constructor(
@@ -96,7 +106,7 @@ export class RedisSendThrottle implements SendThrottle {
   }
 
   /** 0 = room; otherwise the wait and the index (in `buckets`) of the group's first full bucket. */
-  private async run(mode: 'take' | 'check' | 'consume', g: Group): Promise<{ wait: number; first: number }> {
+  private async run(mode: 'take' | 'check' | 'consume' | 'refund', g: Group): Promise<{ wait: number; first: number }> {
     const r = (await TAKE.run(this.redis, g.keys, [mode, ...g.args])) as [number, number, number];
     if (Number(r[0]) === 1) return { wait: 0, first: -1 };
     return { wait: Math.max(1, Number(r[1])), first: g.indexes[Math.max(0, Number(r[2]) - 1)] ?? 0 };
@@ -113,11 +123,10 @@ export class RedisSendThrottle implements SendThrottle {
     if (buckets.length === 0) return { ok: true };
     try {
       const groups = this.groups(buckets);
-      if (groups.length === 1) return RedisSendThrottle.verdict(buckets, [await this.run('take', groups[0]!)]);
-      const checked = RedisSendThrottle.verdict(buckets, await Promise.all(groups.map((g) => this.run('check', g))));
-      if (!checked.ok) return checked;
-      await Promise.all(groups.map((g) => this.run('consume', g)));
-      return { ok: true };
+      const results = await Promise.all(groups.map((g) => this.run('take', g)));
+      const verdict = RedisSendThrottle.verdict(buckets, results);
+      if (!verdict.ok) await Promise.all(groups.filter((_, i) => results[i]!.wait === 0).map((g) => this.run('refund', g)));
+      return verdict;
     } catch (cause) {
       throw new SsprError('state_unavailable', 'send throttle unavailable', { cause });
     }

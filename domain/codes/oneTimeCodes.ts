@@ -150,8 +150,9 @@ export class OneTimeCodeService {
     }
     // Issue 15, R33: the user's own buckets (pending destinations, R10 per user and channel) are TAKEN, atomically in
     // one script of the user's slot, while the shared ones (per destination, per prefix) are only CHECKED in the same
-    // round trip — a refused request never spends a point of a bucket other users share. The shared points are taken
-    // in the next round trip, with the code's own write, once the user's limits have admitted the send.
+    // round trip — a refused request never spends a point of a bucket other users share. The shared points are TAKEN
+    // (check-and-take, atomic per bucket) in the next round trip, with the code's own write, once the user's limits
+    // have admitted the send: many users asking at once for one mailbox or one prefix get exactly its limit.
     const own = [...(req.purpose === 'register' ? [this.pendingBucket(req.user, req.channel, normalised.value)] : []), ...this.userBuckets(req.user, req.channel)];
     const shared = [this.destinationBucket(req.channel, normalised.value, req.purpose), ...plan.buckets];
     const [mine, others] = await Promise.all([throttle.take(own), throttle.check(shared)]);
@@ -165,14 +166,20 @@ export class OneTimeCodeService {
     }
     const admitted = plan;
     const code = String(random.int(0, 10 ** CODE_DIGITS)).padStart(CODE_DIGITS, '0');
-    // One round trip: the code's write, the shared points (checked above; two sends racing for a shared bucket's
-    // last point may both pass — the bound is the sends in flight at that moment, as for any check-then-take across
-    // slots) and the R30 hourly count.
-    const [{ expiresAt }] = await Promise.all([
+    // One round trip: the code's write, the shared points and the R30 hourly count. Lost the race for a shared
+    // bucket's last point: no provider call (the code just written is never sent, so nobody can know it).
+    const [{ expiresAt }, sharedTaken] = await Promise.all([
       store.create({ user: req.user, purpose: req.purpose, methodId: req.methodId }, code, policy.codes.lifetimeSeconds),
-      throttle.consume(shared),
+      throttle.take(shared),
       guard.counted(req.channel, admitted.value, req.correlationId),
     ]);
+    if (!sharedTaken.ok) {
+      if (sharedTaken.bucket === 'phone-prefix') {
+        await this.sharedBucketExceeded(req, plan.prefix, this.deps.policy.phone.sendsPerPrefixPerHour);
+        return refuse('prefix', sharedTaken.retryAfterMs);
+      }
+      return refuse('destination', sharedTaken.retryAfterMs);
+    }
     try {
       await sender.send({
         channel: req.channel,
