@@ -7,6 +7,7 @@
  * --open-seconds N (10) --open-slices N (5, alternating app/baseline) --no-open-baseline --calibration N (15) --closed-max-seconds N (20) --log-level L (info)
  * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2) --journey-directory demo|slapd (demo)
  * --hash-verifications N (1000, 0 = skip) --no-startup --startup-runs N (3, median reported)
+ * --app-node-flags "F…" / --baseline-node-flags "F…" (Node flags of the servers under test, e.g. GC settings)
  * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ function parseArgs(argv: readonly string[]): { options: Partial<BenchOptions>; o
       case '--hash-verifications': options.hashVerifications = Math.floor(num(a, v)); i++; break;
       case '--app-log': options.appLog = resolve(v ?? 'bench-results/app.log'); i++; break;
       case '--no-startup': options.startup = false; break;
+      case '--app-node-flags': options.appNodeFlags = (v ?? '').split(/\s+/).filter(Boolean); i++; break;
+      case '--baseline-node-flags': options.baselineNodeFlags = (v ?? '').split(/\s+/).filter(Boolean); i++; break;
       case '--startup-runs': options.startupRuns = Math.max(1, Math.floor(num(a, v))); i++; break;
       case '--log-level': options.logLevel = v ?? 'info'; i++; break;
       case '--open-slices': options.openSlices = Math.max(1, Math.floor(num(a, v))); i++; break;

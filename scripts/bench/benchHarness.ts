@@ -67,6 +67,10 @@ export interface BenchOptions {
   startup: boolean;
   /** Start-ups measured one after another: the first without the code cache, the median of the rest is reported. Default 4. */
   startupRuns: number;
+  /** Node flags of the app's process (default: none). */
+  appNodeFlags: string[];
+  /** Node flags of the baseline's process (default: none). */
+  baselineNodeFlags: string[];
   /** Append the app's log lines here (default: formatted and discarded). */
   appLog?: string;
   /** Write V8 CPU profiles of both servers here. */
@@ -93,6 +97,8 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   hashVerifications: 1000,
   startup: true,
   startupRuns: 4,
+  appNodeFlags: [],
+  baselineNodeFlags: [],
 };
 
 export const TARGETS = {
@@ -347,12 +353,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     }
 
     say('starting servers');
-    const baseline = await ServerProcess.start({ target: 'baseline', logLevel: o.logLevel, ...(profDir ? { cpuProfDir: profDir } : {}) });
+    const baseline = await ServerProcess.start({ target: 'baseline', logLevel: o.logLevel, nodeFlags: o.baselineNodeFlags, ...(profDir ? { cpuProfDir: profDir } : {}) });
     servers.push(baseline);
     const app = await ServerProcess.start({
       target: 'app',
       redisUrl: redisServer.url,
       logLevel: o.logLevel,
+      nodeFlags: o.appNodeFlags,
       ...(profDir ? { cpuProfDir: profDir } : {}),
       ...(demoDirectory ? { demoDirectory } : {}),
       ...(directoryEnv ? { directoryEnv } : {}),
