@@ -2,6 +2,7 @@ import type { CloudAdapter, TurnContext } from 'botbuilder';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { AuditLog } from '../../domain/ports/auditLog';
+import { pseudonymOf } from '../../adapters/audit/jsonAuditLog';
 import { SECURITY_ALERT_EVENTS, type DomainEvent, type DomainEvents } from '../../domain/events';
 import { ChannelDestinations } from './destinations';
 import type { Clock, RandomSource } from '../../domain/ports/clock';
@@ -143,6 +144,8 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(d.options?.installWaitMs !== undefined ? { installWaitMs: d.options.installWaitMs } : {}),
     ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, resets: config.policy.resets, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
     contactText: (l) => config.policy.helpdesk.contactText[l],
+    // E2 (issue 13): alerts name the user by the audit pseudonym, never by object id (R20).
+    pseudonym: (u) => pseudonymOf(config.keys.auditPseudonym, u),
     talkLimit,
     destinations,
     isAdmin: (user) => handoffs.isAdmin(user),

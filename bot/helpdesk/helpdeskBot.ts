@@ -47,6 +47,8 @@ export interface HelpdeskBotDeps {
   readonly eventsSettled?: () => Promise<void>;
   /** R31: a started `register` hand-off is the bootstrap of an account without methods (the use-case decides). */
   readonly registerBootstrap?: (user: UserRef, locale: Locale, handoffId: string, correlationId: string) => Promise<void>;
+  /** E2 / R20: the pseudonymous id a security alert shows instead of the user (the audit trail's pseudonym). */
+  readonly pseudonym?: (user: UserRef) => string;
 }
 
 /** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
@@ -187,7 +189,7 @@ export class HelpdeskBot implements HandoffListener {
   async alert(e: DomainEvent): Promise<void> {
     const ref = await this.deps.destinations.reference('security');
     if (!ref) return;
-    const text = alertText(e);
+    const text = alertText(e, this.deps.pseudonym);
     if (!text) return;
     const outcome = await this.sendWithRetry(ref, async (ctx) => {
       await ctx.sendActivity(MessageFactory.text(text));
@@ -406,10 +408,13 @@ export function summaryText(s: HelpdeskSummary, locale: Locale, timeZone: string
   ].join('\n');
 }
 
-/** The security channel's text for an alert event (en: the channel's language); null for events that are no alert. */
-export function alertText(e: DomainEvent): string | null {
+/**
+ * The security channel's text for an alert event (en: the channel's language); null for events that are no alert.
+ * E2: the user is named by the audit trail's pseudonym (find the events with it there), never by object id or name.
+ */
+export function alertText(e: DomainEvent, pseudonym?: (user: UserRef) => string): string | null {
   const tr = translator('en');
-  const user = e.user ? e.user.objectId : '—';
+  const user = e.user ? (pseudonym ? pseudonym(e.user) : '—') : '—';
   let line: string;
   switch (e.type) {
     case 'shared_bucket_exceeded':

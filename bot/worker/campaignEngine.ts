@@ -27,7 +27,7 @@ export interface CampaignEngineOptions {
   /** Hash-tagged prefix, e.g. `{sspr-jobs}`. */
   readonly prefix: string;
   readonly delivery?: {
-    readonly processor: DeliveryProcessor;
+    readonly processor: Pick<DeliveryProcessor, 'deliver'>;
     /** Jobs in flight per worker process. */
     readonly concurrency: number;
     /** BullMQ's global limiter: at most this many delivery jobs start per second across all workers (0 = off). */

@@ -15,6 +15,7 @@ import { LockoutAlertScanner, ReportLockout } from '../../domain/campaigns/locko
 import { RegistrationNudgeScanner } from '../../domain/campaigns/registrationNudges';
 import { RaiseSecurityAlert, WatchSendSpikes } from '../../domain/campaigns/securityAlerts';
 import { CampaignActions } from '../../domain/campaigns/campaignActions';
+import { StillDue } from '../../domain/campaigns/stillDue';
 import { createCampaignState, type CampaignState } from '../state/stateBackend';
 import { TeamsSender, type ProactiveChannel } from '../teamsSender';
 import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
@@ -128,7 +129,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   const defaultTimeZone = policy.quietHours.defaultTimeZone;
   const readBack =
     d.readBack ?? graphReadBackFor(config, clock, async () => (await d.securityChannel().catch(() => null))?.conversation?.id?.split(';')[0] ?? null);
-  const processor = new DeliveryProcessor({
+  const sending = new DeliveryProcessor({
     sender,
     refs: d.refs,
     ledger: deliveryLedger,
@@ -143,6 +144,20 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
       return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone })));
     },
   });
+  // A reminder is checked again right before it goes out: the user may have dealt with it while it waited.
+  const stillDue = new StillDue({ preferences, directory, methods, requiredMethods: config.policy.methods.requiredForReset, clock });
+  const processor: Pick<DeliveryProcessor, 'deliver'> = {
+    deliver: async (m, attempt) => {
+      if (m.notBefore === undefined || m.notBefore <= clock.now()) {
+        const why = await stillDue.check(m);
+        if (why) {
+          d.logger.info({ event: 'campaign.not_due', kind: m.card.kind, why }, 'campaign reminder no longer due');
+          return { kind: 'skipped', why: 'not_due' };
+        }
+      }
+      return sending.deliver(m, attempt);
+    },
+  };
   const onOutcome = (m: OutboundMessage, o: DeliveryOutcome): void => {
     if (o.kind === 'dead') d.logger.warn({ event: 'campaign.dead_letter', kind: m.card.kind, reason: o.reason, status: o.status }, 'campaign message not delivered');
     d.onOutcome?.(m, o);

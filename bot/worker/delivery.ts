@@ -22,7 +22,8 @@ export interface DeliveryAttempt {
 export type DeliveryOutcome =
   /** `readBack`: an in-doubt message was found in the conversation (posts 0), or re-sent after it was not. */
   | { readonly kind: 'sent'; readonly delayMs: number; readonly posts: number; readonly readBack?: 'found' | 'resent' | 'fallback' }
-  | { readonly kind: 'skipped'; readonly why: 'duplicate' | 'uncertain' }
+  /** not_due: a reminder the user dealt with (or silenced) before it went out (createCampaigns, StillDue). */
+  | { readonly kind: 'skipped'; readonly why: 'duplicate' | 'uncertain' | 'not_due' }
   | { readonly kind: 'dead'; readonly reason: DeadLetterReason; readonly status?: number }
   /**
    * Put the job back for `inMs` (pacing, quiet hours, an app install under way, another attempt holding it, an

@@ -19,7 +19,7 @@ export class InProcessEngine {
 
   constructor(
     private readonly o: {
-      readonly processor: DeliveryProcessor;
+      readonly processor: Pick<DeliveryProcessor, 'deliver'>;
       readonly scheduled: readonly ScheduledScan[];
       readonly watches?: readonly ScheduledWatch[];
       readonly run: () => RunDirectoryScan;
