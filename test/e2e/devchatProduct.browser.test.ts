@@ -92,6 +92,43 @@ describe('issue 11: the local chat page (headless chromium, real app, developmen
     }, 60_000);
   }
 
+  test('issue 11 open item (800×900): "Who the bot sees" is behind a toggle below the chat — it opens and closes, never covers the chat, and the newest card stays wholly in view', async () => {
+    const page = await open(800, MEGAN);
+    await say(page, 'menu');
+    await page.waitForTimeout(500);
+    const toggle = page.locator('#about-toggle');
+    expect(await toggle.isVisible()).toBe(true);
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('#about-panel').isVisible()).toBe(false);
+    const chatBefore = await page.locator('.chat').evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+    await toggle.click();
+    await page.locator('#about-panel').waitFor({ state: 'visible' });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(await page.locator('#about-panel').innerText()).toContain('You are Megan Bowen.');
+    expect(await inViewport(page, '#about-panel')).toBe(true);
+    // Not over the chat: the panel starts below it, and the chat kept its size.
+    const about = await page.locator('#about-panel').evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+    const chat = await page.locator('.chat').evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+    expect(about.top).toBeGreaterThanOrEqual(chat.bottom);
+    expect(chat.height).toBeCloseTo(chatBefore.height, 0);
+    expect(await inViewport(page, '.ac-adaptiveCard')).toBe(true);
+    expect(await inViewport(page, SEND_BOX)).toBe(true);
+    expect(await inViewport(page, '.outbox-panel')).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(900);
+    await b.screenshot(page, 'devchat-about-open-800', { fullPage: false });
+    await toggle.click();
+    await page.locator('#about-panel').waitFor({ state: 'hidden' });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    await page.close();
+  }, 60_000);
+
+  test('issue 11 open item (1400×900): wide, "Who the bot sees" is always shown and needs no toggle', async () => {
+    const page = await open(1400, MEGAN);
+    expect(await page.locator('#about-panel').isVisible()).toBe(true);
+    expect(await page.locator('#about-toggle').isVisible()).toBe(false);
+    await page.close();
+  }, 60_000);
+
   test('issue 11: the picker describes every demo user and state (admin, locked, disabled, helpdesk agent, no methods)', async () => {
     const page = await open(1400, MEGAN);
     const options = await page.locator('#user-select option').allInnerTexts();

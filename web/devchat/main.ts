@@ -151,6 +151,12 @@ class DevChatPage implements DevHost {
     this.dialogClose.addEventListener('click', () => this.closeDialog());
     this.backdrop.addEventListener('keydown', (e) => this.onDialogKey(e));
     window.addEventListener('message', (e) => this.onFrameMessage(e));
+    const aboutToggle = byId<HTMLButtonElement>('about-toggle');
+    aboutToggle.addEventListener('click', () => {
+      const open = aboutToggle.getAttribute('aria-expanded') !== 'true';
+      aboutToggle.setAttribute('aria-expanded', String(open));
+      aboutToggle.closest<HTMLElement>('.side')?.setAttribute('data-about', open ? 'open' : 'closed');
+    });
     this.tabChat.addEventListener('click', () => this.showTab('chat'));
     this.tabHelpdesk.addEventListener('click', () => this.showTab('helpdesk'));
     for (const tab of [this.tabChat, this.tabHelpdesk]) tab.addEventListener('keydown', (e) => this.onTabKey(e));
