@@ -24,6 +24,7 @@ import { RedisHourlyCounter } from '../../adapters/redis/redisHourlyCounter';
 import { RedisKeys } from '../../adapters/redis/redisKeys';
 import { DEFAULT_CAMPAIGN_POLICY } from '../../domain/campaigns/campaignPolicy';
 import type { DomainEvent } from '../../domain/events';
+import { pseudonymOf } from '../../adapters/audit/jsonAuditLog';
 
 jest.setTimeout(120_000);
 
@@ -179,6 +180,10 @@ test('E2 R39 attack: twenty "This wasn\'t me" reports of one user at once (paral
     for (let i = 0; i < 20; i++) (i % 2 ? first : second).app.services.events.publish(notMe(i));
     await Promise.all([first.app.helpdesk.bot.settled(), second.app.helpdesk.bot.settled()]);
     expect(postsTo(SECURITY)).toHaveLength(1);
+    // E2: the channel sees the pseudonymous id the audit trail is searched by, never the directory object id.
+    const text = postsTo(SECURITY)[0]!.body.text ?? '';
+    expect(text).not.toContain(victim.objectId);
+    expect(text).toContain(pseudonymOf(first.app.config.keys.auditPseudonym, victim));
     // The cap of 3 still has room for two other users' reports: the duplicates did not use it up.
     for (const [i, objectId] of ['oid-notme-a', 'oid-notme-b'].entries())
       first.app.services.events.publish({ type: 'not_me_reported', at: Date.now(), correlationId: `other-${i}`, user: { tenantId: 'tenant-x', objectId }, about: 'lockout' });
