@@ -24,10 +24,16 @@ export class InsightsRecorder {
     const counters = [...change.counters];
     const f = change.flow;
     const user = e.user ? this.deps.pseudonym(e.user) : null;
+    const add = (): Promise<void> | undefined => (counters.length ? store.add(at, counters.map((field) => ({ field }))) : undefined);
     if (f?.op === 'goal') counters.push(f.counter);
     else if (f && user) {
-      if (f.op === 'start') await store.startFlow(user, f.goal, at);
-      else if (f.op === 'verified') {
+      // Issue 15: a start's flow mark and its counters do not depend on each other: issued together, both ride in the
+      // turn's last write (one after the other, the counters missed it and cost a round trip of their own).
+      if (f.op === 'start') {
+        await Promise.all([store.startFlow(user, f.goal, at), add()]);
+        return;
+      }
+      if (f.op === 'verified') {
         const flow = await store.currentFlow(user, at);
         if (flow) counters.push(`${flow.goal}.verified`);
       } else if (f.op === 'attribute') {
@@ -38,7 +44,7 @@ export class InsightsRecorder {
         if (flow && flow.goal === f.goal) counters.push(`${f.goal}.duration:${durationBucket(at - flow.at)}`);
       }
     }
-    if (counters.length) await store.add(at, counters.map((field) => ({ field })));
+    await add();
   }
 }
 

@@ -11,6 +11,7 @@ import { CryptoRandom } from '../../adapters/crypto/cryptoRandom';
 import { createRedisSecurityAdapters } from '../../adapters/securityInfoAdapters';
 import { RedisInsightsStore } from '../../adapters/redis/redisInsightsStore';
 import { WriteRider } from '../../adapters/redis/writeRider';
+import { InsightsRecorder } from '../../domain/insights/insightsRecorder';
 import { RedisStorage } from '../../bot/redisStorage';
 import { FixedClock } from '../support/fixedClock';
 import { testConfig } from '../contract/securityKit';
@@ -233,5 +234,31 @@ describe('issue 15: background insights writes ride with the turn’s state writ
     const day = Math.floor(Date.now() / 86_400_000);
     expect(await redis.hget(`rt-ride:ins:{d${day}}:day`, 'sends:email')).toBe('1');
     redis.disconnect();
+  });
+
+  test('issue 15: a reset start’s flow mark and its counter both ride with the state write (reset: start ≤ 4 round trips)', async () => {
+    const redis = createRedis(server.url);
+    await ready(redis);
+    try {
+      const rider = new WriteRider(1_000);
+      const storage = new RedisStorage(redis, { prefix: 'rt-start:state:', rider });
+      const store = new RedisInsightsStore(redis, 'rt-start:', { rider });
+      const recorder = new InsightsRecorder({ store, clock: { now: () => Date.now() }, pseudonym: (u) => `p-${u.objectId}` });
+      await Promise.all([store.add(Date.now(), [{ field: 'warm' }]), storage.write({ warm: { n: 1 } })]);
+      const writes = countWrites(redis);
+      const before = writes();
+      const recorded = recorder.record({ type: 'recovery.reset.start', correlationId: 'c', user: { tenantId: 't', objectId: 'o' }, outcome: 'success' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(writes() - before).toBe(0);
+      await storage.write({ 'msteams/conversations/rt-start/': { n: 2 } });
+      await recorded;
+      // One after the other, the counter missed the ride and went on its own when the rider's wait ran out (2).
+      expect(writes() - before).toBe(1);
+      const day = Math.floor(Date.now() / 86_400_000);
+      expect(await redis.hget(`rt-start:ins:{d${day}}:day`, 'reset.started')).toBe('1');
+      expect(await redis.get('rt-start:ins:flow:{p:p-o}')).toMatch(/^reset:/);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
