@@ -205,6 +205,8 @@ export interface BenchResult {
   journeys: JourneyResult | null;
   /** Parallel argon2 verifications in the app process, with cheap turns sent meanwhile (null when skipped). */
   hashing: (Omit<HashLoadResult, 'type'> & { turnsDuring: LoadResult }) | null;
+  /** Why the argon2 phase has no result (it did not finish in time), or null. */
+  hashingProblem: string | null;
   /** `npm start`-like start of the app (null when skipped). */
   startup: StartupResult | null;
   targets: TargetVerdict[];
@@ -491,6 +493,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
 
     // 6. argon2 under load: N verifications at once in the app, cheap turns at 20/s meanwhile.
     let hashing: BenchResult['hashing'] = null;
+    let hashingProblem: string | null = null;
     if (o.hashVerifications > 0) {
       say(`${o.hashVerifications} parallel argon2 verifications`);
       const convs = makeConversations(4, 'h');
@@ -498,6 +501,9 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       let done = false;
       await machine.phase('argon2', async () => {
       const load = app.hashLoad(o.hashVerifications).finally(() => (done = true));
+      // Awaited after the sending loop; until then a rejection (the 300 s timeout on a starved machine) must not
+      // count as unhandled and end the whole bench without a report.
+      load.catch(() => undefined);
       const samples: number[] = [];
       const problems = new Set<string>();
       let errors = 0;
@@ -517,9 +523,13 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
           }),
         );
       }
-      const { type: _t, ...h } = await load;
       await Promise.all(inFlight);
-      hashing = { ...h, turnsDuring: result(samples, errors, problems, performance.now() - t) };
+      try {
+        const { type: _t, ...h } = await load;
+        hashing = { ...h, turnsDuring: result(samples, errors, problems, performance.now() - t) };
+      } catch (e) {
+        hashingProblem = e instanceof Error ? e.message : String(e);
+      }
       });
     }
     const dedupeBytesPerMark = keys.dedupeKeys ? Math.round(keys.dedupeBytes / keys.dedupeKeys) : 0;
@@ -546,6 +556,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       clientRoundTripsPerTurn,
       memory,
       hashing,
+      hashingProblem,
       startup,
       journeys,
       machine: machine.phases,
@@ -597,6 +608,7 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
       memory,
       journeys,
       hashing,
+      hashingProblem,
       startup,
       targets,
     };
@@ -622,6 +634,7 @@ interface TargetInputs {
   clientRoundTripsPerTurn: number;
   memory: BenchResult['memory'];
   hashing: BenchResult['hashing'];
+  hashingProblem: string | null;
   startup: StartupResult | null;
   journeys: JourneyResult | null;
   machine: readonly PhaseLoad[];
@@ -701,6 +714,16 @@ export function issue15Targets(x: TargetInputs): TargetVerdict[] {
     pass: null,
     note: 'after a journey: two methods, codes, throttles, state',
   });
+  if (x.hashingProblem) {
+    t.push({
+      target: `${o.hashVerifications} parallel argon2 verifications: app RSS peak`,
+      limit: `< ${TARGETS.maxHashRssMib} MiB`,
+      measured: 'not measured',
+      pass: false,
+      notQuiet: !quietness(phase('argon2')).quiet,
+      note: `${x.hashingProblem}; ${quietness(phase('argon2')).text}`,
+    });
+  }
   if (hashing) {
     const mib = round(hashing.rssPeakBytes / 2 ** 20, 0);
     const q = quietness(phase('argon2'));
