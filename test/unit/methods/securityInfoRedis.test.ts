@@ -80,6 +80,26 @@ test('R12: a time step is accepted once per user; ±1 step window; replay refuse
   expect(await redis.ttl(`sspr:{u:tenant-1:totp-2}:totp-step:${Math.floor(clock.now() / 30000) - 4}`)).toBeGreaterThanOrEqual(90);
 });
 
+test('R12 attack: one authenticator code submitted 20 times at once from two instances is accepted exactly once', async () => {
+  const u = user('totp-race');
+  const e = await a.totp.startEnrolment(u, 'app1', 'x@contoso.example', 'c');
+  const secret = new URL(e.otpauthUri).searchParams.get('secret')!;
+  secretsSeen.push(secret);
+  const engine = new OtplibTotpEngine();
+  expect((await a.totp.verify(u, 'app1', engine.generate(secret, clock.now()), 'c')).ok).toBe(true);
+  clock.advance(30_000);
+  const other = await connect(server.port);
+  try {
+    const b = createRedisSecurityAdapters(other, testConfig(policy), { clock, audit: new MemoryAuditLog(clock) });
+    const tok = engine.generate(secret, clock.now());
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).totp.verify(u, 'app1', tok, `race-${i}`)));
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'replayed')).toBe(true);
+  } finally {
+    other.disconnect();
+  }
+});
+
 test('R13: register 3 answers (argon2id m=19456,t=2,p=1), check normalised answers, refuse a wrong set', async () => {
   const u = user('q-user');
   const qs = ['firstPet', 'birthCity', 'firstSchool'];
