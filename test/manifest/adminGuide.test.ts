@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { LdapDirectory } from '../../adapters/directory/ldapDirectory';
 import { DEFAULT_POLICY } from '../../domain/policy/policy';
+import { parsePolicy } from '../../bot/config';
+import { CONVERSATION_BURST, CONVERSATION_INTERVAL_MS } from '../../adapters/redis/redisSendPacer';
+import { SECURITY_ALERT_KINDS } from '../../domain/campaigns/model';
 import type { DirectoryUser } from '../../domain/ports/directory';
 import { ENV_OVERRIDES, MANIFEST_VERSION, REPO_ROOT } from '../../scripts/lib/appPackage';
 
@@ -194,5 +197,72 @@ describe('docs/admin-guide.md, Active Directory chapter (3c), against the code a
     const vars = ticks(ad).map((n) => n.split('=')[0]!).filter((n) => /^LDAP_[A-Z_]+$/.test(n) && !['LDAP_SERVER_POLICY_HINTS', 'LDAP_MATCHING_RULE_IN_CHAIN'].includes(n));
     expect(vars.length).toBeGreaterThan(4);
     for (const n of vars) expect([n, envNames().includes(n)]).toEqual([n, true]);
+  });
+});
+
+/** A policy file that sets one leaf (a dotted path) to a value. */
+function policyWith(path: string, value: unknown): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  const parts = path.split('.');
+  let node = root;
+  for (const p of parts.slice(0, -1)) node = (node[p] = {});
+  node[parts[parts.length - 1]!] = value;
+  return root;
+}
+function leafValue(path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], DEFAULT_POLICY);
+}
+
+describe('docs/admin-guide.md, proactive campaigns (issue 13 acceptance 5), against the config schema and the code', () => {
+  const campaigns = section(11);
+  const leaves = policyLeaves(DEFAULT_POLICY);
+
+  test('every campaigns.* setting in the policy table is one the policy file schema accepts (a renamed setting fails here)', () => {
+    const documented = [...section(5).matchAll(/^\| `(campaigns\.[a-zA-Z.]+)` \|/gm)].map((m) => m[1]!);
+    expect(documented.length).toBeGreaterThan(25);
+    for (const path of documented) {
+      // The schema is strict: an unknown (renamed) key is refused; the default value must pass its own bounds.
+      let problem = '';
+      try {
+        parsePolicy(policyWith(path, path.endsWith('audience.groups') ? ['0a7c1e52-3f4b-4d6a-9e8f-1b2c3d4e5f60'] : leafValue(path)));
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      expect([path, problem]).toEqual([path, '']);
+    }
+    // And the check can fail: a name that is not in the schema is refused.
+    expect(() => parsePolicy(policyWith('campaigns.expiry.daysAhead', [14]))).toThrow(/campaigns\.expiry/);
+  });
+
+  test('every setting the campaigns chapter names exists: dotted paths are policy settings, bare names are the last part of one', () => {
+    const named = ticks(campaigns);
+    const dotted = named.filter((n) => /^[a-z][a-zA-Z]*(\.[a-z][a-zA-Z]*)+$/.test(n));
+    const bare = named.filter((n) => /^[a-z]+[A-Z][a-zA-Z]*$/.test(n));
+    expect(dotted.length).toBeGreaterThan(5);
+    expect(bare.length).toBeGreaterThan(5);
+    // A dotted name is a full path (`campaigns.expiry.daysBefore`) or the tail of one (`audience.excludeGroups`).
+    for (const n of dotted) expect([n, leaves.some((l) => l === n || l.endsWith(`.${n}`))]).toEqual([n, true]);
+    // Other names in code spans are the delivery code's (activity fields, client options) — not policy settings, so
+    // a renamed setting still fails: the worker and the pacer never spell a policy leaf.
+    const deliveryCode = ['bot/worker/delivery.ts', 'bot/worker/connectorChannel.ts', 'bot/teamsSender.ts', 'bot/api/campaignWebhook.ts', 'domain/campaigns/inDoubt.ts', 'domain/campaigns/model.ts']
+      .map((f) => readFileSync(join(REPO_ROOT, f), 'utf8'))
+      .join('\n');
+    const codeName = (n: string): boolean => new RegExp(`\\b${n}\\b`).test(deliveryCode);
+    for (const n of bare) expect([n, leaves.some((l) => l.endsWith(`.${n}`)) || codeName(n)]).toEqual([n, true]);
+  });
+
+  test('it documents each campaign, every E2 alert kind, the worker deployment (how many, where) and the Teams limits the pacer holds', () => {
+    for (const c of ['E3 expiry', 'E4 lockout', 'A4 registration', 'A4 re-confirmation', 'E2 security alerts']) expect(campaigns).toContain(`| ${c} |`);
+    for (const k of SECURITY_ALERT_KINDS) expect([k, campaigns.includes(`\`${k}\``) || section(5).includes(`\`${k}\``)]).toEqual([k, true]);
+    const deployment = /\*\*Deployment\.\*\*([\s\S]*?)\n\n/.exec(campaigns)?.[1] ?? '';
+    expect(deployment).toContain('npm run worker');
+    expect(deployment).toMatch(/as many as\s+you like/);
+    expect(deployment).toMatch(/Two workers are enough/);
+    expect(deployment).toMatch(/same network as Redis/);
+    expect(deployment).toContain('CAMPAIGN_WORKER_ROLES');
+    const limits = /\*\*Teams limits it respects\.\*\*([\s\S]*?)\n\n/.exec(campaigns)?.[1] ?? '';
+    for (const l of ['7 per second', '8 per 2 s', '60 per 30 s', '1,800 per hour', 'Retry-After', 'CAMPAIGN_TENANT_RATE']) expect(limits).toContain(l);
+    // The GCRA numbers in the guide are the pacer's.
+    expect(limits).toContain(`a send every ${(CONVERSATION_INTERVAL_MS / 1000).toFixed(2)} s with a burst of ${CONVERSATION_BURST}`);
   });
 });
