@@ -209,7 +209,12 @@ describe.each(LOCALES)('reset journey (%s)', (locale, base) => {
       const card = chat.action('reset.password');
       const password = pw(`Cobalt-${n}-meadow-Riddle-thorn`);
       const answer = await chat.submitPassword(password);
-      expect(answer).toContain(tt('recovery.pending'));
+      const pending = tt('recovery.pending');
+      if (!answer.includes(pending)) {
+        // On a loaded machine the turn answers "working on it" first and the outcome follows as a message (R26).
+        expect(answer).toContain(tt('reset.working'));
+        await waitFor(() => one.stub.activities.some((a: { text?: string }) => a.text === pending));
+      }
       expect(dir.passwordWrites(oid(n))).toBe(1);
       // A second submit with the same grant does not write again (R27), even with another password (the same one
       // would be refused by the directory's history anyway): the same card again in the chat …
