@@ -23,7 +23,14 @@ try {
 } catch {
   cached = undefined;
 }
-const script = new vm.Script(Module.wrap(source), { filename: file, ...(cached ? { cachedData: cached } : {}) });
+// import() inside the bundle (optional code paths of bullmq and rate-limiter-flexible the bot does not use) resolves
+// as it would in a file Node loaded itself, instead of failing for a lack of a vm import callback.
+const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+const script = new vm.Script(Module.wrap(source), {
+  filename: file,
+  ...(cached ? { cachedData: cached } : {}),
+  ...(dynamicImport ? { importModuleDynamically: dynamicImport } : {}),
+});
 const usedCache = cached !== undefined && !script.cachedDataRejected;
 const hadCache = cached !== undefined;
 cached = undefined; // V8 has copied what it needs; the 7 MB buffer is not kept
