@@ -9,6 +9,7 @@ import {
   type ConnectorClient,
   type UserTokenClient,
 } from 'botframework-connector';
+import { withoutHiddenRetries } from './worker/connectorChannel';
 
 /** Service URLs × app ids × audiences kept; Teams uses a handful of service URLs per region. Oldest dropped first. */
 export const CONNECTOR_CACHE_MAX = 64;
@@ -50,8 +51,12 @@ class CachingConnectorFactory extends ConnectorFactory {
     super();
   }
 
+  /**
+   * Without the client's hidden 429/5xx retries (issue 13): they bypass the pacer, so the bot's own proactive sends
+   * (TeamsSender over CloudAdapter) would send more than the slots it was given. TeamsSender retries through the pacer.
+   */
   create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-    return this.cache.get(JSON.stringify([this.appId, serviceUrl, audience ?? null]), () => this.inner.create(serviceUrl, audience));
+    return this.cache.get(JSON.stringify([this.appId, serviceUrl, audience ?? null]), () => this.inner.create(serviceUrl, audience).then(withoutHiddenRetries));
   }
 }
 
