@@ -12,13 +12,23 @@ export type PageName = 'password' | 'authenticator' | 'security-info';
 
 const TEAMS_FRAME_ANCESTORS = 'https://teams.microsoft.com https://*.teams.microsoft.com https://*.cloud.microsoft';
 
+/**
+ * The one address off this server the pages may fetch: the list of Microsoft 365 host origins that teams-js keeps on
+ * Microsoft's CDN. teams-js accepts a host's postMessage only from an origin on that list; it ships a copy of the list
+ * and uses it when the fetch fails, so blocking it only shows as a CSP error, until Microsoft adds a host origin after
+ * our teams-js release: that host's messages would then be ignored and the dialog would not start. Allowed as this
+ * exact URL (a CSP source with a path matches that path only), not the whole CDN host. The pages load teams-js, and so
+ * fetch it, only when a Teams host frames them (web/shared/pageHost.ts). docs/admin-guide.md, "Dialog pages and CSP".
+ */
+export const TEAMS_JS_VALID_DOMAINS = 'https://res.cdn.office.net/teams-js/validDomains/json/validDomains.json';
+
 /** The pages' Content-Security-Policy; development adds 'self' and localhost so the dev chat overlay can frame them. */
 export function pagesCsp(mode: Config['mode']): string {
   const ancestors = mode === 'development' ? `'self' http://localhost:* http://127.0.0.1:* ${TEAMS_FRAME_ANCESTORS}` : TEAMS_FRAME_ANCESTORS;
   return [
     "default-src 'self'",
     "script-src 'self'",
-    "connect-src 'self'",
+    `connect-src 'self' ${TEAMS_JS_VALID_DOMAINS}`,
     "img-src 'self' data:",
     "style-src 'self'",
     "object-src 'none'",

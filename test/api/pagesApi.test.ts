@@ -213,6 +213,9 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
       expect(await res.json()).toEqual({ error: 'unauthorized' });
       const page = await fetch(`${base}/app/password/`);
       expect(page.headers.get('content-security-policy')).toMatch(/frame-ancestors https:\/\/teams\.microsoft\.com https:\/\/\*\.teams\.microsoft\.com https:\/\/\*\.cloud\.microsoft$/);
+      // Issue 11 open item: the one address off this server, exactly teams-js's host-origin list (not the CDN host).
+      const connect = (page.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src'));
+      expect(connect).toBe("connect-src 'self' https://res.cdn.office.net/teams-js/validDomains/json/validDomains.json");
       expect(await directory.verifyPassword(LIDIA.objectId, LIDIA_PASSWORD)).toBe(true);
     } finally {
       server.close();

@@ -278,11 +278,11 @@ export function definePageJourneys(width: number, input: Input): void {
       expect(await directory.verifyPassword(LIDIA.objectId, password)).toBe(true);
     }, 120_000);
 
-    test('no page broke the CSP or threw', () => {
-      // Known and not the page's: teams-js in the authenticator dialog page fetches its valid-domains list from the
-      // Office CDN at load, which the pages' CSP (rightly) blocks; reported to the dialog pages' owner.
-      const known = /res\.cdn\.office\.net\/teams-js\/validDomains/;
-      expect(b.errors.filter((e) => /Content Security Policy|Refused to|Uncaught|Failed to render/i.test(e) && !known.test(e))).toEqual([]);
+    test('no page broke the CSP, threw, or reached off this machine', () => {
+      // The dialog pages load teams-js (and its fetch of Microsoft's host list) only inside a Teams host, never in the
+      // local page's overlay: no exception is needed here (before, the authenticator page's fetch broke the CSP).
+      expect(b.errors.filter((e) => /Content Security Policy|Refused to|Uncaught|Failed to render|ERR_|cdn\.office\.net/i.test(e))).toEqual([]);
+      expect(b.requestsOffThisMachine).toEqual([]);
     });
   });
 }

@@ -14,6 +14,8 @@ export interface TestBrowser {
   readonly context: BrowserContext;
   /** Console errors and page errors seen so far (a test can assert there were none). */
   readonly errors: string[];
+  /** Every request a page made to anything but this machine (the test machines have no internet). */
+  readonly requestsOffThisMachine: string[];
   newPage(): Promise<Page>;
   /** Saves a screenshot (full page unless told) as test-artifacts/<name>.png and returns its path. */
   screenshot(page: Page, name: string, opts?: { fullPage?: boolean }): Promise<string>;
@@ -43,7 +45,12 @@ export async function launchBrowser(opts: { locale?: string; viewport?: { width:
     ],
   });
   const errors: string[] = [];
+  const requestsOffThisMachine: string[] = [];
   const watch = (page: Page): void => {
+    page.on('request', (req) => {
+      const url = req.url();
+      if (/^https?:/i.test(url) && !/^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?\//i.test(url)) requestsOffThisMachine.push(url);
+    });
     page.on('console', (msg) => {
       if (msg.type() === 'error') errors.push(msg.text());
     });
@@ -54,6 +61,7 @@ export async function launchBrowser(opts: { locale?: string; viewport?: { width:
   return {
     context,
     errors,
+    requestsOffThisMachine,
     newPage: () => context.newPage(),
     screenshot: async (page, name, opts) => {
       mkdirSync(ARTIFACTS_DIR, { recursive: true });

@@ -3,7 +3,14 @@
  * development identity outside Teams in development mode only), JSON calls to the bot's own API, and closing the
  * dialog without any secret.
  */
-import { app, authentication, dialog } from '@microsoft/teams-js';
+/**
+ * teams-js is loaded only when a Teams (or other Microsoft 365) host frames the page. On load it fetches Microsoft's
+ * list of host origins (https://res.cdn.office.net/teams-js/validDomains/json/validDomains.json, allowed by the pages'
+ * CSP, see bot/api/pages.ts); a page opened on its own or in the local chat page's overlay never loads it, so it
+ * makes no request off this server (the test machines have no internet).
+ */
+type TeamsJs = typeof import('@microsoft/teams-js');
+let teams: TeamsJs | undefined;
 
 export interface PageConfig {
   mode: 'development' | 'production';
@@ -51,7 +58,7 @@ export class PageHost {
   async api(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
     const headers: Record<string, string> = { 'Accept-Language': this.config.locale };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (this.inTeams) headers.Authorization = `Bearer ${await authentication.getAuthToken()}`;
+    if (this.inTeams && teams) headers.Authorization = `Bearer ${await teams.authentication.getAuthToken()}`;
     else if (this.devUser) headers['X-Dev-User'] = this.devUser;
     const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const parsed = (await res.json().catch(() => ({}))) as Record<string, unknown>;
@@ -76,8 +83,8 @@ export class PageHost {
 
   /** Close the dialog; `result` must never carry a secret (it travels through the Bot Connector). */
   close(result: Record<string, string>): void {
-    if (this.inTeams) {
-      dialog.url.submit(result);
+    if (this.inTeams && teams) {
+      teams.dialog.url.submit(result);
     } else if (window.parent !== window) {
       window.parent.postMessage({ type: 'devHost.submitDialog', result }, location.origin);
     }
@@ -105,11 +112,12 @@ function framedByThisServer(): boolean {
 
 async function initTeams(): Promise<boolean> {
   if (window.parent === window && !window.opener) return false;
-  // The local chat page is no Teams host: teams-js would wait for it and fetch its CDN's domain list (CSP-blocked).
+  // The local chat page is no Teams host: teams-js would wait for it, and fetch its CDN's domain list for nothing.
   if (framedByThisServer()) return false;
   try {
+    teams ??= await import('@microsoft/teams-js');
     await Promise.race([
-      app.initialize(),
+      teams.app.initialize(),
       new Promise((_, reject) => setTimeout(() => reject(new Error('no Teams host')), TEAMS_INIT_TIMEOUT_MS)),
     ]);
     return true;
