@@ -5,7 +5,7 @@
  *
  * Flags: --conversations N (50) --turns N per conversation and round (20) --rounds N (3) --warmup N (4) --open-rate N turns/s (200, 0 = skip)
  * --open-seconds N (10) --open-slices N (5, alternating app/baseline) --no-open-baseline --calibration N (15) --closed-max-seconds N (20) --log-level L (info)
- * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2) --journey-directory demo|slapd (demo)
+ * --journey-users N (200, 0 = skip the journey scenario) --journey-calibration N (2, at least 2: one chat-card and one dialog-page password submit) --journey-directory demo|slapd (demo)
  * --hash-verifications N (1000, 0 = skip) --no-startup --startup-runs N (3, median reported)
  * --app-node-flags "F…" / --baseline-node-flags "F…" (Node flags of the servers under test, e.g. GC settings)
  * --cpu-prof (V8 profiles of both servers into bench-results/profiles) --out FILE --strict (exit 1 on a MISS)

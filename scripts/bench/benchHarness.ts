@@ -59,7 +59,8 @@ export interface BenchOptions {
   /** Journey scenario's directory: the generated demo directory (default) or a private slapd (OpenLDAP with ppolicy,
    *  test/support/slapd.ts) holding the same users, which the app reaches as DIRECTORY=ldap (openldap dialect). */
   journeyDirectory: 'demo' | 'slapd';
-  /** Journey scenario: users run one at a time for exact round trips and CPU per turn kind. Default 2 (chat and page). */
+  /** Journey scenario: users run one at a time for exact round trips and CPU per turn kind. Default 2; never fewer than 2
+   *  (even users set the password in the chat card, odd ones in the dialog page: both password submits are counted). */
   journeyCalibration: number;
   /** argon2 verifications started at once in the app process (RSS, event-loop delay). Default 1000; 0 skips. */
   hashVerifications: number;
@@ -333,7 +334,8 @@ export async function runBench(partial: Partial<BenchOptions> = {}): Promise<Ben
     await connector.start();
     const journeyUsers = {
       warmUp: makeJourneyUsers(o.journeyUsers > 0 ? 2 : 0, 'w'),
-      calibrate: makeJourneyUsers(o.journeyUsers > 0 ? o.journeyCalibration : 0, 'c'),
+      // At least one chat-card and one dialog-page password submit (users alternate), or a kind goes uncounted (NaN).
+      calibrate: makeJourneyUsers(o.journeyUsers > 0 ? Math.max(2, o.journeyCalibration) : 0, 'c'),
       load: makeJourneyUsers(o.journeyUsers, 'l'),
     };
     const allJourneyUsers = [...journeyUsers.warmUp, ...journeyUsers.calibrate, ...journeyUsers.load];
