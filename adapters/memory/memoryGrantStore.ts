@@ -1,9 +1,10 @@
-import { fail, ok, type Result } from '../../domain/errors';
+import { SsprError, fail, ok } from '../../domain/errors';
 import { userKey, type UserRef } from '../../domain/model/user';
 import type { Clock } from '../../domain/ports/clock';
-import type { Grant, GrantRefusal, GrantSettlement, GrantStore } from '../../domain/ports/grantStore';
+import type { Grant, GrantClaim, GrantSettlement, GrantStore, RecoverySlot } from '../../domain/ports/grantStore';
 import type { RecoveryGoal } from '../../domain/verification/stateMachine';
 import { BoundedMap } from './boundedMap';
+import type { MemoryRecoveryCounter } from './memoryRecoveryCounter';
 
 type GrantState = 'ready' | 'writing' | 'consumed' | 'spent';
 interface Entry {
@@ -21,6 +22,8 @@ export class MemoryGrantStore implements GrantStore {
   constructor(
     private readonly clock: Clock,
     private readonly times: { readonly lifetimeMs: number; readonly maxFlowMs: number },
+    /** Where C6 slots are reserved with a claim (the recovery counter of the same backend). */
+    private readonly counter?: MemoryRecoveryCounter,
   ) {}
 
   private k(user: UserRef, flowId: string): string {
@@ -50,13 +53,7 @@ export class MemoryGrantStore implements GrantStore {
     return grant;
   }
 
-  async claim(
-    user: UserRef,
-    conversationId: string,
-    flowId: string,
-    goal: RecoveryGoal,
-    attemptId: string,
-  ): Promise<Result<{ grant: Grant; claimedAt: number }, GrantRefusal>> {
+  async claim(user: UserRef, conversationId: string, flowId: string, goal: RecoveryGoal, attemptId: string, slot?: RecoverySlot): Promise<GrantClaim> {
     const e = this.grants.get(this.k(user, flowId));
     if (!e || e.grant.goal !== goal) return fail('no_grant');
     if (e.grant.conversationId !== conversationId) return fail('wrong_conversation');
@@ -64,6 +61,11 @@ export class MemoryGrantStore implements GrantStore {
     if (e.state !== 'ready') return fail('consumed');
     const now = this.clock.now();
     if (now >= e.grant.expiresAt) return fail('expired');
+    if (slot) {
+      if (!this.counter) throw new SsprError('internal', 'a C6 slot needs the recovery counter');
+      const full = this.counter.reserve(user, attemptId, slot);
+      if (full) return { ok: false, reason: 'recovery_cap', completions: full };
+    }
     e.state = 'writing';
     e.attempt = attemptId;
     this.idempotency.set(this.k(user, flowId), `${attemptId}:writing`);
@@ -73,6 +75,7 @@ export class MemoryGrantStore implements GrantStore {
   async settle(user: UserRef, flowId: string, attemptId: string, outcome: GrantSettlement): Promise<void> {
     const e = this.grants.get(this.k(user, flowId));
     if (!e || e.state !== 'writing' || e.attempt !== attemptId) return;
+    if (outcome !== 'consumed') this.counter?.release(user, attemptId);
     e.state = outcome === 'released' ? 'ready' : outcome;
     if (outcome === 'released') e.attempt = null;
     this.idempotency.set(this.k(user, flowId), `${attemptId}:${outcome}`);

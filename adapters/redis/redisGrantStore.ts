@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
-import { SsprError, fail, ok, type Result } from '../../domain/errors';
+import { SsprError, fail, ok } from '../../domain/errors';
 import type { UserRef } from '../../domain/model/user';
-import type { Grant, GrantRefusal, GrantSettlement, GrantStore } from '../../domain/ports/grantStore';
+import type { Grant, GrantClaim, GrantRefusal, GrantSettlement, GrantStore, RecoverySlot } from '../../domain/ports/grantStore';
 import type { RecoveryGoal } from '../../domain/verification/stateMachine';
 import { LUA_NOW, LuaScript, RecoveryRedisBase, type RecoveryRedisOptions } from './recoveryRedis';
 
@@ -19,8 +19,11 @@ end
 return redis.call('HMGET', KEYS[1], 'conv', 'goal', 'issuedAt', 'expiresAt', 'state')
 `);
 
-// KEYS[1] grant, KEYS[2] idempotency key; ARGV: now, conv, goal, attemptId.
-// Checks and the move ready -> writing and the idempotency record happen in one script (R27, F16).
+// KEYS[1] grant, KEYS[2] idempotency key, KEYS[3] the user's recoveries (C6, RedisRecoveryCounter's sorted set);
+// ARGV: now, conv, goal, attemptId, cap max ('' = no cap), cap window ms.
+// Checks, the C6 slot and the move ready -> writing with the idempotency record happen in one script (R27, F16, C6):
+// two claims of two grants of one user cannot both take the last slot. The slot is a member (the attempt id) at the
+// claim's time; SETTLE removes it unless the write was consumed. All keys share the user's hash tag (F20).
 const CLAIM = new LuaScript(`${LUA_NOW}
 local g = redis.call('HMGET', KEYS[1], 'conv', 'goal', 'issuedAt', 'expiresAt', 'state')
 if not g[5] then return {'no_grant'} end
@@ -29,15 +32,29 @@ if g[1] ~= ARGV[2] then return {'wrong_conversation'} end
 if g[5] == 'writing' then return {'in_progress'} end
 if g[5] ~= 'ready' then return {'consumed'} end
 if now >= tonumber(g[4]) then return {'expired'} end
+if ARGV[5] ~= '' then
+  local window = tonumber(ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+  local all = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  if #all / 2 >= tonumber(ARGV[5]) then
+    local out = {'recovery_cap'}
+    for i = 2, #all, 2 do out[#out + 1] = all[i] end
+    return out
+  end
+  redis.call('ZADD', KEYS[3], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[3], window)
+end
 redis.call('HSET', KEYS[1], 'state', 'writing', 'attempt', ARGV[4], 'claimedAt', now)
 redis.call('SET', KEYS[2], ARGV[4] .. ':writing:' .. now, 'PX', ${KEEP_MS})
 return {'ok', g[1], g[2], g[3], g[4], tostring(now)}
 `);
 
-// KEYS[1] grant, KEYS[2] idempotency key; ARGV: now, attemptId, outcome (consumed|released|spent).
+// KEYS[1] grant, KEYS[2] idempotency key, KEYS[3] recoveries; ARGV: now, attemptId, outcome (consumed|released|spent).
+// Nothing written (released, spent): the C6 slot the claim reserved is given back.
 const SETTLE = new LuaScript(`${LUA_NOW}
 local g = redis.call('HMGET', KEYS[1], 'state', 'attempt')
 if g[1] ~= 'writing' or g[2] ~= ARGV[2] then return 0 end
+if ARGV[3] ~= 'consumed' then redis.call('ZREM', KEYS[3], ARGV[2]) end
 if ARGV[3] == 'released' then
   redis.call('HSET', KEYS[1], 'state', 'ready')
   redis.call('HDEL', KEYS[1], 'attempt', 'claimedAt')
@@ -85,20 +102,15 @@ export class RedisGrantStore extends RecoveryRedisBase implements GrantStore {
     return toGrant(input.user, input.flowId, f[0], f[1], f[2], f[3]);
   }
 
-  async claim(
-    user: UserRef,
-    conversationId: string,
-    flowId: string,
-    goal: RecoveryGoal,
-    attemptId: string,
-  ): Promise<Result<{ grant: Grant; claimedAt: number }, GrantRefusal>> {
+  async claim(user: UserRef, conversationId: string, flowId: string, goal: RecoveryGoal, attemptId: string, slot?: RecoverySlot): Promise<GrantClaim> {
     const res = await this.run(
       CLAIM,
-      [this.key(user, `grant:${flowId}`), this.key(user, `idem:${flowId}`)],
-      [conversationId, goal, attemptId],
+      [this.key(user, `grant:${flowId}`), this.key(user, `idem:${flowId}`), this.key(user, 'recoveries')],
+      [conversationId, goal, attemptId, slot ? slot.max : '', slot ? Math.round(slot.windowMs) : ''],
       'claim grant',
     );
     const f = asStrings(res, 1);
+    if (f[0] === 'recovery_cap') return { ok: false, reason: 'recovery_cap', completions: f.slice(1).map(Number) };
     if (f[0] !== 'ok') return fail(f[0] as GrantRefusal);
     const g = asStrings(res, 6);
     return ok({ grant: toGrant(user, flowId, g[1], g[2], g[3], g[4]), claimedAt: Number(g[5]) });
@@ -107,7 +119,7 @@ export class RedisGrantStore extends RecoveryRedisBase implements GrantStore {
   async settle(user: UserRef, flowId: string, attemptId: string, outcome: GrantSettlement): Promise<void> {
     await this.run(
       SETTLE,
-      [this.key(user, `grant:${flowId}`), this.key(user, `idem:${flowId}`)],
+      [this.key(user, `grant:${flowId}`), this.key(user, `idem:${flowId}`), this.key(user, 'recoveries')],
       [attemptId, outcome],
       'settle grant',
     );

@@ -233,6 +233,8 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
   const s = recoverySettings(config);
   const now = (): number => clock.now();
   const flows = new MemoryFlowStore(clock);
+  // C6: the grant store reserves reset/unlock slots in this counter when it claims a grant.
+  const counter = new MemoryRecoveryCounter(clock);
   return {
     kind: 'memory',
     redis: null,
@@ -243,9 +245,9 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     bindings: new MemoryChannelBindings(),
     recovery: {
       flows,
-      grants: new MemoryGrantStore(clock, s.times),
+      grants: new MemoryGrantStore(clock, s.times, counter),
       block: new MemoryVerificationBlock(clock, s.block),
-      counter: new MemoryRecoveryCounter(clock),
+      counter,
     },
     insights: new MemoryInsightsStore(clock),
     handoffs: new MemoryHandoffStore(clock),

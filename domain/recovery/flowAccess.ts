@@ -41,29 +41,35 @@ export function toChoices(methods: readonly RegisteredMethod[]): MethodChoice[] 
 }
 
 /**
- * The checks before one directory write, shared by reset and unlock: the reset/unlock cap (C6), an existing enabled account, and
- * the grant claimed with a fresh idempotency key (R16, R27). Every refusal is audited through `audit` (precise reason)
- * and answered with the public one.
+ * The checks before one directory write, shared by reset and unlock: an existing enabled account, then the grant claimed
+ * with a fresh idempotency key (R16, R27) and — in that same atomic step of the grant store — one slot of the
+ * reset/unlock cap reserved (C6), so two grants written at once cannot both pass a cap with one slot left. The caller
+ * settles the claim: a consumed write keeps the slot, anything else gives it back. Every refusal is audited through
+ * `audit` (precise reason) and answered with the public one.
  */
 export async function claimForWrite(
-  deps: Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'counter' | 'random' | 'clock'>,
+  deps: Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'random' | 'clock'>,
   input: { readonly user: UserRef; readonly conversationId: string; readonly flowId: string },
   goal: RecoveryGoal,
   audit: (outcome: 'refused', reason: string) => Promise<void>,
 ): Promise<Result<{ readonly target: DirectoryUser; readonly attemptId: string }, GrantRefusal | 'recovery_cap' | 'account_unavailable'>> {
   const { user } = input;
-  const cap = judgeRecoveryCap(deps.policy.resets, await deps.counter.recent(user, recoveryCapWindowMs(deps.policy.resets)), deps.clock.now());
-  if (!cap.allowed) {
-    await audit('refused', 'recovery_cap');
-    return fail('recovery_cap', cap.retryAt);
-  }
   const target = await deps.directory.findUser(user);
   if (!target || !target.enabled) {
     await audit('refused', target ? 'account_disabled' : 'user_unknown');
     return fail('account_unavailable');
   }
   const attemptId = randomHex(deps.random, 16);
-  const claim = await deps.grants.claim(user, input.conversationId, input.flowId, goal, attemptId);
+  const resets = deps.policy.resets;
+  const claim = await deps.grants.claim(user, input.conversationId, input.flowId, goal, attemptId, {
+    max: resets.maxPerWindow,
+    windowMs: recoveryCapWindowMs(resets),
+  });
+  if (!claim.ok && claim.reason === 'recovery_cap') {
+    const cap = judgeRecoveryCap(resets, claim.completions, deps.clock.now());
+    await audit('refused', 'recovery_cap');
+    return fail('recovery_cap', cap.allowed ? undefined : cap.retryAt);
+  }
   if (!claim.ok) {
     await audit('refused', `grant_${claim.reason}`);
     return fail(claim.reason);

@@ -3,7 +3,6 @@ import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
 import type { DirectoryUser, SetPasswordRefusal, SetPasswordResult } from '../ports/directory';
 import type { GrantRefusal } from '../ports/grantStore';
-import { recoveryCapWindowMs } from '../policy/recoveryCap';
 import { claimForWrite } from './flowAccess';
 import type { RecoveryDeps } from './recoveryDeps';
 
@@ -33,15 +32,16 @@ export type ResetPasswordRefusal =
 
 type Deps = Pick<
   RecoveryDeps,
-  'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'
+  'policy' | 'directory' | 'grants' | 'block' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'
 >;
 
 /**
  * Resets the caller's password with a verified grant (R16) — one effective directory write per grant (R27):
  * the grant is claimed and the idempotency key stored atomically before the call; concurrent calls get
  * `in_progress`. A refusal by the directory (F13) gives the grant back for another password and adds no R9
- * count. A timeout (F12) is resolved by reading `passwordChangedAt` back before anything else. Success clears
- * the R9 counters, counts toward the reset/unlock cap (C6), and writes the audit event and the R18 notification.
+ * count. A timeout (F12) is resolved by reading `passwordChangedAt` back before anything else. The reset/unlock cap
+ * (C6) is reserved with the claim and given back when nothing was written. Success clears the R9 counters and writes
+ * the audit event and the R18 notification.
  * Wrap the returned promise in `withDeadline` to answer within 2 s (R26).
  */
 export class ResetPassword {
@@ -128,9 +128,9 @@ export class ResetPassword {
     attemptId: string,
     changedAt: number,
   ): Promise<Result<{ changedAt: number }, ResetPasswordRefusal>> {
-    await this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed');
-    await this.deps.block.clear(input.user);
-    await this.deps.counter.record(input.user, recoveryCapWindowMs(this.deps.policy.resets));
+    // Independent writes, issued together (one round trip with a pipelining client, issue 15). The C6 slot was
+    // reserved with the claim: consuming the grant keeps it as this reset's count.
+    await Promise.all([this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed'), this.deps.block.clear(input.user)]);
     // The audit record and the R18 notification subscribe to the event (rule 18).
     this.deps.events.publish({ type: 'password_reset', at: this.deps.clock.now(), correlationId: input.correlationId, user: input.user, flowId: input.flowId });
     return ok({ changedAt });

@@ -3,7 +3,6 @@ import { fail, ok } from '../errors';
 import type { UserRef } from '../model/user';
 import type { GrantRefusal } from '../ports/grantStore';
 import type { UnlockResult } from '../ports/directory';
-import { recoveryCapWindowMs } from '../policy/recoveryCap';
 import { claimForWrite } from './flowAccess';
 import type { RecoveryDeps } from './recoveryDeps';
 
@@ -24,12 +23,13 @@ export type UnlockRefusal =
   | 'not_applied'
   | 'pending';
 
-type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'counter' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'>;
+type Deps = Pick<RecoveryDeps, 'policy' | 'directory' | 'grants' | 'block' | 'audit' | 'notifications' | 'random' | 'events' | 'clock'>;
 
 /**
  * Unlocks the caller's account with a verified unlock grant (R16). Never touches the password and never binds as
  * the user (R28). Same single-write discipline as ResetPassword (R27): on an unknown outcome the lock state is read
- * back. Success clears the R9 counters, counts toward the reset/unlock cap (C6) and notifies the user (R18).
+ * back. The reset/unlock cap (C6) is reserved with the claim (given back when nothing changed). Success clears the R9
+ * counters and notifies the user (R18).
  */
 export class UnlockAccount {
   constructor(private readonly deps: Deps) {}
@@ -84,9 +84,8 @@ export class UnlockAccount {
         return fail('not_applied');
       }
     }
-    await grants.settle(user, input.flowId, attemptId, 'consumed');
-    await this.deps.block.clear(user);
-    await this.deps.counter.record(user, recoveryCapWindowMs(this.deps.policy.resets));
+    // The C6 slot was reserved with the claim; consuming the grant keeps it. Both writes together (issue 15).
+    await Promise.all([grants.settle(user, input.flowId, attemptId, 'consumed'), this.deps.block.clear(user)]);
     // The audit record and the R18 notification subscribe to the event (rule 18).
     this.deps.events.publish({ type: 'account_unlocked', at: this.deps.clock.now(), correlationId, user, flowId: input.flowId });
     return ok({ unlocked: true });

@@ -15,16 +15,19 @@ import { InsightsRecorder } from '../../domain/insights/insightsRecorder';
 import { RedisStorage } from '../../bot/redisStorage';
 import { FixedClock } from '../support/fixedClock';
 import { testConfig } from '../contract/securityKit';
+import { recoveryRig } from '../support/recoveryHarness';
+import { confirmed } from '../support/recoveryFakes';
+import { verifyFully } from '../integration/recovery/steps';
 
 /** Issue 15 item 2: round trips of a turn, counted as socket writes of the app's client (one write per request). */
 function countWrites(redis: Redis): () => number {
   let writes = 0;
   const stream = (redis as unknown as { stream: NodeJS.WritableStream }).stream;
   const original = stream.write.bind(stream) as (...a: unknown[]) => boolean;
-  stream.write = ((...a: unknown[]) => {
+  stream.write = (...a: unknown[]) => {
     writes++;
     return original(...a);
-  });
+  };
   return () => writes;
 }
 
@@ -77,7 +80,8 @@ describe('issue 15 / R25: the lock release rides with the turn’s last state wr
     const redis = running.app.redis!;
     await ready(redis);
     const conversationId = 'a:rt-conv';
-    const act = (o: Parameters<typeof teamsActivity>[0]): Record<string, unknown> => teamsActivity({ conversationId, ...o });
+    const act = (o: Parameters<typeof teamsActivity>[0]): Record<string, unknown> =>
+      teamsActivity({ conversationId, ...o });
     await post(running.baseUrl, act({ text: 'help' }));
     // Opens the security-info journey: its first card, the dialog stack saved.
     await post(running.baseUrl, act({ value: { verb: 'menu', choice: 'securityInfo' } }));
@@ -92,8 +96,12 @@ describe('issue 15 / R25: the lock release rides with the turn’s last state wr
     await new Promise((r) => setTimeout(r, 100));
     const turnWrites = writes() - before;
     monitor.disconnect();
-    const stateWrite = lines.findIndex((l) => l.startsWith('eval') && l.includes(' 1 sspr:state:msteams/conversations/a:rt-conv/ '));
-    const lockCommands = lines.map((l, i) => (/^evalsha \S+ \d+ sspr:lock:\{c:a:rt-conv\}/.test(l) ? i : -1)).filter((i) => i >= 0);
+    const stateWrite = lines.findIndex(
+      (l) => l.startsWith('eval') && l.includes(' 1 sspr:state:msteams/conversations/a:rt-conv/ '),
+    );
+    const lockCommands = lines
+      .map((l, i) => (/^evalsha \S+ \d+ sspr:lock:\{c:a:rt-conv\}/.test(l) ? i : -1))
+      .filter((i) => i >= 0);
     expect(stateWrite).toBeGreaterThan(-1);
     expect(lockCommands.length).toBe(2); // acquire, release
     expect(lockCommands[1]).toBeGreaterThan(stateWrite);
@@ -113,10 +121,13 @@ describe('issue 15 / R31: security info reads the user’s record once per turn 
   /** The demo directory's Megan: a mobile number the organisation holds (pre-filled, R31), no methods yet. */
   const objectId = '6e7b768e-07e2-4810-8459-485f84f8f204';
   const conversationId = `a:rt-si-${objectId}`;
-  const submit = (value: unknown): Record<string, unknown> => teamsActivity({ conversationId, userObjectId: objectId, value });
+  const submit = (value: unknown): Record<string, unknown> =>
+    teamsActivity({ conversationId, userObjectId: objectId, value });
 
   /** Posts one activity and returns its replies, the app client's socket writes (round trips) and the MONITOR lines. */
-  async function measured(activity: Record<string, unknown>): Promise<{ replies: Reply[]; roundTrips: number; commands: string[] }> {
+  async function measured(
+    activity: Record<string, unknown>,
+  ): Promise<{ replies: Reply[]; roundTrips: number; commands: string[] }> {
     const redis = running.app.redis!;
     await ready(redis);
     const writes = countWrites(redis);
@@ -133,12 +144,20 @@ describe('issue 15 / R31: security info reads the user’s record once per turn 
     return { replies: res.replies, roundTrips, commands };
   }
 
-  const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any => action({ posts: replies, puts: [], text: '' }, verb, pred);
+  const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any =>
+    action({ posts: replies, puts: [], text: '' }, verb, pred);
 
   test('issue 15: si: start (with the R31 pre-fill write) ≤ 4 round trips, si: add 3, choose authenticator (bootstrap asked) ≤ 4, back 3 — and the pre-filled contact is on the first overview', async () => {
     // Warm-up with another directory user: the first use of a script costs one more round trip (NOSCRIPT → EVAL, F19).
     const warm = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
-    await post(running.baseUrl, teamsActivity({ conversationId: `a:rt-si-${warm}`, userObjectId: warm, value: { verb: 'menu', choice: 'securityInfo' } }));
+    await post(
+      running.baseUrl,
+      teamsActivity({
+        conversationId: `a:rt-si-${warm}`,
+        userObjectId: warm,
+        value: { verb: 'menu', choice: 'securityInfo' },
+      }),
+    );
     await post(running.baseUrl, teamsActivity({ conversationId, userObjectId: objectId, text: 'hi' }));
     const start = await measured(submit({ verb: 'menu', choice: 'securityInfo' }));
     // The overview read after the pre-fill saved the directory's number: the turn sees its own write.
@@ -171,9 +190,16 @@ describe('issue 15 / R33: a code send costs 2 round trips', () => {
 
   const adapters = () => {
     const clock = new FixedClock();
-    return createRedisSecurityAdapters(redis, testConfig(), { clock, audit: new MemoryAuditLog(clock), random: new CryptoRandom() });
+    return createRedisSecurityAdapters(redis, testConfig(), {
+      clock,
+      audit: new MemoryAuditLog(clock),
+      random: new CryptoRandom(),
+    });
   };
-  const send = (objectId: string, o: { purpose: 'register' | 'verify'; channel: 'sms' | 'email'; destination: string }) => ({
+  const send = (
+    objectId: string,
+    o: { purpose: 'register' | 'verify'; channel: 'sms' | 'email'; destination: string },
+  ) => ({
     user: { tenantId: 'rt-t', objectId },
     methodId: 'm1',
     locale: 'en' as const,
@@ -185,14 +211,25 @@ describe('issue 15 / R33: a code send costs 2 round trips', () => {
     const a = adapters();
     const writes = countWrites(redis);
     // The first send loads the scripts (EVALSHA → NOSCRIPT → EVAL, F19); measure a second user's.
-    expect((await a.oneTimeCodes.issue(send('warm', { purpose: 'register', channel: 'sms', destination: '+31612340001' }))).ok).toBe(true);
+    expect(
+      (await a.oneTimeCodes.issue(send('warm', { purpose: 'register', channel: 'sms', destination: '+31612340001' })))
+        .ok,
+    ).toBe(true);
     const before = writes();
-    const r = await a.oneTimeCodes.issue(send('o1', { purpose: 'register', channel: 'sms', destination: '+31612340002' }));
+    const r = await a.oneTimeCodes.issue(
+      send('o1', { purpose: 'register', channel: 'sms', destination: '+31612340002' }),
+    );
     expect(r.ok).toBe(true);
     expect(writes() - before).toBe(2);
     // Every bucket got its point: the user's own (pending destinations, gap, hour) and the shared ones.
     const keys = await redis.keys('sspr:rl:*');
-    for (const name of ['pending-dests:{u:rt-t:o1}', 'send-gap:{u:rt-t:o1}', 'send-hour:{u:rt-t:o1}', 'send-dest-day-reg:', 'phone-prefix:'])
+    for (const name of [
+      'pending-dests:{u:rt-t:o1}',
+      'send-gap:{u:rt-t:o1}',
+      'send-hour:{u:rt-t:o1}',
+      'send-dest-day-reg:',
+      'phone-prefix:',
+    ])
       expect(keys.some((k) => k.includes(name))).toBe(true);
     expect(a.outbox!.lastCode('+31612340002')).toMatch(/^\d{6}$/);
   });
@@ -200,14 +237,26 @@ describe('issue 15 / R33: a code send costs 2 round trips', () => {
   test('issue 15 R10: a verification e-mail code costs 2 round trips; a refused resend costs 1 and takes no shared point (R33)', async () => {
     const a = adapters();
     const writes = countWrites(redis);
-    await a.oneTimeCodes.issue(send('warm2', { purpose: 'verify', channel: 'email', destination: 'warm@contoso.example' }));
+    await a.oneTimeCodes.issue(
+      send('warm2', { purpose: 'verify', channel: 'email', destination: 'warm@contoso.example' }),
+    );
     const before = writes();
-    expect((await a.oneTimeCodes.issue(send('o2', { purpose: 'verify', channel: 'email', destination: 'o2@contoso.example' }))).ok).toBe(true);
+    expect(
+      (
+        await a.oneTimeCodes.issue(
+          send('o2', { purpose: 'verify', channel: 'email', destination: 'o2@contoso.example' }),
+        )
+      ).ok,
+    ).toBe(true);
     expect(writes() - before).toBe(2);
     const shared = await Promise.all((await redis.keys('sspr:rl:send-dest-day:*')).map((k) => redis.get(k)));
     const again = writes();
     // Within the 60 s gap: refused by the user's own bucket, in the first round trip.
-    expect(await a.oneTimeCodes.issue(send('o2', { purpose: 'verify', channel: 'email', destination: 'o2@contoso.example' }))).toMatchObject({ ok: false, reason: 'throttled' });
+    expect(
+      await a.oneTimeCodes.issue(
+        send('o2', { purpose: 'verify', channel: 'email', destination: 'o2@contoso.example' }),
+      ),
+    ).toMatchObject({ ok: false, reason: 'throttled' });
     expect(writes() - again).toBe(1);
     expect(shared.length).toBeGreaterThan(0);
     expect(await Promise.all((await redis.keys('sspr:rl:send-dest-day:*')).map((k) => redis.get(k)))).toEqual(shared);
@@ -261,4 +310,43 @@ describe('issue 15: background insights writes ride with the turn’s state writ
       redis.disconnect();
     }
   });
+});
+
+test('issue 15 / C6: the password write costs 2 round trips on Redis — the grant claim with the C6 slot (one script), then settle + R9 clear together', async () => {
+  const redis = createRedis(server.url);
+  try {
+    await ready(redis);
+    const rig = recoveryRig({ redis });
+    const user = { tenantId: 't1', objectId: 'rt-reset' };
+    rig.directory.add(user);
+    rig.methods.set(user, [confirmed('sms', 'mobilePhone', { phoneKey: 'p1' }), confirmed('mail', 'email')]);
+    // A first reset loads the scripts (EVALSHA → NOSCRIPT → EVAL, F19); measure the second.
+    const warm = await verifyFully(rig, user, 'rt-warm');
+    expect(
+      (
+        await rig.reset.execute({
+          user,
+          conversationId: 'rt-warm',
+          flowId: warm,
+          newPassword: 'Warm-Harbour-Maple-7',
+          correlationId: 'c-w',
+        })
+      ).ok,
+    ).toBe(true);
+    const flowId = await verifyFully(rig, user, 'rt-conv');
+    const writes = countWrites(redis);
+    const before = writes();
+    const r = await rig.reset.execute({
+      user,
+      conversationId: 'rt-conv',
+      flowId,
+      newPassword: 'Round-Trip-Harbour-8',
+      correlationId: 'c-rt',
+    });
+    expect(r.ok).toBe(true);
+    expect(writes() - before).toBe(2);
+    expect(await rig.deps.counter.recent(user, 86_400_000)).toHaveLength(2);
+  } finally {
+    redis.disconnect();
+  }
 });

@@ -59,15 +59,16 @@ export function recoveryRig(
   };
   const r = opts.redis;
   const o = { prefix: 'test:', clock };
+  const memoryCounter = new MemoryRecoveryCounter(clock);
   const deps: RecoveryDeps = {
     policy,
     directory: opts.liveDirectory ?? directory,
     methods,
     prover,
     flows: r ? new RedisFlowStore(r, o) : new MemoryFlowStore(clock),
-    grants: r ? new RedisGrantStore(r, o, times) : new MemoryGrantStore(clock, times),
+    grants: r ? new RedisGrantStore(r, o, times) : new MemoryGrantStore(clock, times, memoryCounter),
     block: r ? new RedisVerificationBlock(r, o, block) : new MemoryVerificationBlock(clock, block),
-    counter: r ? new RedisRecoveryCounter(r, o) : new MemoryRecoveryCounter(clock),
+    counter: r ? new RedisRecoveryCounter(r, o) : memoryCounter,
     audit,
     notifications,
     clock,

@@ -38,7 +38,13 @@ interface Ports {
 }
 let seq = 0;
 const impls: [string, (c: FixedClock) => Ports][] = [
-  ['memory', (c) => ({ flows: new MemoryFlowStore(c), grants: new MemoryGrantStore(c, times), block: new MemoryVerificationBlock(c, blockSettings), counter: new MemoryRecoveryCounter(c) })],
+  [
+    'memory',
+    (c) => {
+      const counter = new MemoryRecoveryCounter(c);
+      return { flows: new MemoryFlowStore(c), grants: new MemoryGrantStore(c, times, counter), block: new MemoryVerificationBlock(c, blockSettings), counter };
+    },
+  ],
   [
     'redis',
     (c) => {
@@ -84,6 +90,29 @@ describe.each(impls)('recovery port contract: %s', (_name, make) => {
     expect((await grants.claim(user, 'c', 'f', 'reset', 'a3')).ok).toBe(true);
     await grants.settle(user, 'f', 'a3', 'consumed');
     expect(await grants.claim(user, 'c', 'f', 'reset', 'a4')).toEqual({ ok: false, reason: 'consumed' });
+  });
+
+  test('C6: a claim with a slot reserves one recovery atomically; a full window refuses with its completions; released and spent give the slot back, consumed keeps it', async () => {
+    const clock = new FixedClock();
+    const { grants, counter } = make(clock);
+    const day = 86_400_000;
+    const slot = { max: 1, windowMs: day };
+    for (const f of ['f1', 'f2']) await grants.issue({ user, conversationId: 'c', flowId: f, goal: 'reset', flowStartedAt: clock.now() });
+    const t0 = clock.now();
+    expect((await grants.claim(user, 'c', 'f1', 'reset', 'a1', slot)).ok).toBe(true);
+    expect(await counter.recent(user, day)).toEqual([t0]);
+    clock.advance(1000);
+    // The other grant: the one slot is taken by the write in progress; nothing of f2 changed.
+    expect(await grants.claim(user, 'c', 'f2', 'reset', 'b1', slot)).toEqual({ ok: false, reason: 'recovery_cap', completions: [t0] });
+    expect(await grants.state(user, 'f2')).toBe('ready');
+    await grants.settle(user, 'f1', 'a1', 'released');
+    expect(await counter.recent(user, day)).toEqual([]);
+    expect((await grants.claim(user, 'c', 'f2', 'reset', 'b2', slot)).ok).toBe(true);
+    await grants.settle(user, 'f2', 'b2', 'spent');
+    expect(await counter.recent(user, day)).toEqual([]);
+    expect((await grants.claim(user, 'c', 'f1', 'reset', 'a2', slot)).ok).toBe(true);
+    await grants.settle(user, 'f1', 'a2', 'consumed');
+    expect(await counter.recent(user, day)).toEqual([clock.now()]);
   });
 
   test('R9: five failures block from the last one; clear resets', async () => {

@@ -115,6 +115,33 @@ describe('C6: N resets/unlocks per M days, sliding (real Redis)', () => {
     expect(rig.audit.types()).toContain('recovery.password_reset:refused:recovery_cap');
   });
 
+
+  test('C6: two verified grants of one user submitted at once with a cap of 1 — exactly one reset (the slot is reserved with the claim, in one script)', async () => {
+    const { rig, user } = rigFor({ ...DEFAULT_POLICY, resets: { maxPerWindow: 1, windowDays: 2 } });
+    const a = await verifyFully(rig, user, 'race-a');
+    const b = await verifyFully(rig, user, 'race-b');
+    const submit = (conv: string, flowId: string) =>
+      rig.reset.execute({ user, conversationId: conv, flowId, newPassword: `Race-${conv}-Harbour-7`, correlationId: `c-${conv}` });
+    const answers = await Promise.all([submit('race-a', a), submit('race-b', b)]);
+    expect(answers.filter((r) => r.ok)).toHaveLength(1);
+    expect(answers.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.reason))).toEqual(['recovery_cap']);
+    expect(rig.directory.writes.filter((w) => w.op === 'setPassword')).toHaveLength(1);
+    // The one completion is what the window holds (the reservation became the record, nothing counted twice).
+    expect(await rig.deps.counter.recent(user, 2 * DAY)).toHaveLength(1);
+  });
+
+  test('C6: a password the directory refuses gives the reserved slot back — the next password with the same grant may go ahead (cap 1)', async () => {
+    const { rig, user } = rigFor({ ...DEFAULT_POLICY, resets: { maxPerWindow: 1, windowDays: 2 } });
+    const flowId = await verifyFully(rig, user, 'refused');
+    rig.directory.faults.refuse = 'history';
+    const first = await rig.reset.execute({ user, conversationId: 'refused', flowId, newPassword: 'Old-Password-Harbour-7', correlationId: 'c-r1' });
+    expect(first).toEqual({ ok: false, reason: 'password_history' });
+    expect(await rig.deps.counter.recent(user, 2 * DAY)).toEqual([]);
+    delete rig.directory.faults.refuse;
+    const second = await rig.reset.execute({ user, conversationId: 'refused', flowId, newPassword: 'New-Password-Harbour-8', correlationId: 'c-r2' });
+    expect(second.ok).toBe(true);
+    expect(await rig.deps.counter.recent(user, 2 * DAY)).toHaveLength(1);
+  });
   test('C6: judgeRecoveryCap: boundaries of the sliding window, any order of completions', () => {
     const p = { maxPerWindow: 2, windowDays: 1 };
     expect(judgeRecoveryCap(p, [], 0)).toEqual({ allowed: true, used: 0 });
