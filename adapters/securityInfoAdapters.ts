@@ -28,6 +28,7 @@ import { MemoryStepUpStore } from './memory/memoryStepUpStore';
 import { MemoryTotpReplayCache } from './memory/memoryTotpReplayCache';
 import { MemoryVerificationStore } from './memory/memoryVerificationStore';
 import type { MemoryFlowStore } from './memory/memoryFlowStore';
+import type { MemoryGrantStore } from './memory/memoryGrantStore';
 import { RedisHourlyCounter } from './redis/redisHourlyCounter';
 import { RedisKeys } from './redis/redisKeys';
 import { MethodRecordCodec, RedisMethodStore } from './redis/redisMethodStore';
@@ -166,9 +167,16 @@ function cryptoParts(config: SecurityAdaptersConfig): { codeRing: HmacKeyRing; r
 /**
  * Production wiring: every store on Redis (keys under config.redis.prefix, user keys hash-tagged). With `memo` (the
  * state backend's, opened per turn by the TurnGuard), the method and step-up stores read a user's security info once
- * per turn (issue 15).
+ * per turn (issue 15). `links.expiryClock`: the recovery stores' time source (tests only; omitted = Redis TIME) for
+ * grants the TOTP script issues.
  */
-export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdaptersConfig, deps: SecurityAdapterDeps, memo?: UserRecordMemo): SecurityAdapters {
+export function createRedisSecurityAdapters(
+  redis: Redis,
+  config: SecurityAdaptersConfig,
+  deps: SecurityAdapterDeps,
+  memo?: UserRecordMemo,
+  links: { readonly expiryClock?: Clock } = {},
+): SecurityAdapters {
   const keys = new RedisKeys(config.redis.prefix);
   if (memo && memo.prefix !== keys.prefix) throw new Error('the user record memo must use the security stores’ key prefix');
   const { codeRing, recoveryRing, codec, subjectRing } = cryptoParts(config);
@@ -177,7 +185,7 @@ export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdapte
     codes: new RedisVerificationStore(redis, keys, codeRing),
     throttle: new RedisSendThrottle(redis, keys, (subject) => subjectRing.sign(subject).mac.slice(0, 32)),
     hourly: new RedisHourlyCounter(redis, keys),
-    totpReplay: new RedisTotpReplayCache(redis, keys),
+    totpReplay: new RedisTotpReplayCache(redis, keys, links.expiryClock, memo),
     recoveryCodes: new RedisRecoveryCodeStore(redis, keys, recoveryRing),
     stepUps: new RedisStepUpStore(redis, keys, deps.clock, memo),
   });
@@ -190,15 +198,16 @@ export function createRedisSecurityAdapters(redis: Redis, config: SecurityAdapte
 export function createMemorySecurityAdapters(
   config: SecurityAdaptersConfig,
   deps: SecurityAdapterDeps,
-  links: { readonly flows?: Pick<MemoryFlowStore, 'stepNow'> } = {},
+  links: { readonly flows?: Pick<MemoryFlowStore, 'stepNow'>; readonly grants?: Pick<MemoryGrantStore, 'issueNow'> } = {},
 ): SecurityAdapters {
   const { codeRing, recoveryRing, codec } = cryptoParts(config);
+  const methods = new MemoryMethodStore(codec);
   return assemble(config, deps, {
-    methods: new MemoryMethodStore(codec),
+    methods,
     codes: new MemoryVerificationStore(deps.clock, codeRing, links.flows),
     throttle: new MemorySendThrottle(deps.clock),
     hourly: new MemoryHourlyCounter(),
-    totpReplay: new MemoryTotpReplayCache(deps.clock),
+    totpReplay: new MemoryTotpReplayCache(deps.clock, { methods, ...links }),
     recoveryCodes: new MemoryRecoveryCodeStore(recoveryRing),
     stepUps: new MemoryStepUpStore(deps.clock),
   });

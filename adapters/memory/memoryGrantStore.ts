@@ -37,6 +37,11 @@ export class MemoryGrantStore implements GrantStore {
     goal: RecoveryGoal;
     flowStartedAt: number;
   }): Promise<Grant> {
+    return this.issueNow(input);
+  }
+
+  /** `issue`, synchronously (the memory TOTP acceptance issues a grant in the same step as its other writes). */
+  issueNow(input: { user: UserRef; conversationId: string; flowId: string; goal: RecoveryGoal; flowStartedAt: number }): Grant {
     const key = this.k(input.user, input.flowId);
     const existing = this.grants.get(key);
     if (existing) return existing.grant;

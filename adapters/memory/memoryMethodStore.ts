@@ -1,5 +1,6 @@
 import type { UserRef } from '../../domain/model/user';
 import type { RegisteredMethod } from '../../domain/methods/registeredMethod';
+import type { MethodKind } from '../../domain/model/methods';
 import type { MethodSecrets, MethodStore, MethodToSave } from '../../domain/ports/methodStore';
 import type { MethodRecordCodec } from '../redis/redisMethodStore';
 
@@ -30,10 +31,22 @@ export class MemoryMethodStore implements MethodStore {
     return v === undefined ? null : this.codec.decode(user, v);
   }
 
+  async ofKind(user: UserRef, kind: MethodKind): Promise<readonly { method: RegisteredMethod; secrets: MethodSecrets }[]> {
+    return [...this.of(user).values()]
+      .filter((v) => this.codec.decodeMethod(v).kind === kind)
+      .map((v) => this.codec.decode(user, v))
+      .sort((a, b) => a.method.createdAt - b.method.createdAt || a.method.id.localeCompare(b.method.id));
+  }
+
   async save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod> {
     const { json, method } = this.codec.encode(user, entry);
     this.of(user).set(method.id, json);
     return method;
+  }
+
+  /** markConfirmed / markUsed, synchronously (the memory TOTP acceptance stamps in the same step as its other writes). */
+  stampNow(user: UserRef, id: string, field: 'confirmedAt' | 'lastUsedAt', at: number): boolean {
+    return this.patch(user, id, (m) => ({ ...m, [field]: Math.max(at, m[field] ?? 0) }));
   }
 
   private patch(user: UserRef, id: string, change: (m: RegisteredMethod) => RegisteredMethod): boolean {

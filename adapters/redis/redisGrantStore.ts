@@ -9,14 +9,25 @@ import { LUA_NOW, LuaScript, RecoveryRedisBase, type RecoveryRedisOptions } from
 const KEEP_MS = 24 * 60 * 60 * 1000;
 const FIELDS = ['conv', 'goal', 'issuedAt', 'expiresAt', 'state'] as const;
 
-// KEYS[1] grant; ARGV: now, lifetimeMs, maxFlowMs, flowStartedAt, conv, goal. Idempotent per flow.
-const ISSUE = new LuaScript(`${LUA_NOW}
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local exp = math.min(now + tonumber(ARGV[2]), tonumber(ARGV[4]) + tonumber(ARGV[3]))
-  redis.call('HSET', KEYS[1], 'conv', ARGV[5], 'goal', ARGV[6], 'issuedAt', now, 'expiresAt', exp, 'state', 'ready')
-  redis.call('PEXPIRE', KEYS[1], math.max(exp - now, 0) + ${KEEP_MS})
+/**
+ * Lua that issues a flow's grant at `key` unless it exists (idempotent per flow) and leaves its fields (conv, goal,
+ * issuedAt, expiresAt, state) in the local `grant`. Needs `now` (LUA_NOW); the other arguments are Lua expressions.
+ * The one definition of a grant's shape, also used by the TOTP acceptance script (RedisTotpReplayCache).
+ */
+export function luaIssueGrant(key: string, a: { lifetimeMs: string; maxFlowMs: string; flowStartedAt: string; conv: string; goal: string }): string {
+  return `
+if redis.call('EXISTS', ${key}) == 0 then
+  local exp = math.min(now + tonumber(${a.lifetimeMs}), tonumber(${a.flowStartedAt}) + tonumber(${a.maxFlowMs}))
+  redis.call('HSET', ${key}, 'conv', ${a.conv}, 'goal', ${a.goal}, 'issuedAt', now, 'expiresAt', exp, 'state', 'ready')
+  redis.call('PEXPIRE', ${key}, math.max(exp - now, 0) + ${KEEP_MS})
 end
-return redis.call('HMGET', KEYS[1], 'conv', 'goal', 'issuedAt', 'expiresAt', 'state')
+local grant = redis.call('HMGET', ${key}, 'conv', 'goal', 'issuedAt', 'expiresAt', 'state')
+`;
+}
+
+// KEYS[1] grant; ARGV: now, lifetimeMs, maxFlowMs, flowStartedAt, conv, goal. Idempotent per flow.
+const ISSUE = new LuaScript(`${LUA_NOW}${luaIssueGrant('KEYS[1]', { lifetimeMs: 'ARGV[2]', maxFlowMs: 'ARGV[3]', flowStartedAt: 'ARGV[4]', conv: 'ARGV[5]', goal: 'ARGV[6]' })}
+return grant
 `);
 
 // KEYS[1] grant, KEYS[2] idempotency key, KEYS[3] the user's recoveries (C6, RedisRecoveryCounter's sorted set);

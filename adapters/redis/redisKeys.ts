@@ -20,6 +20,10 @@ export class RedisKeys {
   flow(user: UserRef, flowId: string): string {
     return `${this.prefix}${this.userTag(user)}:flow:${flowId}`;
   }
+  /** A flow's grant hash (RedisGrantStore); same hash tag, so the TOTP acceptance script issues it in one slot. */
+  grant(user: UserRef, flowId: string): string {
+    return `${this.prefix}${this.userTag(user)}:grant:${flowId}`;
+  }
   codeIssued(user: UserRef, purpose: string, methodId: string): string {
     return `${this.prefix}${this.userTag(user)}:code-issued:${purpose}:${methodId}`;
   }

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { SsprError } from '../../domain/errors';
 import type { UserRef } from '../../domain/model/user';
 import type { RegisteredMethod } from '../../domain/methods/registeredMethod';
+import type { MethodKind } from '../../domain/model/methods';
 import type { MethodSecrets, MethodStore, MethodToSave } from '../../domain/ports/methodStore';
 import type { FieldCipher } from '../crypto/fieldCipher';
 import type { HmacKeyRing } from '../crypto/keyRing';
@@ -165,6 +166,17 @@ export class RedisMethodStore implements MethodStore {
       ...(u ? { lastUsedAt: Number(u) } : {}),
     };
     return { method: RedisMethodStore.merge(d.method, stamps), secrets: d.secrets };
+  }
+
+  async ofKind(user: UserRef, kind: MethodKind): Promise<readonly { method: RegisteredMethod; secrets: MethodSecrets }[]> {
+    const { records, stamps } = await this.readAll(user);
+    const out: { method: RegisteredMethod; secrets: MethodSecrets }[] = [];
+    for (const [id, v] of records) {
+      if (this.codec.decodeMethod(v).kind !== kind) continue;
+      const d = this.codec.decode(user, v);
+      out.push({ method: RedisMethodStore.merge(d.method, stamps.get(id)), secrets: d.secrets });
+    }
+    return out.sort((a, b) => byCreated(a.method, b.method));
   }
 
   async save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod> {

@@ -33,6 +33,8 @@ export interface ApiKitDeps {
 /** What every route file uses: caller identity, bounded bodies, the write limit, locale, correlation, the wrapper. */
 export interface ApiKit {
   identify(req: Request): Promise<UserRef>;
+  /** `identify` and the per-user write budget (`write`), counted in the same round trip (issue 15). */
+  identifyForWrite(req: Request): Promise<UserRef>;
   body<T>(req: Request, schema: z.ZodType<T>): T;
   /** Per-user write budget (10 per 10 minutes by default). */
   write(user: UserRef): Promise<void>;
@@ -59,26 +61,45 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
       throw e instanceof RateLimiterRes ? new ApiError(429, 'rate_limited') : new ApiError(503, 'temporarily_unavailable');
     }
   };
+  /**
+   * The per-address limit is taken for every request, identified or not. A Teams token is checked only once the
+   * address is admitted (a flood of tokens costs no signature checks); the development header is read meanwhile. The
+   * per-user limits (and the write budget) are issued together: with the header all of them leave in one round trip,
+   * with a token two (issue 15). A refusal by the address limit wins.
+   */
+  const identified = async (req: Request, forWrite: boolean): Promise<UserRef> => {
+    const address = consume(perIp, req.socket.remoteAddress ?? 'unknown');
+    address.catch(() => undefined); // awaited below; a refusal must not surface as an unhandled rejection meanwhile
+    if (!req.header('x-dev-user')) await address;
+    let user: UserRef;
+    try {
+      user = await resolveUser(req);
+    } catch (e) {
+      await address;
+      throw e;
+    }
+    const key = `${user.tenantId}:${user.objectId}`;
+    const results = await Promise.allSettled([address, consume(perUser, key), ...(forWrite ? [consume(writes, key)] : [])]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    return user;
+  };
+  const resolveUser = async (req: Request): Promise<UserRef> => {
+    const devHeader = req.header('x-dev-user');
+    if (devHeader) {
+      const m = dev ? /^([0-9a-f-]{36}):([0-9a-f-]{36})$/i.exec(devHeader.trim()) : null;
+      if (!m?.[1] || !m[2]) throw new ApiError(401, 'unauthorized');
+      return { tenantId: m[1].toLowerCase(), objectId: m[2].toLowerCase() };
+    }
+    const r = tokens ? await tokens.validate(bearerToken(req.header('authorization'))) : ({ ok: false, reason: 'missing' } as const);
+    if (!r.ok) {
+      logger.info({ reason: r.reason, route: req.getRoute()?.path }, 'pages api: token refused');
+      throw r.reason === 'keys_unavailable' ? new ApiError(503, 'temporarily_unavailable') : new ApiError(401, 'unauthorized');
+    }
+    return r.value.user;
+  };
   return {
-    identify: async (req) => {
-      await consume(perIp, req.socket.remoteAddress ?? 'unknown');
-      const devHeader = req.header('x-dev-user');
-      let user: UserRef;
-      if (devHeader) {
-        const m = dev ? /^([0-9a-f-]{36}):([0-9a-f-]{36})$/i.exec(devHeader.trim()) : null;
-        if (!m?.[1] || !m[2]) throw new ApiError(401, 'unauthorized');
-        user = { tenantId: m[1].toLowerCase(), objectId: m[2].toLowerCase() };
-      } else {
-        const r = tokens ? await tokens.validate(bearerToken(req.header('authorization'))) : ({ ok: false, reason: 'missing' } as const);
-        if (!r.ok) {
-          logger.info({ reason: r.reason, route: req.getRoute()?.path }, 'pages api: token refused');
-          throw r.reason === 'keys_unavailable' ? new ApiError(503, 'temporarily_unavailable') : new ApiError(401, 'unauthorized');
-        }
-        user = r.value.user;
-      }
-      await consume(perUser, `${user.tenantId}:${user.objectId}`);
-      return user;
-    },
+    identify: (req) => identified(req, false),
+    identifyForWrite: (req) => identified(req, true),
     body: (req, schema) => {
       if (Number(req.header('content-length') ?? '0') > MAX_API_BODY_BYTES) throw new ApiError(413, 'payload_too_large');
       const raw: unknown = (req as Request & { body?: unknown }).body ?? {};

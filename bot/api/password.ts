@@ -44,8 +44,10 @@ export function registerPasswordRoutes(server: Server, kit: ApiKit, deps: Passwo
       score: check.score,
     };
   };
-  const tellChat = async (user: UserRef, locale: Locale, key: string): Promise<void> => {
-    const ref = (await deps.refs.get(user).catch(() => null)) as Partial<ConversationReference> | null;
+  const chatRef = async (user: UserRef): Promise<Partial<ConversationReference> | null> =>
+    (await deps.refs.get(user).catch(() => null));
+  const tellChat = async (user: UserRef, locale: Locale, key: string, known?: Partial<ConversationReference> | null): Promise<void> => {
+    const ref = known !== undefined ? known : await chatRef(user);
     const r = await deps.sender.send(ref, t(resolveLocale(ref?.locale ?? locale), key));
     if (!r.ok) logger.warn({ reason: r.reason, status: r.status }, 'pages api: chat outcome not delivered');
   };
@@ -65,13 +67,13 @@ export function registerPasswordRoutes(server: Server, kit: ApiKit, deps: Passwo
   server.post(
     '/api/flows/:flowId/password',
     kit.handle(async (req, res) => {
-      const user = await kit.identify(req);
+      const user = await kit.identifyForWrite(req);
       const flowId = FlowId.safeParse(routeParam(req, 'flowId'));
       if (!flowId.success) throw new ApiError(404, 'not_found');
       const b = kit.body(req, SubmitBody);
-      await kit.write(user);
       const locale = kit.localeOf(req, b.locale);
-      const flow = await services.recovery.deps.flows.get(user, flowId.data);
+      // The chat's conversation reference (for telling the chat the outcome) is read with the flow: one round trip.
+      const [flow, ref] = await Promise.all([services.recovery.deps.flows.get(user, flowId.data), chatRef(user)]);
       if (!flow || flow.goal !== 'reset') throw new ApiError(404, 'not_found');
       const outcome = await choose.choose({
         user,
@@ -88,7 +90,7 @@ export function registerPasswordRoutes(server: Server, kit: ApiKit, deps: Passwo
       }
       const r = outcome.answer;
       if (r.ok) {
-        await tellChat(user, locale, 'web.password.chat.done');
+        await tellChat(user, locale, 'web.password.chat.done', ref);
         return void res.send(200, { status: 'done' });
       }
       if (r.reason === 'pending') return void res.send(202, { status: 'pending' });

@@ -219,7 +219,7 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     apiKeys: new RedisApiKeyStore(redis, prefix),
     enrolments: new RedisEnrolmentTickets(redis, prefix),
     campaigns: createCampaignState(config, redis, options.clock),
-    security: (deps) => createRedisSecurityAdapters(redis, config, deps, memo),
+    security: (deps) => createRedisSecurityAdapters(redis, config, deps, memo, o.clock ? { expiryClock: o.clock } : {}),
     limiter: (name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${name}`, points, duration }),
     // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
     ready: () => isRedisReady(redis, { key: `${prefix}ready-probe` }),
@@ -235,6 +235,8 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
   const flows = new MemoryFlowStore(clock);
   // C6: the grant store reserves reset/unlock slots in this counter when it claims a grant.
   const counter = new MemoryRecoveryCounter(clock);
+  // The TOTP acceptance issues a verified flow's grant in the same step as it records the used time step.
+  const grants = new MemoryGrantStore(clock, s.times, counter);
   return {
     kind: 'memory',
     redis: null,
@@ -245,7 +247,7 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     bindings: new MemoryChannelBindings(),
     recovery: {
       flows,
-      grants: new MemoryGrantStore(clock, s.times, counter),
+      grants,
       block: new MemoryVerificationBlock(clock, s.block),
       counter,
     },
@@ -256,7 +258,7 @@ function memoryBackend(config: StateConfig, options: StateBackendOptions): State
     enrolments: new MemoryEnrolmentTickets(now, undefined, cap),
     campaigns: createCampaignState(config, null, clock),
     // F16: the code store advances this flow store in the same step as it consumes a code.
-    security: (deps) => createMemorySecurityAdapters(config, deps, { flows }),
+    security: (deps) => createMemorySecurityAdapters(config, deps, { flows, grants }),
     limiter: (name, points, duration) => new RateLimiterMemory({ keyPrefix: name, points, duration }),
     ready: async () => true,
     withUserReads: (fn) => fn(),

@@ -1,11 +1,29 @@
-import { fail, ok, type Result } from '../errors';
+import { SsprError, fail, ok, type Result } from '../errors';
 import type { UserRef } from '../model/user';
 import type { AuditLog } from '../ports/auditLog';
 import type { Clock } from '../ports/clock';
-import type { MethodStore } from '../ports/methodStore';
+import type { MethodSecrets, MethodStore } from '../ports/methodStore';
+import type { FlowStep } from '../ports/flowStore';
+import type { GrantTerms } from '../ports/grantStore';
 import type { TotpEngine, TotpReplayCache } from '../ports/totp';
 import type { RegisteredMethod } from './registeredMethod';
 import { normaliseCode } from '../codes/codeFormat';
+
+/** An authenticator method with its secret, as {@link TotpService.preload} read it. Never stored or logged. */
+export interface AuthenticatorEntry {
+  readonly method: RegisteredMethod;
+  readonly secrets: MethodSecrets;
+}
+
+/** What an accepted code takes with it in the same atomic step (F16, issue 15), and what was read ahead. */
+export interface TotpCheckOptions {
+  /** The verification flow's step of an accepted proof. */
+  readonly step?: FlowStep;
+  /** With `step`: the step verifies the flow; its grant is issued in the same step (R16). */
+  readonly grant?: GrantTerms;
+  /** The user's authenticators, read ahead together with the flow ({@link TotpService.preload}); else read here. */
+  readonly authenticators?: readonly AuthenticatorEntry[];
+}
 
 export interface TotpEnrolment {
   readonly methodId: string;
@@ -51,16 +69,26 @@ export class TotpService {
     return { methodId, otpauthUri, qrDataUri: await engine.qrDataUri(otpauthUri), keyText: secret.match(/.{1,4}/g)?.join(' ') ?? secret };
   }
 
-  /** Check a code: activates a pending enrolment, or records use of an active one. */
+  /** The user's authenticator methods with their secrets, in one read (issued with the flow read: issue 15). */
+  preload(user: UserRef): Promise<readonly AuthenticatorEntry[]> {
+    return this.deps.store.ofKind(user, 'authenticatorApp');
+  }
+
+  /**
+   * Check a code: activates a pending enrolment, or records use of an active one. The used time step, the method's
+   * stamp and (with `options.step`) the flow step and its grant are written in one atomic step of the replay cache:
+   * a crash leaves either all of it or none (F16), and a replayed step writes nothing (R12).
+   */
   async verify(
     user: UserRef,
     methodId: string,
     token: string,
     correlationId: string,
-  ): Promise<Result<{ activated: boolean }, 'invalid' | 'replayed' | 'no_method'>> {
+    options: TotpCheckOptions = {},
+  ): Promise<Result<{ activated: boolean; stepped?: boolean; grant?: { issuedAt: number; expiresAt: number } }, 'invalid' | 'replayed' | 'no_method'>> {
     const { store, engine, replay, audit, clock } = this.deps;
     const base = { correlationId, user, methodKind: 'authenticatorApp' } as const;
-    const entry = await store.get(user, methodId);
+    const entry = options.authenticators ? (options.authenticators.find((e) => e.method.id === methodId) ?? null) : await store.get(user, methodId);
     if (!entry || entry.method.kind !== 'authenticatorApp' || !entry.secrets.totpSecret) {
       await audit.record({ ...base, type: 'totp.check', outcome: 'failure', reason: 'no_method' });
       return fail('no_method');
@@ -71,14 +99,19 @@ export class TotpService {
       await audit.record({ ...base, type: 'totp.check', outcome: 'failure', reason: 'invalid' });
       return fail('invalid');
     }
-    if (!(await replay.claim(user, step))) {
+    const activated = entry.method.confirmedAt === null;
+    const accepted = await replay.accept(user, step, {
+      methodId,
+      mark: activated ? 'confirmedAt' : 'lastUsedAt',
+      at: now,
+      ...(options.step ? { step: options.step, ...(options.grant ? { grant: options.grant } : {}) } : {}),
+    });
+    if (!accepted.ok && accepted.reason === 'flow_moved') throw new SsprError('state_conflict', 'verification flow changed concurrently');
+    if (!accepted.ok) {
       await audit.record({ ...base, type: 'totp.check', outcome: 'failure', reason: 'replayed' });
       return fail('replayed');
     }
-    const activated = entry.method.confirmedAt === null;
-    if (activated) await store.markConfirmed(user, methodId, now);
-    else await store.markUsed(user, methodId, now);
     await audit.record({ ...base, type: activated ? 'method.enrol.confirm' : 'totp.check', outcome: 'success' });
-    return ok({ activated });
+    return ok({ activated, ...(options.step ? { stepped: accepted.stepped } : {}), ...(accepted.grant ? { grant: accepted.grant } : {}) });
   }
 }

@@ -26,6 +26,18 @@ export interface RecoverySlot {
   readonly windowMs: number;
 }
 
+/**
+ * What issuing a flow's grant takes (R16), for a store that issues it in the same atomic step as its own write (an
+ * accepted TOTP: step used, flow verified and grant issued together — issue 15). Lifetimes from policy.grant.
+ */
+export interface GrantTerms {
+  readonly conversationId: string;
+  readonly goal: RecoveryGoal;
+  readonly flowStartedAt: number;
+  readonly lifetimeMs: number;
+  readonly maxFlowMs: number;
+}
+
 /** A claim: the grant for one write, or a refusal; `recovery_cap` carries the completions in the window (epoch ms). */
 export type GrantClaim =
   | { readonly ok: true; readonly value: { readonly grant: Grant; readonly claimedAt: number } }

@@ -1,5 +1,6 @@
 import type { UserRef } from '../model/user';
 import type { RegisteredMethod } from '../methods/registeredMethod';
+import type { MethodKind } from '../model/methods';
 
 /** Secret parts of a method. Adapters encrypt `destination` and `totpSecret` at rest; answers arrive already hashed. */
 export interface MethodSecrets {
@@ -26,6 +27,8 @@ export interface MethodStore {
   list(user: UserRef): Promise<readonly RegisteredMethod[]>;
   /** One method with its decrypted secrets, or null. */
   get(user: UserRef, methodId: string): Promise<{ method: RegisteredMethod; secrets: MethodSecrets } | null>;
+  /** The methods of one kind with their decrypted secrets, in one read (a TOTP check reads them with its flow). */
+  ofKind(user: UserRef, kind: MethodKind): Promise<readonly { method: RegisteredMethod; secrets: MethodSecrets }[]>;
   /** Insert or replace a method (by id). */
   save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod>;
   /** Set confirmedAt (successful round trip / re-confirmation). Returns false when the method is gone. */

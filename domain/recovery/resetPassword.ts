@@ -130,9 +130,11 @@ export class ResetPassword {
   ): Promise<Result<{ changedAt: number }, ResetPasswordRefusal>> {
     // Independent writes, issued together (one round trip with a pipelining client, issue 15). The C6 slot was
     // reserved with the claim: consuming the grant keeps it as this reset's count.
-    await Promise.all([this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed'), this.deps.block.clear(input.user)]);
-    // The audit record and the R18 notification subscribe to the event (rule 18).
+    const settled = Promise.all([this.deps.grants.settle(input.user, input.flowId, attemptId, 'consumed'), this.deps.block.clear(input.user)]);
+    // The password is changed: the audit record and the R18 notification (subscribers, rule 18) are told in the same
+    // tick, so their first reads ride with the writes above.
     this.deps.events.publish({ type: 'password_reset', at: this.deps.clock.now(), correlationId: input.correlationId, user: input.user, flowId: input.flowId });
+    await settled;
     return ok({ changedAt });
   }
 }

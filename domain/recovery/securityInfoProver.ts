@@ -2,7 +2,7 @@ import { fail, ok, type Result } from '../errors';
 import type { CodeChannel } from '../model/methods';
 import type { UserRef } from '../model/user';
 import type { OneTimeCodeService } from '../codes/oneTimeCodes';
-import type { TotpService } from '../methods/totpService';
+import type { AuthenticatorEntry, TotpService } from '../methods/totpService';
 import type { SecurityQuestionService } from '../methods/securityQuestionService';
 import { drawQuestions } from '../methods/securityQuestions';
 import { inDisplayOrder } from '../methods/registeredMethod';
@@ -19,6 +19,7 @@ import type {
   MethodProver,
   ProofAccepted,
   ProofContext,
+  ProofMaterial,
   ProofRefusal,
   ProofResponse,
   RegisteredMethod as ChoiceMethod,
@@ -132,6 +133,12 @@ export class SecurityInfoProver implements MethodProver {
     }
   }
 
+  /** A TOTP check needs the authenticator's secret: read with the flow, not after it (issue 15). */
+  async preload(user: UserRef, response: ProofResponse): Promise<ProofMaterial | undefined> {
+    if (response.kind !== 'totp') return undefined;
+    return { forProver: await this.deps.totp.preload(user) };
+  }
+
   async prove(user: UserRef, method: ChoiceMethod, ctx: ProofContext, response: ProofResponse): Promise<Result<ProofAccepted | void, ProofRefusal>> {
     const { methodId } = parseChoiceId(method.id);
     const base = { correlationId: ctx.correlationId, user, methodKind: method.kind } as const;
@@ -148,8 +155,15 @@ export class SecurityInfoProver implements MethodProver {
       }
       case 'totp': {
         if (method.kind !== 'authenticatorApp') return fail('wrong');
-        const r = await this.deps.totp.verify(user, methodId, response.code, ctx.correlationId);
-        return r.ok ? ok(undefined) : fail('wrong');
+        // F16 + issue 15: the used step, the method stamp, the flow step and (verified) the grant in one atomic step.
+        const step = ctx.onAccept;
+        const preloaded = ctx.preloaded?.forProver as readonly AuthenticatorEntry[] | undefined;
+        const r = await this.deps.totp.verify(user, methodId, response.code, ctx.correlationId, {
+          ...(step ? { step, ...(ctx.issueGrant ? { grant: ctx.issueGrant } : {}) } : {}),
+          ...(preloaded ? { authenticators: preloaded } : {}),
+        });
+        if (!r.ok) return fail('wrong');
+        return ok({ ...(step && r.value.stepped === true ? { advanced: steppedRecord(step) } : {}), ...(r.value.grant ? { grant: r.value.grant } : {}) });
       }
       case 'answers': {
         if (method.kind !== 'securityQuestions') return fail('wrong');

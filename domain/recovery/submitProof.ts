@@ -47,11 +47,13 @@ export class SubmitProof {
 
   async execute(input: SubmitProofInput): Promise<Result<SubmitProofAnswer, SubmitProofRefusal>> {
     const { user } = input;
-    // The flow, the methods and the R9 block are independent reads: issued together (one round trip, issue 15).
-    const [flow, methods, until] = await Promise.all([
+    // The flow, the methods, the R9 block and what the prover needs for this kind of answer (a TOTP check: the
+    // authenticator's secret) are independent reads: issued together (one round trip, issue 15).
+    const [flow, methods, until, preloaded] = await Promise.all([
       loadBoundFlow(this.deps.flows, user, input.conversationId, input.flowId),
       this.deps.methods.list(user),
       this.deps.block.blockedUntil(user),
+      this.deps.prover.preload?.(user, input.response),
     ]);
     if (!flow) return fail('no_flow');
     const usable = usableMethods(methods, this.deps.policy, flow.privileged);
@@ -76,10 +78,28 @@ export class SubmitProof {
     // atomic step (F16), so a process killed in between can never leave "code used, flow not advanced".
     const accepted = transition(flow, { type: 'proofAccepted' }, ctxAt());
     if (!accepted.ok) return fail(stateRefusal(flow.state.name));
+    // R16: when this proof verifies a reset or unlock, a prover that can issues the grant in the same atomic step.
+    const issueGrant =
+      accepted.value.name === 'verified' && flow.goal !== 'verify'
+        ? {
+            conversationId: flow.conversationId,
+            goal: flow.goal,
+            flowStartedAt: flow.startedAt,
+            lifetimeMs: this.deps.policy.grant.lifetimeSeconds * 1000,
+            maxFlowMs: this.deps.policy.grant.maxFlowSeconds * 1000,
+          }
+        : undefined;
     const proof = await this.deps.prover.prove(
       user,
       method,
-      { flowId: flow.flowId, correlationId: input.correlationId, locale: input.locale, onAccept: { flow, next: accepted.value } },
+      {
+        flowId: flow.flowId,
+        correlationId: input.correlationId,
+        locale: input.locale,
+        onAccept: { flow, next: accepted.value },
+        ...(issueGrant ? { issueGrant } : {}),
+        ...(preloaded ? { preloaded } : {}),
+      },
       input.response,
     );
     const base = { at: this.deps.clock.now(), correlationId: input.correlationId, user, goal: flow.goal, flowId: flow.flowId } as const;
@@ -109,13 +129,15 @@ export class SubmitProof {
           this.deps.events.publish({ ...base, type: 'verification_succeeded', methods: advanced.state.proved.length });
           return ok({ status: 'verified', grantExpiresAt: null });
         }
-        const grant = await this.deps.grants.issue({
-          user,
-          conversationId: flow.conversationId,
-          flowId: flow.flowId,
-          goal: flow.goal,
-          flowStartedAt: flow.startedAt,
-        });
+        const grant =
+          proof.value?.grant ??
+          (await this.deps.grants.issue({
+            user,
+            conversationId: flow.conversationId,
+            flowId: flow.flowId,
+            goal: flow.goal,
+            flowStartedAt: flow.startedAt,
+          }));
         this.deps.events.publish({ ...base, type: 'verification_succeeded', methods: advanced.state.proved.length });
         return ok({ status: 'verified', grantExpiresAt: grant.expiresAt });
       }

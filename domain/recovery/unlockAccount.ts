@@ -85,9 +85,11 @@ export class UnlockAccount {
       }
     }
     // The C6 slot was reserved with the claim; consuming the grant keeps it. Both writes together (issue 15).
-    await Promise.all([grants.settle(user, input.flowId, attemptId, 'consumed'), this.deps.block.clear(user)]);
-    // The audit record and the R18 notification subscribe to the event (rule 18).
+    const settled = Promise.all([grants.settle(user, input.flowId, attemptId, 'consumed'), this.deps.block.clear(user)]);
+    // The account is unlocked: the audit record and the R18 notification (subscribers, rule 18) are told in the same
+    // tick, so their first reads ride with the writes above.
     this.deps.events.publish({ type: 'account_unlocked', at: this.deps.clock.now(), correlationId, user, flowId: input.flowId });
+    await settled;
     return ok({ unlocked: true });
   }
 }

@@ -2,6 +2,7 @@ import type { Result } from '../errors';
 import type { CodeChannel, MethodKind } from '../model/methods';
 import type { UserRef } from '../model/user';
 import type { FlowStep } from '../ports/flowStore';
+import type { GrantTerms } from '../ports/grantStore';
 import type { FlowRecord } from './stateMachine';
 
 /** One registered method as the verification flow needs to see it. Never carries a secret or a full number. */
@@ -33,11 +34,27 @@ export interface ProofContext {
    * and reports the new record in {@link ProofAccepted}; otherwise the caller advances the flow itself.
    */
   readonly onAccept?: FlowStep;
+  /**
+   * With `onAccept`: the step verifies the flow. A prover that can issues the flow's grant in that same atomic step
+   * and reports it in {@link ProofAccepted} (issue 15: one script for step used + flow verified + grant).
+   */
+  readonly issueGrant?: GrantTerms;
+  /** What {@link MethodProver.preload} read for this response, together with the flow (issue 15: one round trip). */
+  readonly preloaded?: ProofMaterial;
 }
 
-/** An accepted proof; `advanced`: the flow after `ctx.onAccept`, when the prover took that step atomically (F16). */
+/** Read ahead for one response, before the flow says which method is asked. Holds secrets: never stored or logged. */
+export interface ProofMaterial {
+  readonly forProver: unknown;
+}
+
+/**
+ * An accepted proof; `advanced`: the flow after `ctx.onAccept`, when the prover took that step atomically (F16);
+ * `grant`: the grant it issued in that step (`ctx.issueGrant`).
+ */
 export interface ProofAccepted {
   readonly advanced?: FlowRecord;
+  readonly grant?: { readonly issuedAt: number; readonly expiresAt: number };
 }
 
 /** What the user is asked to do after choosing a method. */
@@ -69,6 +86,11 @@ export type ProofRefusal = 'wrong' | 'expired' | 'too_many_tries' | 'no_code';
  */
 export interface MethodProver {
   challenge(user: UserRef, method: RegisteredMethod, ctx: ProofContext): Promise<Result<Challenge, ChallengeRefusal>>;
+  /**
+   * Optional: reads what checking `response` will need, issued by the caller together with its flow read (one round
+   * trip with a pipelining client, issue 15); handed back to {@link prove} as `ctx.preloaded`.
+   */
+  preload?(user: UserRef, response: ProofResponse): Promise<ProofMaterial | undefined>;
   prove(
     user: UserRef,
     method: RegisteredMethod,

@@ -107,6 +107,22 @@ describe('issue 15 / R25: the lock release rides with the turn’s last state wr
     expect(lockCommands[1]).toBeGreaterThan(stateWrite);
     expect(turnWrites).toBe(2);
   });
+
+  test('issue 15: the pages API password submit takes its three limits (address, user, writes) in one round trip and reads the flow with the chat reference in the next', async () => {
+    const redis = running.app.redis!;
+    await ready(redis);
+    const submit = (): Promise<Response> =>
+      fetch(`${running.baseUrl}/api/flows/${'0'.repeat(32)}/password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dev-user': '00000000-0000-0000-0000-000000000001:6e7b768e-07e2-4810-8459-485f84f8f204' },
+        body: JSON.stringify({ password: 'Unused-Harbour-Maple-7', confirmation: 'Unused-Harbour-Maple-7' }),
+      });
+    expect((await submit()).status).toBe(404); // loads the limiter scripts (F19)
+    const writes = countWrites(redis);
+    const before = writes();
+    expect((await submit()).status).toBe(404); // an unknown flow: limits, then flow + reference, nothing else
+    expect(writes() - before).toBe(2);
+  });
 });
 
 describe('issue 15 / R31: security info reads the user’s record once per turn (adapters/redis/userRecordMemo.ts)', () => {

@@ -192,7 +192,7 @@ test('F20: every key of a user carries the {u:<tenant>:<oid>} hash tag', async (
   await a.oneTimeCodes.issue(req({ channel: 'email', destination: EMAIL, methodId: 'mail1' }));
   await a.methods.save(user(), { method: { id: 'mail1', kind: 'email', confirmedAt: null, lastUsedAt: null, createdAt: 1, source: 'user', channels: ['email'] }, secrets: { destination: EMAIL } });
   await a.recoveryCodes.replace(user(), ['AAAA-BBBB-CCCC-DDDD']);
-  await a.totpReplay.claim(user(), 123);
+  await a.totpReplay.accept(user(), 123, { methodId: 'mail1', mark: 'lastUsedAt', at: 1 });
   const keys = await allKeys(redisA);
   const userKeys = keys.filter((k) => !k.includes('{s:') && !k.includes('{tel}'));
   expect(userKeys.length).toBeGreaterThanOrEqual(7);
