@@ -29,7 +29,10 @@ export class MemoryVerificationStore implements VerificationStore {
     return `${s.user.tenantId}:${s.user.objectId}:${s.purpose}:${s.methodId}`;
   }
 
-  async create(slot: CodeSlot, code: string, lifetimeSeconds: number): Promise<{ expiresAt: number }> {
+  async create(slot: CodeSlot, code: string, lifetimeSeconds: number, step?: FlowStep): Promise<{ expiresAt: number }> {
+    if (step && !this.flows) throw new SsprError('internal', 'no flow store linked for an atomic flow step');
+    // No await below: the flow step and the code's write are one synchronous step.
+    if (step && !this.flows?.stepNow(step)) throw new SsprError('state_conflict', 'verification flow changed concurrently');
     const { kid, mac } = this.hmac.sign(`${this.key(slot)}:${code}`);
     const expiresAt = this.clock.now() + lifetimeSeconds * 1000;
     this.codes.set(this.key(slot), { kid, mac, tries: 0, expiresAt, issuedUntil: expiresAt + 3_600_000 });

@@ -9,9 +9,17 @@ import type { RedisKeys } from './redisKeys';
 /** How long after expiry a code is still reported as 'expired' rather than 'no_code'. */
 const ISSUED_MARKER_EXTRA_MS = 3_600_000;
 
-// KEYS: code, issued-marker. ARGV: record, lifetime ms, marker ms. Expiry is part of the SET that creates the key (R6);
-// the expiry returned is computed from the server's clock (F17).
+// KEYS: code, issued-marker[, flow]. ARGV: record, lifetime ms, marker ms, then expected flow version ('' = no flow
+// step), new version, new flow record. Expiry is part of the SET that creates the key (R6); the expiry returned is
+// computed from the server's clock (F17). Issue 15: with a flow key the flow's compare-and-set is checked first and
+// done in the same script (the send's "code stored + flow at code sent", like F16's check), so a send costs no
+// separate flow write; all keys share the user's hash tag (F20).
 const CREATE = new LuaScript(`
+if ARGV[4] ~= '' then
+  local v = redis.call('HGET', KEYS[3], 'v')
+  if not v or tonumber(v) ~= tonumber(ARGV[4]) then return 'flow_moved' end
+  redis.call('HSET', KEYS[3], 'v', ARGV[5], 'rec', ARGV[6])
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
 local t = redis.call('TIME')
@@ -74,18 +82,30 @@ export class RedisVerificationStore implements VerificationStore {
     return [this.keys.code(slot.user, slot.purpose, slot.methodId), this.keys.codeIssued(slot.user, slot.purpose, slot.methodId)];
   }
 
-  async create(slot: CodeSlot, code: string, lifetimeSeconds: number): Promise<{ expiresAt: number }> {
+  async create(slot: CodeSlot, code: string, lifetimeSeconds: number, step?: FlowStep): Promise<{ expiresAt: number }> {
     const { kid, mac } = this.hmac.sign(this.material(slot, code));
     const ms = lifetimeSeconds * 1000;
+    const keys: string[] = this.slotKeys(slot);
+    const flowArgs = this.flowStep(slot, keys, step);
     try {
-      const t = (await CREATE.run(this.redis, this.slotKeys(slot), [`${kid}|${mac}|0`, ms, ms + ISSUED_MARKER_EXTRA_MS])) as [
-        string | number,
-        string | number,
-      ];
+      const t = (await CREATE.run(this.redis, keys, [`${kid}|${mac}|0`, ms, ms + ISSUED_MARKER_EXTRA_MS, ...flowArgs])) as [string | number, string | number] | string;
+      if (t === 'flow_moved') throw new SsprError('state_conflict', 'verification flow changed concurrently');
+      if (!Array.isArray(t)) throw new SsprError('internal', 'unexpected reply from the code script');
       return { expiresAt: Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000) + ms };
     } catch (cause) {
+      if (cause instanceof SsprError) throw cause;
       throw new SsprError('state_unavailable', 'could not store the one-time code', { cause });
     }
+  }
+
+  /** A flow step's key (pushed onto `keys`) and script arguments: expected version, new version, new record. */
+  private flowStep(slot: CodeSlot, keys: string[], step?: FlowStep): (string | number)[] {
+    if (!step) return ['', '', ''];
+    if (step.flow.user.tenantId !== slot.user.tenantId || step.flow.user.objectId !== slot.user.objectId)
+      throw new SsprError('internal', 'a flow step must belong to the code’s user');
+    const next = steppedRecord(step);
+    keys.push(this.keys.flow(step.flow.user, step.flow.flowId));
+    return [step.flow.version, next.version, JSON.stringify(next)];
   }
 
   async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome> {

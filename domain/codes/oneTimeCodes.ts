@@ -10,7 +10,8 @@ import type { CodeSender } from '../ports/codeSender';
 import type { DestinationGuard } from '../ports/destinationGuard';
 import type { SendThrottle, ThrottleBucket } from '../ports/throttle';
 import type { VerificationStore } from '../ports/verificationStore';
-import type { FlowStep } from '../ports/flowStore';
+import { steppedRecord, type FlowStep } from '../ports/flowStore';
+import type { ChallengeStep } from '../verification/methodProver';
 import { CODE_DIGITS, isCodeFormat, normaliseCode } from './codeFormat';
 import { canonicalDestination } from './throttleKeys';
 
@@ -26,6 +27,8 @@ export interface IssueCodeRequest {
   readonly correlationId: string;
   /** Method kind for the audit event (optional). */
   readonly methodKind?: string;
+  /** Issue 15: move the flow to "code sent" in the same atomic write as the code (told through `taken`). */
+  readonly onStore?: ChallengeStep;
 }
 
 export interface CheckCodeRequest {
@@ -169,10 +172,12 @@ export class OneTimeCodeService {
     // One round trip: the code's write, the shared points and the R30 hourly count. Lost the race for a shared
     // bucket's last point: no provider call (the code just written is never sent, so nobody can know it).
     const [{ expiresAt }, sharedTaken] = await Promise.all([
-      store.create({ user: req.user, purpose: req.purpose, methodId: req.methodId }, code, policy.codes.lifetimeSeconds),
+      store.create({ user: req.user, purpose: req.purpose, methodId: req.methodId }, code, policy.codes.lifetimeSeconds, req.onStore?.step),
       throttle.take(shared),
       guard.counted(req.channel, admitted.value, req.correlationId),
     ]);
+    // The flow moved with the code's write (issue 15), whether or not the send goes ahead now.
+    if (req.onStore) req.onStore.taken(steppedRecord(req.onStore.step));
     if (!sharedTaken.ok) {
       if (sharedTaken.bucket === 'phone-prefix') {
         await this.sharedBucketExceeded(req, plan.prefix, this.deps.policy.phone.sendsPerPrefixPerHour);

@@ -17,8 +17,13 @@ export type CodeAttemptOutcome = 'ok' | 'invalid' | 'expired' | 'too_many_tries'
  * before comparing, compare in constant time and consume atomically.
  */
 export interface VerificationStore {
-  /** Create the live code for a slot, replacing any previous one. Returns the expiry (epoch ms, store time). */
-  create(slot: CodeSlot, code: string, lifetimeSeconds: number): Promise<{ expiresAt: number }>;
+  /**
+   * Create the live code for a slot, replacing any previous one. Returns the expiry (epoch ms, store time).
+   * Issue 15 (F16's pattern for sends): with `step`, the flow moves to "code sent" in the same atomic write; when
+   * the flow's version moved nothing is written and it throws SsprError('state_conflict') (turns are serialised,
+   * R25: unexpected, as for any flow advance).
+   */
+  create(slot: CodeSlot, code: string, lifetimeSeconds: number, step?: FlowStep): Promise<{ expiresAt: number }>;
   /**
    * One submission: count the try, then compare; on a match consume the code. After `maxTries` wrong tries the
    * code is dead and every further submission is 'too_many_tries' even if it is right.

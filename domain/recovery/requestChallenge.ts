@@ -5,6 +5,8 @@ import type { Challenge, ChallengeRefusal } from '../verification/methodProver';
 import { usableMethods } from '../verification/methodRules';
 import { transition } from '../verification/stateMachine';
 import { advanceFlow, loadBoundFlow } from './flowAccess';
+import { steppedRecord } from '../ports/flowStore';
+import type { FlowRecord } from '../verification/stateMachine';
 import type { RecoveryDeps } from './recoveryDeps';
 
 export interface RequestChallengeInput {
@@ -54,15 +56,26 @@ export class RequestChallenge {
     }
     const next = transition(flow, { type: 'choose', methodId: input.methodId }, ctx);
     if (!next.ok) return fail(next.reason === 'method_not_allowed' ? 'method_not_allowed' : stateRefusal(flow.state.name));
-    const advanced = await advanceFlow(this.deps.flows, flow, next.value);
-    if (next.value.name === 'expired') return fail('expired');
-
+    if (next.value.name === 'expired') {
+      await advanceFlow(this.deps.flows, flow, next.value);
+      return fail('expired');
+    }
     const method = usable.find((m) => m.id === input.methodId);
-    if (!method) return fail('method_not_allowed');
+    if (!method) {
+      await advanceFlow(this.deps.flows, flow, next.value);
+      return fail('method_not_allowed');
+    }
+    // Issue 15: a code method stores its code and moves the flow to "code sent" in one atomic write (F16's pattern):
+    // nothing is sent unless that write succeeded, and a refused send leaves the flow where it was. Other methods
+    // (and a prover that does not take the step) are advanced here first, as before.
+    let advanced: FlowRecord | undefined;
+    const takesStep = method.kind === 'mobilePhone' || method.kind === 'officePhone' || method.kind === 'email';
+    if (!takesStep) advanced = await advanceFlow(this.deps.flows, flow, next.value);
     const challenge = await this.deps.prover.challenge(user, method, {
       flowId: flow.flowId,
       correlationId: input.correlationId,
       locale: input.locale,
+      ...(takesStep ? { onChallenge: { step: { flow, next: next.value }, taken: (r: FlowRecord) => void (advanced = r) } } : {}),
     });
     await this.deps.audit.record({
       type: 'verification.challenge',
@@ -75,13 +88,16 @@ export class RequestChallenge {
     if (!challenge.ok) {
       // "Send a new code" too soon for the same method: the code already sent stays the one to enter (issue 11).
       if (challenge.reason === 'throttled' && flow.state.name === 'challengeSent' && flow.state.methodId === input.methodId) {
-        await advanceFlow(this.deps.flows, advanced, flow.state);
+        if (advanced) await advanceFlow(this.deps.flows, advanced, flow.state);
         return challenge.retryAt === undefined ? fail(challenge.reason) : fail(challenge.reason, challenge.retryAt);
       }
-      const back = transition(advanced, { type: 'challengeRefused' }, { now: this.deps.clock.now(), usable });
-      if (back.ok) await advanceFlow(this.deps.flows, advanced, back.value);
+      // From "code sent" (taken or not) back to the choice: one compare-and-set from where the flow is.
+      const at = advanced ?? flow;
+      const back = transition(steppedRecord({ flow, next: next.value }), { type: 'challengeRefused' }, { now: this.deps.clock.now(), usable });
+      if (back.ok) await advanceFlow(this.deps.flows, at, back.value);
       return challenge.retryAt === undefined ? fail(challenge.reason) : fail(challenge.reason, challenge.retryAt);
     }
+    if (!advanced) await advanceFlow(this.deps.flows, flow, next.value);
     return ok(challenge.value);
   }
 }

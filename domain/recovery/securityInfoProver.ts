@@ -116,6 +116,7 @@ export class SecurityInfoProver implements MethodProver {
           locale: ctx.locale,
           correlationId: ctx.correlationId,
           methodKind: method.kind,
+          ...(ctx.onChallenge ? { onStore: ctx.onChallenge } : {}),
         });
         if (!r.ok) return r.retryAt === undefined ? fail(r.reason) : fail(r.reason, r.retryAt);
         return ok({ kind: 'code_sent', expiresAt: r.value.expiresAt, maskedDestination: r.value.maskedDestination, channel });

@@ -72,27 +72,31 @@ export class BeginAddMethod {
     const methodId = randomId(this.deps.random);
     const masked = maskDestination(channel, normalised.value);
     const now = clock.now();
-    const saved = await store.save(ctx.user, {
-      method: { id: methodId, kind: req.kind, maskedDestination: masked, confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'user', channels: channelsFor(req.kind) },
-      secrets: { destination: normalised.value },
-    });
-    // The same destination pre-filled from the directory is superseded by the user's own entry (no duplicate).
-    for (const m of existing) {
-      if (m.source === 'directory' && m.confirmedAt === null && saved.destinationId !== undefined && m.destinationId === saved.destinationId) await store.remove(ctx.user, m.id);
-    }
-    const sent = await codes.issue({
-      user: ctx.user,
-      purpose: 'register',
-      methodId,
-      channel,
-      destination: normalised.value,
-      locale: ctx.locale,
-      correlationId: ctx.flowId,
-      methodKind: req.kind,
-    });
+    // Issue 15: the pending method's write and the send's first round trip (the user's own buckets taken, the shared
+    // ones checked) leave together; a refused send removes the pending method again, as before.
+    const [saved, sent] = await Promise.all([
+      store.save(ctx.user, {
+        method: { id: methodId, kind: req.kind, maskedDestination: masked, confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'user', channels: channelsFor(req.kind) },
+        secrets: { destination: normalised.value },
+      }),
+      codes.issue({
+        user: ctx.user,
+        purpose: 'register',
+        methodId,
+        channel,
+        destination: normalised.value,
+        locale: ctx.locale,
+        correlationId: ctx.flowId,
+        methodKind: req.kind,
+      }),
+    ]);
     if (!sent.ok) {
       await store.remove(ctx.user, methodId);
       return sent.retryAt === undefined ? fail(sent.reason) : fail(sent.reason, sent.retryAt);
+    }
+    // The same destination pre-filled from the directory is superseded by the user's own entry (no duplicate).
+    for (const m of existing) {
+      if (m.source === 'directory' && m.confirmedAt === null && saved.destinationId !== undefined && m.destinationId === saved.destinationId) await store.remove(ctx.user, m.id);
     }
     return ok({ methodId, maskedDestination: masked, expiresAt: sent.value.expiresAt });
   }

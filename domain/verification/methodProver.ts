@@ -41,6 +41,17 @@ export interface ProofContext {
   readonly issueGrant?: GrantTerms;
   /** What {@link MethodProver.preload} read for this response, together with the flow (issue 15: one round trip). */
   readonly preloaded?: ProofMaterial;
+  /**
+   * Issue 15: the flow step of a challenge (to "code sent"). A prover that stores a one-time code takes it in the
+   * code's own atomic write and calls `taken` with the new record; otherwise the caller advances the flow itself.
+   */
+  readonly onChallenge?: ChallengeStep;
+}
+
+/** A flow step taken with a challenge's write; `taken` is told the record the store wrote. */
+export interface ChallengeStep {
+  readonly step: FlowStep;
+  readonly taken: (advanced: FlowRecord) => void;
 }
 
 /** Read ahead for one response, before the flow says which method is asked. Holds secrets: never stored or logged. */

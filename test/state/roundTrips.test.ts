@@ -13,6 +13,10 @@ import { RedisInsightsStore } from '../../adapters/redis/redisInsightsStore';
 import { WriteRider } from '../../adapters/redis/writeRider';
 import { InsightsRecorder } from '../../domain/insights/insightsRecorder';
 import { RedisStorage } from '../../bot/redisStorage';
+import { RedisFlowStore } from '../../adapters/redis/redisFlowStore';
+import { RedisVerificationStore } from '../../adapters/redis/redisVerificationStore';
+import { HmacKeyRing } from '../../adapters/crypto/keyRing';
+import type { FlowRecord, FlowState } from '../../domain/verification/stateMachine';
 import { FixedClock } from '../support/fixedClock';
 import { testConfig } from '../contract/securityKit';
 import { recoveryRig } from '../support/recoveryHarness';
@@ -365,4 +369,77 @@ test('issue 15 / C6: the password write costs 2 round trips on Redis — the gra
   } finally {
     redis.disconnect();
   }
+});
+
+describe('issue 15: the code-send turns over HTTP (bootstrap send, reset: choose a code method)', () => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startApp({ REDIS_URL: server.url });
+  });
+  afterAll(async () => {
+    await running.close();
+  });
+
+  const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any => action({ posts: replies, puts: [], text: '' }, verb, pred);
+
+  /** Posts one activity; its replies and the app client's socket writes (round trips). */
+  async function turn(objectId: string, input: { text: string } | { value: unknown }): Promise<{ replies: Reply[]; roundTrips: number }> {
+    const redis = running.app.redis!;
+    await ready(redis);
+    const writes = countWrites(redis);
+    const before = writes();
+    const res = await post(running.baseUrl, teamsActivity({ conversationId: `a:rt-send-${objectId}`, userObjectId: objectId, ...input }));
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    return { replies: res.replies, roundTrips: writes() - before };
+  }
+
+  /** R31 bootstrap by the directory's mobile number: round trips of the send turn. */
+  async function bootstrapSend(objectId: string, mobile: string): Promise<number> {
+    await turn(objectId, { text: 'hi' });
+    const start = await turn(objectId, { value: { verb: 'menu', choice: 'securityInfo' } });
+    const flowId = dataOf(start.replies, 'si.add').flowId as string;
+    await turn(objectId, { value: { verb: 'si.add', flowId } });
+    const choose = await turn(objectId, { value: { verb: 'si.kind', flowId, kind: 'authenticatorApp' } });
+    // The first option is the mobile number (the e-mail address follows).
+    let seen = 0;
+    const bootstrap = await turn(objectId, { value: { ...dataOf(choose.replies, 'si.bootstrapWith', () => seen++ === 0), msteams: undefined } });
+    expect(running.app.services.security.outbox!.lastCode(mobile)).toMatch(/^\d{6}$/);
+    expect(dataOf(bootstrap.replies, 'si.code')).toBeDefined();
+    return bootstrap.roundTrips;
+  }
+
+  test('issue 15 R31 R33: the bootstrap code send (directory mobile) costs 5 round trips: lock + state; the user’s record; own buckets taken ‖ shared checked; code ‖ shared points ‖ R30 count; state write + release + insights', async () => {
+    // Warm-up with another directory user: the first use of each script costs one more round trip (F19).
+    await bootstrapSend('3d9c2b71-8e4f-4f0a-a6b2-5e1c7d9f0a44', '+31645678901');
+    expect(await bootstrapSend('8b4e6f2a-1c3d-4e5f-9a0b-7c8d9e0f1a55', '+31656789012')).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('issue 15 F16: a code stored with its flow step is one script', () => {
+  test('issue 15 F16: RedisVerificationStore.create with a flow step writes the code and moves the flow in one round trip; a moved flow writes neither', async () => {
+    const redis = createRedis(server.url);
+    await ready(redis);
+    const keys = new RedisKeys('rt-step:');
+    const flows = new RedisFlowStore(redis, { prefix: 'rt-step:' });
+    const codes = new RedisVerificationStore(redis, keys, new HmacKeyRing([{ id: 'k1', key: Buffer.alloc(32, 1) }], 'otp'));
+    const u = { tenantId: 't', objectId: 'step' };
+    const now = Date.now();
+    const flow: FlowRecord = { flowId: 'f1', user: u, conversationId: 'c', goal: 'reset', startedAt: now, expiresAt: now + 600_000, required: 1, privileged: false, state: { name: 'choosingMethod', proved: [] }, version: 0 };
+    await flows.create(flow);
+    const slot = { user: u, purpose: 'verify' as const, methodId: 'm1' };
+    await codes.create({ ...slot, methodId: 'warm' }, '123456', 300); // script load (F19)
+    const writes = countWrites(redis);
+    const before = writes();
+    const next: FlowState = { name: 'challengeSent', proved: [], methodId: 'm1~email' };
+    await codes.create(slot, '123456', 300, { flow, next });
+    expect(writes() - before).toBe(1);
+    expect((await flows.get(u, 'f1'))?.version).toBe(flow.version + 1);
+    expect(await redis.exists(keys.code(u, 'verify', 'm1'))).toBe(1);
+    // The same step again: the flow is no longer at that version — refused, the code not replaced.
+    const stored = await redis.get(keys.code(u, 'verify', 'm1'));
+    await expect(codes.create(slot, '654321', 300, { flow, next })).rejects.toMatchObject({ code: 'state_conflict' });
+    expect(await redis.get(keys.code(u, 'verify', 'm1'))).toBe(stored);
+    redis.disconnect();
+  });
 });
