@@ -67,10 +67,12 @@ export function registerPasswordRoutes(server: Server, kit: ApiKit, deps: Passwo
   server.post(
     '/api/flows/:flowId/password',
     kit.handle(async (req, res) => {
-      const user = await kit.identifyForWrite(req);
+      // The shape is checked before the caller is identified, so only a well-formed submit counts against the
+      // user's write budget (a malformed body or flow id is refused without using it), as before issue 15's change.
       const flowId = FlowId.safeParse(routeParam(req, 'flowId'));
       if (!flowId.success) throw new ApiError(404, 'not_found');
       const b = kit.body(req, SubmitBody);
+      const user = await kit.identifyForWrite(req);
       const locale = kit.localeOf(req, b.locale);
       // The chat's conversation reference (for telling the chat the outcome) is read with the flow: one round trip.
       const [flow, ref] = await Promise.all([services.recovery.deps.flows.get(user, flowId.data), chatRef(user)]);
