@@ -1,6 +1,6 @@
 import type { UserRef } from '../../domain/model/user';
 import type { RegisteredMethod } from '../../domain/methods/registeredMethod';
-import type { MethodKind } from '../../domain/model/methods';
+import { byCreatedThenKind, type MethodKind } from '../../domain/model/methods';
 import type { MethodSecrets, MethodStore, MethodToSave } from '../../domain/ports/methodStore';
 import type { MethodRecordCodec } from '../redis/redisMethodStore';
 
@@ -23,7 +23,7 @@ export class MemoryMethodStore implements MethodStore {
   async list(user: UserRef): Promise<readonly RegisteredMethod[]> {
     return [...this.of(user).values()]
       .map((v) => this.codec.decodeMethod(v))
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      .sort(byCreatedThenKind);
   }
 
   async get(user: UserRef, methodId: string): Promise<{ method: RegisteredMethod; secrets: MethodSecrets } | null> {
@@ -35,7 +35,7 @@ export class MemoryMethodStore implements MethodStore {
     return [...this.of(user).values()]
       .filter((v) => this.codec.decodeMethod(v).kind === kind)
       .map((v) => this.codec.decode(user, v))
-      .sort((a, b) => a.method.createdAt - b.method.createdAt || a.method.id.localeCompare(b.method.id));
+      .sort((a, b) => byCreatedThenKind(a.method, b.method));
   }
 
   async save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod> {

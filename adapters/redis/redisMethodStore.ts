@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { SsprError } from '../../domain/errors';
 import type { UserRef } from '../../domain/model/user';
 import type { RegisteredMethod } from '../../domain/methods/registeredMethod';
-import type { MethodKind } from '../../domain/model/methods';
+import { byCreatedThenKind, type MethodKind } from '../../domain/model/methods';
 import type { MethodSecrets, MethodStore, MethodToSave } from '../../domain/ports/methodStore';
 import type { FieldCipher } from '../crypto/fieldCipher';
 import type { HmacKeyRing } from '../crypto/keyRing';
@@ -74,7 +74,6 @@ export class MethodRecordCodec {
   }
 }
 
-const byCreated = (a: RegisteredMethod, b: RegisteredMethod): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
 
 // KEYS: methods hash. ARGV: method id, field name, value. Timestamps live in their own fields (`<id>|confirmedAt`) so
 // an update never rewrites the record and never recreates a removed method.
@@ -147,7 +146,7 @@ export class RedisMethodStore implements MethodStore {
 
   async list(user: UserRef): Promise<readonly RegisteredMethod[]> {
     const { records, stamps } = await this.readAll(user);
-    return [...records.entries()].map(([id, v]) => RedisMethodStore.merge(this.codec.decodeMethod(v), stamps.get(id))).sort(byCreated);
+    return [...records.entries()].map(([id, v]) => RedisMethodStore.merge(this.codec.decodeMethod(v), stamps.get(id))).sort(byCreatedThenKind);
   }
 
   async get(user: UserRef, methodId: string): Promise<{ method: RegisteredMethod; secrets: MethodSecrets } | null> {
@@ -176,7 +175,7 @@ export class RedisMethodStore implements MethodStore {
       const d = this.codec.decode(user, v);
       out.push({ method: RedisMethodStore.merge(d.method, stamps.get(id)), secrets: d.secrets });
     }
-    return out.sort((a, b) => byCreated(a.method, b.method));
+    return out.sort((a, b) => byCreatedThenKind(a.method, b.method));
   }
 
   async save(user: UserRef, entry: MethodToSave): Promise<RegisteredMethod> {
