@@ -39,6 +39,11 @@ async function ready(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') await new Promise<void>((r) => redis.once('ready', () => r()));
 }
 
+/** The data of the last card action with this verb (and matching `pred`) among a turn's replies; throws when none. */
+function dataOf(replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any {
+  return action({ posts: replies, puts: [], text: '' }, verb, pred);
+}
+
 let server: RedisServer;
 beforeAll(async () => {
   server = await startRedis();
@@ -163,9 +168,6 @@ describe('issue 15 / R31: security info reads the user’s record once per turn 
     monitor.disconnect();
     return { replies: res.replies, roundTrips, commands };
   }
-
-  const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any =>
-    action({ posts: replies, puts: [], text: '' }, verb, pred);
 
   test('issue 15: si: start (with the R31 pre-fill write) ≤ 4 round trips, si: add 3, choose authenticator (bootstrap asked) ≤ 4, back 3 — and the pre-filled contact is on the first overview', async () => {
     // Warm-up with another directory user: the first use of a script costs one more round trip (NOSCRIPT → EVAL, F19).
@@ -379,8 +381,6 @@ describe('issue 15: the code-send turns over HTTP (bootstrap send, reset: choose
   afterAll(async () => {
     await running.close();
   });
-
-  const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any => action({ posts: replies, puts: [], text: '' }, verb, pred);
 
   /** Posts one activity; its replies and the app client's socket writes (round trips). */
   async function turn(objectId: string, input: { text: string } | { value: unknown }): Promise<{ replies: Reply[]; roundTrips: number }> {
