@@ -5,7 +5,8 @@
  *
  * After every step (PageChat.checkpoint): the page never grew, the newest card is inside the viewport, what the next
  * step uses is inside it before it is used, the outbox entry with the code is inside it when a code is read; a
- * screenshot goes to test-artifacts/, the last of each journey to docs/screenshots/.
+ * screenshot goes to test-artifacts/, the last of each journey to test-artifacts/docs-screenshots/ (docs/screenshots/
+ * with `npm run screenshots`).
  */
 import type { Locator } from 'playwright-core';
 import { startApp, type RunningApp } from '../support/appHarness';

@@ -9,6 +9,20 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** Where screenshots go (gitignored). */
 export const ARTIFACTS_DIR = resolve(__dirname, '..', '..', 'test-artifacts');
 
+/** The committed screenshots the README and docs link to; only `npm run screenshots` writes them. */
+export const DOCS_SCREENSHOTS_DIR = resolve(__dirname, '..', '..', 'docs', 'screenshots');
+
+/**
+ * Where a test puts a screenshot meant for the docs: docs/screenshots/ when `npm run screenshots` runs it
+ * (SSPR_REFRESH_DOCS_SCREENSHOTS=1), otherwise test-artifacts/docs-screenshots/, so an ordinary test run leaves the
+ * tracked files alone. The directory exists when this returns.
+ */
+export function docsScreenshotsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.SSPR_REFRESH_DOCS_SCREENSHOTS === '1' ? DOCS_SCREENSHOTS_DIR : join(ARTIFACTS_DIR, 'docs-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export interface TestBrowser {
   /** A persistent context on a fresh profile directory (Playwright's way of passing --user-data-dir). */
   readonly context: BrowserContext;

@@ -6,20 +6,18 @@
  * Words come from the catalog (locales/*.json through the app's own `t`), never from sentences typed here, so a
  * wording change does not break these tests; the structure (which card, which field, which button) does.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { authenticator } from 'otplib';
 import { rawText, t, type Locale, type TextParams } from '../../locales';
 import type { Clock } from '../../domain/ports/clock';
-import { ARTIFACTS_DIR, type TestBrowser } from './browser';
+import { ARTIFACTS_DIR, docsScreenshotsDir, type TestBrowser } from './browser';
 
 export const TENANT = '00000000-0000-0000-0000-000000000001';
 const TOTP_STEP_MS = 30_000;
 const STEP_TIMEOUT_MS = 20_000;
-/** Where the final screenshots of each journey are copied (committed, linked from the README). */
-export const DOCS_SCREENSHOTS = resolve(__dirname, '..', '..', 'docs', 'screenshots');
 
 export interface DemoPerson {
   readonly objectId: string;
@@ -503,13 +501,12 @@ export class PageChat {
   /** Whether the journey already saved its final screenshot. */
   finalTaken = false;
 
-  /** The last screenshot of a journey, small, into docs/screenshots/<name>.png. */
+  /** The last screenshot of a journey, small, as <name>.png for the docs (see docsScreenshotsDir). */
   async finalScreenshot(): Promise<void> {
     this.finalTaken = true;
     const shot = await this.b.screenshot(this.page, `${this.name}-final`, { fullPage: false });
-    mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
     // 60 %, smoothed: readable, a fraction of the bytes.
-    writeFileSync(join(DOCS_SCREENSHOTS, `${this.name}.png`), shrinkPng(readFileSync(shot), 0.6));
+    writeFileSync(join(docsScreenshotsDir(), `${this.name}.png`), shrinkPng(readFileSync(shot), 0.6));
   }
 
   async transcript(chars = 2500): Promise<string> {

@@ -1,13 +1,14 @@
 /**
  * The Insights page (issue 14 acceptance 2) in a real browser (Debian chromium, playwright-core) against the real app
  * in development mode: the demo admin (Adele, in the demo directory's admin group) sees the charts of a scripted week,
- * downloads the CSV and reads the page in Dutch; a non-admin is refused. Screenshots go to docs/screenshots/.
+ * downloads the CSV and reads the page in Dutch; a non-admin is refused. Screenshots go to test-artifacts/docs-screenshots/
+ * (docs/screenshots/ with `npm run screenshots`).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startApp, type RunningApp } from '../support/appHarness';
-import { launchBrowser, type TestBrowser } from '../support/browser';
+import { docsScreenshotsDir, launchBrowser, type TestBrowser } from '../support/browser';
 import { FixedClock } from '../support/fixedClock';
 import { MEGAN } from '../api/pagesRig';
 import { DEMO_TENANT } from '../support/activities';
@@ -18,7 +19,6 @@ const { buildWeb } = require('../../scripts/buildWeb.js') as { buildWeb: (o?: { 
 jest.setTimeout(90_000);
 
 const ADELE = `${DEMO_TENANT}:a1f0e0c4-5d2b-4a8e-b0f3-9c6d2e7f1b33`;
-const SHOTS = resolve(__dirname, '..', '..', 'docs', 'screenshots');
 const RANGE = 'from=2026-11-16&to=2026-11-22';
 
 describe('Insights page in a real browser (issue 14 acceptance 2)', () => {
@@ -46,7 +46,6 @@ describe('Insights page in a real browser (issue 14 acceptance 2)', () => {
       });
     await running.app.insights.refreshCoverage();
     browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
-    mkdirSync(SHOTS, { recursive: true });
   });
 
   afterAll(async () => {
@@ -91,7 +90,7 @@ describe('Insights page in a real browser (issue 14 acceptance 2)', () => {
     await expectText(page, '#card-time', 'Median: at most 150 seconds, over 11 finished resets.');
     await expectText(page, '#card-sends', 'Busiest hour: 2026-11-22 10:00 UTC, 30 sends, 30× the hourly baseline. Alerts: 1.');
     await expectText(page, '#card-coverage', '1 of 5 people in scope can reset themselves; 1 registered at least one method');
-    await page.screenshot({ path: join(SHOTS, 'insights-admin-en.png'), fullPage: true });
+    await page.screenshot({ path: join(docsScreenshotsDir(), 'insights-admin-en.png'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     expect(download.suggestedFilename()).toBe('insights-2026-11-16-2026-11-22.csv');
@@ -119,7 +118,7 @@ describe('Insights page in a real browser (issue 14 acceptance 2)', () => {
     await funnel.getByText('Toon als tabel').click();
     expect(await funnel.getByRole('columnheader').allTextContents()).toEqual(['Stap', 'Reset', 'Ontgrendelen']);
     await expectText(page, '#card-time', 'Mediaan: hooguit 150 seconden, over 11 voltooide resets.');
-    await page.screenshot({ path: join(SHOTS, 'insights-admin-nl.png'), fullPage: true });
+    await page.screenshot({ path: join(docsScreenshotsDir(), 'insights-admin-nl.png'), fullPage: true });
     await page.close();
   });
 
@@ -130,7 +129,7 @@ describe('Insights page in a real browser (issue 14 acceptance 2)', () => {
     expect(await page.locator('canvas').count()).toBe(0);
     expect(await page.locator('#report').isHidden()).toBe(true);
     expect(await page.getByRole('button', { name: 'Download CSV' }).isDisabled()).toBe(true);
-    await page.screenshot({ path: join(SHOTS, 'insights-refused.png'), fullPage: true });
+    await page.screenshot({ path: join(docsScreenshotsDir(), 'insights-refused.png'), fullPage: true });
     await page.close();
   });
 
