@@ -47,10 +47,6 @@ export class MemorySendThrottle implements SendThrottle {
     return first !== undefined ? { ok: false, retryAfterMs: wait, bucket: first } : { ok: true };
   }
 
-  async consume(buckets: readonly ThrottleBucket[]): Promise<void> {
-    this.add(buckets);
-  }
-
   private add(buckets: readonly ThrottleBucket[]): void {
     const now = this.clock.now();
     for (const b of buckets) {

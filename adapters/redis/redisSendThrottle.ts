@@ -6,7 +6,7 @@ import type { RedisKeys } from './redisKeys';
 
 /**
  * KEYS: the buckets (one hash slot). ARGV[1]: 'take' (check every bucket, then consume a point in each only if all
- * have room), 'check', 'consume' or 'refund' (give back a point 'take' took: counters only); then per key: limit,
+ * have room), 'check' or 'refund' (give back a point 'take' took: counters only); then per key: limit,
  * window ms, member ('' for a counter). Replies {1, 0, 0}
  * (taken / has room) or {0, ms until the fullest bucket frees a point, 1-based index of the first full bucket}.
  * A counter is a fixed window: an integer whose expiry is set when the window's first point is taken (the format
@@ -22,28 +22,26 @@ if mode == 'refund' then
   end
   return {1, 0, 0}
 end
-if mode ~= 'consume' then
-  local wait = 0
-  local first = 0
-  for i, k in ipairs(KEYS) do
-    local limit = tonumber(arg(i, 1))
-    local member = arg(i, 3)
-    local full
-    if member ~= '' then
-      full = redis.call('SISMEMBER', k, member) == 0 and redis.call('SCARD', k) >= limit
-    else
-      full = (tonumber(redis.call('GET', k) or '0') or 0) >= limit
-    end
-    if full then
-      local t = redis.call('PTTL', k)
-      if t < 1 then t = tonumber(arg(i, 2)) end
-      if t > wait then wait = t end
-      if first == 0 then first = i end
-    end
+local wait = 0
+local first = 0
+for i, k in ipairs(KEYS) do
+  local limit = tonumber(arg(i, 1))
+  local member = arg(i, 3)
+  local full
+  if member ~= '' then
+    full = redis.call('SISMEMBER', k, member) == 0 and redis.call('SCARD', k) >= limit
+  else
+    full = (tonumber(redis.call('GET', k) or '0') or 0) >= limit
   end
-  if first > 0 then return {0, wait, first} end
-  if mode == 'check' then return {1, 0, 0} end
+  if full then
+    local t = redis.call('PTTL', k)
+    if t < 1 then t = tonumber(arg(i, 2)) end
+    if t > wait then wait = t end
+    if first == 0 then first = i end
+  end
 end
+if first > 0 then return {0, wait, first} end
+if mode == 'check' then return {1, 0, 0} end
 for i, k in ipairs(KEYS) do
   local member = arg(i, 3)
   if member ~= '' then
@@ -106,7 +104,7 @@ export class RedisSendThrottle implements SendThrottle {
   }
 
   /** 0 = room; otherwise the wait and the index (in `buckets`) of the group's first full bucket. */
-  private async run(mode: 'take' | 'check' | 'consume' | 'refund', g: Group): Promise<{ wait: number; first: number }> {
+  private async run(mode: 'take' | 'check' | 'refund', g: Group): Promise<{ wait: number; first: number }> {
     const r = (await TAKE.run(this.redis, g.keys, [mode, ...g.args])) as [number, number, number];
     if (Number(r[0]) === 1) return { wait: 0, first: -1 };
     return { wait: Math.max(1, Number(r[1])), first: g.indexes[Math.max(0, Number(r[2]) - 1)] ?? 0 };
@@ -137,15 +135,6 @@ export class RedisSendThrottle implements SendThrottle {
     try {
       // One script per slot, all issued in the same tick: one round trip.
       return RedisSendThrottle.verdict(buckets, await Promise.all(this.groups(buckets).map((g) => this.run('check', g))));
-    } catch (cause) {
-      throw new SsprError('state_unavailable', 'send throttle unavailable', { cause });
-    }
-  }
-
-  async consume(buckets: readonly ThrottleBucket[]): Promise<void> {
-    if (buckets.length === 0) return;
-    try {
-      await Promise.all(this.groups(buckets).map((g) => this.run('consume', g)));
     } catch (cause) {
       throw new SsprError('state_unavailable', 'send throttle unavailable', { cause });
     }

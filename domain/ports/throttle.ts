@@ -28,8 +28,6 @@ export interface SendThrottle {
   take(buckets: readonly ThrottleBucket[]): Promise<ThrottleVerdict>;
   /** Would `take` pass now? Consumes nothing (issue 15: read with other reads, taken later). */
   check(buckets: readonly ThrottleBucket[]): Promise<ThrottleVerdict>;
-  /** A point in each bucket, unconditionally: after a `check` of the same buckets passed. */
-  consume(buckets: readonly ThrottleBucket[]): Promise<void>;
   /** Forget the counters of a user's buckets (tests, helpdesk reset). */
   reset(buckets: readonly ThrottleBucket[]): Promise<void>;
 }
