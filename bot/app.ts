@@ -26,8 +26,8 @@ import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
 import { securityAlertOf } from '../domain/campaigns/securityAlerts';
 import { RootDialog } from '../dialogs/rootDialog';
 import { turnTranslator } from '../dialogs/turnLocale';
-import { isSsprError } from '../domain/errors';
 import { startupMark } from './startupPhases';
+import { describeTurnError, errorCodeOf } from './turnErrors';
 import { checkRedisDurability } from './redisClient';
 import { securityInfoUseCases } from './securityInfoJourney';
 import { createStateBackend, type StateBackend } from './state/stateBackend';
@@ -131,14 +131,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     const ref = randomBytes(4).toString('hex');
-    const code = isSsprError(error) ? error.code : 'internal';
+    // The cause, not botbuilder-dialogs' DialogContextError wrapper; its code under errorCode (bot/turnErrors.ts).
+    const failure = describeTurnError(error);
+    const code = failure.code;
     metrics.errors.inc({ code });
-    // Rule 10: the detail goes to the log with an incident id; the user sees only the id. The stack is logged without
-    // its first line: that line repeats the message, which for foreign errors may carry user or server data.
-    logger.error(
-      { incident: ref, code, err: { name: error.name, message: isSsprError(error) ? error.message : undefined, stack: error.stack?.split('\n').slice(1).join('\n') }, activityId: context.activity.id },
-      'turn failed',
-    );
+    // Rule 10: the detail goes to the log with an incident id; the user sees only the id.
+    logger.error({ incident: ref, ...failure.log, activityId: context.activity.id }, 'turn failed');
     const t = turnTranslator(context);
     try {
       await context.sendActivity(t(code === 'state_unavailable' || code === 'lock_timeout' ? 'error.unavailable' : 'error.generic', { ref }));
@@ -232,7 +230,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     if (e.type !== 'verification_blocked') return;
     const a = securityAlertOf(e, (u) => pseudonymOf(config.keys.auditPseudonym, u));
     if (!a) return;
-    await campaigns.alerts.raise(a).catch((err: unknown) => logger.warn({ code: (err as { code?: string })?.code }, 'security alert not queued'));
+    await campaigns.alerts.raise(a).catch((err: unknown) => logger.warn({ errorCode: errorCodeOf(err) }, 'security alert not queued'));
   });
   const campaignChat = new CampaignChat({
     actions: campaigns.actions,
@@ -317,7 +315,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       coverageRun = null;
     }));
   const coverageTimer = setInterval(() => {
-    refreshCoverage().catch((e: unknown) => logger.warn({ code: (e as { code?: string })?.code }, 'registration coverage scan failed'));
+    refreshCoverage().catch((e: unknown) => logger.warn({ errorCode: errorCodeOf(e) }, 'registration coverage scan failed'));
   }, 6 * 3_600_000);
   coverageTimer.unref();
 
