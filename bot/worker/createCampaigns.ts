@@ -205,7 +205,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   return {
     outbox,
     actions: new CampaignActions({ policy, preferences, clock }),
-    reportLockout: new ReportLockout({ policy, scope, directory, ledger, outbox, clock }),
+    reportLockout: new ReportLockout({ tenantId: d.tenantId, policy, scope, directory, ledger, outbox, clock }),
     alerts,
     sendSpikes,
     preferences,

@@ -9,6 +9,8 @@ import type { CampaignLedger, CampaignOutbox, ScanDirectory } from './ports';
 import type { CampaignScanner, ScanDecision } from './runScan';
 
 const DAY = 86400_000;
+/** A reported lock time may be this far ahead of our clock (the webhook's signature window); later = not a lock yet. */
+const REPORT_SKEW_MS = 5 * 60_000;
 
 /** The told key of a user's current lock episode: cleared when the account is seen unlocked again. */
 export function lockoutToldKey(user: UserRef): string {
@@ -73,11 +75,15 @@ export type ReportLockoutResult = { readonly ok: true; readonly queued: boolean 
 /**
  * E4 from a SIEM: the signed webhook says "this user was locked at T". Same message, same told record as the
  * polling scan, so the user hears it once whichever sees it first. The user must be in the directory and in the
- * lockout audience (and the self-service scope), as for the scan: a SIEM event is no way around the policy.
+ * lockout audience (and the self-service scope), as for the scan: a SIEM event is no way around the policy. The
+ * tenant must be the deployment's (the directories look a user up by object id alone), and a lock time in the
+ * future is no lock: neither is announced, nor takes the user's told record.
  */
 export class ReportLockout {
   constructor(
     private readonly deps: {
+      /** The deployment's tenant (lower case), as the scans use it. */
+      readonly tenantId: string;
       readonly policy: CampaignPolicy;
       readonly scope: SelfServiceScope;
       readonly directory: Pick<Directory, 'findUser'>;
@@ -91,6 +97,8 @@ export class ReportLockout {
     if (!this.deps.policy.lockout.enabled) return { ok: false, reason: 'disabled' };
     const now = this.deps.clock.now();
     if (now - lockedAt > this.deps.policy.lockout.maxAgeMinutes * 60_000) return { ok: true, queued: false };
+    if (lockedAt - now > REPORT_SKEW_MS) return { ok: true, queued: false };
+    if (user.tenantId.toLowerCase() !== this.deps.tenantId.toLowerCase()) return { ok: true, queued: false };
     const key = lockoutToldKey(user);
     const [told] = await this.deps.ledger.told([key]);
     if (told) return { ok: true, queued: false };
