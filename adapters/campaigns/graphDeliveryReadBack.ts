@@ -1,14 +1,7 @@
-import type { Clock } from '../../domain/ports/clock';
+import { GraphAppClient, type GraphAppCredentials } from '../graph/graphAppClient';
 import { IDEMPOTENCY_CARD_PROPERTY, type DeliveryReadBack, type ReadBackQuery, type ReadBackResult } from '../../domain/campaigns/inDoubt';
 
-export interface GraphDeliveryReadBackOptions {
-  readonly tenantId: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** e.g. https://graph.microsoft.com/v1.0 */
-  readonly baseUrl: string;
-  /** e.g. https://login.microsoftonline.com */
-  readonly authorityHost: string;
+export interface GraphDeliveryReadBackOptions extends GraphAppCredentials {
   /** The app's id in the organisation's Teams app catalog (teamsApp id, not the manifest id). */
   readonly catalogAppId: string;
   /**
@@ -16,12 +9,10 @@ export interface GraphDeliveryReadBackOptions {
    * channelData) and the channel id. null = not set: channel messages can't be read back.
    */
   readonly securityChannel: () => Promise<{ readonly teamId: string; readonly channelId: string } | null>;
-  readonly clock: Clock;
   /** Pages of 50 messages read at most per look (default 20). */
   readonly maxPages?: number;
   /** Clock difference allowed between this worker and Graph (default 5 min): the read starts this much earlier. */
   readonly skewMs?: number;
-  readonly timeoutMs?: number;
 }
 
 interface GraphMessage {
@@ -46,9 +37,11 @@ type Answer<T> = { ok: true; body: T } | { ok: false; result: ReadBackResult };
  * key. 401/403 = the permission is not granted (`unavailable`); 429, 5xx, time-outs = `error` (try later).
  */
 export class GraphDeliveryReadBack implements DeliveryReadBack {
-  private token: { value: string; until: number } | null = null;
+  private readonly graph: GraphAppClient;
 
-  constructor(private readonly o: GraphDeliveryReadBackOptions) {}
+  constructor(private readonly o: GraphDeliveryReadBackOptions) {
+    this.graph = new GraphAppClient(o);
+  }
 
   async find(q: ReadBackQuery): Promise<ReadBackResult> {
     try {
@@ -96,45 +89,9 @@ export class GraphDeliveryReadBack implements DeliveryReadBack {
   }
 
   private async get<T>(url: string): Promise<Answer<T>> {
-    const token = await this.accessToken();
-    if (!token.ok) return token;
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token.body}` }, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
-    if (res.status === 401 || res.status === 403) {
-      await res.arrayBuffer().catch(() => undefined);
-      return { ok: false, result: 'unavailable' };
-    }
-    if (res.status === 404) {
-      await res.arrayBuffer().catch(() => undefined);
-      return { ok: false, result: 'absent' };
-    }
-    if (!res.ok) {
-      await res.arrayBuffer().catch(() => undefined);
-      return { ok: false, result: 'error' };
-    }
-    return { ok: true, body: (await res.json()) as T };
-  }
-
-  private async accessToken(): Promise<Answer<string>> {
-    if (this.token && this.token.until > this.o.clock.now()) return { ok: true, body: this.token.value };
-    const res = await fetch(`${this.o.authorityHost}/${encodeURIComponent(this.o.tenantId)}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: this.o.clientId,
-        client_secret: this.o.clientSecret,
-        scope: 'https://graph.microsoft.com/.default',
-      }).toString(),
-      signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
-    });
-    if (!res.ok) {
-      await res.arrayBuffer().catch(() => undefined);
-      return { ok: false, result: res.status === 400 || res.status === 401 ? 'unavailable' : 'error' };
-    }
-    const body = (await res.json()) as { access_token?: string; expires_in?: number };
-    if (!body.access_token) return { ok: false, result: 'unavailable' };
-    this.token = { value: body.access_token, until: this.o.clock.now() + Math.max(60, (body.expires_in ?? 3600) - 300) * 1000 };
-    return { ok: true, body: body.access_token };
+    const r = await this.graph.request<T>(url);
+    if (r.ok) return { ok: true, body: r.body };
+    return { ok: false, result: r.denied ? 'unavailable' : r.status === 404 ? 'absent' : 'error' };
   }
 }
 

@@ -1,16 +1,8 @@
-import type { Clock } from '../../domain/ports/clock';
+import { GraphAppClient, type GraphAppCredentials } from '../graph/graphAppClient';
 
-export interface GraphAppInstallerOptions {
-  readonly tenantId: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** e.g. https://graph.microsoft.com/v1.0 */
-  readonly baseUrl: string;
-  /** e.g. https://login.microsoftonline.com */
-  readonly authorityHost: string;
+export interface GraphAppInstallerOptions extends GraphAppCredentials {
   /** The app's id in the organisation's Teams app catalog (not the manifest id). */
   readonly catalogAppId: string;
-  readonly clock: Clock;
 }
 
 /** installed: Graph accepted; already: the app was there; denied: no permission (403/401); failed: anything else. */
@@ -22,44 +14,24 @@ export type InstallResult = 'installed' | 'already' | 'denied' | 'failed';
  * TeamsAppInstallation.ReadWriteForUser.All). Teams then sends the install conversationUpdate to the bot.
  */
 export class GraphAppInstaller {
-  private token: { value: string; until: number } | null = null;
+  private readonly graph: GraphAppClient;
 
-  constructor(private readonly o: GraphAppInstallerOptions) {}
-
-  private async accessToken(): Promise<string | null> {
-    if (this.token && this.token.until > this.o.clock.now()) return this.token.value;
-    const res = await fetch(`${this.o.authorityHost}/${encodeURIComponent(this.o.tenantId)}/oauth2/v2.0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: this.o.clientId,
-        client_secret: this.o.clientSecret,
-        scope: 'https://graph.microsoft.com/.default',
-      }).toString(),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) return null;
-    const body = (await res.json()) as { access_token?: string; expires_in?: number };
-    if (!body.access_token) return null;
-    this.token = { value: body.access_token, until: this.o.clock.now() + Math.max(60, (body.expires_in ?? 3600) - 300) * 1000 };
-    return body.access_token;
+  constructor(private readonly o: GraphAppInstallerOptions) {
+    this.graph = new GraphAppClient(o);
   }
 
   async install(userObjectId: string): Promise<InstallResult> {
     try {
-      const token = await this.accessToken();
-      if (!token) return 'denied';
-      const res = await fetch(`${this.o.baseUrl}/users/${encodeURIComponent(userObjectId)}/teamwork/installedApps`, {
+      const res = await this.graph.request(`${this.o.baseUrl}/users/${encodeURIComponent(userObjectId)}/teamwork/installedApps`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ 'teamsApp@odata.bind': `${this.o.baseUrl}/appCatalogs/teamsApps/${encodeURIComponent(this.o.catalogAppId)}` }),
-        signal: AbortSignal.timeout(10_000),
+        json: { 'teamsApp@odata.bind': `${this.o.baseUrl}/appCatalogs/teamsApps/${encodeURIComponent(this.o.catalogAppId)}` },
+        readBody: false,
       });
-      await res.arrayBuffer().catch(() => undefined);
+      // No token (whatever the token endpoint said): the install can't be made with these credentials.
+      if (res.status === null) return 'denied';
       if (res.status === 201 || res.status === 200 || res.status === 204) return 'installed';
       if (res.status === 409) return 'already';
-      if (res.status === 403 || res.status === 401) return 'denied';
+      if (!res.ok && res.denied) return 'denied';
       return 'failed';
     } catch {
       return 'failed';

@@ -13,7 +13,7 @@ import type { HandoffListener, HandoffStore } from '../../domain/ports/handoffSt
 import type { Notifications } from '../../domain/ports/notifications';
 import { HelpdeskHandoffs } from '../../domain/helpdesk/helpdeskHandoffs';
 import { HmacTokenDigest } from '../../adapters/helpdesk/hmacTokenDigest';
-import { GraphAppInstaller } from '../../adapters/helpdesk/graphAppInstaller';
+import { graphInstallerFor } from '../worker/wiring';
 import { WebhookSender } from '../../adapters/helpdesk/webhookSender';
 import { HelpdeskBot, type HelpdeskBotDeps } from './helpdeskBot';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
@@ -98,19 +98,7 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     adminGroups: config.adminGroupIds,
   });
   const destinations = new ChannelDestinations(config, d.state.bindings);
-  const g = config.directory.graph;
-  const installer =
-    g.tenantId && g.clientId && g.clientSecret && config.teams.appId
-      ? new GraphAppInstaller({
-          tenantId: g.tenantId,
-          clientId: g.clientId,
-          clientSecret: g.clientSecret,
-          baseUrl: g.baseUrl,
-          authorityHost: g.authorityHost,
-          catalogAppId: config.teams.appId,
-          clock: d.clock,
-        })
-      : undefined;
+  const installer = graphInstallerFor(config, d.clock);
   const h = config.helpdesk;
   const webhook =
     h.webhookUrl && h.webhookSecret
