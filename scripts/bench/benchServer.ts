@@ -7,6 +7,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import type { AnswerHasher } from '../../domain/ports/answerHasher';
 import type { Redis } from 'ioredis';
 import { createApp } from '../../bot/app';
@@ -27,6 +28,12 @@ export interface ServerStats {
   cpuMicros: number;
   /** Resident set size, bytes. */
   rssBytes: number;
+  /**
+   * JavaScript heap bytes allocated since the process started (all spaces), from V8's heap statistics around every GC
+   * (v8.GCProfiler): Σ (used before a GC − used after the previous one) + what was allocated since the last. Not
+   * sensitive to the machine's load, so a per-turn figure compares code versions in any run.
+   */
+  allocatedBytes: number;
 }
 
 export type ParentMessage = { type: 'stats'; reset?: boolean } | { type: 'close' } | { type: 'outbox'; id: number; to: string } | { type: 'hashLoad'; count: number };
@@ -142,6 +149,27 @@ async function parallelVerifications(hasher: AnswerHasher & { running?: number }
   };
 }
 
+/** Cumulative JavaScript heap allocation (see {@link ServerStats.allocatedBytes}); each call restarts the profiler. */
+function allocationCounter(): () => number {
+  let total = 0;
+  let lastUsed = getHeapStatistics().used_heap_size;
+  let profiler = new GCProfiler();
+  profiler.start();
+  return () => {
+    const data = profiler.stop() as { statistics?: { beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }[] } | undefined;
+    for (const gc of data?.statistics ?? []) {
+      total += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - lastUsed);
+      lastUsed = gc.afterGC.heapStatistics.usedHeapSize;
+    }
+    const used = getHeapStatistics().used_heap_size;
+    total += Math.max(0, used - lastUsed);
+    lastUsed = used;
+    profiler = new GCProfiler();
+    profiler.start();
+    return total;
+  };
+}
+
 async function main(): Promise<void> {
   const send = (m: ChildMessage): void => {
     process.send?.(m);
@@ -221,6 +249,7 @@ async function main(): Promise<void> {
   }).observe({ entryTypes: ['gc'] });
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  const allocated = allocationCounter();
 
   let closing: Promise<void> | null = null;
   const shutdown = (): void => {
@@ -236,6 +265,7 @@ async function main(): Promise<void> {
         redisWrites: redisWrites(),
         cpuMicros: cpu.user + cpu.system,
         rssBytes: process.memoryUsage().rss,
+        allocatedBytes: allocated(),
         gc: { ...gc, totalMs: Math.round(gc.totalMs * 100) / 100, majorMs: Math.round(gc.majorMs * 100) / 100 },
         eventLoop: { p50Ms: ms(loop.percentile(50)), p99Ms: ms(loop.percentile(99)), maxMs: ms(loop.max) },
       });
