@@ -45,7 +45,9 @@ export class ServerProcess {
     if (o.directoryEnv) args.push('--directory-env', JSON.stringify(o.directoryEnv));
     if (o.appLog) args.push('--app-log', o.appLog);
     execArgv.push(...(o.nodeFlags ?? []));
-    const child = fork(join(__dirname, 'benchServer.ts'), args, { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    // BENCH_SERVER_STDOUT=inherit shows the servers' stdout (e.g. --trace-gc lines) on the bench's stderr.
+    const stdout = process.env.BENCH_SERVER_STDOUT === 'inherit' ? process.stderr : 'ignore';
+    const child = fork(join(__dirname, 'benchServer.ts'), args, { execArgv, stdio: ['ignore', stdout, 'pipe', 'ipc'] });
     child.setMaxListeners(0); // one listener per pending IPC request (hundreds of concurrent journey users)
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

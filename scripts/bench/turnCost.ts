@@ -8,8 +8,8 @@
  * JavaScript heap bytes allocated per turn (not sensitive to the machine's load) and GC pauses. With `--open-rate`
  * each round adds one open-loop slice per variant (latency from the scheduled send time, as in the bench), merged.
  *
- * Flags: --variant "label|tree[|node flags]" (repeatable; default "this tree|.") --baseline (the bare botbuilder
- * baseline of this tree as a further variant) --turns N (2000) --concurrency N (8) --rounds N (3) --warmup N (3 turns
+ * Flags: --variant "label|tree[|node flags[|baseline]]" (repeatable; default "this tree|."; a fourth field `baseline`
+ * runs that tree's bare botbuilder baseline instead of the app) --baseline (this tree's baseline as a further variant) --turns N (2000) --concurrency N (8) --rounds N (3) --warmup N (3 turns
  * per conversation) --open-rate N (0 = no open loop) --open-seconds N per slice (4).
  */
 import { resolve } from 'node:path';
@@ -39,8 +39,8 @@ function parse(argv: readonly string[]): { variants: Variant[]; turns: number; c
       return x;
     };
     if (a === '--variant') {
-      const [label, tree, flags] = v.split('|');
-      variants.push({ label: label ?? v, tree: resolve(tree ?? '.'), flags: (flags ?? '').split(/\s+/).filter(Boolean), target: 'app' });
+      const [label, tree, flags, target] = v.split('|');
+      variants.push({ label: label ?? v, tree: resolve(tree || '.'), flags: (flags ?? '').split(/\s+/).filter(Boolean), target: target === 'baseline' ? 'baseline' : 'app' });
       i++;
     } else if (a === '--baseline') baseline = true;
     else if (a === '--turns') o.turns = n();
