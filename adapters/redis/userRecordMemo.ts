@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type Redis from 'ioredis';
 import type { UserRef } from '../../domain/model/user';
 import type { StepUpFlag } from '../../domain/ports/stepUpStore';
 import type { RedisKeys } from './redisKeys';
+import { AsyncSlot } from '../asyncSlot';
 
 /**
  * Issue 15 item 2: the Redis keys that make up a user's security info, as read together in one round trip — the
@@ -40,7 +40,8 @@ interface Scope {
  * The memo holds no data between turns (the map lives in the scope object of one `run`).
  */
 export class UserRecordMemo {
-  private readonly als = new AsyncLocalStorage<Scope>();
+  /** A slot of the process's one AsyncLocalStorage (adapters/asyncSlot.ts), not an instance of its own. */
+  private readonly slot = new AsyncSlot<Scope>();
 
   constructor(
     private readonly redis: Redis,
@@ -56,7 +57,7 @@ export class UserRecordMemo {
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const scope: Scope = { open: true, records: new Map() };
     try {
-      return await this.als.run(scope, fn);
+      return await this.slot.run(scope, fn);
     } finally {
       scope.open = false;
       scope.records.clear();
@@ -96,7 +97,7 @@ export class UserRecordMemo {
   }
 
   private scope(): Scope | undefined {
-    const s = this.als.getStore();
+    const s = this.slot.get();
     return s?.open ? s : undefined;
   }
 

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../asyncSlot';
 import type { CodeMessage, CodeSender, NotificationMessage, Notifier } from '../../domain/ports/codeSender';
 import type { UserRef } from '../../domain/model/user';
 
@@ -9,15 +9,15 @@ import type { UserRef } from '../../domain/model/user';
  * turn (a dialog page's API call, a background job) the zone is looked up from the user's stored conversation
  * reference, which holds the zone of their last turn.
  */
-const turnZone = new AsyncLocalStorage<{ readonly zone: string | null }>();
+const turnZone = new AsyncSlot<string | null>();
 
 export function withReaderZone<T>(zone: string | null, run: () => T): T {
-  return turnZone.run({ zone }, run);
+  return turnZone.run(zone, run);
 }
 
 /** The current turn's zone: a string, null (the turn named none), or undefined (not inside a turn). */
 export function currentReaderZone(): string | null | undefined {
-  return turnZone.getStore()?.zone;
+  return turnZone.get();
 }
 
 export type ZoneLookup = (user: UserRef) => Promise<string | null>;

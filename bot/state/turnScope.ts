@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../../adapters/asyncSlot';
 
 /** The lock a turn holds, as exposed on `context.turnState` under {@link TURN_LEASE_KEY}. */
 export interface TurnLease {
@@ -33,16 +33,17 @@ export interface TurnScopeData {
 
 /**
  * The per-turn context shared by one {@link TurnGuard} and one {@link RedisStorage} (inject the same instance into
- * both). Backed by AsyncLocalStorage, so concurrent turns in one process never see each other's lease.
+ * both). Backed by an {@link AsyncSlot} (the process's one AsyncLocalStorage), so concurrent turns in one process
+ * never see each other's lease.
  */
 export class TurnScope {
-  private readonly als = new AsyncLocalStorage<TurnScopeData>();
+  private readonly slot = new AsyncSlot<TurnScopeData>();
 
   run<T>(data: TurnScopeData, fn: () => Promise<T>): Promise<T> {
-    return this.als.run(data, fn);
+    return this.slot.run(data, fn);
   }
 
   current(): TurnScopeData | undefined {
-    return this.als.getStore();
+    return this.slot.get();
   }
 }
