@@ -29,14 +29,22 @@ export function isPersonal(context: TurnContext): boolean {
 
 export interface MemberLookup {
   /** Look the member up in the channel roster (Teams: role, UPN). Null when the channel cannot tell. */
-  (context: TurnContext): Promise<{ name?: string; upn?: string; role?: string } | null>;
+  (context: TurnContext): Promise<RosterMember | null>;
+}
+
+/** A roster entry as the channel reports it; `aadObjectId` is the Entra object id Teams has for `from.id`. */
+export interface RosterMember {
+  name?: string;
+  upn?: string;
+  role?: string;
+  aadObjectId?: string;
 }
 
 /** Ask Teams for the member (TeamsInfo.getMember). Any failure → null; the caller decides what that means. */
 export const teamsMemberLookup: MemberLookup = async (context) => {
   try {
     const m = await TeamsInfo.getMember(context, context.activity.from.id);
-    return { name: m.name, upn: m.userPrincipalName ?? m.email, role: m.userRole };
+    return { name: m.name, upn: m.userPrincipalName ?? m.email, role: m.userRole, ...(m.aadObjectId ? { aadObjectId: m.aadObjectId } : {}) };
   } catch {
     return null;
   }
@@ -49,7 +57,7 @@ export const teamsMemberLookup: MemberLookup = async (context) => {
 export function checkAccess(
   context: TurnContext,
   allowedTenants: readonly string[],
-  member: { name?: string; upn?: string; role?: string } | null,
+  member: RosterMember | null,
   requireRoster: boolean,
 ): Access {
   if (!isPersonal(context)) return { ok: false, reason: 'not_personal' };
@@ -58,6 +66,9 @@ export function checkAccess(
   if (!tenantId || !objectId) return { ok: false, reason: 'no_identity' };
   if (allowedTenants.length > 0 && !allowedTenants.includes(tenantId)) return { ok: false, reason: 'tenant_not_allowed' };
   if (requireRoster && member === null) return { ok: false, reason: 'no_identity' };
+  // R2, resolved server-side: the roster's object id for this sender (from.id) must be the one the activity claims.
+  const rosterId = str(member?.aadObjectId);
+  if (rosterId !== undefined && rosterId.toLowerCase() !== objectId.toLowerCase()) return { ok: false, reason: 'no_identity' };
   // The activity's own fields are typed by the inbound gate; read defensively all the same (issue 16).
   const role = (str(member?.role) ?? str((context.activity.from as { role?: unknown }).role) ?? 'user').toLowerCase();
   if (role === 'guest') return { ok: false, reason: 'guest' };

@@ -21,7 +21,7 @@ import { turnTimeZone, turnTranslator } from '../dialogs/turnLocale';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { UserRef } from '../domain/model/user';
 import type { DomainEvents } from '../domain/events';
-import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup } from './identity';
+import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup, type RosterMember } from './identity';
 import type { Logger } from './logger';
 import { TURN_LEASE_KEY, type TurnLease } from './state/turnScope';
 import { invokeError } from './inbound/activityGate';
@@ -32,7 +32,7 @@ import { withReaderZone } from '../adapters/senders/readerZone';
 interface ConversationMeta {
   schema?: number;
   welcomed?: boolean;
-  member?: { name?: string; upn?: string; role?: string } | null;
+  member?: RosterMember | null;
   memberAt?: number;
   refHash?: string;
   /** The cards whose buttons are live (bot/supersededCards.ts): activity ids, never content. */

@@ -1,0 +1,41 @@
+/**
+ * R2 "resolved server-side": the account is the caller's own as the Teams roster knows the sender. An activity whose
+ * `from.id` is one member of the conversation and whose `from.aadObjectId` names somebody else (a coworker replaying
+ * or crafting activities with another user's object id) is refused, over HTTP against the real app, with the
+ * roster served by the local Bot Connector peer.
+ */
+import { ConnectorStub } from '../support/connectorStub';
+import { startApp, type RunningApp } from '../support/appHarness';
+import { post, replyText, teamsActivity } from '../support/activities';
+
+const MEGAN = '6e7b768e-07e2-4810-8459-485f84f8f204';
+const MALLORY = 'aaaaaaaa-0000-4000-8000-00000000a77a';
+
+let connector: ConnectorStub;
+let running: RunningApp;
+
+beforeAll(async () => {
+  connector = new ConnectorStub();
+  await connector.start();
+  running = await startApp({});
+  connector.members.set(`29:${MALLORY}`, { id: `29:${MALLORY}`, name: 'Mallory Coworker', aadObjectId: MALLORY, userRole: 'user' });
+  connector.members.set(`29:${MEGAN}`, { id: `29:${MEGAN}`, name: 'Megan Bowen', aadObjectId: MEGAN, userRole: 'user' });
+});
+afterAll(async () => {
+  await running.close();
+  await connector.stop();
+});
+
+test('R2 R31 attack: from.id is Mallory in the roster but from.aadObjectId is Megan’s — refused, nothing done as Megan; Megan herself is served', async () => {
+  const forged = teamsActivity({ serviceUrl: connector.url, userObjectId: MALLORY, conversationId: `a:${MALLORY}`, text: 'I forgot my password' });
+  (forged.from as Record<string, unknown>).aadObjectId = MEGAN;
+  const refused = replyText((await post(running.baseUrl, forged)).replies);
+  expect(refused).toContain("I can't help with this account here");
+  // The same conversation, a card submit (a replayed menu tap) with Megan's id: refused as well.
+  const submit = teamsActivity({ serviceUrl: connector.url, userObjectId: MALLORY, conversationId: `a:${MALLORY}`, value: { verb: 'menu', choice: 'securityInfo' } });
+  (submit.from as Record<string, unknown>).aadObjectId = MEGAN;
+  expect(replyText((await post(running.baseUrl, submit)).replies)).toContain("I can't help with this account here");
+
+  const real = replyText((await post(running.baseUrl, teamsActivity({ serviceUrl: connector.url, userObjectId: MEGAN, text: 'I forgot my password' }))).replies);
+  expect(real).not.toContain("I can't help with this account here");
+});
