@@ -4,24 +4,12 @@
  * *Unlock* (the card's own submit data, posted back as Teams would), and the verified unlock journey runs to an
  * unlocked account. The tap alone changes nothing (R39): the account stays locked until the code is proved.
  */
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { Chat, INITIAL_PASSWORD, oid, register, startKit, userRef, waitFor, type Kit } from '../dialogs/resetJourneyKit';
+import { journeySuite } from '../support/journeySuite';
+import { Chat, INITIAL_PASSWORD, oid, register, userRef, waitFor } from '../dialogs/resetJourneyKit';
 import { t } from '../../locales';
 
-jest.setTimeout(120_000);
-
 const N = 7;
-let redis: RedisServer;
-let kit: Kit;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  kit = await startKit(redis, 1, [N]);
-});
-afterAll(async () => {
-  await kit?.close();
-  await redis?.destroy();
-});
+const kit = journeySuite({ locked: [N], timeoutMs: 120_000 });
 
 /** The Action.Submit data of every card the connector received for this conversation. */
 function submitsTo(conversationId: string): Record<string, unknown>[] {

@@ -8,23 +8,11 @@
 import { t } from '../../locales';
 import { buildCodeEntryCard as buildSiCodeEntryCard } from '../../cards/securityInfo/codeEntryCard';
 import { post, replyText, teamsActivity } from '../support/activities';
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { Chat, mailOf, oid, register, startKit, type Kit } from './resetJourneyKit';
+import { journeySuite } from '../support/journeySuite';
+import { en } from '../support/locale';
+import { Chat, mailOf, oid, register } from './resetJourneyKit';
 
-jest.setTimeout(60_000);
-
-let redis: RedisServer;
-let kit: Kit;
-beforeAll(async () => {
-  redis = await startRedis();
-  kit = await startKit(redis, 1);
-});
-afterAll(async () => {
-  await kit?.close();
-  await redis?.destroy();
-});
-
-const en = (key: string, params?: Record<string, string | number>): string => t('en', key, params);
+const kit = journeySuite();
 
 test('issue 11: a code typed as a chat message is taken; resend within a minute keeps the code card and says when; no "another method" when there is none', async () => {
   const n = 21;

@@ -5,21 +5,10 @@
  * mail is read later and elsewhere). Before the fix every test here failed: the texts said "… UTC" and the code mail
  * gave no time at all.
  */
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { Chat, mailOf, phoneOf, register, startKit, waitFor, type Kit } from './resetJourneyKit';
+import { journeySuite } from '../support/journeySuite';
+import { Chat, mailOf, phoneOf, register, waitFor } from './resetJourneyKit';
 
-jest.setTimeout(60_000);
-
-let redis: RedisServer;
-let kit: Kit;
-beforeAll(async () => {
-  redis = await startRedis();
-  kit = await startKit(redis, 1);
-});
-afterAll(async () => {
-  await kit?.close();
-  await redis?.destroy();
-});
+const kit = journeySuite();
 
 const outbox = () => kit.run.app.services.security.outbox!;
 

@@ -1,20 +1,9 @@
 import { t } from '../../locales';
-import { startRedis, type RedisServer } from '../support/redisServer';
+import { journeySuite } from '../support/journeySuite';
 import { teamsActivity } from '../support/activities';
-import { Chat, oid, register, startKit, type Kit } from './resetJourneyKit';
+import { Chat, oid, register } from './resetJourneyKit';
 
-jest.setTimeout(60_000);
-
-let redis: RedisServer;
-let kit: Kit;
-beforeAll(async () => {
-  redis = await startRedis();
-  kit = await startKit(redis, 1);
-});
-afterAll(async () => {
-  await kit?.close();
-  await redis?.destroy();
-});
+const kit = journeySuite();
 
 /** An invoke activity as Teams posts it; the answer is the HTTP response body. */
 async function invoke(n: number, name: string, data: unknown): Promise<any> {

@@ -1,26 +1,15 @@
 import { t, resolveLocale } from '../../locales';
-import { startRedis, type RedisServer } from '../support/redisServer';
+import { journeySuite } from '../support/journeySuite';
 import { startApp } from '../support/appHarness';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
-import { Chat, INITIAL_PASSWORD, oid, register, startKit, userRef, waitFor, type Kit } from './resetJourneyKit';
-
-jest.setTimeout(60_000);
+import { Chat, INITIAL_PASSWORD, oid, register, userRef, waitFor } from './resetJourneyKit';
 
 const CONTACT = {
   en: 'Call the IT helpdesk on extension 1234 or open a ticket in the service portal.',
   nl: 'Bel de IT-helpdesk op toestel 1234 of maak een melding in het serviceportaal.',
 };
 
-let redis: RedisServer;
-let kit: Kit;
-beforeAll(async () => {
-  redis = await startRedis();
-  kit = await startKit(redis, 1, [1, 2, 3, 4, 10]);
-});
-afterAll(async () => {
-  await kit?.close();
-  await redis?.destroy();
-});
+const kit = journeySuite({ locked: [1, 2, 3, 4, 10] });
 
 describe.each([
   ['en-US', 1],

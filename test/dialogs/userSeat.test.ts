@@ -8,25 +8,13 @@
  * clientInfo one did not, and an unknown zone fell back without the 12-hour format of the user's locale).
  */
 import { readFileSync } from 'node:fs';
-import { t } from '../../locales';
 import { isInactiveCardUpdate, post, replyText, teamsActivity } from '../support/activities';
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { Chat, oid, phoneOf, register, startKit, userRef, waitFor, type Kit } from './resetJourneyKit';
+import { journeySuite } from '../support/journeySuite';
+import { en } from '../support/locale';
+import { Chat, oid, phoneOf, register, userRef, waitFor } from './resetJourneyKit';
 
-jest.setTimeout(60_000);
+const kit = journeySuite();
 
-let redis: RedisServer;
-let kit: Kit;
-beforeAll(async () => {
-  redis = await startRedis();
-  kit = await startKit(redis, 1);
-});
-afterAll(async () => {
-  await kit?.close();
-  await redis?.destroy();
-});
-
-const en = (key: string, params?: Record<string, string | number>): string => t('en', key, params);
 const LIFETIME_MS = (JSON.parse(readFileSync('config/policy.default.json', 'utf8')) as { codes: { lifetimeSeconds: number } }).codes.lifetimeSeconds * 1000;
 const outbox = () => kit.run.app.services.security.outbox!;
 
