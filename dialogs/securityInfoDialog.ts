@@ -237,12 +237,15 @@ export class SecurityInfoDialog extends ComponentDialog {
     await this.sendCard(dc.context, buildChooseKindCard({ t, flowId: s.flowId, kinds: o.addable }));
   }
 
-  /** Change = add a new method of the same kind that replaces this one once confirmed. */
+  /**
+   * Change = add a new method of the same kind that replaces this one once confirmed. A registration still waiting
+   * for its code is started again instead (a plain add: the new attempt drops it, and it is "added", not "changed").
+   */
   private async changeStep(dc: DialogContext, s: FlowState, methodId: string): Promise<void> {
     const o = await this.deps.useCases.list.run(this.caller(dc.context).user);
     const m = o.methods.find((x) => x.id === methodId);
     if (!m) return this.showOverviewStep(dc, s, turnTranslator(dc.context)('securityInfo.gone'));
-    await this.startIntent(dc, s, { action: 'add', kind: m.kind, replaces: m.id });
+    await this.startIntent(dc, s, m.status === 'pending' ? { action: 'add', kind: m.kind } : { action: 'add', kind: m.kind, replaces: m.id });
   }
 
   /** Shows "remove X?" with a warning when a reset would no longer be possible (R4). */

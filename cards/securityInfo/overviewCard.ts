@@ -18,8 +18,11 @@ export function buildOverviewCard(view: OverviewView): AdaptiveCard {
   if (view.methods.length === 0) body.push(paragraph(t('securityInfo.overview.none')));
   for (const m of view.methods) {
     const actions = [];
-    if (m.status !== 'pending') actions.push(submit(t('securityInfo.action.change'), { verb: 'si.change', flowId, methodId: m.id }));
-    if (m.status === 'fromDirectory' || m.status === 'reconfirm' || m.status === 'pending')
+    // A registration left waiting for its code cannot be confirmed any more (its code is gone or will be): it starts
+    // again, with a new code (si.change on a pending method adds the same kind afresh).
+    if (m.status === 'pending') actions.push(submit(t('securityInfo.action.startAgain'), { verb: 'si.change', flowId, methodId: m.id }, 'positive'));
+    else actions.push(submit(t('securityInfo.action.change'), { verb: 'si.change', flowId, methodId: m.id }));
+    if (m.status === 'fromDirectory' || m.status === 'reconfirm')
       actions.push(submit(t('securityInfo.action.reconfirm'), { verb: 'si.reconfirm', flowId, methodId: m.id }, 'positive'));
     actions.push(submit(t('securityInfo.action.remove'), { verb: 'si.remove', flowId, methodId: m.id }, 'destructive'));
     body.push({

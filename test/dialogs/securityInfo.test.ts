@@ -452,6 +452,43 @@ describe('R19 / R18: changing security info needs a proof; the old method is tol
   });
 });
 
+describe('user seat: a registration left waiting for its code', () => {
+  for (const { locale, saved } of LOCALES)
+    test(`R4: the overview offers "Start again" (not a "Confirm" that answers "doesn't need to be confirmed"); it sends a new code and the method is added (${locale})`, async () => {
+      const oid = newUser();
+      const nl = locale.startsWith('nl');
+      const address = `left.waiting.${oid.slice(-4)}.${nl ? 'nl' : 'en'}@example.org`;
+      secrets.push(address);
+      const overview = await openSecurityInfo(oid, locale);
+      const entry = await addKind(oid, overview, 'email', locale);
+      await turn(oid, { value: { ...action(entry, 'si.destination'), destination: address } }, locale);
+      const first = outbox().lastCode(address)!;
+      secrets.push(first);
+      // The user walks away (cancels) and comes back to the overview later.
+      await turn(oid, { text: nl ? 'stoppen' : 'cancel' }, locale);
+      const back = await turn(oid, { text: nl ? 'mijn beveiligingsgegevens' : 'my security info' }, locale);
+      const pending = (await methodsOf(oid))[0]!;
+      expect(pending.confirmedAt).toBeNull();
+      const forIt = actions(back.posts).filter((d) => d.methodId === pending.id);
+      expect(forIt.map((d) => d.verb).sort()).toEqual(['si.change', 'si.remove']);
+      const titles = findAll(back.posts, (x) => x.type === 'Action.Submit' && x.data?.methodId === pending.id).map((x) => x.title);
+      expect(titles).toContain(nl ? 'Opnieuw beginnen' : 'Start again');
+      // Starting again asks for the address again and sends a new code; confirming it adds the method (not "changed").
+      const again = await turn(oid, { value: forIt.find((d) => d.verb === 'si.change') }, locale);
+      expect(again.text).not.toContain(nl ? 'hoeft niet bevestigd te worden' : "doesn't need to be confirmed");
+      await gapPassed(oid, 'email', address);
+      const sent = await turn(oid, { value: { ...action(again, 'si.destination'), destination: address } }, locale);
+      const code = outbox().lastCode(address)!;
+      secrets.push(code);
+      expect(code).not.toBe(first);
+      const done = await turn(oid, { value: { ...action(sent, 'si.code'), code } }, locale);
+      expect(done.text).toContain(saved);
+      const methods = await methodsOf(oid);
+      expect(methods).toHaveLength(1);
+      expect(methods[0]!.confirmedAt).not.toBeNull();
+    });
+});
+
 describe('Bad input: polite localized re-ask, nothing stored, the flow stays where it was', () => {
   const cases: { name: string; value: (flowId: string) => unknown; text?: string; en: string; nl: string }[] = [
     { name: 'wrong verb', value: (f) => ({ verb: 'si.nope', flowId: f }), en: "Sorry, I couldn't read that", nl: 'Sorry, dat kon ik niet lezen' },
