@@ -812,6 +812,9 @@ function transportProblems(e: Env, problems: string[]): void {
   if (!e.METRICS_TOKEN && e.METRICS_PORT === undefined)
     problems.push('METRICS_TOKEN: /metrics needs a bearer token in production (or METRICS_PORT for a separate internal listener)');
   if (e.METRICS_TOKEN && e.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN: at least 16 characters');
+  // A short HMAC key is no signature: whoever guesses it signs lockout reports (inbound) or hand-off outcomes.
+  for (const n of ['LOCKOUT_WEBHOOK_SECRET', 'HELPDESK_WEBHOOK_SECRET'] as const)
+    if (e[n] !== undefined && e[n].length < 32) problems.push(`${n}: at least 32 characters in production`);
 }
 
 /** Checks in every mode, and R37's development limits. */

@@ -121,6 +121,16 @@ describe('config', () => {
     expect(msg).not.toMatch(/contoso\.example|sms\.example|smba\.example/);
   });
 
+  test.each([
+    ['LOCKOUT_WEBHOOK_SECRET', { LOCKOUT_WEBHOOK_SECRET: 'siem-Secret-2026' }],
+    ['HELPDESK_WEBHOOK_SECRET', { HELPDESK_WEBHOOK_URL: 'https://itsm.contoso.example/hook', HELPDESK_WEBHOOK_SECRET: 'itsm-Secret-2026' }],
+  ] as const)('R36 attack: production refuses a guessable %s (under 32 characters: a guessed HMAC key signs any lockout report or hand-off outcome), naming it and never the value', (name, bad) => {
+    const msg = refusal({ ...prodEnv(), ...bad });
+    expect(msg).toContain(name);
+    expect(msg).not.toContain('Secret-2026');
+    expect(loadConfig({ ...prodEnv(), ...bad, [name]: 'x'.repeat(32) }).mode).toBe('production');
+  });
+
   test('R36: the legitimate forms are accepted — smtps://, rediss:// or the private-network override, a metrics port, https everywhere', () => {
     expect(loadConfig({ ...prodEnv(), SMTP_URL: 'smtps://mail.contoso.example', SMTP_REQUIRE_TLS: '' }).senders.smtpUrl).toMatch(/^smtps:/);
     expect(loadConfig({ ...prodEnv(), REDIS_URL: 'redis://10.0.0.5:6379', REDIS_ALLOW_PLAINTEXT: 'true' }).redis.url).toMatch(/^redis:/);
