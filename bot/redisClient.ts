@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Command, type RedisOptions } from 'ioredis';
 
 export interface CreateRedisOptions {
   /** Per-command timeout (default 800 ms, capped at 1000 ms: F7). */
@@ -11,6 +11,39 @@ export interface CreateRedisOptions {
   connectionName?: string;
   /** Connect on first command instead of at construction. */
   lazyConnect?: boolean;
+}
+
+/**
+ * The command timeout measures Redis, not our own event loop (issue 15, F7). ioredis rejects a command when its timer
+ * fires; timers run at the start of an event-loop iteration, before the socket is read. After a long iteration — 200
+ * users' turns whose replies arrived in one read, each running its next step — a reply that Redis sent in a
+ * millisecond can still be unread in the socket when the 800 ms timer fires, and the turn failed as "Redis
+ * unavailable" (the journey bench's "turn failed" at the bootstrap code check, 69 of them in one run). Here the
+ * timer's verdict waits for `setImmediate`, which runs after the same iteration's poll phase has read what the socket
+ * holds: a command whose reply is there resolves; one Redis has not answered is still refused (F7: fail closed).
+ */
+function armDeadline(command: Command, ms: number): void {
+  const timer = setTimeout(() => {
+    setImmediate(() => {
+      if (!command.isSettled) command.reject(new Error('Command timed out'));
+    });
+  }, ms);
+  const clear = (): void => clearTimeout(timer);
+  command.promise.then(clear, clear);
+}
+
+/** ioredis arms a command's timeout through `command.setTimeout`, once per command (a resend keeps the first). */
+function measureRedisNotTheLoop(redis: Redis): void {
+  const send = redis.sendCommand.bind(redis);
+  const armed = new WeakSet<Command>();
+  redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown => {
+    command.setTimeout = (ms: number): void => {
+      if (armed.has(command)) return;
+      armed.add(command);
+      armDeadline(command, ms);
+    };
+    return send(command, stream);
+  };
 }
 
 /**
@@ -35,6 +68,7 @@ export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
     ...(opts.connectionName === undefined ? {} : { connectionName: opts.connectionName }),
   };
   const redis = new Redis(url, options);
+  measureRedisNotTheLoop(redis);
   // Without a listener ioredis reports every failed reconnect as an unhandled 'error' event.
   redis.on('error', () => undefined);
   return redis;
