@@ -1,7 +1,8 @@
 // `npm run test:cluster` (F20, issue 13 acceptance 4): the Redis-backed suites — state, codes, throttles, locks,
 // queues — against a private 3-primary Redis Cluster per test file (test/support/redisCluster.ts), through ioredis
-// Cluster clients. Suites that stop, kill or reconfigure their server (F1–F7), or start the whole app from REDIS_URL
-// (the app's own client is standalone-only), stay on the standalone runs of `npm test`.
+// Cluster clients. Suites that start the whole app get a Cluster client from test/support/appHarness.ts (the app's own
+// client is standalone-only). Suites that stop, kill or reconfigure their server (F1–F7, lockoutWebhook's R22 case),
+// or spawn the worker entry point from REDIS_URL (workerProcess), stay on the standalone runs of `npm test`.
 const base = require('./jest.config');
 
 module.exports = {
@@ -18,5 +19,11 @@ module.exports = {
     'test/insights/insights\\.test\\.ts$',
     'test/campaigns/campaigns\\.test\\.ts$',
     'test/campaigns/deliveryFaults\\.test\\.ts$',
+    'test/campaigns/campaignsSlapd\\.test\\.ts$',
+    'test/campaigns/campaignJourneys\\.test\\.ts$',
+    'test/campaigns/lockoutUnlock\\.e2e\\.test\\.ts$',
+    'test/campaigns/lockoutEntra\\.test\\.ts$',
+    'test/campaigns/securityAlerts\\.test\\.ts$',
+    'test/campaigns/inDoubtReadBack\\.test\\.ts$',
   ],
 };
