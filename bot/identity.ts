@@ -1,4 +1,4 @@
-import { TeamsInfo, type TurnContext } from 'botbuilder';
+import { TeamsInfo, type Activity, type TurnContext } from 'botbuilder';
 import type { UserRef } from '../domain/model/user';
 
 /** Who is calling, as resolved server-side from the channel (R2). */
@@ -16,9 +16,23 @@ export type Access =
 
 /** The tenant of an activity: Teams puts it in channelData.tenant.id (conversation.tenantId as a fallback). */
 export function activityTenant(context: TurnContext): string | undefined {
-  const cd = context.activity.channelData as { tenant?: { id?: unknown } } | undefined;
-  const id = cd?.tenant?.id ?? context.activity.conversation?.tenantId;
+  return tenantOf(context.activity);
+}
+
+function tenantOf(activity: Partial<Activity>): string | undefined {
+  const cd = activity.channelData as { tenant?: { id?: unknown } } | undefined;
+  const id = cd?.tenant?.id ?? activity.conversation?.tenantId;
   return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+/**
+ * The user an activity names (tenant + Entra object id), before the gate has checked anything: what the TurnGuard
+ * reads ahead with the lock (issue 15). Whether this user may do anything is still the gate's decision (R2).
+ */
+export function activityUser(activity: Partial<Activity>): UserRef | undefined {
+  const tenantId = tenantOf(activity);
+  const objectId = activity.from?.aadObjectId;
+  return tenantId && typeof objectId === 'string' && objectId.length > 0 ? { tenantId, objectId } : undefined;
 }
 
 export function isPersonal(context: TurnContext): boolean {

@@ -7,6 +7,8 @@ import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import { TURN_LEASE_KEY, TurnScope, type TurnLease, type TurnScopeData } from './state/turnScope';
 import { slotPipeline } from '../adapters/redis/slotPipeline';
 import type { WriteRider } from '../adapters/redis/writeRider';
+import type { PrimedRecord, UserRecordMemo } from '../adapters/redis/userRecordMemo';
+import type { UserRef } from '../domain/model/user';
 
 export { TURN_LEASE_KEY, TurnScope, type TurnLease } from './state/turnScope';
 
@@ -52,7 +54,15 @@ export interface TurnGuardOptions {
    * Read these storage keys in the same round trip as the lock (default: conversation and user state keys).
    * Requires that `storage` uses the same client as the guard; otherwise nothing is prefetched.
    */
-  prefetch?: { storage: RedisStorage; keys?: (activity: Partial<Activity>) => string[] };
+  prefetch?: {
+    storage: RedisStorage;
+    keys?: (activity: Partial<Activity>) => string[];
+    /**
+     * Issue 15: the user whose security-info record (the {@link memo}'s) is read in the same round trip too, for a
+     * message or invoke; the turn's memo starts with it, so its first read of the user's record costs no round trip.
+     */
+    user?: (activity: Partial<Activity>) => UserRef | undefined;
+  };
   /** Lock expiry, refreshed every third of it while the turn runs (default 15000 ms). */
   lockTtlMs?: number;
   /** Longest wait for the lock before SsprError('lock_timeout') (default 8000 ms). */
@@ -69,7 +79,7 @@ export interface TurnGuardOptions {
    * Issue 15: runs each locked turn inside this per-turn read memo (adapters/redis/userRecordMemo.ts: a user's
    * security info is read once per turn and re-read behind the turn's own writes).
    */
-  memo?: { run<T>(fn: () => Promise<T>): Promise<T> };
+  memo?: Pick<UserRecordMemo, 'run' | 'queue'>;
   /** Issue 15: background writes released to ride in the same socket write as the lock release. */
   rider?: WriteRider;
 }
@@ -97,7 +107,10 @@ export function defaultStateKeys(activity: Partial<Activity>): string[] {
  */
 export const DEDUPE_TTL_SECONDS = 600;
 
-type AcquireOutcome = { kind: 'dup' } | { kind: 'busy'; pttl: number } | { kind: 'ok'; token: number; prefetched: Map<string, string | null> };
+type AcquireOutcome =
+  | { kind: 'dup' }
+  | { kind: 'busy'; pttl: number }
+  | { kind: 'ok'; token: number; prefetched: Map<string, string | null>; primed: PrimedRecord[] };
 
 /**
  * Turn safety middleware (R24, R25, R22).
@@ -113,8 +126,9 @@ type AcquireOutcome = { kind: 'dup' } | { kind: 'busy'; pttl: number } | { kind:
  * - Fail closed: any Redis error or a round trip slower than `redisTimeoutMs` throws SsprError('state_unavailable')
  *   before the turn runs; a turn never runs without the lock.
  *
- * Redis round trips per uncontended turn: 1 (dedupe + lock + prefetch of conversation/user state, pipelined) +
- * 1 (state write: BotState writes, one script per item, issued together) + 1 (release) = 3. Each wait while another
+ * Redis round trips per uncontended turn: 1 (dedupe + lock + prefetch of conversation/user state and, for a message
+ * or invoke, the caller's security-info record for the turn's memo, pipelined) + 1 (state write: BotState writes,
+ * one script per item, issued together, with the release behind them) = 2. Each wait while another
  * turn holds the lock costs one more, as does a refresh for turns longer than a third of the lock TTL.
  *
  * All keys of a conversation share the hash tag `{c:<conversationId>}` (Redis Cluster, F20); `{`, `}` and `%` in the
@@ -204,7 +218,7 @@ export class TurnGuard implements Middleware {
     }, Math.max(Math.floor(this.lockTtlMs / 3), 50));
     refresher.unref();
     const memo = this.options.memo;
-    const turn = memo ? (): Promise<void> => memo.run(next) : next;
+    const turn = memo ? (): Promise<void> => memo.run(next, outcome.primed) : next;
     try {
       if (this.options.scope) {
         const convKey = `${activity.channelId ?? ''}/conversations/${conversationId}`;
@@ -271,19 +285,29 @@ export class TurnGuard implements Middleware {
     const stateKeys = storage ? (this.options.prefetch?.keys ?? defaultStateKeys)(activity) : [];
     let reply: unknown;
     const prefetched = new Map<string, string | null>();
+    const primed: PrimedRecord[] = [];
     if (!storage || stateKeys.length === 0) {
       reply = await this.acquireScript.run(this.redis, scriptKeys, args);
     } else {
+      // Issue 15: the caller's security-info record rides along (a message or invoke names its user); the user is
+      // only who the activity says — the gate still decides whether that user may do anything (R2).
+      const memo = this.options.memo;
+      const user = memo && (activity.type === String(ActivityTypes.Message) || activity.type === String(ActivityTypes.Invoke)) ? this.options.prefetch?.user?.(activity) : undefined;
       // Pipelined: the GETs run after the script on the server, so when the lock was won they see the state as the
       // previous holder left it.
+      let parse: ((hash: unknown, parts: unknown) => PrimedRecord) | undefined;
+      const fill = (p: ReturnType<Redis['pipeline']>): void => {
+        for (const k of stateKeys) p.get(storage.redisKey(k));
+        if (memo && user) parse = memo.queue(p, user);
+      };
       let res = await this.execPipeline((p) => {
         this.acquireScript.queue(p, scriptKeys, args);
-        for (const k of stateKeys) p.get(storage.redisKey(k));
+        fill(p);
       });
       if (res[0]?.[0] && isNoScript(res[0][0])) {
         res = await this.execPipeline((p) => {
           this.acquireScript.queueEval(p, scriptKeys, args);
-          for (const k of stateKeys) p.get(storage.redisKey(k));
+          fill(p);
         });
       }
       for (const [err] of res) if (err) throw err;
@@ -292,12 +316,13 @@ export class TurnGuard implements Middleware {
         const v = res[i + 1]?.[1];
         prefetched.set(k, typeof v === 'string' ? v : null);
       });
+      if (parse) primed.push(parse(res[stateKeys.length + 1]?.[1], res[stateKeys.length + 2]?.[1]));
     }
     const [kind, n] = Array.isArray(reply) ? (reply as unknown[]) : [];
     const num = Number(n);
     if (kind === 'dup') return { kind: 'dup' };
     if (kind === 'busy') return { kind: 'busy', pttl: num };
-    if (kind === 'ok' && Number.isSafeInteger(num)) return { kind: 'ok', token: num, prefetched };
+    if (kind === 'ok' && Number.isSafeInteger(num)) return { kind: 'ok', token: num, prefetched, primed };
     throw new SsprError('internal', 'unexpected reply from lock script');
   }
 

@@ -45,8 +45,14 @@ export abstract class RecoveryRedisBase {
     return this.options.clock ? String(this.options.clock.now()) : '0';
   }
 
-  protected async run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], what: string): Promise<unknown> {
-    return this.call(() => script.run(this.redis, keys, [this.nowArg(), ...args]), what);
+  /** The test clock's time, or null when Redis decides (production, F17). */
+  protected testNow(): number | null {
+    return this.options.clock ? this.options.clock.now() : null;
+  }
+
+  /** `afterSend`: called right after the script is issued (the per-turn record memo re-reads behind it). */
+  protected async run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], what: string, afterSend?: () => void): Promise<unknown> {
+    return this.call(() => script.run(this.redis, keys, [this.nowArg(), ...args], afterSend), what);
   }
 
   protected async call<T>(fn: () => Promise<T>, what: string): Promise<T> {

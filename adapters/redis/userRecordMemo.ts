@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
 import type { UserRef } from '../../domain/model/user';
 import type { StepUpFlag } from '../../domain/ports/stepUpStore';
@@ -7,7 +8,8 @@ import { AsyncSlot } from '../asyncSlot';
 /**
  * Issue 15 item 2: the Redis keys that make up a user's security info, as read together in one round trip — the
  * methods hash (records and their `<id>|confirmedAt` / `<id>|lastUsedAt` fields, raw), the step-up proof, the
- * bootstrap hold and the two lasting flags. All under the user's hash tag, so one slot on a Cluster (F20).
+ * bootstrap hold, the two lasting flags, the R9 block and the conversation reference (where the R18 notice goes).
+ * All under the user's hash tag, so one slot on a Cluster (F20).
  */
 export interface UserRecord {
   readonly methods: Readonly<Record<string, string>>;
@@ -16,9 +18,19 @@ export interface UserRecord {
   /** Raw value of `{u:…}:hold` (epoch ms the hold ends) or null; the reader compares it with its clock. */
   readonly hold: string | null;
   readonly flags: Readonly<Record<StepUpFlag, boolean>>;
+  /** Raw value of `{u:…}:vblock` (R9: epoch ms the block ends; the key expires then, in Redis's time) or null. */
+  readonly block: string | null;
+  /** Raw value of `{u:…}:convref` (the JSON of the user's conversation reference) or null. */
+  readonly convref: string | null;
 }
 
 const FLAGS: readonly StepUpFlag[] = ['hadMethods', 'prefilled'];
+
+/** A record read ahead by the caller of {@link UserRecordMemo.run}. */
+export interface PrimedRecord {
+  readonly user: UserRef;
+  readonly record: UserRecord;
+}
 
 interface Scope {
   open: boolean;
@@ -53,9 +65,12 @@ export class UserRecordMemo {
     return this.keys.prefix;
   }
 
-  /** Runs `fn` with a fresh, empty memo. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const scope: Scope = { open: true, records: new Map() };
+  /**
+   * Runs `fn` with a fresh memo: empty, or holding the records `primed` (read by the caller in its own round trip
+   * just before, e.g. the TurnGuard's: lock + conversation state + the caller's record in one pipeline).
+   */
+  async run<T>(fn: () => Promise<T>, primed: readonly PrimedRecord[] = []): Promise<T> {
+    const scope: Scope = { open: true, records: new Map(primed.map((p) => [this.keys.userTag(p.user), Promise.resolve(p.record)])) };
     try {
       return await this.slot.run(scope, fn);
     } finally {
@@ -91,7 +106,17 @@ export class UserRecordMemo {
     void this.remember(scope, key, this.load(user)).catch(() => undefined);
   }
 
-  /** Key of a user's record part (`stepup`, `hold`, `flag:<name>`). */
+  /**
+   * Queues the reads of a user's record on a pipeline (issue 15: the TurnGuard's first round trip) and returns the
+   * parser of their two replies, in the order queued.
+   */
+  queue(p: ChainableCommander, user: UserRef): (hash: unknown, parts: unknown) => PrimedRecord {
+    p.hgetall(this.keys.methods(user));
+    p.mget(...this.partKeys(user));
+    return (hash, parts) => ({ user, record: this.parse(hash as Record<string, string>, parts as (string | null)[]) });
+  }
+
+  /** Key of a user's record part (`stepup`, `hold`, `flag:<name>`, `vblock`, `convref`). */
   partKey(user: UserRef, suffix: string): string {
     return `${this.keys.prefix}${this.keys.userTag(user)}:${suffix}`;
   }
@@ -110,12 +135,21 @@ export class UserRecordMemo {
     return p;
   }
 
+  private partKeys(user: UserRef): string[] {
+    return [this.partKey(user, 'stepup'), this.partKey(user, 'hold'), ...FLAGS.map((f) => this.partKey(user, `flag:${f}`)), this.partKey(user, 'vblock'), this.partKey(user, 'convref')];
+  }
+
+  private parse(methods: Record<string, string>, values: readonly (string | null | undefined)[]): UserRecord {
+    const flags = Object.fromEntries(FLAGS.map((f, i) => [f, values[2 + i] !== null && values[2 + i] !== undefined])) as Record<StepUpFlag, boolean>;
+    const at = (i: number): string | null => values[i] ?? null;
+    return { methods, stepUp: at(0), hold: at(1), flags, block: at(2 + FLAGS.length), convref: at(3 + FLAGS.length) };
+  }
+
   /** Both commands are issued before the first await: one socket write with the auto-pipelining client. */
   private async load(user: UserRef): Promise<UserRecord> {
     const hash = this.redis.hgetall(this.keys.methods(user));
-    const parts = this.redis.mget(this.partKey(user, 'stepup'), this.partKey(user, 'hold'), ...FLAGS.map((f) => this.partKey(user, `flag:${f}`)));
+    const parts = this.redis.mget(...this.partKeys(user));
     const [methods, values] = await Promise.all([hash, parts]);
-    const flags = Object.fromEntries(FLAGS.map((f, i) => [f, values[2 + i] !== null && values[2 + i] !== undefined])) as Record<StepUpFlag, boolean>;
-    return { methods, stepUp: values[0] ?? null, hold: values[1] ?? null, flags };
+    return this.parse(methods, values);
   }
 }

@@ -62,6 +62,7 @@ import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } 
 import { createRedis, isRedisReady } from '../redisClient';
 import { RedisStorage } from '../redisStorage';
 import { TurnGuard, TurnScope } from '../turnGuard';
+import { activityUser } from '../identity';
 import { BoundedMemoryStorage } from './boundedMemoryStorage';
 
 /** The part of Config the state backend reads. */
@@ -197,7 +198,7 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     scope,
     memo,
     rider,
-    prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`] },
+    prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`], user: activityUser },
     ...(options.onBackgroundError ? { onBackgroundError: options.onBackgroundError } : {}),
   });
   return {
@@ -205,12 +206,12 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     redis,
     storage,
     turnGuard,
-    refs: new RedisConversationRefStore(redis, prefix),
+    refs: new RedisConversationRefStore(redis, prefix, undefined, memo),
     bindings: new RedisChannelBindings(redis, prefix),
     recovery: {
       flows: new RedisFlowStore(redis, o),
       grants: new RedisGrantStore(redis, o, s.times),
-      block: new RedisVerificationBlock(redis, o, s.block),
+      block: new RedisVerificationBlock(redis, o, s.block, memo),
       counter: new RedisRecoveryCounter(redis, o),
     },
     insights: new RedisInsightsStore(redis, prefix, { rider }),

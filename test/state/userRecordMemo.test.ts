@@ -7,6 +7,8 @@ import type { MethodToSave } from '../../domain/ports/methodStore';
 import { FixedClock } from '../support/fixedClock';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { connect, testConfig, user } from '../contract/securityKit';
+import { RedisVerificationBlock } from '../../adapters/redis/redisVerificationBlock';
+import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
 
 /**
  * Issue 15 item 2: the per-turn memo of a user's security info (adapters/redis/userRecordMemo.ts) — read once per
@@ -123,4 +125,51 @@ test('issue 15: work a turn leaves running reads afresh once the turn has ended 
 
 test('issue 15: the memo refuses a key prefix other than the stores’ (it would read other keys than they write)', () => {
   expect(() => createRedisSecurityAdapters(redis, testConfig(undefined, 'other:'), { clock, audit: new MemoryAuditLog(clock) }, memo)).toThrow(/prefix/);
+});
+
+test('R9 issue 15: the block comes with the record — a block set before the turn blocks, one counted in the turn is seen at once, a cleared one is gone, and a test clock still ends it', async () => {
+  const settings = { threshold: 2, windowMs: 60_000, blockMs: 60_000 };
+  const mine = new RedisVerificationBlock(redis, { prefix: 'sspr:' }, settings, memo);
+  const theirs = new RedisVerificationBlock(other, { prefix: 'sspr:' }, settings);
+  const u = user('memo-block');
+  await theirs.recordFailure(u);
+  await theirs.recordFailure(u);
+  const until = await theirs.blockedUntil(u);
+  expect(until).not.toBeNull();
+  await memo.run(async () => {
+    expect(await mine.blockedUntil(u)).toBe(until);
+    await mine.clear(u);
+    expect(await mine.blockedUntil(u)).toBeNull();
+    await mine.recordFailure(u);
+    expect(await mine.blockedUntil(u)).toBeNull();
+    const blocked = await mine.recordFailure(u);
+    expect(blocked.blockedUntil).not.toBeNull();
+    // Read after the write, in the same turn: the re-read record has it.
+    expect(await mine.blockedUntil(u)).toBe(blocked.blockedUntil);
+  });
+  // With a test clock (F17's test mode) the block's end is compared with that clock, as the script does.
+  const timed = new RedisVerificationBlock(redis, { prefix: 'sspr:', clock }, settings, memo);
+  const v = user('memo-block-clock');
+  await timed.recordFailure(v);
+  const b2 = await timed.recordFailure(v);
+  await memo.run(async () => {
+    expect(await timed.blockedUntil(v)).toBe(b2.blockedUntil);
+    clock.advance(60_001);
+    expect(await timed.blockedUntil(v)).toBeNull();
+  });
+});
+
+test('issue 15: the conversation reference comes with the record, and a save in the turn is seen by its later reads', async () => {
+  const mine = new RedisConversationRefStore(redis, 'sspr:', undefined, memo);
+  const theirs = new RedisConversationRefStore(other, 'sspr:');
+  const u = user('memo-ref');
+  await theirs.save(u, { conversation: { id: 'a:1' } });
+  await memo.run(async () => {
+    expect(await mine.get(u)).toEqual({ conversation: { id: 'a:1' } });
+    await theirs.save(u, { conversation: { id: 'a:2' } });
+    expect(await mine.get(u)).toEqual({ conversation: { id: 'a:1' } });
+    await mine.save(u, { conversation: { id: 'a:3' } });
+    expect(await mine.get(u)).toEqual({ conversation: { id: 'a:3' } });
+  });
+  expect(await mine.get(u)).toEqual({ conversation: { id: 'a:3' } });
 });

@@ -1,0 +1,141 @@
+import Redis from 'ioredis';
+import { authenticator } from 'otplib';
+import { startApp, type RunningApp } from '../support/appHarness';
+import { DEMO_TENANT, post, teamsActivity, type Reply } from '../support/activities';
+import { action } from '../support/chatDriver';
+import { startRedis, type RedisServer } from '../support/redisServer';
+
+/**
+ * Issue 15 item 2: the security-info turn kinds of the journey bench (scripts/bench/journey.ts), counted exactly as
+ * the bench counts them — socket writes of the app's Redis client during the turn and the background work it leaves
+ * (the R18 notice, insights), one user at a time on a private Redis — after a warm-up user has loaded every script
+ * (the first EVALSHA of a script costs NOSCRIPT + EVAL, F19). The chat turns go through /api/messages, the
+ * authenticator's dialog page through the pages API, as the bench does.
+ */
+let server: RedisServer;
+let running: RunningApp;
+beforeAll(async () => {
+  server = await startRedis();
+  running = await startApp({ REDIS_URL: server.url });
+});
+afterAll(async () => {
+  await running.close();
+  await server.destroy();
+});
+
+function countWrites(redis: Redis): () => number {
+  let writes = 0;
+  const stream = (redis as unknown as { stream: NodeJS.WritableStream }).stream;
+  const original = stream.write.bind(stream) as (...a: unknown[]) => boolean;
+  stream.write = (...a: unknown[]) => {
+    writes++;
+    return original(...a);
+  };
+  return () => writes;
+}
+
+interface Measured<T> {
+  readonly out: T;
+  readonly roundTrips: number;
+  readonly commands: string[];
+}
+
+/** Runs one turn (or page request) and counts the app client's socket writes until its background work is done. */
+async function measure<T>(work: () => Promise<T>): Promise<Measured<T>> {
+  const redis = running.app.redis!;
+  if (redis.status !== 'ready') await new Promise<void>((r) => redis.once('ready', () => r()));
+  const writes = countWrites(redis);
+  const commands: string[] = [];
+  const monitor = await new Redis(server.port, '127.0.0.1', { lazyConnect: true }).monitor();
+  monitor.on('monitor', (_t: string, args: string[]) => commands.push(args.slice(0, 3).join(' ')));
+  await new Promise((r) => setTimeout(r, 50));
+  const before = writes();
+  const out = await work();
+  // The bench waits 60 ms after each answer (background work of the turn counts); a little more here.
+  await new Promise((r) => setTimeout(r, 150));
+  const roundTrips = writes() - before;
+  monitor.disconnect();
+  return { out, roundTrips, commands };
+}
+
+const dataOf = (replies: Reply[], verb: string, pred: (d: any) => boolean = () => true): any => action({ posts: replies, puts: [], text: '' }, verb, pred);
+
+/** One demo-directory user's security-info journey (the bench's first half): round trips per turn kind. */
+async function journey(objectId: string, mobile: string, mail: string): Promise<{ counts: Record<string, number>; listings: Record<string, string[]> }> {
+  const counts: Record<string, number> = {};
+  const listings: Record<string, string[]> = {};
+  let last: Reply[] = [];
+  const chat = async (kind: string, input: { text: string } | { value: unknown }): Promise<void> => {
+    const m = await measure(async () => {
+      const res = await post(running.baseUrl, teamsActivity({ conversationId: `a:rt-si-${objectId}`, userObjectId: objectId, ...input }));
+      expect(res.status).toBe(200);
+      return res.replies;
+    });
+    last = m.out;
+    counts[kind] = m.roundTrips;
+    listings[kind] = m.commands;
+  };
+  const submit = (kind: string, verb: string, fields: Record<string, unknown> = {}, pred?: (d: any) => boolean): Promise<void> => {
+    const data = { ...dataOf(last, verb, pred), ...fields };
+    delete data.msteams;
+    return chat(kind, { value: data });
+  };
+  const headers = { 'content-type': 'application/json', 'x-dev-user': `${DEMO_TENANT}:${objectId}` };
+  const page = async (kind: string, path: string, body?: unknown): Promise<any> => {
+    const m = await measure(async () => {
+      const res = await fetch(`${running.baseUrl}${path}`, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      return res.json();
+    });
+    counts[kind] = m.roundTrips;
+    listings[kind] = m.commands;
+    return m.out;
+  };
+  const outbox = running.app.services.security.outbox!;
+
+  await chat('greeting', { text: 'hi' });
+  await chat('si: start', { value: { verb: 'menu', choice: 'securityInfo' } });
+  await submit('si: add', 'si.add');
+  await submit('si: choose authenticator (bootstrap asked)', 'si.kind', {}, (d) => d.kind === 'authenticatorApp');
+  let first = 0;
+  await submit('si: bootstrap, directory mobile (code sent)', 'si.bootstrapWith', {}, () => first++ === 0);
+  await submit('si: bootstrap code check', 'si.code', { code: outbox.lastCode(mobile) });
+  const ticket = String(dataOf(last, 'openAuthenticatorDialog').ticket);
+  const shown = await page('si: authenticator page', `/api/enrolments/${ticket}`);
+  const key = String(shown.key).replace(/\s+/g, '');
+  await page('si: TOTP check', `/api/enrolments/${ticket}/confirm`, { code: authenticator.generate(key) });
+  await submit('si: back', 'si.back');
+  await submit('si: add (2)', 'si.add');
+  await submit('si: choose e-mail', 'si.kind', {}, (d) => d.kind === 'email');
+  await submit('si: e-mail address (code sent)', 'si.destination', { destination: mail });
+  await submit('si: code check', 'si.code', { code: outbox.lastCode(mail) });
+  expect(JSON.stringify(last)).toContain(mail.slice(-12));
+  await submit('si: done', 'si.done');
+  return { counts, listings };
+}
+
+test('issue 15 R31 R35 R18: the security-info turn kinds, exact round trips each (lock + state + the user’s record; one domain script; state write + release)', async () => {
+  // Warm-up: every script loaded once (F19), the demo directory's lazy parts built.
+  await journey('c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21', '+31623456789', 'lidia.private@outlook.example');
+  const { counts, listings } = await journey('8b4e6f2a-1c3d-4e5f-9a0b-7c8d9e0f1a55', '+31656789012', 'pradeep.private@outlook.example');
+  // On a mismatch the commands of each turn are in the message.
+  const shown = Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, `${v}: ${(listings[k] ?? []).join(' | ')}`]));
+  expect({ counts, shown }).toMatchObject({
+    counts: {
+      greeting: 3,
+      'si: start': 3,
+      'si: add': 2,
+      'si: choose authenticator (bootstrap asked)': 2,
+      'si: bootstrap, directory mobile (code sent)': 4,
+      'si: bootstrap code check': 9,
+      'si: authenticator page': 3,
+      'si: TOTP check': 8,
+      'si: back': 2,
+      'si: add (2)': 2,
+      'si: choose e-mail': 2,
+      'si: e-mail address (code sent)': 4,
+      'si: code check': 5,
+      'si: done': 2,
+    },
+  });
+}, 120_000);
