@@ -176,7 +176,7 @@ export class DeliveryProcessor {
         found = 'error';
       }
     }
-    const decision = decideInDoubt({ kind, since: postedAt, now: d.clock.now(), visibleAfterMs, readBack: found });
+    const decision = decideInDoubt({ kind, since: postedAt, now: d.clock.now(), visibleAfterMs, readBack: found, lastAttempt: attempt.number >= attempt.max });
     switch (decision.action) {
       case 'mark_sent':
         await d.ledger.complete(message.id, 'sent', this.remember);

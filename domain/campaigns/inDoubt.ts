@@ -69,13 +69,15 @@ export type InDoubtDecision =
   | { readonly action: 'resend'; readonly why: 'absent' | 'fallback' }
   /** Nobody can tell and the kind is at-most-once: dead-letter it as "maybe delivered". */
   | { readonly action: 'give_up' }
-  /** The read failed for now: retry the job later. */
+  /** The read failed for now: retry the job later (never on its last attempt: then the kind's fallback decides). */
   | { readonly action: 'retry' };
 
 /**
  * Resolves an in-doubt message (R39, F21), a pure function of the time, the kind and the read-back's answer:
  * first wait until a message the connector accepted is visible (`visibleAfterMs` after the POST left), then read
- * back; found → sent, absent → resend once, unavailable → the kind's fallback.
+ * back; found → sent, absent → resend once, unavailable → the kind's fallback. A read that fails (`error`) is
+ * retried, except on the job's last attempt: a job that fails for good leaves no one to resolve the message, so
+ * the fallback decides then too (a lockout alert is never lost silently, a reminder is dead-lettered).
  */
 export function decideInDoubt(o: {
   readonly kind: CampaignKind;
@@ -84,6 +86,8 @@ export function decideInDoubt(o: {
   readonly visibleAfterMs: number;
   /** null = not read yet (or no read-back configured: then say `unavailable`). */
   readonly readBack: ReadBackResult | null;
+  /** This is the job's last attempt: nothing will retry it. */
+  readonly lastAttempt?: boolean;
 }): InDoubtDecision {
   if (o.readBack === null) {
     const ready = o.since + o.visibleAfterMs;
@@ -95,8 +99,13 @@ export function decideInDoubt(o: {
     case 'absent':
       return { action: 'resend', why: 'absent' };
     case 'error':
-      return { action: 'retry' };
+      if (!o.lastAttempt) return { action: 'retry' };
+      return fallback(o.kind);
     case 'unavailable':
-      return IN_DOUBT_FALLBACK[o.kind] === 'resend' ? { action: 'resend', why: 'fallback' } : { action: 'give_up' };
+      return fallback(o.kind);
   }
+}
+
+function fallback(kind: CampaignKind): InDoubtDecision {
+  return IN_DOUBT_FALLBACK[kind] === 'resend' ? { action: 'resend', why: 'fallback' } : { action: 'give_up' };
 }
