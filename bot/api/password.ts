@@ -92,8 +92,10 @@ export function registerPasswordRoutes(server: Server, kit: ApiKit, deps: Passwo
       }
       const r = outcome.answer;
       if (r.ok) {
-        await tellChat(user, locale, 'web.password.chat.done', ref);
-        return void res.send(200, { status: 'done' });
+        // The page is answered now; the chat is told behind it. The message goes through the paced sender (per
+        // tenant, shared with every R18 notice), whose queue can be longer than the page waits (issue 15).
+        res.send(200, { status: 'done' });
+        return void tellChat(user, locale, 'web.password.chat.done', ref).catch(() => undefined);
       }
       if (r.reason === 'pending') return void res.send(202, { status: 'pending' });
       const contact = services.recovery.deps.policy.helpdesk.contactText[locale];

@@ -161,8 +161,9 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
     expect(replay).toEqual({ status: 409, json: { error: 'grant_unavailable' } });
     expect(await directory.verifyPassword(MEGAN.objectId, NEW_PASSWORD)).toBe(true);
 
-    const texts = stub.activities.filter((a) => a?.conversation?.id === CONV_MEGAN).map((a) => String(a.text ?? ''));
-    expect(texts.some((t) => t.includes('new password is set'))).toBe(true);
+    // The chat is told behind the page's answer (issue 15): wait for it.
+    const told = (): boolean => stub.activities.some((a) => a?.conversation?.id === CONV_MEGAN && String(a.text ?? '').includes('new password is set'));
+    while (!told()) await new Promise((res) => setTimeout(res, 25));
     // R20: one reset event with the outcome, pseudonymous user, no password.
     const audit = running.logs.lines.filter((l) => l.includes('recovery.password_reset'));
     expect(audit.some((l) => l.includes('"success"'))).toBe(true);

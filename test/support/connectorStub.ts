@@ -20,6 +20,8 @@ export class ConnectorStub {
   readonly members = new Map<string, Record<string, unknown>>();
   /** Answer with this status to activity posts (e.g. 429, 403) when set. */
   failWith: { status: number; body?: unknown; times: number } | null = null;
+  /** While set, activity posts are recorded at once but answered only when this promise settles (a slow connector). */
+  hold: Promise<unknown> | null = null;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/`;
@@ -60,6 +62,7 @@ export class ConnectorStub {
       return m ? json(200, m) : json(404, { error: { code: 'MemberNotFoundInConversation', message: 'not found' } });
     }
     if (/\/activities/.test(path) && (req.method === 'POST' || req.method === 'PUT')) {
+      if (this.hold) await this.hold.catch(() => undefined);
       if (this.failWith && this.failWith.times > 0) {
         this.failWith.times--;
         return json(this.failWith.status, this.failWith.body ?? {});
