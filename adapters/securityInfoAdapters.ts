@@ -182,7 +182,7 @@ export function createRedisSecurityAdapters(
   const { codeRing, recoveryRing, codec, subjectRing } = cryptoParts(config);
   return assemble(config, deps, {
     methods: new RedisMethodStore(redis, keys, codec, memo),
-    codes: new RedisVerificationStore(redis, keys, codeRing),
+    codes: new RedisVerificationStore(redis, keys, codeRing, memo),
     throttle: new RedisSendThrottle(redis, keys, (subject) => subjectRing.sign(subject).mac.slice(0, 32)),
     hourly: new RedisHourlyCounter(redis, keys),
     totpReplay: new RedisTotpReplayCache(redis, keys, links.expiryClock, memo),
@@ -202,13 +202,14 @@ export function createMemorySecurityAdapters(
 ): SecurityAdapters {
   const { codeRing, recoveryRing, codec } = cryptoParts(config);
   const methods = new MemoryMethodStore(codec);
+  const stepUps = new MemoryStepUpStore(deps.clock);
   return assemble(config, deps, {
     methods,
-    codes: new MemoryVerificationStore(deps.clock, codeRing, links.flows),
+    codes: new MemoryVerificationStore(deps.clock, codeRing, links.flows, { methods, stepUps }),
     throttle: new MemorySendThrottle(deps.clock),
     hourly: new MemoryHourlyCounter(),
     totpReplay: new MemoryTotpReplayCache(deps.clock, { methods, ...links }),
     recoveryCodes: new MemoryRecoveryCodeStore(recoveryRing),
-    stepUps: new MemoryStepUpStore(deps.clock),
+    stepUps,
   });
 }

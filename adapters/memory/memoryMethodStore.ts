@@ -66,6 +66,11 @@ export class MemoryMethodStore implements MethodStore {
   }
 
   async remove(user: UserRef, methodId: string): Promise<boolean> {
+    return this.removeNow(user, methodId);
+  }
+
+  /** remove, synchronously (a memory acceptance's record change, in the same step as its other writes). */
+  removeNow(user: UserRef, methodId: string): boolean {
     return this.of(user).delete(methodId);
   }
 

@@ -12,6 +12,11 @@ export class MemoryStepUpStore implements StepUpStore {
   constructor(private readonly clock: Clock) {}
 
   async recordProof(user: UserRef, at: number, windowSeconds: number): Promise<void> {
+    this.recordProofNow(user, at, windowSeconds);
+  }
+
+  /** recordProof, synchronously (a memory acceptance's record change, in the same step as its other writes). */
+  recordProofNow(user: UserRef, at: number, windowSeconds: number): void {
     this.proofs.set(userKey(user), { at, until: this.clock.now() + windowSeconds * 1000 });
   }
 
@@ -35,6 +40,11 @@ export class MemoryStepUpStore implements StepUpStore {
   }
 
   async setFlag(user: UserRef, flag: StepUpFlag): Promise<void> {
+    this.setFlagNow(user, flag);
+  }
+
+  /** setFlag, synchronously (see {@link recordProofNow}). */
+  setFlagNow(user: UserRef, flag: StepUpFlag): void {
     this.flags.add(`${userKey(user)}|${flag}`);
   }
 

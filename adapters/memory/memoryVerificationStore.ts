@@ -5,6 +5,8 @@ import type { FlowStep } from '../../domain/ports/flowStore';
 import { SsprError } from '../../domain/errors';
 import type { MemoryFlowStore } from './memoryFlowStore';
 import { BoundedMap, DEFAULT_MEMORY_CAP } from './boundedMap';
+import type { RecordChange } from '../../domain/ports/recordChange';
+import { applyRecordChangeNow, type MemoryRecordLinks } from './memoryRecordChange';
 
 interface Entry {
   kid: string;
@@ -23,6 +25,8 @@ export class MemoryVerificationStore implements VerificationStore {
     private readonly hmac: HmacKeyRing,
     /** The flow store of F16's atomic "consume + advance" (the state backend links them). */
     private readonly flows?: Pick<MemoryFlowStore, 'stepNow'>,
+    /** The method and step-up stores a registration code's change writes in the same step (issue 15). */
+    private readonly records?: MemoryRecordLinks,
   ) {}
 
   private key(s: CodeSlot): string {
@@ -40,8 +44,9 @@ export class MemoryVerificationStore implements VerificationStore {
   }
 
   // No await from here to the end: the whole attempt (with F16's flow step) is one synchronous step.
-  async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome> {
+  async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep, change?: RecordChange): Promise<CodeAttemptOutcome> {
     if (step && !this.flows) throw new SsprError('internal', 'no flow store linked for an atomic flow step');
+    if (change && !this.records) throw new SsprError('internal', 'no method store linked for an atomic record change');
     const k = this.key(slot);
     const e = this.codes.get(k);
     const now = this.clock.now();
@@ -58,6 +63,7 @@ export class MemoryVerificationStore implements VerificationStore {
     if (this.hmac.verify(e.kid, e.mac, `${k}:${code}`)) {
       if (step && !this.flows?.stepNow(step)) return 'flow_moved';
       this.codes.delete(k);
+      if (change && this.records) applyRecordChangeNow(this.records, slot.user, change);
       return 'ok';
     }
     return e.tries >= maxTries ? 'too_many_tries' : 'invalid';

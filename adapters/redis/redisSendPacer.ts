@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { PaceKey, SendPacer } from '../../domain/campaigns/ports';
 import { LuaScript } from './luaScript';
+import type { WriteRider } from './writeRider';
 
 /**
  * GCRA reservation, per tenant and per conversation at once. Times come from Redis TIME, so every worker shares
@@ -51,6 +52,12 @@ export interface RedisSendPacerOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Called with every slot granted (Redis ms): the F22 test and the bench count tokens per tenant with it. */
   readonly onGrant?: (key: PaceKey, atMs: number) => void;
+  /**
+   * Issue 15 (the bot's pacer only): the first reservation of an acquire waits for the turn's last write and leaves
+   * in its socket write (adapters/redis/writeRider.ts; ≤ 20 ms without a turn). A proactive send started inside a
+   * turn (the R18 notice) then costs that turn no round trip of its own. The campaign workers' pacers have none.
+   */
+  readonly rider?: WriteRider;
 }
 
 /**
@@ -79,6 +86,7 @@ export class RedisSendPacer implements SendPacer {
   async acquire(key: PaceKey): Promise<{ readonly ok: true } | { readonly ok: false; readonly retryInMs: number }> {
     const maxWait = this.o.maxWaitMs ?? 15_000;
     let waited = 0;
+    if (this.o.rider) await this.o.rider.next();
     for (;;) {
       const [code, ms, at] = (await RESERVE.run(this.redis as Redis, this.keys(key), [
         1000 / this.o.tenantPerSecond,

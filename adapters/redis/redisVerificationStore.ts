@@ -5,6 +5,9 @@ import { steppedRecord, type FlowStep } from '../../domain/ports/flowStore';
 import type { HmacKeyRing } from '../crypto/keyRing';
 import { LuaScript } from './luaScript';
 import type { RedisKeys } from './redisKeys';
+import type { RecordChange } from '../../domain/ports/recordChange';
+import { LUA_APPLY_CHANGE, changeParts } from './recordChangeLua';
+import type { UserRecordMemo } from './userRecordMemo';
 
 /** How long after expiry a code is still reported as 'expired' rather than 'no_code'. */
 const ISSUED_MARKER_EXTRA_MS = 3_600_000;
@@ -26,13 +29,12 @@ local t = redis.call('TIME')
 return {t[1], t[2]}
 `);
 
-// KEYS: code, issued-marker[, flow]. ARGV: maxTries, expected flow version ('' = no flow step), new version, new
-// flow record, then kid/mac pairs of the submitted code under every key of the ring.
-// The try is counted first (R8); the compare is constant-time; a match deletes the code in the same script (R7).
-// F16: with a flow key, a match also advances the flow (compare-and-set on its version) in this same script: the
-// flow is checked before anything is consumed, so the script either consumes the code and advances the flow, or
-// leaves both ('flow_moved'). All keys share the user's hash tag (F20), so this is one slot in a Cluster.
-const ATTEMPT = new LuaScript(`
+/**
+ * The code check of ATTEMPT and REGISTER (one definition): reads the record, counts the try first (R8), compares in
+ * constant time; returns early with the outcome unless the code matched (then the caller's script goes on after it).
+ * `pairsFrom`: a Lua expression, the ARGV index of the submitted code's first kid/mac pair.
+ */
+const luaCheckCode = (pairsFrom: string): string => `
 local v = redis.call('GET', KEYS[1])
 if not v then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'expired' end
@@ -45,7 +47,7 @@ local max = tonumber(ARGV[1])
 redis.call('SET', KEYS[1], kid .. '|' .. mac .. '|' .. tries, 'KEEPTTL')
 if tries > max then return 'too_many_tries' end
 local candidate = ''
-for i = 5, #ARGV, 2 do
+for i = ${pairsFrom}, #ARGV, 2 do
   if ARGV[i] == kid then candidate = ARGV[i + 1] end
 end
 local diff = 0
@@ -55,17 +57,36 @@ for i = 1, #mac do
   local b = string.byte(candidate, i) or 0
   diff = bit.bor(diff, bit.bxor(a, b))
 end
-if diff == 0 then
-  if ARGV[2] ~= '' then
-    local v = redis.call('HGET', KEYS[3], 'v')
-    if not v or tonumber(v) ~= tonumber(ARGV[2]) then return 'flow_moved' end
-    redis.call('HSET', KEYS[3], 'v', ARGV[3], 'rec', ARGV[4])
-  end
-  redis.call('DEL', KEYS[1], KEYS[2])
-  return 'ok'
+if diff ~= 0 then
+  if tries >= max then return 'too_many_tries' end
+  return 'invalid'
 end
-if tries >= max then return 'too_many_tries' end
-return 'invalid'
+`;
+
+// KEYS: code, issued-marker[, flow]. ARGV: maxTries, expected flow version ('' = no flow step), new version, new
+// flow record, then kid/mac pairs of the submitted code under every key of the ring.
+// The try is counted first (R8); the compare is constant-time; a match deletes the code in the same script (R7).
+// F16: with a flow key, a match also advances the flow (compare-and-set on its version) in this same script: the
+// flow is checked before anything is consumed, so the script either consumes the code and advances the flow, or
+// leaves both ('flow_moved'). All keys share the user's hash tag (F20), so this is one slot in a Cluster.
+const ATTEMPT = new LuaScript(`${luaCheckCode('5')}
+if ARGV[2] ~= '' then
+  local v = redis.call('HGET', KEYS[3], 'v')
+  if not v or tonumber(v) ~= tonumber(ARGV[2]) then return 'flow_moved' end
+  redis.call('HSET', KEYS[3], 'v', ARGV[3], 'rec', ARGV[4])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 'ok'
+`);
+
+// KEYS: code, issued-marker, then the change's keys (methods hash, step-up, flags). ARGV: maxTries, the change's
+// block (recordChangeLua.ts; its 7th value is the number of removed ids that follow), then the kid/mac pairs.
+// Issue 15, F16 for security info: a matching registration code is consumed AND the change made (method active,
+// flags, the bootstrap's proof, a replaced method removed) in this one script — all of it or none.
+const REGISTER = new LuaScript(`${LUA_APPLY_CHANGE}${luaCheckCode('9 + tonumber(ARGV[8])')}
+apply_change(2)
+redis.call('DEL', KEYS[1], KEYS[2])
+return 'ok'
 `);
 
 const OUTCOMES: readonly CodeAttemptOutcome[] = ['ok', 'invalid', 'expired', 'too_many_tries', 'no_code', 'flow_moved'];
@@ -76,6 +97,8 @@ export class RedisVerificationStore implements VerificationStore {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly hmac: HmacKeyRing,
+    /** The per-turn record memo: a registration's change writes the user's record, so the memo re-reads behind it. */
+    private readonly memo?: UserRecordMemo,
   ) {}
 
   private slotKeys(slot: CodeSlot): [string, string] {
@@ -108,10 +131,15 @@ export class RedisVerificationStore implements VerificationStore {
     return [step.flow.version, next.version, JSON.stringify(next)];
   }
 
-  async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome> {
+  async attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep, change?: RecordChange): Promise<CodeAttemptOutcome> {
     const all = this.hmac.signAll(this.material(slot, code));
     const pairs = Object.entries(all).flat();
     const keys: string[] = this.slotKeys(slot);
+    if (change) {
+      if (step) throw new SsprError('internal', 'a code check takes a flow step or a record change, not both');
+      const c = changeParts(this.keys, slot.user, change, keys.length);
+      return this.outcome(() => REGISTER.run(this.redis, [...keys, ...c.keys], [maxTries, ...c.args, ...pairs], () => this.memo?.wrote(slot.user)));
+    }
     const flowArgs: (string | number)[] = ['', '', ''];
     if (step) {
       if (step.flow.user.tenantId !== slot.user.tenantId || step.flow.user.objectId !== slot.user.objectId)
@@ -120,9 +148,13 @@ export class RedisVerificationStore implements VerificationStore {
       keys.push(this.keys.flow(step.flow.user, step.flow.flowId));
       flowArgs.splice(0, 3, step.flow.version, next.version, JSON.stringify(next));
     }
+    return this.outcome(() => ATTEMPT.run(this.redis, keys, [maxTries, ...flowArgs, ...pairs]));
+  }
+
+  private async outcome(run: () => Promise<unknown>): Promise<CodeAttemptOutcome> {
     let r: unknown;
     try {
-      r = await ATTEMPT.run(this.redis, keys, [maxTries, ...flowArgs, ...pairs]);
+      r = await run();
     } catch (cause) {
       throw new SsprError('state_unavailable', 'could not check the one-time code', { cause });
     }

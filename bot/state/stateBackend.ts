@@ -146,7 +146,7 @@ export function createStateBackend(config: StateConfig, given: Redis | null | un
 }
 
 /** The campaign stores alone (the campaign worker; its client may be a Redis Cluster). */
-export function createCampaignState(config: StateConfig, redis: Redis | Cluster | null, clock: Clock): CampaignState {
+export function createCampaignState(config: StateConfig, redis: Redis | Cluster | null, clock: Clock, rider?: WriteRider): CampaignState {
   const prefix = config.redis.prefix;
   const perHour = config.policy.campaigns.securityAlerts.perKindPerHour;
   if (redis)
@@ -157,7 +157,7 @@ export function createCampaignState(config: StateConfig, redis: Redis | Cluster 
       cursors: new RedisScanCursorStore(redis, prefix),
       deadLetters: new RedisDeadLetters(redis, prefix),
       alertLimit: new RlfAlertRateLimit(new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:{campaign-alerts}`, points: perHour, duration: 3600 })),
-      pacer: new RedisSendPacer(redis, { prefix, tenantPerSecond: config.campaigns.tenantPerSecond }),
+      pacer: new RedisSendPacer(redis, { prefix, tenantPerSecond: config.campaigns.tenantPerSecond, ...(rider ? { rider } : {}) }),
     };
   return {
     preferences: new MemoryCampaignPreferences(),
@@ -219,7 +219,8 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     idempotency: new RedisIdempotencyStore(redis, prefix),
     apiKeys: new RedisApiKeyStore(redis, prefix),
     enrolments: new RedisEnrolmentTickets(redis, prefix),
-    campaigns: createCampaignState(config, redis, options.clock),
+    // The bot's proactive sends (the R18 notice of a turn) take their pacer slot in the turn's last write (issue 15).
+    campaigns: createCampaignState(config, redis, options.clock, rider),
     security: (deps) => createRedisSecurityAdapters(redis, config, deps, memo, o.clock ? { expiryClock: o.clock } : {}),
     limiter: (name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${name}`, points, duration }),
     // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.

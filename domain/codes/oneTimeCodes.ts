@@ -10,6 +10,7 @@ import type { CodeSender } from '../ports/codeSender';
 import type { DestinationGuard } from '../ports/destinationGuard';
 import type { SendThrottle, ThrottleBucket } from '../ports/throttle';
 import type { VerificationStore } from '../ports/verificationStore';
+import type { RecordChange } from '../ports/recordChange';
 import { steppedRecord, type FlowStep } from '../ports/flowStore';
 import type { ChallengeStep } from '../verification/methodProver';
 import { CODE_DIGITS, isCodeFormat, normaliseCode } from './codeFormat';
@@ -40,6 +41,8 @@ export interface CheckCodeRequest {
   readonly methodKind?: string;
   /** F16: advance this flow in the same atomic step as the code is consumed. */
   readonly step?: FlowStep;
+  /** F16 for security info (issue 15): make this change in the same atomic step as the code is consumed. */
+  readonly change?: RecordChange;
 }
 
 export type IssueRefusal = 'throttled' | 'destination_refused' | 'send_failed';
@@ -236,7 +239,7 @@ export class OneTimeCodeService {
     const slot = { user: req.user, purpose: req.purpose, methodId: req.methodId };
     // Malformed input still counts as a try, so guessing by format games is not free.
     const candidate = isCodeFormat(req.code) ? normaliseCode(req.code) : '-';
-    const outcome = await store.attempt(slot, candidate, policy.codes.maxTries, req.step);
+    const outcome = await store.attempt(slot, candidate, policy.codes.maxTries, req.step, req.change);
     // Turns of one conversation are serialised (R25): a flow that moved under us is unexpected, as in advanceFlow.
     if (outcome === 'flow_moved') throw new SsprError('state_conflict', 'verification flow changed concurrently');
     if (outcome === 'ok') {

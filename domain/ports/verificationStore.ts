@@ -1,5 +1,6 @@
 import type { UserRef } from '../model/user';
 import type { FlowStep } from './flowStore';
+import type { RecordChange } from './recordChange';
 
 /** Identifies the one live code of a user for a purpose and method (R11). */
 export interface CodeSlot {
@@ -30,8 +31,10 @@ export interface VerificationStore {
    *
    * F16: with `step`, a match consumes the code AND advances the flow in one atomic operation (one Lua script in
    * Redis, one synchronous step in memory): both happen or neither ('flow_moved' when the flow's version moved).
+   * Likewise `change` (a registration code, issue 15): a match consumes the code AND makes the security-info change
+   * in the same atomic operation.
    */
-  attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep): Promise<CodeAttemptOutcome>;
+  attempt(slot: CodeSlot, code: string, maxTries: number, step?: FlowStep, change?: RecordChange): Promise<CodeAttemptOutcome>;
   /** Drop the live code of a slot (flow cancelled). */
   discard(slot: CodeSlot): Promise<void>;
 }

@@ -5,7 +5,8 @@ import type { DestinationRefusal } from '../ports/destinationGuard';
 import { isCodeFormat, normaliseCode } from '../codes/codeFormat';
 import { internationalise } from './phoneInput';
 import { countedCheck } from '../verification/countedCheck';
-import { checkProof, hasConfirmedMethod, notifyChange, recordProof, type FormerDestination, type ProofGateRefusal } from './proofGate';
+import { checkProof, hasConfirmedMethod, notifyChange, STEP_UP_WINDOW_SECONDS, type FormerDestination, type ProofGateRefusal } from './proofGate';
+import type { RecordChange } from '../ports/recordChange';
 import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
 
 const RAW_LIMIT = 320;
@@ -126,7 +127,7 @@ export class ConfirmMethod {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
   async run(ctx: ChangeContext, methodId: string, code: string, replaces?: string): Promise<Result<{ kind: MethodKind }, ConfirmRefusal>> {
-    const { store, codes, clock, audit, stepUps } = this.deps;
+    const { store, codes, clock, audit } = this.deps;
     // Malformed input is refused before it reaches the code store: it cannot be a code and is not counted.
     if (!isCodeFormat(code)) return fail('malformed');
     const entry = await store.get(ctx.user, methodId);
@@ -137,26 +138,30 @@ export class ConfirmMethod {
       const proof = await checkProof(this.deps, ctx);
       if (!proof.ok) return proof;
     }
+    const now = clock.now();
+    const old = replaces !== undefined && replaces !== methodId ? await store.get(ctx.user, replaces) : null;
+    // Issue 15, F16 for security info: the code is consumed and the method made active in ONE atomic step, with the
+    // lasting flag, the bootstrap's proof (R31) and the removal of the method this one replaces — a process dying
+    // half-way leaves all of it or none (test/state/f16Atomic.test.ts).
+    const change: RecordChange = {
+      confirm: { methodId, at: now },
+      flags: ['hadMethods'],
+      ...(bootstrap ? { proof: { at: now, windowSeconds: STEP_UP_WINDOW_SECONDS } } : {}),
+      ...(old && replaces !== undefined ? { remove: [replaces] } : {}),
+    };
     // R34: through the one counted check (block honoured, a wrong code counts toward R9).
     const r = await countedCheck(this.deps.block, ctx.user, (reason) => reason === 'invalid', () =>
-      codes.check({ user: ctx.user, purpose: 'register', methodId, code: normaliseCode(code), correlationId: ctx.flowId, methodKind: kind }),
+      codes.check({ user: ctx.user, purpose: 'register', methodId, code: normaliseCode(code), correlationId: ctx.flowId, methodKind: kind, change }),
     );
     if (!r.ok) return r;
-    await store.markConfirmed(ctx.user, methodId, clock.now());
-    await stepUps.setFlag(ctx.user, 'hadMethods');
     if (bootstrap) {
-      await recordProof(this.deps, ctx.user);
       await audit.record({ type: 'securityInfo.bootstrap', correlationId: ctx.flowId, user: ctx.user, methodKind: kind, outcome: 'success', reason: 'directory_contact' });
     }
     let former: FormerDestination | undefined;
     let formerMasked: string | undefined;
-    if (replaces !== undefined && replaces !== methodId) {
-      const old = await store.get(ctx.user, replaces);
-      if (old) {
-        if (old.secrets.destination && old.secrets.destination !== entry.secrets.destination) former = { kind: old.method.kind, destination: old.secrets.destination };
-        formerMasked = old.method.maskedDestination;
-        await store.remove(ctx.user, replaces);
-      }
+    if (old) {
+      if (old.secrets.destination && old.secrets.destination !== entry.secrets.destination) former = { kind: old.method.kind, destination: old.secrets.destination };
+      formerMasked = old.method.maskedDestination;
     }
     const type = replaces !== undefined ? 'method.change' : 'method.register';
     await audit.record({ type, correlationId: ctx.flowId, user: ctx.user, methodKind: kind, outcome: 'success', ...(entry.method.maskedDestination ? { detail: { to: entry.method.maskedDestination } } : {}) });

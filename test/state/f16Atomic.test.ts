@@ -6,6 +6,7 @@ import { createStateBackend } from '../../bot/state/stateBackend';
 import { RedisKeys } from '../../adapters/redis/redisKeys';
 import { parseChoiceId } from '../../domain/recovery/securityInfoProver';
 import { MEGAN } from '../api/pagesRig';
+import { securityInfoUseCases } from '../../bot/securityInfoJourney';
 import { startRedis, type RedisServer } from '../support/redisServer';
 
 /**
@@ -132,4 +133,66 @@ test('F16: the bot process dies after any number of commands of a code check —
   // The deaths covered both sides of the one atomic step.
   expect(seen.neither).toBeGreaterThan(0);
   expect(seen.both).toBeGreaterThan(0);
+}, 120_000);
+
+/**
+ * Issue 15, F16 for security info: a registration code's check consumes the code and makes the method active — with
+ * the lasting flag and, for the R31 bootstrap, the proof — in one script. The process dies after any number of the
+ * commands ConfirmMethod sends: the user's record is never half-confirmed (a consumed code with the method still
+ * pending, or an active method without its flag or proof, or the code still live beside an active method).
+ */
+test('F16 issue 15 R31: the bot process dies after any number of commands of a bootstrap registration-code check — all of the confirmation or none', async () => {
+  const methodId = 'dirmobile1';
+  async function prepareRegistration(): Promise<{ mortal: ReturnType<typeof mortalClient>; run: () => Promise<unknown>; code: string }> {
+    await admin.flushall();
+    const mortal = mortalClient();
+    const state = createStateBackend(config, mortal.client, { clock: { now: () => Date.now() } });
+    const services = await createServices(config, state, createLogger('silent'), { notify: async () => undefined }, { audit: { record: async () => undefined } });
+    const now = Date.now();
+    // A directory contact pre-filled for the R31 bootstrap: not confirmed, no other method.
+    await services.security.methods.save(MEGAN, {
+      method: { id: methodId, kind: 'mobilePhone', maskedDestination: '•••78', confirmedAt: null, lastUsedAt: null, createdAt: now, source: 'directory', channels: ['sms', 'voice'] },
+      secrets: { destination: PHONE },
+    });
+    const sent = await services.security.oneTimeCodes.issue({ user: MEGAN, purpose: 'register', methodId, channel: 'sms', destination: PHONE, locale: 'en', correlationId: 'c-send' });
+    if (!sent.ok) throw new Error(`no code: ${JSON.stringify(sent)}`);
+    const code = services.security.outbox?.lastCode(PHONE);
+    if (!code) throw new Error('no code in the outbox');
+    const useCases = securityInfoUseCases(services);
+    return { mortal, code, run: () => useCases.confirm.run({ user: MEGAN, locale: 'en', flowId: 'f-si' }, methodId, code).catch((e: unknown) => e) };
+  }
+  async function observeRecord(): Promise<{ codeLive: boolean; confirmed: boolean; flag: boolean; proof: boolean }> {
+    const tag = `${config.redis.prefix}{u:${MEGAN.tenantId}:${MEGAN.objectId}}`;
+    return {
+      codeLive: (await admin.exists(keys.code(MEGAN, 'register', methodId))) === 1,
+      confirmed: (await admin.hexists(keys.methods(MEGAN), `${methodId}|confirmedAt`)) === 1,
+      flag: (await admin.exists(`${tag}:flag:hadMethods`)) === 1,
+      proof: (await admin.exists(`${tag}:stepup`)) === 1,
+    };
+  }
+  const none = { codeLive: true, confirmed: false, flag: false, proof: false };
+  const all = { codeLive: false, confirmed: true, flag: true, proof: true };
+
+  const whole = await prepareRegistration();
+  expect(await observeRecord()).toEqual(none);
+  whole.mortal.arm(Infinity);
+  expect(await whole.run()).toMatchObject({ ok: true, value: { kind: 'mobilePhone' } });
+  const total = whole.mortal.sentSinceArmed();
+  whole.mortal.client.disconnect();
+  expect(await observeRecord()).toEqual(all);
+  expect(total).toBeGreaterThan(0);
+
+  const seen = { none: 0, all: 0 };
+  for (let k = 0; k <= total; k++) {
+    const p = await prepareRegistration();
+    p.mortal.arm(k);
+    await p.run();
+    p.mortal.client.disconnect();
+    const after = await observeRecord();
+    const which = JSON.stringify(after) === JSON.stringify(none) ? 'none' : JSON.stringify(after) === JSON.stringify(all) ? 'all' : null;
+    if (!which) throw new Error(`half a confirmation after ${k} of ${total} commands: ${JSON.stringify(after)}`);
+    seen[which]++;
+  }
+  expect(seen.none).toBeGreaterThan(0);
+  expect(seen.all).toBeGreaterThan(0);
 }, 120_000);
