@@ -25,5 +25,6 @@ module.exports = {
     'test/campaigns/lockoutEntra\\.test\\.ts$',
     'test/campaigns/securityAlerts\\.test\\.ts$',
     'test/campaigns/inDoubtReadBack\\.test\\.ts$',
+    'test/campaigns/deadLetters\\.test\\.ts$',
   ],
 };

@@ -67,6 +67,13 @@ export class MemoryDeliveryLedger implements DeliveryLedger {
     const v = this.read(messageId);
     if (v === `c:${attempt}` || ((v?.startsWith('p|') || v?.startsWith('r|')) && v.endsWith(`|${attempt}`))) this.records.delete(messageId);
   }
+
+  async abandon(messageId: string, ttlMs: number): Promise<'sent' | 'dead' | 'open' | 'in_doubt'> {
+    const v = this.read(messageId);
+    if (v === 'sent' || v === 'dead') return v;
+    this.records.set(messageId, { value: 'dead', until: this.clock.now() + ttlMs });
+    return v !== undefined && /^(p\||r\||p:)/.test(v) ? 'in_doubt' : 'open';
+  }
 }
 
 export class MemoryCampaignLedger implements CampaignLedger {

@@ -56,6 +56,18 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `);
 
+/** ABANDON: KEYS[1]; ARGV ttl ms. 'dead' unless sent or dead; replies what the record was. */
+const ABANDON = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'sent' or v == 'dead' then return v end
+redis.call('SET', KEYS[1], 'dead', 'PX', ARGV[1])
+if v then
+  local head = string.sub(v, 1, 2)
+  if head == 'p|' or head == 'r|' or head == 'p:' then return 'in_doubt' end
+end
+return 'open'
+`);
+
 /** RELEASE: KEYS[1]; ARGV attempt. Only this attempt's own claim, posting or resolving record. */
 const RELEASE = new LuaScript(`
 local v = redis.call('GET', KEYS[1])
@@ -109,6 +121,10 @@ export class RedisDeliveryLedger implements DeliveryLedger {
 
   async release(messageId: string, attempt: string): Promise<void> {
     await RELEASE.run(this.redis as Redis, [this.key(messageId)], [attempt]);
+  }
+
+  async abandon(messageId: string, ttlMs: number): Promise<'sent' | 'dead' | 'open' | 'in_doubt'> {
+    return String(await ABANDON.run(this.redis as Redis, [this.key(messageId)], [Math.ceil(ttlMs)])) as 'sent' | 'dead' | 'open' | 'in_doubt';
   }
 }
 

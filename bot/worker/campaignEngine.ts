@@ -27,7 +27,7 @@ export interface CampaignEngineOptions {
   /** Hash-tagged prefix, e.g. `{sspr-jobs}`. */
   readonly prefix: string;
   readonly delivery?: {
-    readonly processor: Pick<DeliveryProcessor, 'deliver'>;
+    readonly processor: Pick<DeliveryProcessor, 'deliver' | 'failed'>;
     /** Jobs in flight per worker process. */
     readonly concurrency: number;
     /** BullMQ's global limiter: at most this many delivery jobs start per second across all workers (0 = off). */
@@ -37,8 +37,12 @@ export interface CampaignEngineOptions {
     /** A worker that dies holds its jobs this long before another takes them over (BullMQ lock + stalled check). */
     readonly lockDurationMs?: number;
     readonly stalledIntervalMs?: number;
+    /** How often a job may stall (its worker died or blocked past the lock) before the queue fails it (default 5). */
+    readonly maxStalledCount?: number;
     readonly onOutcome?: (message: OutboundMessage, outcome: DeliveryOutcome) => void;
   };
+  /** The failed-job handler could not record a dead letter (Redis down): the job stays in BullMQ's failed set. */
+  readonly onHandlerError?: (message: OutboundMessage, error: unknown) => void;
   readonly scans?: {
     readonly run: RunDirectoryScan;
     readonly scheduled: readonly ScheduledScan[];
@@ -106,9 +110,22 @@ export class CampaignEngine {
         ...(d.globalPerSecond > 0 ? { limiter: { max: d.globalPerSecond, duration: 1000 } } : {}),
         ...(d.lockDurationMs ? { lockDuration: d.lockDurationMs } : {}),
         ...(d.stalledIntervalMs ? { stalledInterval: d.stalledIntervalMs } : {}),
-        maxStalledCount: 5,
+        maxStalledCount: d.maxStalledCount ?? 5,
       });
       worker.on('error', () => undefined);
+      // The failed-job handler: a job BullMQ fails for good (finishedOn set: no retry follows) goes to the dead
+      // letters with its reason, never only to BullMQ's failed set. A stall over the limit arrives as the deferred
+      // failure BullMQ's stalled check put on the job.
+      worker.on('failed', (job) => {
+        if (!job || typeof job.finishedOn !== 'number') return;
+        const stalled = typeof job.deferredFailure === 'string' && job.deferredFailure.length > 0;
+        void d.processor
+          .failed(job.data, { reason: stalled ? 'stalled' : 'job_failed', attempts: stalled ? job.attemptsStarted : job.attemptsMade, detail: job.failedReason || 'unknown' })
+          .then(
+            (out) => d.onOutcome?.(job.data, out),
+            (e: unknown) => this.o.onHandlerError?.(job.data, e),
+          );
+      });
       this.workers.push(worker);
     }
     const s = this.o.scans;

@@ -19,7 +19,7 @@ import { StillDue } from '../../domain/campaigns/stillDue';
 import { createCampaignState, type CampaignState } from '../state/stateBackend';
 import { TeamsSender, type ProactiveChannel } from '../teamsSender';
 import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
-import { CampaignEngine, type ScheduledScan, type ScheduledWatch } from './campaignEngine';
+import { CampaignEngine, type CampaignEngineOptions, type ScheduledScan, type ScheduledWatch } from './campaignEngine';
 import { InProcessEngine } from './inProcessEngine';
 import { graphReadBackFor } from './wiring';
 import type { DeliveryReadBack } from '../../domain/campaigns/inDoubt';
@@ -46,6 +46,8 @@ export interface CampaignsDeps {
   readonly onOutcome?: (message: OutboundMessage, outcome: DeliveryOutcome) => void;
   /** Reads in-doubt messages back (default: Graph, when configured; see bot/worker/wiring.ts graphReadBackFor). */
   readonly readBack?: DeliveryReadBack;
+  /** BullMQ timings (tests: short locks, stall limits, back-off). */
+  readonly engine?: { readonly delivery?: Pick<NonNullable<CampaignEngineOptions['delivery']>, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'backoffMs'> };
   /** BullMQ's own connection (default: a duplicate of `redis` with BullMQ's settings). */
   readonly bullConnection?: () => Redis | Cluster;
 }
@@ -146,7 +148,8 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   });
   // A reminder is checked again right before it goes out: the user may have dealt with it while it waited.
   const stillDue = new StillDue({ preferences, directory, methods, requiredMethods: config.policy.methods.requiredForReset, clock });
-  const processor: Pick<DeliveryProcessor, 'deliver'> = {
+  const processor: Pick<DeliveryProcessor, 'deliver' | 'failed'> = {
+    failed: (m, f) => sending.failed(m, f),
     deliver: async (m, attempt) => {
       if (m.notBefore === undefined || m.notBefore <= clock.now()) {
         const why = await stillDue.check(m);
@@ -178,7 +181,9 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
       bull = new CampaignEngine({
         connection,
         prefix: c.queuePrefix,
-        ...(c.roles.delivery ? { delivery: { processor, concurrency: c.concurrency, globalPerSecond: c.globalPerSecond, attempts: c.attempts, onOutcome } } : {}),
+        onHandlerError: (m, e) =>
+          d.logger.error({ event: 'campaign.dead_letter_failed', kind: m.card.kind, code: (e as { code?: string })?.code }, 'failed campaign job not recorded in the dead letters'),
+        ...(c.roles.delivery ? { delivery: { processor, concurrency: c.concurrency, globalPerSecond: c.globalPerSecond, attempts: c.attempts, onOutcome, ...d.engine?.delivery } } : {}),
         ...(c.roles.scans ? { scans: { run: runScan, scheduled, watches, onResult } } : {}),
       });
       return bull;

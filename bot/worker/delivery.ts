@@ -197,6 +197,27 @@ export class DeliveryProcessor {
     }
   }
 
+  /**
+   * The queue failed the message's job for good (every attempt threw, or it stalled more often than allowed): it
+   * goes to the dead letters with the reason, unless it was sent (a job can stall after its POST went out) or is
+   * already there. Never silent: this is the failed-job handler of both engines.
+   */
+  async failed(message: OutboundMessage, f: { readonly reason: 'job_failed' | 'stalled'; readonly attempts: number; readonly detail: string }): Promise<DeliveryOutcome> {
+    const was = await this.deps.ledger.abandon(message.id, this.remember);
+    if (was === 'sent' || was === 'dead') return { kind: 'skipped', why: 'duplicate' };
+    await this.deps.deadLetters.add({
+      messageId: message.id,
+      kind: message.card.kind,
+      tenantId: message.tenantId,
+      reason: f.reason,
+      attempts: f.attempts,
+      at: this.deps.clock.now(),
+      detail: f.detail.slice(0, 200),
+      ...(was === 'in_doubt' ? { inDoubt: true } : {}),
+    });
+    return { kind: 'dead', reason: f.reason };
+  }
+
   private get remember(): number {
     return this.deps.rememberMs ?? 30 * 86400_000;
   }

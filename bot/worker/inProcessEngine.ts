@@ -19,7 +19,7 @@ export class InProcessEngine {
 
   constructor(
     private readonly o: {
-      readonly processor: Pick<DeliveryProcessor, 'deliver'>;
+      readonly processor: Pick<DeliveryProcessor, 'deliver' | 'failed'>;
       readonly scheduled: readonly ScheduledScan[];
       readonly watches?: readonly ScheduledWatch[];
       readonly run: () => RunDirectoryScan;
@@ -80,7 +80,17 @@ export class InProcessEngine {
           if (out.kind === 'later') this.later(() => this.requeue({ ...job, installs: out.installs }), Math.max(1, out.inMs));
           else if (out.kind === 'retry') this.later(() => this.requeue({ ...job, attempt: job.attempt + 1 }), 1000 * 2 ** Math.min(job.attempt, 6));
         })
-        .catch(() => this.later(() => this.requeue({ ...job, attempt: job.attempt + 1 }), 5000))
+        .catch((e: unknown) => {
+          // The last attempt threw: the failed-job handler dead-letters it (the BullMQ engine's 'failed' event).
+          if (job.attempt >= this.o.attempts) {
+            const code = (e as { code?: unknown })?.code;
+            const detail = typeof code === 'string' ? code : e instanceof Error ? e.message : 'unknown';
+            return this.o.processor
+              .failed(job.message, { reason: 'job_failed', attempts: job.attempt, detail })
+              .then((out) => this.o.onOutcome?.(job.message, out), () => undefined);
+          }
+          this.later(() => this.requeue({ ...job, attempt: job.attempt + 1 }), 5000);
+        })
         .finally(() => {
           this.active--;
           this.pump();

@@ -131,6 +131,12 @@ export interface DeliveryLedger {
   complete(messageId: string, outcome: 'sent' | 'dead', ttlMs: number): Promise<void>;
   /** This attempt sent nothing and gives the message back (to be retried later). */
   release(messageId: string, attempt: string): Promise<void>;
+  /**
+   * The queue gave up on the message (its job failed for good: its attempts threw, or it stalled too often): marks it
+   * dead unless it is already sent or dead, in one step, and says what it was — `open` (nobody posted it) or
+   * `in_doubt` (a POST was in flight when the last holder died: it may have arrived).
+   */
+  abandon(messageId: string, ttlMs: number): Promise<'sent' | 'dead' | 'open' | 'in_doubt'>;
 }
 
 export type DeadLetterReason =
@@ -140,7 +146,11 @@ export type DeadLetterReason =
   | 'failed'
   | 'retries_exhausted'
   | 'uncertain_after_crash'
-  | 'no_security_channel';
+  | 'no_security_channel'
+  /** Every attempt of the job threw (e.g. the stores unreachable): the queue failed it for good. */
+  | 'job_failed'
+  /** The job's worker stalled or died more often than the queue allows (BullMQ maxStalledCount). */
+  | 'stalled';
 
 /** A message that was not (or maybe not) delivered, with why; for the admin, never with the card's text. */
 export interface DeadLetter {
@@ -151,6 +161,10 @@ export interface DeadLetter {
   readonly status?: number;
   readonly attempts: number;
   readonly at: number;
+  /** For job_failed / stalled: the queue's own reason (an error code or message, never card text). */
+  readonly detail?: string;
+  /** The job failed while a POST of it was in flight: it may have arrived. */
+  readonly inDoubt?: boolean;
 }
 
 export interface DeadLetters {
