@@ -1,6 +1,7 @@
 import restify, { type Request, type Response, type Server, type ServerOptions } from 'restify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { CloudAdapter, ActivityHandler } from 'botbuilder';
+import type { Activity, CloudAdapter, ActivityHandler, InvokeResponse, TurnContext } from 'botbuilder';
+import { AuthenticationError } from 'botframework-connector';
 import { restifyLogger, type Logger } from './logger';
 import type { Metrics } from './metrics';
 import { bodyDecoder, DEFAULT_MAX_BODY_BYTES } from './inbound/bodyDecoder';
@@ -39,6 +40,30 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return timingSafeEqual(a, b);
 }
 
+/**
+ * The activity as botbuilder's own `CloudAdapter.process` hands it on: the timestamp fields as Dates, the strings
+ * kept beside them (`rawTimestamp`, …), as botbuilder's serializer expects. The body has passed the gate already.
+ */
+function asActivity(body: Record<string, unknown>): Activity {
+  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['localTimestamp', 'rawLocalTimestamp'], ['expiration', 'rawExpiration']] as const) {
+    const value = body[field];
+    if (typeof value === 'string') {
+      body[raw] = value;
+      body[field] = new Date(value);
+    }
+  }
+  return body as unknown as Activity;
+}
+
+/**
+ * `CloudAdapterBase.processActivity` (authenticate the request, build the TurnContext, run the middleware and the bot,
+ * collect the expectReplies answer): the method `CloudAdapter.process` calls after its checks. Protected in
+ * botbuilder's typings only.
+ */
+type ActivityProcessor = {
+  processActivity(authHeader: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined>;
+};
+
 /** The restify server: the Bot Framework endpoint, health, readiness and metrics. Other routes are added by callers. */
 export function createHttpServer(deps: ServerDeps): HttpServer {
   // restify's own logging goes through the product's redacting logger (R20): nothing raw reaches a log.
@@ -64,6 +89,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
   server.use(bodyDecoder({ maxBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }));
 
   const gate = createActivityGate({ allowLoopbackHttp: deps.allowLoopbackServiceUrl ?? false });
+  const processor = deps.adapter as unknown as ActivityProcessor;
   server.post('/api/messages', async (req: Request, res: Response) => {
     const body = req.body as { type?: unknown; id?: unknown } | undefined;
     // The gate runs before botbuilder: a malformed activity never becomes a turn (issue 16).
@@ -78,9 +104,24 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
     const end = deps.metrics.turnSeconds.startTimer();
     const type = typeof body?.type === 'string' ? body.type : 'unknown';
     try {
-      await deps.adapter.process(req, res, (context) => deps.bot.run(context));
+      // Issue 15 (the tail): CloudAdapter.processActivity, not CloudAdapter.process. process() only checks what the gate
+      // has checked already (a POST, an object body, a string header) — but with zod v3 schemas it builds anew for
+      // every request (`z.record(z.unknown())` twice, `z.string()`; each constructor binds ~25 methods): ≈ 24 KB of
+      // garbage per turn. Inbound authentication is processActivity's, unchanged; its answer is written as process()
+      // writes it (status, then the body if there is one).
+      const answer = await processor.processActivity(req.headers.authorization ?? '', asActivity(body as Record<string, unknown>), (context) => deps.bot.run(context));
+      res.status(answer?.status ?? 200);
+      if (answer?.body !== undefined && answer.body !== null) res.send(answer.body);
+      else res.end();
       deps.metrics.turns.inc({ type, outcome: String(res.statusCode) });
     } catch (err) {
+      if (err instanceof AuthenticationError) {
+        // An activity without a valid Bot Framework token (production): refused, as CloudAdapter.process refused it.
+        deps.metrics.turns.inc({ type, outcome: '401' });
+        deps.logger.info({ err: { name: err.name } }, 'inbound: activity not authenticated');
+        if (!res.headersSent) res.send(401, { error: 'unauthorized' });
+        return;
+      }
       deps.metrics.turns.inc({ type, outcome: 'error' });
       deps.logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'activity processing failed');
       if (!res.headersSent) res.send(500, { error: 'internal' });

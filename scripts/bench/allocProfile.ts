@@ -5,7 +5,10 @@
  * bytes per turn by allocating function (self) and by package / source directory. The load generator runs in the same
  * process: its frames (scripts/bench, Node's HTTP client) are listed apart.
  *
- * `npx tsx scripts/bench/allocProfile.ts [--turns 2000] [--concurrency 8] [--interval 256] [--top 40] [--out file.heapprofile]`
+ * `--survivors`: only what a scavenge did NOT collect (objects collected by a minor GC left out, by a major GC kept): the
+ * allocations that lived through at least one scavenge and were copied or promoted — what makes scavenges slow.
+ *
+ * `npx tsx scripts/bench/allocProfile.ts [--turns 2000] [--concurrency 8] [--interval 256] [--top 40] [--survivors] [--out file.heapprofile]`
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
     const convs = makeConversations(concurrency, 'M');
     await warmUp(client, convs, 3);
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    await session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.argv.includes('--survivors') } as never);
     const r = await closedLoop(client, convs, Math.ceil(turns / concurrency), 600_000);
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
     if (outIdx >= 0) writeFileSync(process.argv[outIdx + 1]!, JSON.stringify(profile));

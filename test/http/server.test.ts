@@ -1,3 +1,4 @@
+import { CloudAdapter } from 'botbuilder';
 import { ConnectorStub } from '../support/connectorStub';
 import { startApp, type RunningApp } from '../support/appHarness';
 import { DEMO_TENANT, post, replyText, teamsActivity } from '../support/activities';
@@ -25,6 +26,30 @@ describe('HTTP: the bot endpoint in-process', () => {
     expect(text).toContain("I'm the Password Reset Assistant");
     expect(text).toContain('What would you like to do?');
     expect(replies[0]!.attachments![0]!.contentType).toBe('application/vnd.microsoft.card.adaptive');
+  });
+
+  test('issue 15: a turn runs through CloudAdapter.processActivity, not CloudAdapter.process (zod v3 schemas built per request); timestamps reach botbuilder as Dates', async () => {
+    const processSpy = jest.spyOn(CloudAdapter.prototype, 'process');
+    const seen: unknown[] = [];
+    const inner = (CloudAdapter.prototype as unknown as { processActivity: (...a: unknown[]) => Promise<unknown> }).processActivity;
+    const activitySpy = jest
+      .spyOn(CloudAdapter.prototype as unknown as { processActivity: (...a: unknown[]) => Promise<unknown> }, 'processActivity')
+      .mockImplementation(function (this: unknown, ...args: unknown[]) {
+        seen.push(args[1]);
+        return inner.apply(this, args);
+      });
+    try {
+      const { status, replies } = await post(running.baseUrl, act({ text: 'help', userObjectId: 'aaaaaaaa-0000-4000-8000-000000000010' }));
+      expect(status).toBe(200);
+      expect(replies.length).toBeGreaterThan(0);
+      expect(processSpy).not.toHaveBeenCalled();
+      const activity = seen[0] as { timestamp?: unknown; rawTimestamp?: unknown } | undefined;
+      expect(activity?.timestamp).toBeInstanceOf(Date);
+      expect(typeof activity?.rawTimestamp).toBe('string');
+    } finally {
+      processSpy.mockRestore();
+      activitySpy.mockRestore();
+    }
   });
 
   test('and in Dutch with locale nl-NL', async () => {
