@@ -54,6 +54,8 @@ export function createAdminAuth(deps: AdminAuthDeps): AdminAuth {
           publicBaseUrl: config.publicBaseUrl,
           allowedTenants: config.bot.allowedTenants,
           jwksUrl: config.teams.jwksUrl,
+          // R36: the same client apps as the dialog pages' API (SSO_ALLOWED_CLIENT_IDS), not the built-in default.
+          allowedClientIds: config.ssoAllowedClientIds,
         })
       : undefined);
   const limiter = (name: string, points: number): RateLimiterAbstract => deps.state.limiter(name, points, 60);
