@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { SsprError } from '../domain/errors';
 import { userKey, type UserRef } from '../domain/model/user';
 import { BoundedMap, DEFAULT_MEMORY_CAP } from './memory/boundedMap';
+import { LuaScript } from './redis/luaScript';
 
 /**
  * What a ticket lets the dialog page show once (R35): the QR code and key of one pending authenticator method, or a
@@ -103,6 +104,13 @@ const CLAIM_SCRIPT = `if redis.call('HEXISTS', KEYS[1], 'p') == 1 and redis.call
   return redis.call('HMGET', KEYS[1], 'p', 'm') end
 return false`;
 
+// KEYS: ticket. ARGV: ttl s, then field/value pairs. Created with its expiry in one command (never a ticket without
+// TTL), and one command rides in the auto-pipelined write of the pending method's save (issue 15; a MULTI is a
+// socket write of its own).
+const ISSUE_SCRIPT = new LuaScript(`redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1`);
+
 /** Tickets in Redis, under the user's hash tag (F20), expiring by TTL. Redis errors → SsprError('state_unavailable'). */
 export class RedisEnrolmentTickets implements EnrolmentTickets {
   constructor(
@@ -126,9 +134,9 @@ export class RedisEnrolmentTickets implements EnrolmentTickets {
   issue(user: UserRef, secret: string | EnrolmentSecret): Promise<string> {
     const id = newTicketId();
     const s = secretOf(secret);
-    const fields = s.purpose === 'authenticator' ? { p: s.purpose, m: s.methodId } : { p: s.purpose };
+    const fields = s.purpose === 'authenticator' ? ['p', s.purpose, 'm', s.methodId] : ['p', s.purpose];
     return this.run(async () => {
-      await this.redis.multi().hset(this.key(user, id), fields).expire(this.key(user, id), this.ttlSeconds).exec();
+      await ISSUE_SCRIPT.run(this.redis, [this.key(user, id)], [this.ttlSeconds, ...fields]);
       return id;
     });
   }

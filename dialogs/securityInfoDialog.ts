@@ -420,12 +420,22 @@ export class SecurityInfoDialog extends ComponentDialog {
         return;
       case 'authenticatorApp': {
         const caller = this.caller(dc.context);
+        const pages = this.deps.secretPages;
+        if (pages && pages.opensDialogs(dc.context)) {
+          // R35: the QR code and key only in the dialog page; its ticket is issued with the pending method's save.
+          const r = await uc.enrolAuthenticator.forPage(ctx, (methodId) => pages.issue(caller.user, { purpose: 'authenticator', methodId }));
+          if (!r.ok && r.reason !== 'kind_not_enabled') return this.startIntent(dc, s, intent, true);
+          if (!r.ok) return this.showOverviewStep(dc, s, t(`securityInfo.refused.${r.reason}`));
+          s.stage = 'totp';
+          s.methodId = r.value.methodId;
+          await this.sendSecretPageCard(dc.context, s, 'authenticator', r.value.ticket);
+          return;
+        }
         const r = await uc.enrolAuthenticator.run(ctx, caller.upn ?? caller.name);
         if (!r.ok && r.reason !== 'kind_not_enabled') return this.startIntent(dc, s, intent, true);
         if (!r.ok) return this.showOverviewStep(dc, s, t(`securityInfo.refused.${r.reason}`));
         s.stage = 'totp';
         s.methodId = r.value.methodId;
-        if (await this.openSecretPage(dc.context, s, { purpose: 'authenticator', methodId: r.value.methodId })) return;
         s.secretCardId = await this.sendCard(dc.context, buildTotpEnrolmentCard({ t, flowId: s.flowId, qrDataUri: r.value.qrDataUri, keyText: r.value.keyText }));
         return;
       }
@@ -599,9 +609,13 @@ export class SecurityInfoDialog extends ComponentDialog {
   private async openSecretPage(context: TurnContext, s: FlowState, secret: PageSecret): Promise<boolean> {
     const pages = this.deps.secretPages;
     if (!pages || !pages.opensDialogs(context)) return false;
-    const ticket = await pages.issue(this.caller(context).user, secret);
-    await this.sendCard(context, buildSecretPageCard({ t: turnTranslator(context), flowId: s.flowId, purpose: secret.purpose, ticket }));
+    await this.sendSecretPageCard(context, s, secret.purpose, await pages.issue(this.caller(context).user, secret));
     return true;
+  }
+
+  /** The card that opens the dialog page behind `ticket` (R35). */
+  private async sendSecretPageCard(context: TurnContext, s: FlowState, purpose: PageSecret['purpose'], ticket: string): Promise<void> {
+    await this.sendCard(context, buildSecretPageCard({ t: turnTranslator(context), flowId: s.flowId, purpose, ticket }));
   }
 
   /** Sends a card and returns its activity id (for a later replacement), when the channel gives one. */

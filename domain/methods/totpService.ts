@@ -52,9 +52,23 @@ export class TotpService {
 
   /** Start an enrolment for `account` (the UPN shown in the app). */
   async startEnrolment(user: UserRef, methodId: string, account: string, correlationId: string): Promise<TotpEnrolment> {
-    const { store, engine, audit, clock, issuer } = this.deps;
-    const secret = engine.generateSecret();
+    const { engine, issuer } = this.deps;
+    const secret = await this.savePending(user, methodId, correlationId);
     const otpauthUri = engine.keyUri(account, issuer, secret);
+    return { methodId, otpauthUri, qrDataUri: await engine.qrDataUri(otpauthUri), keyText: secret.match(/.{1,4}/g)?.join(' ') ?? secret };
+  }
+
+  /**
+   * Start an enrolment whose QR code and key the dialog page shows from the stored secret (R35): the pending method
+   * only — no QR code made here. The secret is never returned.
+   */
+  async startPendingEnrolment(user: UserRef, methodId: string, correlationId: string): Promise<void> {
+    await this.savePending(user, methodId, correlationId);
+  }
+
+  private async savePending(user: UserRef, methodId: string, correlationId: string): Promise<string> {
+    const { store, engine, audit, clock } = this.deps;
+    const secret = engine.generateSecret();
     const method: Omit<RegisteredMethod, 'destinationId'> = {
       id: methodId,
       kind: 'authenticatorApp',
@@ -66,7 +80,7 @@ export class TotpService {
     };
     await store.save(user, { method, secrets: { totpSecret: secret } });
     await audit.record({ type: 'method.enrol.start', correlationId, user, methodKind: 'authenticatorApp', outcome: 'info' });
-    return { methodId, otpauthUri, qrDataUri: await engine.qrDataUri(otpauthUri), keyText: secret.match(/.{1,4}/g)?.join(' ') ?? secret };
+    return secret;
   }
 
   /** The user's authenticator methods with their secrets, in one read (issued with the flow read: issue 15). */

@@ -20,11 +20,31 @@ export class EnrolAuthenticator {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
   async run(ctx: ChangeContext, account: string): Promise<Result<TotpEnrolment, 'kind_not_enabled' | ProofGateRefusal>> {
+    const ready = await this.prepare(ctx);
+    if (!ready.ok) return ready;
+    return ok(await this.deps.totp.startEnrolment(ctx.user, randomId(this.deps.random), account, ctx.flowId));
+  }
+
+  /**
+   * The same start for the dialog page (R35), which shows the QR code and key itself: the pending method is saved
+   * and `ticket(methodId)` (the page's single-use ticket) issued together — one round trip with a pipelining store
+   * (issue 15) — and no QR code is made here.
+   */
+  async forPage<T>(ctx: ChangeContext, ticket: (methodId: string) => Promise<T>): Promise<Result<{ methodId: string; ticket: T }, 'kind_not_enabled' | ProofGateRefusal>> {
+    const ready = await this.prepare(ctx);
+    if (!ready.ok) return ready;
+    const methodId = randomId(this.deps.random);
+    const [, issued] = await Promise.all([this.deps.totp.startPendingEnrolment(ctx.user, methodId, ctx.flowId), ticket(methodId)]);
+    return ok({ methodId, ticket: issued });
+  }
+
+  /** Enabled, the R31 step-up done, an abandoned pending enrolment dropped (one pending authenticator at a time). */
+  private async prepare(ctx: ChangeContext): Promise<Result<void, 'kind_not_enabled' | ProofGateRefusal>> {
     if (!this.deps.policy.methods.enabled.includes('authenticatorApp')) return fail('kind_not_enabled');
     const proof = await checkProof(this.deps, ctx);
     if (!proof.ok) return proof;
     for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.confirmedAt === null) await this.deps.store.remove(ctx.user, m.id);
-    return ok(await this.deps.totp.startEnrolment(ctx.user, randomId(this.deps.random), account, ctx.flowId));
+    return ok(undefined);
   }
 }
 

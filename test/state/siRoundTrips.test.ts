@@ -131,7 +131,7 @@ test('issue 15 R31 R35 R18: the security-info turn kinds, exact round trips each
       'si: add': 2,
       'si: choose authenticator (bootstrap asked)': 2,
       'si: bootstrap, directory mobile (code sent)': 4,
-      'si: bootstrap code check': 6,
+      'si: bootstrap code check': 4,
       'si: authenticator page': 3,
       'si: TOTP check': 8,
       'si: back': 2,
