@@ -143,7 +143,9 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     ...(readBack ? { readBack, readBackAfterMs: c.readBack.afterMs } : {}),
     render: (m, locale, timeZone) => {
       const l = resolveLocale(locale);
-      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone })));
+      // Entra cannot unlock (canUnlock false): the lockout card offers the verified reset instead of Unlock.
+      const canUnlock = m.card.kind === 'lockout' ? directory.capabilities().canUnlock : true;
+      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone, canUnlock })));
     },
   });
   // A reminder is checked again right before it goes out: the user may have dealt with it while it waited.

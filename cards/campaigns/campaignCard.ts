@@ -8,6 +8,11 @@ export interface CampaignCardView {
   /** The recipient's IANA time zone (Teams tells it on every turn); null = the organisation's default. */
   readonly timeZone: string | null;
   readonly defaultTimeZone: string;
+  /**
+   * The directory can unlock an account (LDAP/AD). Entra cannot (Graph has no unlock): the lockout card then offers
+   * the verified password reset instead, which ends the lock there.
+   */
+  readonly canUnlock: boolean;
 }
 
 function zoneOf(v: CampaignCardView): string {
@@ -42,7 +47,7 @@ function silence(v: CampaignCardView, kind: 'expiry' | 'registration' | 'reconfi
 
 /**
  * The proactive cards (issue 13). Every one-tap action only opens a journey: Unlock and "Change it now" start the
- * verified unlock / reset journeys (menu verbs), "This wasn't me" reports and offers the helpdesk (R39). Times are
+ * verified unlock / reset journeys (menu verbs; Reset password where the directory cannot unlock), "This wasn't me" reports and offers the helpdesk (R39). Times are
  * shown in the user's time zone.
  */
 export function buildCampaignCard(c: CampaignCard, v: CampaignCardView): AdaptiveCard {
@@ -58,9 +63,11 @@ export function buildCampaignCard(c: CampaignCard, v: CampaignCardView): Adaptiv
       );
     case 'lockout':
       return card(
-        [heading(t('campaign.lockout.title', { time: time(c.lockedAt, v) })), paragraph(t('campaign.lockout.body'))],
+        [heading(t('campaign.lockout.title', { time: time(c.lockedAt, v) })), paragraph(t(v.canUnlock ? 'campaign.lockout.body' : 'campaign.lockout.bodyReset'))],
         [
-          submit(t('campaign.lockout.unlock'), { verb: 'menu', choice: 'unlock' }, 'positive'),
+          v.canUnlock
+            ? submit(t('campaign.lockout.unlock'), { verb: 'menu', choice: 'unlock' }, 'positive')
+            : submit(t('campaign.lockout.reset'), { verb: 'menu', choice: 'reset' }, 'positive'),
           submit(t('campaign.lockout.notMe'), { verb: 'campaign.notMe', lockedAt: c.lockedAt }, 'destructive'),
         ],
       );

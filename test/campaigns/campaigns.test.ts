@@ -62,6 +62,9 @@ class ScanDirectoryFake {
   async readPasswordExpiry(u: DirectoryUser) {
     return this.expiry.get(u.objectId) ?? null;
   }
+  capabilities() {
+    return { canUnlock: true };
+  }
   async readLockout(u: DirectoryUser) {
     const at = this.lock.get(u.objectId);
     return at === undefined ? { locked: false, lockedAt: null } : { locked: true, lockedAt: at };
@@ -355,7 +358,7 @@ describe('A4 registration nudges and re-confirmation', () => {
 
   test('after N snoozes the card offers no snooze (enforcement); stop is always there', () => {
     const t = translator('en');
-    const c = buildCampaignCard({ kind: 'registration', confirmed: 0, required: 2, canSnooze: false }, { t, locale: 'en', timeZone: null, defaultTimeZone: 'UTC' });
+    const c = buildCampaignCard({ kind: 'registration', confirmed: 0, required: 2, canSnooze: false }, { t, locale: 'en', timeZone: null, defaultTimeZone: 'UTC', canUnlock: true });
     const s = JSON.stringify(c);
     expect(s).not.toContain('campaign.snooze');
     expect(s).toContain('campaign.stop');
@@ -390,12 +393,29 @@ describe('E4 lockout alerts', () => {
 
   test('lockout alerts cannot be stopped or snoozed (no such buttons; not an optional kind)', () => {
     const t = translator('nl');
-    const c = JSON.stringify(buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t, locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC' }));
+    const c = JSON.stringify(buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t, locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true }));
     expect(c).toContain('Je account is om 14:05 geblokkeerd — was jij dit?');
     expect(c).toContain('"verb":"menu","choice":"unlock"');
     expect(c).toContain('"verb":"campaign.notMe"');
     expect(c).not.toContain('campaign.stop');
     expect(c).not.toContain('campaign.snooze');
+  });
+
+  test.each([
+    ['en', 'Your account was locked at 14:05 — was this you?', 'Reset password', 'choose a new password here'],
+    ['nl', 'Je account is om 14:05 geblokkeerd — was jij dit?', 'Wachtwoord opnieuw instellen', 'kies dan hier een nieuw wachtwoord'],
+  ] as const)('E4 (%s): a directory that cannot unlock (Entra, canUnlock false) gets Reset password, never Unlock', (locale, title, button, body) => {
+    const c = buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t: translator(locale), locale, timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: false });
+    const json = JSON.stringify(c);
+    expect(json).toContain(title);
+    expect(json).toContain(body);
+    const actions = (c as { actions?: { title: string; data: Record<string, unknown> }[] }).actions ?? [];
+    expect(actions.map((a) => [a.title, a.data.verb, a.data.choice])).toEqual([
+      [button, 'menu', 'reset'],
+      [translator(locale)('campaign.lockout.notMe'), 'campaign.notMe', undefined],
+    ]);
+    expect(json).not.toContain('"choice":"unlock"');
+    expect(json).not.toContain(translator(locale)('campaign.lockout.unlock'));
   });
 });
 
@@ -408,8 +428,8 @@ describe('cards in en and nl', () => {
     { kind: 'securityAlert', alert: 'verification_blocked', subject: 'ab12cd34', correlationId: 'c0ffee', detail: {} },
   ];
   test.each(cards.map((c) => [c.kind, c] as const))('%s: both languages, different texts, times in the user’s zone', (_k, c) => {
-    const en = JSON.stringify(buildCampaignCard(c, { t: translator('en'), locale: 'en', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC' }));
-    const nl = JSON.stringify(buildCampaignCard(c, { t: translator('nl'), locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC' }));
+    const en = JSON.stringify(buildCampaignCard(c, { t: translator('en'), locale: 'en', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true }));
+    const nl = JSON.stringify(buildCampaignCard(c, { t: translator('nl'), locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true }));
     expect(en).not.toEqual(nl);
     expect(en).not.toMatch(/campaign\.[a-z]+\.[a-zA-Z]+"/); // no raw keys
     expect(nl).not.toMatch(/campaign\.[a-z]+\.[a-zA-Z]+"/);

@@ -7,7 +7,7 @@ import { ConnectorStub } from '../support/connectorStub';
 import { DEMO_TENANT, post, replyText, teamsActivity, type Reply } from '../support/activities';
 import { FixedClock } from '../support/fixedClock';
 import type { RedisServer } from '../support/redisServer';
-import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
+import { MemoryDirectory, type MemoryDirectoryOptions } from '../../adapters/directory/memoryDirectory';
 import type { UserRef } from '../../domain/model/user';
 
 export const INITIAL_PASSWORD = 'Demo-Initial-Pass-2026';
@@ -48,14 +48,20 @@ export interface Kit {
   close(): Promise<void>;
 }
 
-export async function startKit(redisServer: RedisServer, required: 1 | 2, locked: readonly number[] = []): Promise<Kit> {
+export async function startKit(
+  redisServer: RedisServer,
+  required: 1 | 2,
+  locked: readonly number[] = [],
+  /** What the demo directory can do (e.g. `canUnlock: false`, as Entra). */
+  capabilities?: MemoryDirectoryOptions['capabilities'],
+): Promise<Kit> {
   const stub = new ConnectorStub();
   await stub.start();
   const files = writeFixtures(required, 30, locked);
   const clock = new FixedClock(Date.now());
   const run = await startApp(
     { REDIS_URL: redisServer.url, POLICY_FILE: files.policyFile, DEMO_DIRECTORY_FILE: files.directoryFile, REDIS_KEY_PREFIX: `t${required}:` },
-    { services: { clock } },
+    { services: { clock, ...(capabilities ? { directory: await MemoryDirectory.load(files.directoryFile, { clock, capabilities }) } : {}) } },
   );
   const directory = run.app.services.directory;
   if (!(directory instanceof MemoryDirectory)) throw new Error('expected the demo directory');

@@ -6,6 +6,8 @@ export interface JourneySuiteOptions {
   readonly required?: 1 | 2;
   /** Demo users (by number) that start locked. */
   readonly locked?: readonly number[];
+  /** What the demo directory can do (e.g. `canUnlock: false`, as Entra). */
+  readonly capabilities?: Parameters<typeof startKit>[3];
   /** The file's per-test time-out (default 60 s: a journey is many HTTP turns on a loaded machine). */
   readonly timeoutMs?: number;
 }
@@ -21,7 +23,7 @@ export function journeySuite(o: JourneySuiteOptions = {}): Kit {
   let started: Kit | undefined;
   beforeAll(async () => {
     redis = await startRedis();
-    started = await startKit(redis, o.required ?? 1, o.locked ?? []);
+    started = await startKit(redis, o.required ?? 1, o.locked ?? [], o.capabilities);
   });
   afterAll(async () => {
     await started?.close();
