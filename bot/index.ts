@@ -1,6 +1,5 @@
-import { ConfigError, loadConfig } from './config';
 import { createApp } from './app';
-import { createLogger } from './logger';
+import { runEntryPoint, startProcess, stopOnSignals } from './processLifecycle';
 import { installUnhandledRejectionNet } from './processNet';
 import { codeCacheState, startupDone, startupMark, startupPhases } from './startupPhases';
 
@@ -8,17 +7,7 @@ startupMark('modules');
 
 /** Process entry point: parse config (fail fast), build the app, listen, shut down gracefully. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.logLevel);
+  const { config, logger } = startProcess();
   startupMark('config');
   const app = await createApp(config, logger);
   startupMark('app');
@@ -40,21 +29,7 @@ async function main(): Promise<void> {
     logger.warn('development keys in use: generated on first start in DEV_KEYS_FILE (CODE_HMAC_KEYS / FIELD_ENCRYPTION_KEYS / AUDIT_PSEUDONYM_KEY not set)');
   startupDone();
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app
-      .close(10_000)
-      .then(() => process.exit(0))
-      .catch(() => process.exit(1));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, 'shutting down', () => app.close(10_000));
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`fatal: ${e instanceof Error ? e.message : 'unknown error'}\n`);
-  process.exit(1);
-});
+runEntryPoint(main);

@@ -1,5 +1,4 @@
-import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../logger';
+import { runEntryPoint, startProcess, stopOnSignals } from '../processLifecycle';
 import { createRedis } from '../redisClient';
 import { createServices } from '../services';
 import { createStateBackend } from '../state/stateBackend';
@@ -14,17 +13,8 @@ import { campaignTenant, graphInstallerFor } from './wiring';
  * hand the rest back to the queue. Needs REDIS_URL: without Redis, `npm start` runs the campaigns in-process.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.logLevel).child({ role: 'campaign-worker' });
+  const { config, logger: root } = startProcess();
+  const logger = root.child({ role: 'campaign-worker' });
   if (!config.redis.url) {
     process.stderr.write('REDIS_URL: the campaign worker needs Redis (without Redis, `npm start` runs the campaigns in-process).\n');
     process.exit(2);
@@ -51,22 +41,7 @@ async function main(): Promise<void> {
   await campaigns.start();
   logger.info({ roles: config.campaigns.roles, tenantPerSecond: config.campaigns.tenantPerSecond, concurrency: config.campaigns.concurrency }, 'campaign worker running');
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'campaign worker shutting down');
-    campaigns
-      .close(10_000)
-      .then(() => redis.quit())
-      .then(() => process.exit(0))
-      .catch(() => process.exit(1));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, 'campaign worker shutting down', () => campaigns.close(10_000).then(() => redis.quit()));
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`fatal: ${e instanceof Error ? e.message : 'unknown error'}\n`);
-  process.exit(1);
-});
+runEntryPoint(main);
