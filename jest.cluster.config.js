@@ -26,5 +26,6 @@ module.exports = {
     'test/campaigns/securityAlerts\\.test\\.ts$',
     'test/campaigns/inDoubtReadBack\\.test\\.ts$',
     'test/campaigns/deadLetters\\.test\\.ts$',
+    'test/campaigns/lockoutReset\\.e2e\\.test\\.ts$',
   ],
 };

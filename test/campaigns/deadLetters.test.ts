@@ -83,7 +83,7 @@ function worker(o: { refs?: ConversationRefStore; engine?: Parameters<typeof cre
     config,
     redis,
     logger: createLogger('silent'),
-    services: { clock: { now: () => Date.now() }, directory: {} as never, security: { methods: { list: async () => [] } } as never },
+    services: { clock: { now: () => Date.now() }, directory: { capabilities: () => ({ canUnlock: true }) } as never, security: { methods: { list: async () => [] } } as never },
     refs: o.refs ?? new RedisConversationRefStore(redis, PREFIX),
     channel: new ConnectorChannel(workerAuthentication({}), ''),
     securityChannel: async () => null,
