@@ -276,7 +276,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     events: services.events,
   });
   bot.onMembersAdded(async (context, next) => {
-    await helpdesk.bot.onInstall(context);
+    // R2: only an install whose sender the roster confirms is recorded as the user's chat (R18 notices, campaigns).
+    const caller = await bot.installedBy(context);
+    if (caller) await helpdesk.bot.onInstall(context, caller.user);
     await next();
   });
 

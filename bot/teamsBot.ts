@@ -21,7 +21,7 @@ import { turnTimeZone, turnTranslator } from '../dialogs/turnLocale';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { UserRef } from '../domain/model/user';
 import type { DomainEvents } from '../domain/events';
-import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Caller, type MemberLookup, type RosterMember } from './identity';
+import { activityTenant, checkAccess, isPersonal, teamsMemberLookup, type Access, type Caller, type MemberLookup, type RosterMember } from './identity';
 import type { Logger } from './logger';
 import { TURN_LEASE_KEY, type TurnLease } from './state/turnScope';
 import { invokeError } from './inbound/activityGate';
@@ -144,11 +144,7 @@ export class SsprBot extends TeamsActivityHandler {
     }
     meta.schema = FLOW_SCHEMA_VERSION;
 
-    if (meta.member === undefined || meta.memberAt === undefined || this.now() - meta.memberAt > MEMBER_CACHE_MS) {
-      meta.member = context.activity.from?.aadObjectId ? await this.lookup(context) : null;
-      meta.memberAt = this.now();
-    }
-    const access = checkAccess(context, this.deps.allowedTenants, meta.member, this.deps.requireRoster);
+    const access = await this.access(context, meta);
     if (!access.ok) {
       this.deps.logger.warn({ reason: access.reason, activityId: context.activity.id }, 'access refused');
       this.auditRefusal(context, access.reason === 'not_personal' ? 'R1' : 'R2', access.reason);
@@ -175,6 +171,25 @@ export class SsprBot extends TeamsActivityHandler {
       if (intent === 'greeting' || intent === 'unknown') return;
     }
     await this.deps.root.run(context, this.dialogState);
+  }
+
+  /** R1/R2 for this activity: the allow-listed tenant and the roster's entry for `from.id` (looked up once per conversation). */
+  private async access(context: TurnContext, meta: ConversationMeta): Promise<Access> {
+    if (meta.member === undefined || meta.memberAt === undefined || this.now() - meta.memberAt > MEMBER_CACHE_MS) {
+      meta.member = context.activity.from?.aadObjectId ? await this.lookup(context) : null;
+      meta.memberAt = this.now();
+    }
+    return checkAccess(context, this.deps.allowedTenants, meta.member, this.deps.requireRoster);
+  }
+
+  /**
+   * The user an install (conversationUpdate) in a 1:1 chat comes from, checked as a message's caller is (tenant,
+   * roster: R2), or null. Only such an install may become the chat the user's proactive messages go to (R18, R39).
+   */
+  async installedBy(context: TurnContext): Promise<Caller | null> {
+    if (!isPersonal(context)) return null;
+    const access = await this.access(context, await this.meta.get(context, {}));
+    return access.ok ? access.caller : null;
   }
 
   /** One `gate_refused` event (the audit log and the insights subscribe): the rule, the reason, the caller if named. */
@@ -206,11 +221,9 @@ export class SsprBot extends TeamsActivityHandler {
 
   private async sendWelcome(context: TurnContext, caller: Caller | null): Promise<void> {
     const t = turnTranslator(context);
-    // On install Teams sends from.id and aadObjectId but no from.name and no caller is resolved yet: the user is
-    // still known by object id in the conversation's tenant, so the "register your methods" invitation is shown.
-    const tenantId = activityTenant(context);
-    const objectId = context.activity.from?.aadObjectId;
-    const user = caller?.user ?? (tenantId && objectId ? { tenantId, objectId } : undefined);
+    // On install the caller is the installer as the roster confirms it (installedBy); an unconfirmed one is told
+    // nothing about the account (whether it has methods), only shown the menu.
+    const user = caller?.user;
     const count = user && this.deps.methodCount ? await this.deps.methodCount(user).catch(() => undefined) : undefined;
     const card = buildWelcomeCard({
       t,
@@ -229,7 +242,7 @@ export class SsprBot extends TeamsActivityHandler {
     if (meta.welcomed) return;
     meta.welcomed = true;
     meta.schema = FLOW_SCHEMA_VERSION;
-    await this.sendWelcome(context, null);
+    await this.sendWelcome(context, await this.installedBy(context));
   }
 }
 

@@ -268,13 +268,9 @@ export class HelpdeskBot implements HandoffListener {
     });
   }
 
-  /** The install conversationUpdate of a 1:1 chat: keep its reference and wake a waiting delivery. */
-  async onInstall(context: TurnContext): Promise<void> {
+  /** The install conversationUpdate of a 1:1 chat by `user` (as the bot checked it): keep its reference and wake a waiting delivery. */
+  async onInstall(context: TurnContext, user: UserRef): Promise<void> {
     if (context.activity.conversation?.conversationType !== 'personal') return;
-    const tenantId = activityTenant(context);
-    const objectId = context.activity.from?.aadObjectId;
-    if (!tenantId || !objectId) return;
-    const user = { tenantId, objectId };
     await this.deps.refs.save(user, TurnContext.getConversationReference(context.activity));
     this.waiters.get(waitKey(user))?.();
   }

@@ -6,7 +6,7 @@
  */
 import { ConnectorStub } from '../support/connectorStub';
 import { startApp, type RunningApp } from '../support/appHarness';
-import { post, replyText, teamsActivity } from '../support/activities';
+import { DEMO_TENANT, post, replyText, teamsActivity } from '../support/activities';
 
 const MEGAN = '6e7b768e-07e2-4810-8459-485f84f8f204';
 const MALLORY = 'aaaaaaaa-0000-4000-8000-00000000a77a';
@@ -38,4 +38,23 @@ test('R2 R31 attack: from.id is Mallory in the roster but from.aadObjectId is Me
 
   const real = replyText((await post(running.baseUrl, teamsActivity({ serviceUrl: connector.url, userObjectId: MEGAN, text: 'I forgot my password' }))).replies);
   expect(real).not.toContain("I can't help with this account here");
+});
+
+const chatOf = async (u: { tenantId: string; objectId: string }): Promise<string | undefined> =>
+  ((await running.app.state.refs.get(u)) as { conversation?: { id?: string } } | null)?.conversation?.id;
+
+test('R2 R18 attack: an install conversationUpdate in Mallory’s chat claiming Megan’s object id does not make Mallory’s chat the one Megan’s notices, alerts and hand-off offers go to; Megan’s own install still does', async () => {
+  const megan = { tenantId: DEMO_TENANT, objectId: MEGAN };
+  await post(running.baseUrl, teamsActivity({ serviceUrl: connector.url, userObjectId: MEGAN, text: 'hi' }));
+  expect((await chatOf(megan))).toBe(`a:${MEGAN}`);
+  const install = (from: string, conversation: string): Record<string, unknown> => {
+    const a = teamsActivity({ type: 'conversationUpdate', serviceUrl: connector.url, userObjectId: from, conversationId: conversation, expectReplies: false });
+    (a.from as Record<string, unknown>).aadObjectId = MEGAN;
+    return { ...a, membersAdded: [{ id: '28:bot-id', name: 'Password Reset Assistant' }] };
+  };
+  expect((await post(running.baseUrl, install(MALLORY, `a:${MALLORY}`))).status).toBeLessThan(300);
+  expect((await chatOf(megan))).toBe(`a:${MEGAN}`);
+  // Megan installs the app again from another client: that install is hers.
+  expect((await post(running.baseUrl, install(MEGAN, `a:${MEGAN}-reinstalled`))).status).toBeLessThan(300);
+  expect((await chatOf(megan))).toBe(`a:${MEGAN}-reinstalled`);
 });
