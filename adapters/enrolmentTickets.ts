@@ -4,6 +4,7 @@ import { SsprError } from '../domain/errors';
 import { userKey, type UserRef } from '../domain/model/user';
 import { BoundedMap, DEFAULT_MEMORY_CAP } from './memory/boundedMap';
 import { LuaScript } from './redis/luaScript';
+import type { WriteRider } from './redis/writeRider';
 
 /**
  * What a ticket lets the dialog page show once (R35): the QR code and key of one pending authenticator method, or a
@@ -117,6 +118,8 @@ export class RedisEnrolmentTickets implements EnrolmentTickets {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlSeconds = ENROLMENT_TICKET_TTL_SECONDS,
+    /** Issue 15: the enrolment page's confirm ends with the ticket's removal; the background writes ride with it. */
+    private readonly rider?: WriteRider,
   ) {}
 
   private key(user: UserRef, id: string): string {
@@ -163,7 +166,10 @@ export class RedisEnrolmentTickets implements EnrolmentTickets {
   remove(user: UserRef, ticketId: string): Promise<void> {
     if (!TICKET_ID.test(ticketId)) return Promise.resolve();
     return this.run(async () => {
-      await this.redis.del(this.key(user, ticketId));
+      const sent = this.redis.del(this.key(user, ticketId));
+      // The confirm's last write: the insights counters and the R18 notice's pacer slot leave in its socket write.
+      this.rider?.flush();
+      await sent;
     });
   }
 }

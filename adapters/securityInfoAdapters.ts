@@ -208,7 +208,7 @@ export function createMemorySecurityAdapters(
     codes: new MemoryVerificationStore(deps.clock, codeRing, links.flows, { methods, stepUps }),
     throttle: new MemorySendThrottle(deps.clock),
     hourly: new MemoryHourlyCounter(),
-    totpReplay: new MemoryTotpReplayCache(deps.clock, { methods, ...links }),
+    totpReplay: new MemoryTotpReplayCache(deps.clock, { methods, ...links, records: { methods, stepUps } }),
     recoveryCodes: new MemoryRecoveryCodeStore(recoveryRing),
     stepUps,
   });

@@ -1,4 +1,5 @@
 import type { Clock } from '../../domain/ports/clock';
+import { SsprError } from '../../domain/errors';
 import type { UserRef } from '../../domain/model/user';
 import { steppedRecord } from '../../domain/ports/flowStore';
 import type { TotpAcceptance, TotpAccepted, TotpReplayCache } from '../../domain/ports/totp';
@@ -6,6 +7,7 @@ import { BoundedMap } from './boundedMap';
 import type { MemoryFlowStore } from './memoryFlowStore';
 import type { MemoryGrantStore } from './memoryGrantStore';
 import type { MemoryMethodStore } from './memoryMethodStore';
+import { applyRecordChangeNow, type MemoryRecordLinks } from './memoryRecordChange';
 
 /**
  * In-memory TOTP replay cache on the injected clock. Its acceptance takes the method stamp, the flow step and the grant
@@ -20,6 +22,8 @@ export class MemoryTotpReplayCache implements TotpReplayCache {
       readonly methods?: Pick<MemoryMethodStore, 'stampNow'>;
       readonly flows?: Pick<MemoryFlowStore, 'stepNow'>;
       readonly grants?: Pick<MemoryGrantStore, 'issueNow'>;
+      /** The stores an enrolment's change writes (issue 15). */
+      readonly records?: MemoryRecordLinks;
     } = {},
     private readonly ttlSeconds = 120,
   ) {}
@@ -34,6 +38,10 @@ export class MemoryTotpReplayCache implements TotpReplayCache {
     if (flowStep && !this.links.flows?.stepNow(flowStep)) return { ok: false, reason: 'flow_moved' };
     this.used.set(k, now + this.ttlSeconds * 1000);
     this.links.methods?.stampNow(user, a.methodId, a.mark, a.at);
+    if (a.change) {
+      if (!this.links.records) throw new SsprError('internal', 'no method store linked for an atomic record change');
+      applyRecordChangeNow(this.links.records, user, a.change);
+    }
     if (!flowStep) return { ok: true, stepped: false };
     if (!a.grant || !this.links.grants) return { ok: true, stepped: true };
     const flow = steppedRecord(flowStep);

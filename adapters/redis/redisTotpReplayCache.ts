@@ -8,15 +8,17 @@ import { LUA_NOW, LuaScript } from './recoveryRedis';
 import { luaIssueGrant } from './redisGrantStore';
 import type { RedisKeys } from './redisKeys';
 import type { UserRecordMemo } from './userRecordMemo';
+import { LUA_APPLY_CHANGE, changeParts } from './recordChangeLua';
 
 // KEYS: used step, methods hash[, flow[, grant]]. ARGV: now ('0' = Redis TIME, F17), step ttl s, method id, stamp
 // field, stamp, expected flow version ('' = no flow step), new version, new flow record, then (grant) lifetime ms,
-// max flow ms, flow start, conversation, goal.
+// max flow ms, flow start, conversation, goal; then (from ARGV[14], after the grant's, '' when none) a security-info
+// change's block (recordChangeLua.ts), whose keys follow the others.
 // One script per accepted TOTP (F16, issue 15): the flow's version is checked first, then the step is claimed
 // (SET NX, R12) — a replay or a moved flow writes nothing — and only then the method stamp (the field scheme of
 // RedisMethodStore: `<id>|<field>`, never recreating a removed method), the flow step and the grant. All keys carry
 // the user's hash tag (F20): one slot in a Cluster.
-const ACCEPT = new LuaScript(`${LUA_NOW}
+const ACCEPT = new LuaScript(`${LUA_NOW}${LUA_APPLY_CHANGE}
 if ARGV[6] ~= '' then
   local v = redis.call('HGET', KEYS[3], 'v')
   if not v or tonumber(v) ~= tonumber(ARGV[6]) then return {'flow_moved'} end
@@ -25,6 +27,7 @@ if not redis.call('SET', KEYS[1], '1', 'EX', ARGV[2], 'NX') then return {'replay
 if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[3] .. '|' .. ARGV[4], ARGV[5])
 end
+if ARGV[14] ~= nil and ARGV[14] ~= '' then apply_change(14) end
 if ARGV[6] == '' then return {'ok'} end
 redis.call('HSET', KEYS[3], 'v', ARGV[7], 'rec', ARGV[8])
 if ARGV[9] == nil or ARGV[9] == '' then return {'ok'} end
@@ -61,6 +64,12 @@ export class RedisTotpReplayCache implements TotpReplayCache {
         keys.push(this.keys.grant(user, flow.flowId));
         args.push(a.grant.lifetimeMs, a.grant.maxFlowMs, a.grant.flowStartedAt, a.grant.conversationId, a.grant.goal);
       }
+    }
+    if (a.change) {
+      const c = changeParts(this.keys, user, a.change, keys.length);
+      while (args.length < 13) args.push('');
+      keys.push(...c.keys);
+      args.push(...c.args);
     }
     let r: unknown;
     try {

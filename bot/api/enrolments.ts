@@ -49,12 +49,15 @@ export function registerEnrolmentRoutes(server: Server, kit: ApiKit, deps: { con
   server.post(
     '/api/enrolments/:ticket/confirm',
     kit.handle(async (req, res) => {
-      const user = await kit.identify(req);
+      // The ticket and the body are checked before the caller is identified, so only a well-formed confirm uses the
+      // user's write budget; the address, user and write limits then go in one round trip (issue 15).
       const ticket = TicketId.safeParse(routeParam(req, 'ticket'));
       if (!ticket.success) throw new ApiError(404, 'not_found');
       const b = kit.body(req, CodeBody);
-      await kit.write(user);
-      const methodId = await tickets.methodOf(user, ticket.data);
+      const user = await kit.identifyForWrite(req);
+      // The user's record (methods, step-up, R9 block) is read with the ticket: ConfirmAuthenticator's reads come from
+      // this request's memo (issue 15: one round trip for both).
+      const [methodId] = await Promise.all([tickets.methodOf(user, ticket.data), services.security.methods.list(user)]);
       if (!methodId) throw new ApiError(404, 'not_found');
       const r = await deps.useCases.confirmAuthenticator.run({ user, locale: kit.localeOf(req, b.locale), flowId: kit.correlation() }, methodId, b.code);
       if (!r.ok) throw refusal(r.reason, r.retryAt);

@@ -218,7 +218,7 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     handoffs: new RedisHandoffStore(redis, prefix),
     idempotency: new RedisIdempotencyStore(redis, prefix),
     apiKeys: new RedisApiKeyStore(redis, prefix),
-    enrolments: new RedisEnrolmentTickets(redis, prefix),
+    enrolments: new RedisEnrolmentTickets(redis, prefix, undefined, rider),
     // The bot's proactive sends (the R18 notice of a turn) take their pacer slot in the turn's last write (issue 15).
     campaigns: createCampaignState(config, redis, options.clock, rider),
     security: (deps) => createRedisSecurityAdapters(redis, config, deps, memo, o.clock ? { expiryClock: o.clock } : {}),

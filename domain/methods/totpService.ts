@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock';
 import type { MethodSecrets, MethodStore } from '../ports/methodStore';
 import type { FlowStep } from '../ports/flowStore';
 import type { GrantTerms } from '../ports/grantStore';
+import type { RecordChange } from '../ports/recordChange';
 import type { TotpEngine, TotpReplayCache } from '../ports/totp';
 import type { RegisteredMethod } from './registeredMethod';
 import { normaliseCode } from '../codes/codeFormat';
@@ -23,6 +24,8 @@ export interface TotpCheckOptions {
   readonly grant?: GrantTerms;
   /** The user's authenticators, read ahead together with the flow ({@link TotpService.preload}); else read here. */
   readonly authenticators?: readonly AuthenticatorEntry[];
+  /** Security info: the change an accepted code takes with it in the same atomic step (F16, issue 15). */
+  readonly change?: RecordChange;
 }
 
 export interface TotpEnrolment {
@@ -119,6 +122,7 @@ export class TotpService {
       mark: activated ? 'confirmedAt' : 'lastUsedAt',
       at: now,
       ...(options.step ? { step: options.step, ...(options.grant ? { grant: options.grant } : {}) } : {}),
+      ...(options.change ? { change: options.change } : {}),
     });
     if (!accepted.ok && accepted.reason === 'flow_moved') throw new SsprError('state_conflict', 'verification flow changed concurrently');
     if (!accepted.ok) {

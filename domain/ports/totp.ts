@@ -1,6 +1,7 @@
 import type { UserRef } from '../model/user';
 import type { FlowStep } from './flowStore';
 import type { GrantTerms } from './grantStore';
+import type { RecordChange } from './recordChange';
 
 /** RFC 6238 primitives (SHA-1, 6 digits, 30 s, ±1 step), implemented with otplib in adapters/crypto. */
 export interface TotpEngine {
@@ -24,6 +25,8 @@ export interface TotpAcceptance {
   readonly step?: FlowStep;
   /** With `step`: the step verifies the flow, whose grant is issued too (R16; idempotent per flow). */
   readonly grant?: GrantTerms;
+  /** Security info (issue 15): an enrolment's first code takes this change with it (flags, replaced authenticators). */
+  readonly change?: RecordChange;
 }
 
 export type TotpAccepted =

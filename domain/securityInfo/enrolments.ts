@@ -6,6 +6,7 @@ import type { MethodKind } from '../model/methods';
 import { isCodeFormat, normaliseCode } from './codeMethods';
 import { checkProof, notifyChange, type ProofGateRefusal } from './proofGate';
 import { countedCheck } from '../verification/countedCheck';
+import type { RecordChange } from '../ports/recordChange';
 import { randomId, type ChangeContext, type SecurityInfoDeps } from './securityInfoDeps';
 
 async function existingOf(deps: SecurityInfoDeps, ctx: ChangeContext, kind: MethodKind) {
@@ -61,11 +62,13 @@ export class ConfirmAuthenticator {
     if (!entry || entry.method.kind !== 'authenticatorApp' || entry.method.confirmedAt !== null) return fail('no_method');
     const proof = await checkProof(this.deps, ctx);
     if (!proof.ok) return proof;
+    // Issue 15, F16 for security info: the code's time step, the method made active, the lasting flag and the removal
+    // of the user's other authenticators are one atomic step — all of it or none.
+    const others = (await existingOf(this.deps, ctx, 'authenticatorApp')).filter((m) => m.id !== methodId).map((m) => m.id);
+    const change: RecordChange = { flags: ['hadMethods'], ...(others.length ? { remove: others } : {}) };
     // R34: through the one counted check (block honoured, a wrong code counts toward R9).
-    const r = await countedCheck(this.deps.block, ctx.user, (reason) => reason === 'invalid', () => this.deps.totp.verify(ctx.user, methodId, normaliseCode(code), ctx.flowId));
+    const r = await countedCheck(this.deps.block, ctx.user, (reason) => reason === 'invalid', () => this.deps.totp.verify(ctx.user, methodId, normaliseCode(code), ctx.flowId, { change }));
     if (!r.ok) return r;
-    await this.deps.stepUps.setFlag(ctx.user, 'hadMethods');
-    for (const m of await existingOf(this.deps, ctx, 'authenticatorApp')) if (m.id !== methodId) await this.deps.store.remove(ctx.user, m.id);
     await notifyChange(this.deps, ctx, { action: 'added', kind: 'authenticatorApp' });
     return ok(undefined);
   }

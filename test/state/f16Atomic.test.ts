@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { authenticator } from 'otplib';
 import { loadConfig } from '../../bot/config';
 import { createLogger } from '../../bot/logger';
 import { createServices, type Services } from '../../bot/services';
@@ -191,6 +192,63 @@ test('F16 issue 15 R31: the bot process dies after any number of commands of a b
     const after = await observeRecord();
     const which = JSON.stringify(after) === JSON.stringify(none) ? 'none' : JSON.stringify(after) === JSON.stringify(all) ? 'all' : null;
     if (!which) throw new Error(`half a confirmation after ${k} of ${total} commands: ${JSON.stringify(after)}`);
+    seen[which]++;
+  }
+  expect(seen.none).toBeGreaterThan(0);
+  expect(seen.all).toBeGreaterThan(0);
+}, 120_000);
+
+/**
+ * Issue 15, F16 for security info: an authenticator's first code (the enrolment page's confirm) takes the used time
+ * step, the method's activation, the lasting flag and the removal of the user's other authenticator in one script.
+ */
+test('F16 issue 15 R12: the bot process dies after any number of commands of an authenticator enrolment confirm — all of it or none', async () => {
+  async function prepareEnrolment(): Promise<{ mortal: ReturnType<typeof mortalClient>; run: () => Promise<unknown> }> {
+    await admin.flushall();
+    const mortal = mortalClient();
+    const state = createStateBackend(config, mortal.client, { clock: { now: () => Date.now() } });
+    const services = await createServices(config, state, createLogger('silent'), { notify: async () => undefined }, { audit: { record: async () => undefined } });
+    const now = Date.now();
+    const { methods, totp, stepUps } = services.security;
+    await methods.save(MEGAN, {
+      method: { id: 'oldapp', kind: 'authenticatorApp', confirmedAt: now - 86_400_000, lastUsedAt: null, createdAt: now - 2 * 86_400_000, source: 'user', channels: [] },
+      secrets: { totpSecret: 'JBSWY3DPEHPK3PXP' },
+    });
+    await stepUps.recordProof(MEGAN, now, 600);
+    await totp.startPendingEnrolment(MEGAN, 'newapp', 'c-enrol');
+    const secret = (await methods.get(MEGAN, 'newapp'))?.secrets.totpSecret;
+    if (!secret) throw new Error('no pending authenticator');
+    const useCases = securityInfoUseCases(services);
+    return { mortal, run: () => useCases.confirmAuthenticator.run({ user: MEGAN, locale: 'en', flowId: 'f-enrol' }, 'newapp', authenticator.generate(secret)).catch((e: unknown) => e) };
+  }
+  async function observeRecord(): Promise<{ confirmed: boolean; oldThere: boolean; flag: boolean }> {
+    const tag = `${config.redis.prefix}{u:${MEGAN.tenantId}:${MEGAN.objectId}}`;
+    return {
+      confirmed: (await admin.hexists(keys.methods(MEGAN), 'newapp|confirmedAt')) === 1,
+      oldThere: (await admin.hexists(keys.methods(MEGAN), 'oldapp')) === 1,
+      flag: (await admin.exists(`${tag}:flag:hadMethods`)) === 1,
+    };
+  }
+  const none = { confirmed: false, oldThere: true, flag: false };
+  const all = { confirmed: true, oldThere: false, flag: true };
+
+  const whole = await prepareEnrolment();
+  expect(await observeRecord()).toEqual(none);
+  whole.mortal.arm(Infinity);
+  expect(await whole.run()).toMatchObject({ ok: true });
+  const total = whole.mortal.sentSinceArmed();
+  whole.mortal.client.disconnect();
+  expect(await observeRecord()).toEqual(all);
+
+  const seen = { none: 0, all: 0 };
+  for (let k = 0; k <= total; k++) {
+    const p = await prepareEnrolment();
+    p.mortal.arm(k);
+    await p.run();
+    p.mortal.client.disconnect();
+    const after = await observeRecord();
+    const which = JSON.stringify(after) === JSON.stringify(none) ? 'none' : JSON.stringify(after) === JSON.stringify(all) ? 'all' : null;
+    if (!which) throw new Error(`half an enrolment after ${k} of ${total} commands: ${JSON.stringify(after)}`);
     seen[which]++;
   }
   expect(seen.none).toBeGreaterThan(0);

@@ -133,7 +133,7 @@ test('issue 15 R31 R35 R18: the security-info turn kinds, exact round trips each
       'si: bootstrap, directory mobile (code sent)': 4,
       'si: bootstrap code check': 4,
       'si: authenticator page': 3,
-      'si: TOTP check': 8,
+      'si: TOTP check': 4,
       'si: back': 2,
       'si: add (2)': 2,
       'si: choose e-mail': 2,
