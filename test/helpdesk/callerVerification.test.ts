@@ -1,10 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApp, type RunningApp } from '../support/appHarness';
-import { ConnectorStub } from '../support/connectorStub';
+import { appSuite } from '../support/appSuite';
 import { post, replyText, teamsActivity, DEMO_TENANT, type Reply } from '../support/activities';
-import { startRedis, type RedisServer } from '../support/redisServer';
 import { t } from '../../locales';
 
 /** The demo directory's Helpdesk group, by object id (R32). */
@@ -16,34 +11,17 @@ const LIDIA = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21';
 const MEGAN_MAIL = 'megan.private@fabrikam.example';
 const CHANNEL = '19:helpdesk@thread.tacv2';
 
-let redisServer: RedisServer;
-let stub: ConnectorStub;
-let running: RunningApp;
-
-beforeAll(async () => {
-  redisServer = await startRedis();
-  stub = new ConnectorStub();
-  await stub.start();
-  const dir = mkdtempSync(join(tmpdir(), 'cv-'));
-  const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP] }, methods: { requiredForReset: 1 } }));
-  running = await startApp({ REDIS_URL: redisServer.url, POLICY_FILE: policyFile });
-});
-afterAll(async () => {
-  await running.close();
-  await stub.stop();
-  await redisServer.stop();
-});
+const app = appSuite({ policy: { helpdesk: { agentGroups: [HELPDESK_GROUP] }, methods: { requiredForReset: 1 } } });
 
 const agentSays = (text: string, locale = 'en-US', extra: Record<string, unknown> = {}) =>
-  post(running.baseUrl, {
+  post(app.running.baseUrl, {
     ...teamsActivity({
       text: `<at>Password Reset Assistant</at> ${text}`,
       userObjectId: DIEGO,
       userName: 'Diego Siciliani',
       conversationType: 'channel',
       conversationId: CHANNEL,
-      serviceUrl: stub.url,
+      serviceUrl: app.stub.url,
       expectReplies: false,
       locale,
     }),
@@ -51,7 +29,7 @@ const agentSays = (text: string, locale = 'en-US', extra: Record<string, unknown
   });
 
 const userSends = (user: string, o: { text?: string; value?: unknown }) =>
-  post(running.baseUrl, teamsActivity({ ...o, userObjectId: user, userName: user === MEGAN ? 'Megan Bowen' : 'Lidia Holloway', serviceUrl: stub.url }));
+  post(app.running.baseUrl, teamsActivity({ ...o, userObjectId: user, userName: user === MEGAN ? 'Megan Bowen' : 'Lidia Holloway', serviceUrl: app.stub.url }));
 
 function action(replies: Reply[] | Record<string, unknown>, verb: string): Record<string, unknown> {
   const found: Record<string, unknown>[] = [];
@@ -70,7 +48,7 @@ function action(replies: Reply[] | Record<string, unknown>, verb: string): Recor
 
 /** The agent's status card updates in the channel, as [state, whole card JSON]. */
 function cardUpdates(): { state: string | undefined; json: string }[] {
-  return stub.calls
+  return app.stub.calls
     .filter((c) => c.method === 'PUT' && c.path.includes(encodeURIComponent(CHANNEL)))
     .map((c) => {
       const json = JSON.stringify(c.body);
@@ -79,14 +57,14 @@ function cardUpdates(): { state: string | undefined; json: string }[] {
 }
 
 async function offerTo(user: string): Promise<Record<string, unknown>> {
-  await running.app.helpdesk.bot.settled();
-  const toUser = stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${user}`)));
+  await app.running.app.helpdesk.bot.settled();
+  const toUser = app.stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${user}`)));
   return action(toUser.at(-1)!.body, 'handoffStart');
 }
 
 test('R21 R20: verify <user> → the user proves a method in Teams → the agent sees pass, the method kind and the times — never the code', async () => {
   const now = Date.now();
-  await running.app.services.security.methods.save(
+  await app.running.app.services.security.methods.save(
     { tenantId: DEMO_TENANT, objectId: MEGAN },
     {
       method: { id: 'mail-megan', kind: 'email', maskedDestination: 'm•••@fabrikam.example', confirmedAt: now - 1000, lastUsedAt: null, createdAt: now - 5000, source: 'user', channels: ['email'] },
@@ -94,7 +72,7 @@ test('R21 R20: verify <user> → the user proves a method in Teams → the agent
     },
   );
   await userSends(MEGAN, { text: 'hi' });
-  stub.clear();
+  app.stub.clear();
 
   await agentSays('verify megan.bowen@contoso.example INC-5');
   const start = await offerTo(MEGAN);
@@ -102,11 +80,11 @@ test('R21 R20: verify <user> → the user proves a method in Teams → the agent
   expect(replyText(started.replies)).toContain(t('en', 'helpdesk.verify.intro'));
   const choose = action(started.replies, 'verify.choose');
   await userSends(MEGAN, { value: choose });
-  const code = running.app.services.security.outbox?.lastCode(MEGAN_MAIL);
+  const code = app.running.app.services.security.outbox?.lastCode(MEGAN_MAIL);
   expect(code).toMatch(/^\d{6,8}$/);
   const done = await userSends(MEGAN, { value: { verb: 'verify.code', flowId: choose.flowId, code } });
   expect(replyText(done.replies)).toContain(t('en', 'helpdesk.verify.passed'));
-  await running.app.helpdesk.bot.settled();
+  await app.running.app.helpdesk.bot.settled();
 
   const updates = cardUpdates();
   expect(updates.map((u) => u.state)).toEqual(['Sent', 'Started', 'Done']);
@@ -117,13 +95,13 @@ test('R21 R20: verify <user> → the user proves a method in Teams → the agent
   expect(last).toMatch(/Done \d\d:\d\d \(UTC\)/);
   expect(last).toContain(t('en', 'helpdesk.purpose.verify'));
   // The channel never sees the code, the token, the address or the masked address.
-  const channel = JSON.stringify(stub.calls.filter((c) => c.path.includes(encodeURIComponent(CHANNEL))));
+  const channel = JSON.stringify(app.stub.calls.filter((c) => c.path.includes(encodeURIComponent(CHANNEL))));
   expect(channel).not.toContain(code!);
   expect(channel).not.toContain(String(start.token));
   expect(channel).not.toMatch(/fabrikam\.example|•/);
-  expect(running.logs.text).not.toContain(code!);
+  expect(app.running.logs.text).not.toContain(code!);
   // Nothing on the account changed: no reset was recorded.
-  expect(await running.app.services.recovery.deps.counter.recent({ tenantId: DEMO_TENANT, objectId: MEGAN }, 86_400_000)).toEqual([]);
+  expect(await app.running.app.services.recovery.deps.counter.recent({ tenantId: DEMO_TENANT, objectId: MEGAN }, 86_400_000)).toEqual([]);
 });
 
 test.each([
@@ -131,12 +109,12 @@ test.each([
   ['nl-NL', 'nl'],
 ] as const)('R21: a user who cannot verify (no methods) → the agent sees Failed and why (%s)', async (locale, lang) => {
   await userSends(LIDIA, { text: 'hi' });
-  stub.clear();
+  app.stub.clear();
   await agentSays('verify lidia.holloway@contoso.example', locale);
   const start = await offerTo(LIDIA);
   const r = await userSends(LIDIA, { value: start });
   expect(replyText(r.replies)).not.toContain(t('en', 'helpdesk.verify.passed'));
-  await running.app.helpdesk.bot.settled();
+  await app.running.app.helpdesk.bot.settled();
   const updates = cardUpdates();
   expect(updates.at(-1)!.state).toBe(t(lang, 'helpdesk.state.failed'));
   expect(updates.at(-1)!.json).toContain(t(lang, 'helpdesk.reason.cannot_verify'));
@@ -144,10 +122,10 @@ test.each([
 
 test('issue 11 open item: the status card shows its times in the agent\'s zone (Kathmandu, +05:45), named once, in the agent\'s language', async () => {
   const zone = 'Asia/Kathmandu';
-  stub.clear();
+  app.stub.clear();
   await agentSays('handoff lidia.holloway@contoso.example reset INC-7', 'nl-NL', { localTimezone: zone });
-  await running.app.helpdesk.bot.settled();
-  const card = stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(CHANNEL))).map((c) => JSON.stringify(c.body)).find((j) => j.includes('INC-7'));
+  await app.running.app.helpdesk.bot.settled();
+  const card = app.stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(CHANNEL))).map((c) => JSON.stringify(c.body)).find((j) => j.includes('INC-7'));
   expect(card).toBeDefined();
   const parts = new Intl.DateTimeFormat('nl-NL', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone, timeZoneName: 'short' }).formatToParts(Date.now());
   const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';

@@ -1,10 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApp, type RunningApp } from '../support/appHarness';
-import { ConnectorStub } from '../support/connectorStub';
+import { appSuite } from '../support/appSuite';
 import { post, replyText, teamsActivity, DEMO_TENANT } from '../support/activities';
-import { startRedis, type RedisServer } from '../support/redisServer';
 import { t } from '../../locales';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 
@@ -19,23 +14,9 @@ const MEGAN_PHONE = '+31612345678';
 const CONTACT_EN = 'Call the IT helpdesk on extension 1234.';
 const NEW_PASSWORD = 'Harbour-quill-Zephyr-lattice-94';
 
-let redisServer: RedisServer;
-let stub: ConnectorStub;
-let running: RunningApp;
-
-beforeAll(async () => {
-  redisServer = await startRedis();
-  stub = new ConnectorStub();
-  await stub.start();
-  const dir = mkdtempSync(join(tmpdir(), 'hd-'));
-  const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP], contactText: { en: CONTACT_EN, nl: 'Bel de helpdesk.' } } }));
-  running = await startApp({ REDIS_URL: redisServer.url, POLICY_FILE: policyFile, LOG_LEVEL: 'info' });
-});
-afterAll(async () => {
-  await running.close();
-  await stub.stop();
-  await redisServer.stop();
+const app = appSuite({
+  policy: { helpdesk: { agentGroups: [HELPDESK_GROUP], contactText: { en: CONTACT_EN, nl: 'Bel de helpdesk.' } } },
+  env: () => ({ LOG_LEVEL: 'info' }),
 });
 
 const channelMsg = (text: string, from = DIEGO, locale = 'en-US') =>
@@ -45,16 +26,16 @@ const channelMsg = (text: string, from = DIEGO, locale = 'en-US') =>
     userName: 'Diego Siciliani',
     conversationType: 'channel',
     conversationId: '19:helpdesk@thread.tacv2',
-    serviceUrl: stub.url,
+    serviceUrl: app.stub.url,
     expectReplies: false,
     locale,
   });
 
 /** Megan in her 1:1 chat (replies come back with expectReplies; card replacements go to the connector stub). */
 const megan = (input: { text?: string; value?: unknown; replyToId?: string }) => {
-  const activity = teamsActivity({ ...input, userObjectId: MEGAN, userName: 'Megan Bowen', serviceUrl: stub.url });
+  const activity = teamsActivity({ ...input, userObjectId: MEGAN, userName: 'Megan Bowen', serviceUrl: app.stub.url });
   if (input.replyToId) activity.replyToId = input.replyToId;
-  return post(running.baseUrl, activity);
+  return post(app.running.baseUrl, activity);
 };
 
 /** Data of the first card Action.Submit with this verb (and, for method choices, this methodId suffix). */
@@ -79,7 +60,7 @@ async function registerMegan(): Promise<void> {
   const now = Date.now();
   for (const kind of ['email', 'mobilePhone'] as const) {
     const email = kind === 'email';
-    await running.app.services.security.methods.save(
+    await app.running.app.services.security.methods.save(
       { tenantId: DEMO_TENANT, objectId: MEGAN },
       {
         method: {
@@ -110,22 +91,22 @@ test.each([
   ['en-US', 'Only members of the helpdesk group'],
   ['nl-NL', 'Alleen leden van de helpdeskgroep'],
 ])('R21: a non-agent is refused in the channel (%s)', async (locale, text) => {
-  stub.clear();
-  await post(running.baseUrl, channelMsg('handoff lidia.holloway@contoso.example', MEGAN, locale));
-  await until(() => stub.activities.length > 0);
-  expect(stub.activities[0].text).toContain(text);
+  app.stub.clear();
+  await post(app.running.baseUrl, channelMsg('handoff lidia.holloway@contoso.example', MEGAN, locale));
+  await until(() => app.stub.activities.length > 0);
+  expect(app.stub.activities[0].text).toContain(text);
 });
 
 test('R21 R18 R20: agent → user offer → Start (only by the user) → verified → done (real verify + reset); the channel never sees a secret', async () => {
-  stub.clear();
+  app.stub.clear();
   // Megan has a 1:1 chat with the bot (her conversation reference is stored on her first turn).
-  await post(running.baseUrl, teamsActivity({ text: 'hi', userObjectId: MEGAN, userName: 'Megan Bowen', serviceUrl: stub.url }));
+  await post(app.running.baseUrl, teamsActivity({ text: 'hi', userObjectId: MEGAN, userName: 'Megan Bowen', serviceUrl: app.stub.url }));
   await registerMegan();
-  stub.clear();
+  app.stub.clear();
 
-  await post(running.baseUrl, channelMsg('handoff megan.bowen@contoso.example reset INC-4711'));
-  await running.app.helpdesk.bot.settled();
-  const toUser = stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${MEGAN}`)));
+  await post(app.running.baseUrl, channelMsg('handoff megan.bowen@contoso.example reset INC-4711'));
+  await app.running.app.helpdesk.bot.settled();
+  const toUser = app.stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${MEGAN}`)));
   expect(toUser).toHaveLength(1);
   const offer = toUser[0]!.body.attachments[0].content;
   expect(JSON.stringify(offer)).toContain('Diego Siciliani, ticket INC-4711');
@@ -134,8 +115,8 @@ test('R21 R18 R20: agent → user offer → Start (only by the user) → verifie
   expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(16);
 
   // Another user pressing Megan's Start is refused (binding); Megan's start then works once.
-  await post(running.baseUrl, teamsActivity({ text: 'hi', userObjectId: LIDIA, userName: 'Lidia Holloway' }));
-  const foreign = await post(running.baseUrl, teamsActivity({ value: start, userObjectId: LIDIA, userName: 'Lidia Holloway' }));
+  await post(app.running.baseUrl, teamsActivity({ text: 'hi', userObjectId: LIDIA, userName: 'Lidia Holloway' }));
+  const foreign = await post(app.running.baseUrl, teamsActivity({ value: start, userObjectId: LIDIA, userName: 'Lidia Holloway' }));
   expect(replyText(foreign.replies)).toContain('meant for someone else');
   const mine = await megan({ value: start });
   expect(replyText(mine.replies)).not.toContain('meant for someone else');
@@ -149,7 +130,7 @@ test('R21 R18 R20: agent → user offer → Start (only by the user) → verifie
   for (const kind of ['email', 'sms'] as const) {
     const choose = action(last, 'verify.choose', `~${kind}`);
     last = (await megan({ value: choose })).replies;
-    const code = running.app.services.security.outbox?.lastCode(kind === 'email' ? MEGAN_MAIL : MEGAN_PHONE);
+    const code = app.running.app.services.security.outbox?.lastCode(kind === 'email' ? MEGAN_MAIL : MEGAN_PHONE);
     if (!code) throw new Error(`no ${kind} code sent`);
     codes.push(code);
     last = (await megan({ value: { verb: 'verify.code', flowId: choose.flowId, code }, replyToId: `code-card-${kind}` })).replies;
@@ -157,7 +138,7 @@ test('R21 R18 R20: agent → user offer → Start (only by the user) → verifie
   expect(replyText(last)).toContain(t('en', 'verify.done'));
   // Each card a code was typed on was replaced right after the submit.
   for (const kind of ['email', 'sms']) {
-    const cleared = stub.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/activities/code-card-${kind}`));
+    const cleared = app.stub.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/activities/code-card-${kind}`));
     expect(cleared).toHaveLength(1);
   }
   expect(JSON.stringify(last)).toContain('"style":"password"');
@@ -168,25 +149,25 @@ test('R21 R18 R20: agent → user offer → Start (only by the user) → verifie
   if (!replyText(submitted.replies).includes(done)) {
     // A slow directory write: "working on it" now, the result as a proactive message (R26).
     expect(replyText(submitted.replies)).toContain(t('en', 'reset.working'));
-    await until(() => stub.activities.some((a: { text?: string }) => a.text === done), 10_000);
+    await until(() => app.stub.activities.some((a: { text?: string }) => a.text === done), 10_000);
   }
-  expect(stub.calls.some((c) => c.method === 'PUT' && c.path.endsWith('/activities/password-card'))).toBe(true);
+  expect(app.stub.calls.some((c) => c.method === 'PUT' && c.path.endsWith('/activities/password-card'))).toBe(true);
   await until(() => {
-    const puts = stub.calls.filter((c) => c.method === 'PUT' && c.path.includes(encodeURIComponent('19:helpdesk@thread.tacv2')));
+    const puts = app.stub.calls.filter((c) => c.method === 'PUT' && c.path.includes(encodeURIComponent('19:helpdesk@thread.tacv2')));
     return puts.some((u) => JSON.stringify(u.body).includes('"Status","value":"Done"'));
   }, 10_000);
-  await running.app.helpdesk.bot.settled();
-  const directory = running.app.services.directory;
+  await app.running.app.helpdesk.bot.settled();
+  const directory = app.running.app.services.directory;
   if (!(directory instanceof MemoryDirectory)) throw new Error('expected the demo directory');
   expect(await directory.verifyPassword(MEGAN, NEW_PASSWORD)).toBe(true);
   expect(await directory.verifyPassword(MEGAN, 'Demo-Megan-Start-2026')).toBe(false);
   // R18: Megan is told of the reset at her registered e-mail address.
-  expect(running.app.services.security.outbox?.list(MEGAN_MAIL).some((e) => e.kind === 'notification')).toBe(true);
+  expect(app.running.app.services.security.outbox?.list(MEGAN_MAIL).some((e) => e.kind === 'notification')).toBe(true);
   // The token was used up by the first Start: pressing it again is refused.
   const again = await megan({ value: start });
   expect(replyText(again.replies)).toContain("can't be used any more");
 
-  const channel = stub.calls.filter((c) => c.path.includes(encodeURIComponent('19:helpdesk@thread.tacv2')));
+  const channel = app.stub.calls.filter((c) => c.path.includes(encodeURIComponent('19:helpdesk@thread.tacv2')));
   const updates = channel.filter((c) => c.method === 'PUT');
   const states = updates.map((u) => JSON.stringify(u.body).match(/"Status","value":"(\w+)"/)?.[1]);
   expect(states).toEqual(['Sent', 'Started', 'Verified', 'Done']);
@@ -198,6 +179,6 @@ test('R21 R18 R20: agent → user offer → Start (only by the user) → verifie
   expect(all).not.toContain(MEGAN_PHONE.slice(3)); // also no +31 6… written without the country code
   expect(all).not.toMatch(/\+31\d{6,}|fabrikam\.example|\b\d{6}\b/);
   expect(all).toContain('e-mail');
-  expect(running.logs.text).not.toContain(token);
-  expect(running.logs.text).toMatch(/helpdesk\.handoff_create/);
+  expect(app.running.logs.text).not.toContain(token);
+  expect(app.running.logs.text).toMatch(/helpdesk\.handoff_create/);
 });

@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApp, type RunningApp } from '../support/appHarness';
-import { ConnectorStub } from '../support/connectorStub';
+import { appSuite } from '../support/appSuite';
 import { post, teamsActivity, DEMO_TENANT } from '../support/activities';
 import { action, ChatDriver, eventually } from '../support/chatDriver';
-import { startRedis, type RedisServer } from '../support/redisServer';
 import { t } from '../../locales';
 
 /**
@@ -18,28 +13,15 @@ const LIDIA = 'c2a7bbd1-3b5e-4c1e-9a8f-0d7c1f3e5a21'; // no methods yet
 const CONTACT = 'Call the IT helpdesk on extension 1234.';
 const ADDRESS = 'lidia.private@example.org';
 
-let redis: RedisServer;
-let connector: ConnectorStub;
-let running: RunningApp;
+const app = appSuite({
+  policy: { methods: { bootstrap: 'helpdesk' }, helpdesk: { agentGroups: [HELPDESK_GROUP], contactText: { en: CONTACT, nl: 'Bel de helpdesk.' } } },
+  env: () => ({ LOG_LEVEL: 'info' }),
+});
 let chat: ChatDriver;
-let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  connector = new ConnectorStub();
-  await connector.start();
-  dir = mkdtempSync(join(tmpdir(), 'sspr-reghd-'));
-  const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ methods: { bootstrap: 'helpdesk' }, helpdesk: { agentGroups: [HELPDESK_GROUP], contactText: { en: CONTACT, nl: 'Bel de helpdesk.' } } }));
-  running = await startApp({ REDIS_URL: redis.url, POLICY_FILE: policyFile, LOG_LEVEL: 'info' });
-  chat = new ChatDriver(() => running.baseUrl, connector);
-  await eventually(async () => (await fetch(`${running.baseUrl}/readyz`)).status === 200);
-});
-afterAll(async () => {
-  await running?.close();
-  await connector?.stop();
-  await redis?.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  chat = new ChatDriver(() => app.running.baseUrl, app.stub);
+  await eventually(async () => (await fetch(`${app.running.baseUrl}/readyz`)).status === 200);
 });
 
 async function addEmail() {
@@ -56,21 +38,21 @@ test('R31 bootstrap = helpdesk: no first method on the session alone; a register
   expect(() => action(alone, 'si.destination')).toThrow();
 
   // The agent starts a registration for her from the helpdesk channel; the offer reaches her 1:1 chat.
-  connector.clear();
+  app.stub.clear();
   await post(
-    running.baseUrl,
+    app.running.baseUrl,
     teamsActivity({
       text: '<at>Password Reset Assistant</at> handoff lidia.holloway@contoso.example register INC-4712',
       userObjectId: DIEGO,
       userName: 'Diego Siciliani',
       conversationType: 'channel',
       conversationId: '19:helpdesk@thread.tacv2',
-      serviceUrl: connector.url,
+      serviceUrl: app.stub.url,
       expectReplies: false,
     }),
   );
-  await running.app.helpdesk.bot.settled();
-  const offer = connector.calls.find((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${LIDIA}`)));
+  await app.running.app.helpdesk.bot.settled();
+  const offer = app.stub.calls.find((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${LIDIA}`)));
   expect(offer).toBeTruthy();
   const start = (offer!.body.attachments[0].content.actions as { data: { verb: string } }[]).find((a) => a.data.verb === 'handoffStart')!.data;
 
@@ -78,11 +60,11 @@ test('R31 bootstrap = helpdesk: no first method on the session alone; a register
   await chat.turn(LIDIA, { value: start });
   const entry = await addEmail();
   const sent = await chat.turn(LIDIA, { value: { ...action(entry, 'si.destination'), destination: ADDRESS } });
-  const saved = await chat.turn(LIDIA, { value: { ...action(sent, 'si.code'), code: running.app.services.security.outbox!.lastCode(ADDRESS) } });
+  const saved = await chat.turn(LIDIA, { value: { ...action(sent, 'si.code'), code: app.running.app.services.security.outbox!.lastCode(ADDRESS) } });
   expect(saved.text).toContain('Saved');
-  const methods = await running.app.services.security.methods.list({ tenantId: DEMO_TENANT, objectId: LIDIA });
+  const methods = await app.running.app.services.security.methods.list({ tenantId: DEMO_TENANT, objectId: LIDIA });
   expect(methods.filter((m) => m.confirmedAt !== null).map((m) => m.kind)).toEqual(['email']);
-  expect(await running.app.services.security.stepUps.holdUntil({ tenantId: DEMO_TENANT, objectId: LIDIA })).toBeNull();
+  expect(await app.running.app.services.security.stepUps.holdUntil({ tenantId: DEMO_TENANT, objectId: LIDIA })).toBeNull();
   // The token was used up: pressing Start again gives nothing more.
   const again = await chat.turn(LIDIA, { value: start });
   expect(again.text).toContain("can't be used any more");

@@ -1,36 +1,26 @@
-import { startRedis, sleep, type RedisServer } from '../support/redisServer';
-import { ConnectorStub } from '../support/connectorStub';
-import { startApp, type RunningApp } from '../support/appHarness';
+import { sleep } from '../support/redisServer';
+import { appSuite } from '../support/appSuite';
 import { post, replyText, teamsActivity } from '../support/activities';
 import type Redis from 'ioredis';
 
-let redisServer: RedisServer;
-let connector: ConnectorStub;
-let running: RunningApp;
+const app = appSuite();
 let probe: Redis;
 
 beforeAll(async () => {
-  redisServer = await startRedis();
-  connector = new ConnectorStub();
-  await connector.start();
-  running = await startApp({ REDIS_URL: redisServer.url });
-  probe = redisServer.client();
+  probe = app.redis.client();
   for (let i = 0; i < 100 && probe.status !== 'ready'; i++) await sleep(50);
 });
-afterAll(async () => {
+afterAll(() => {
   probe.disconnect();
-  await running.close();
-  await connector.stop();
-  await redisServer.destroy();
 });
 
-const act = (o: Parameters<typeof teamsActivity>[0] = {}) => teamsActivity({ serviceUrl: connector.url, ...o });
+const act = (o: Parameters<typeof teamsActivity>[0] = {}) => teamsActivity({ serviceUrl: app.stub.url, ...o });
 // The welcome card's title ("Hi Megan, I'm …"); the help card says "I'm the Password Reset Assistant" too, without the greeting.
 const welcomes = (text: string) => (text.match(/Hi[^.!?\n]*, I'm the Password Reset Assistant/g) ?? []).length;
 
 describe('HTTP with real Redis state', () => {
   test('conversation state lives in Redis with a TTL, under the conversation', async () => {
-    const { replies } = await post(running.baseUrl, act({ text: 'hi', conversationId: 'a:state-check' }));
+    const { replies } = await post(app.running.baseUrl, act({ text: 'hi', conversationId: 'a:state-check' }));
     expect(replyText(replies)).toContain('What would you like to do?');
     const keys = await probe.keys('sspr:state:*');
     const key = keys.find((k) => k.includes('a:state-check'));
@@ -40,7 +30,7 @@ describe('HTTP with real Redis state', () => {
 
   test('R1: a channel message creates no state (no key of any kind but the duplicate-delivery mark, R24)', async () => {
     const before = new Set(await probe.keys('*'));
-    const { replies } = await post(running.baseUrl, act({ text: 'I forgot my password', conversationType: 'channel', conversationId: '19:abc@thread.tacv2;messageid=1', userObjectId: '1e1e1e1e-0000-4000-8000-000000000001' }));
+    const { replies } = await post(app.running.baseUrl, act({ text: 'I forgot my password', conversationType: 'channel', conversationId: '19:abc@thread.tacv2;messageid=1', userObjectId: '1e1e1e1e-0000-4000-8000-000000000001' }));
     expect(replyText(replies)).toContain('private chat');
     const added = (await probe.keys('*')).filter((k) => !before.has(k));
     // Only the turn machinery (R24 duplicate mark, R25 fencing counter) and the day's aggregate counts (insights, no
@@ -53,12 +43,12 @@ describe('HTTP with real Redis state', () => {
   test('F8/R24: the same activity id delivered 3× sequentially and 3× in parallel is processed once', async () => {
     const seq = act({ text: 'hi', conversationId: 'a:f8-seq', id: 'f8-activity-1' });
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await post(running.baseUrl, seq));
+    for (let i = 0; i < 3; i++) answers.push(await post(app.running.baseUrl, seq));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(answers.map((a) => a.replies.length)).toEqual([1, 0, 0]);
 
     const par = act({ text: 'hi', conversationId: 'a:f8-par', id: 'f8-activity-2' });
-    const parallel = await Promise.all([1, 2, 3].map(() => post(running.baseUrl, par)));
+    const parallel = await Promise.all([1, 2, 3].map(() => post(app.running.baseUrl, par)));
     expect(parallel.map((a) => a.replies.length).sort()).toEqual([0, 0, 1]);
   });
 
@@ -67,9 +57,9 @@ describe('HTTP with real Redis state', () => {
     for (let i = 0; i < 200; i++) {
       const conversationId = `a:f10-${i}`;
       // Both turns see a fresh conversation unless they are serialised: exactly one may get the welcome card.
-      const first = post(running.baseUrl, act({ text: 'hi', conversationId }));
+      const first = post(app.running.baseUrl, act({ text: 'hi', conversationId }));
       await sleep(i % 10);
-      const second = post(running.baseUrl, act({ text: 'help', conversationId }));
+      const second = post(app.running.baseUrl, act({ text: 'help', conversationId }));
       const [a, b] = await Promise.all([first, second]);
       const ta = replyText(a.replies);
       const tb = replyText(b.replies);
@@ -86,40 +76,40 @@ describe('HTTP with real Redis state', () => {
     const user = { tenantId: '00000000-0000-0000-0000-000000000001', objectId: '6e7b768e-07e2-4810-8459-485f84f8f204' };
     const megan = { userObjectId: user.objectId, userName: 'Megan Bowen', conversationId: 'a:f1' };
     const now = Date.now();
-    await running.app.services.security.methods.save(user, {
+    await app.running.app.services.security.methods.save(user, {
       method: { id: 'f1-mail', kind: 'email', maskedDestination: 'a•••@example.org', confirmedAt: now, lastUsedAt: null, createdAt: now, source: 'user', channels: ['email'] },
       secrets: { destination: 'ada.f1@example.org' },
     });
-    await running.app.services.security.methods.save(user, {
+    await app.running.app.services.security.methods.save(user, {
       method: { id: 'f1-phone', kind: 'mobilePhone', maskedDestination: '•••••••••78', confirmedAt: now, lastUsedAt: null, createdAt: now, source: 'user', channels: ['sms', 'voice'] },
       secrets: { destination: '+31612345678' },
     });
-    await post(running.baseUrl, act({ text: 'hi', ...megan }));
-    const start = await post(running.baseUrl, act({ value: { verb: 'menu', choice: 'reset' }, ...megan }));
+    await post(app.running.baseUrl, act({ text: 'hi', ...megan }));
+    const start = await post(app.running.baseUrl, act({ value: { verb: 'menu', choice: 'reset' }, ...megan }));
     const choose = JSON.stringify(start.replies).match(/\{[^{}]*"verb":"verify\.choose"[^{}]*\}/)?.[0];
     expect(choose).toBeDefined();
-    await redisServer.stop();
+    await app.redis.stop();
     const started = Date.now();
     // The press that sends the code, while Redis is down.
-    const { replies } = await post(running.baseUrl, act({ value: JSON.parse(choose!) as unknown, ...megan }));
+    const { replies } = await post(app.running.baseUrl, act({ value: JSON.parse(choose!) as unknown, ...megan }));
     const elapsed = Date.now() - started;
     expect(replyText(replies)).toMatch(/temporarily unavailable.*\(ref [0-9a-f]{8}\)/);
     expect(elapsed).toBeLessThan(3000);
     const readyDeadline = Date.now() + 5000;
     let ready = 200;
     while (Date.now() < readyDeadline && ready === 200) {
-      ready = (await fetch(`${running.baseUrl}/readyz`)).status;
+      ready = (await fetch(`${app.running.baseUrl}/readyz`)).status;
       if (ready === 200) await sleep(100);
     }
     expect(ready).toBe(503);
     // Nothing was sent anywhere while Redis was down.
-    expect(running.app.services.security.outbox?.list() ?? []).toEqual([]);
+    expect(app.running.app.services.security.outbox?.list() ?? []).toEqual([]);
 
-    await redisServer.start();
+    await app.redis.start();
     const recoverDeadline = Date.now() + 10_000;
-    while (Date.now() < recoverDeadline && (await fetch(`${running.baseUrl}/readyz`)).status !== 200) await sleep(100);
-    expect((await fetch(`${running.baseUrl}/readyz`)).status).toBe(200);
-    const again = await post(running.baseUrl, act({ text: 'hi', conversationId: 'a:f1' }));
+    while (Date.now() < recoverDeadline && (await fetch(`${app.running.baseUrl}/readyz`)).status !== 200) await sleep(100);
+    expect((await fetch(`${app.running.baseUrl}/readyz`)).status).toBe(200);
+    const again = await post(app.running.baseUrl, act({ text: 'hi', conversationId: 'a:f1' }));
     expect(replyText(again.replies)).toContain('What would you like to do?');
   }, 30_000);
 });
