@@ -234,8 +234,6 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   });
   const campaignChat = new CampaignChat({
     actions: campaigns.actions,
-    events: services.events,
-    clock: services.clock,
     talkToHelpdesk: async (context) => {
       const caller = context.turnState.get<Caller | undefined>(CALLER_KEY);
       if (caller) await helpdesk.bot.talk(context, caller, 'unlock');

@@ -23,9 +23,11 @@ export const HelpdeskVerb = z.object({ verb: z.literal('helpdesk'), tried: z.enu
 
 /** The proactive campaign cards' own buttons (issue 13); Unlock / Change it now / Register are menu verbs. */
 const OPTIONAL_CAMPAIGN = z.enum(['expiry', 'registration', 'reconfirm']);
-export const CampaignSnoozeVerb = z.object({ verb: z.literal('campaign.snooze'), kind: OPTIONAL_CAMPAIGN, days: z.union([z.literal(1), z.literal(7)]) }).strict();
-export const CampaignStopVerb = z.object({ verb: z.literal('campaign.stop'), kind: OPTIONAL_CAMPAIGN }).strict();
-export const CampaignNotMeVerb = z.object({ verb: z.literal('campaign.notMe'), lockedAt: z.number().int().nonnegative().max(8.64e15) }).strict();
+/** The message id of the card the button is on (domain/campaigns/audience.ts messageId): checked against what was sent. */
+const CARD_REF = z.string().regex(/^[A-Za-z0-9_.-]{1,300}$/);
+export const CampaignSnoozeVerb = z.object({ verb: z.literal('campaign.snooze'), kind: OPTIONAL_CAMPAIGN, days: z.union([z.literal(1), z.literal(7)]), ref: CARD_REF }).strict();
+export const CampaignStopVerb = z.object({ verb: z.literal('campaign.stop'), kind: OPTIONAL_CAMPAIGN, ref: CARD_REF }).strict();
+export const CampaignNotMeVerb = z.object({ verb: z.literal('campaign.notMe'), ref: CARD_REF }).strict();
 export const CampaignHelpdeskVerb = z.object({ verb: z.literal('campaign.helpdesk') }).strict();
 export const CampaignVerb = z.discriminatedUnion('verb', [CampaignSnoozeVerb, CampaignStopVerb, CampaignNotMeVerb, CampaignHelpdeskVerb]);
 export type CampaignVerb = z.infer<typeof CampaignVerb>;

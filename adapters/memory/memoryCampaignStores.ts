@@ -1,6 +1,6 @@
 import type { Clock } from '../../domain/ports/clock';
 import { userKey, type UserRef } from '../../domain/model/user';
-import type { OptionalKind } from '../../domain/campaigns/model';
+import type { CampaignKind, OptionalKind } from '../../domain/campaigns/model';
 import type {
   CampaignLedger,
   CampaignPreference,
@@ -10,6 +10,7 @@ import type {
   DeliveryClaim,
   DeliveryLedger,
   ScanCursorStore,
+  SentCards,
   ScanProgress,
 } from '../../domain/campaigns/ports';
 
@@ -149,5 +150,35 @@ export class MemoryDeadLetters implements DeadLetters {
   }
   async list(limit: number): Promise<readonly DeadLetter[]> {
     return this.letters.slice(0, limit);
+  }
+}
+
+export class MemorySentCards implements SentCards {
+  private readonly marks = new Map<string, { value: string; until: number }>();
+  constructor(private readonly clock: Clock) {}
+
+  private live(k: string): string | null {
+    const m = this.marks.get(k);
+    if (!m) return null;
+    if (m.until <= this.clock.now()) {
+      this.marks.delete(k);
+      return null;
+    }
+    return m.value;
+  }
+
+  async record(user: UserRef, messageId: string, kind: CampaignKind, ttlMs: number): Promise<void> {
+    this.marks.set(`${userKey(user)}|sent|${messageId}`, { value: kind, until: this.clock.now() + ttlMs });
+  }
+
+  async kindOf(user: UserRef, messageId: string): Promise<CampaignKind | null> {
+    return this.live(`${userKey(user)}|sent|${messageId}`) as CampaignKind | null;
+  }
+
+  async actOnce(user: UserRef, messageId: string, action: string, ttlMs: number): Promise<boolean> {
+    const k = `${userKey(user)}|acted|${action}|${messageId}`;
+    if (this.live(k) !== null) return false;
+    this.marks.set(k, { value: '1', until: this.clock.now() + ttlMs });
+    return true;
   }
 }

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { UserRef } from '../../domain/model/user';
-import type { OptionalKind } from '../../domain/campaigns/model';
+import { CAMPAIGN_KINDS, type CampaignKind, type OptionalKind } from '../../domain/campaigns/model';
 import type {
   CampaignLedger,
   CampaignPreference,
@@ -11,6 +11,7 @@ import type {
   DeliveryLedger,
   ScanCursorStore,
   ScanProgress,
+  SentCards,
 } from '../../domain/campaigns/ports';
 import { LuaScript } from './luaScript';
 import { slotPipeline } from './slotPipeline';
@@ -256,5 +257,30 @@ export class RedisDeadLetters implements DeadLetters {
   async list(limit: number): Promise<readonly DeadLetter[]> {
     const raw = await this.redis.lrange(this.key, 0, Math.max(0, limit - 1));
     return raw.map((r) => JSON.parse(r) as DeadLetter);
+  }
+}
+
+/** Cards sent per user (`<prefix>{u:<tenant>:<oid>}:sent:<message id>` = kind) and their one-time actions (`…:acted:<action>:<id>`). */
+export class RedisSentCards implements SentCards {
+  constructor(
+    private readonly redis: Client,
+    private readonly prefix: string,
+  ) {}
+
+  private key(user: UserRef, rest: string): string {
+    return `${this.prefix}{u:${user.tenantId}:${user.objectId}}:${rest}`;
+  }
+
+  async record(user: UserRef, messageId: string, kind: CampaignKind, ttlMs: number): Promise<void> {
+    await this.redis.set(this.key(user, `sent:${messageId}`), kind, 'PX', Math.ceil(ttlMs));
+  }
+
+  async kindOf(user: UserRef, messageId: string): Promise<CampaignKind | null> {
+    const v = await this.redis.get(this.key(user, `sent:${messageId}`));
+    return v !== null && (CAMPAIGN_KINDS as readonly string[]).includes(v) ? (v as CampaignKind) : null;
+  }
+
+  async actOnce(user: UserRef, messageId: string, action: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key(user, `acted:${action}:${messageId}`), '1', 'PX', Math.ceil(ttlMs), 'NX')) === 'OK';
   }
 }

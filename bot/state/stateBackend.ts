@@ -13,7 +13,7 @@ import type { InsightsStore } from '../../domain/ports/insightsStore';
 import type { HandoffStore } from '../../domain/ports/handoffStore';
 import type { ApiKeyStore } from '../../domain/helpdesk/apiKeys';
 import type { AlertRateLimit } from '../../domain/campaigns/securityAlerts';
-import type { CampaignLedger, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, SendPacer } from '../../domain/campaigns/ports';
+import type { CampaignLedger, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, SendPacer, SentCards } from '../../domain/campaigns/ports';
 import {
   createMemorySecurityAdapters,
   createRedisSecurityAdapters,
@@ -33,6 +33,7 @@ import {
   MemoryCampaignLedger,
   MemoryCampaignPreferences,
   MemoryDeadLetters,
+  MemorySentCards,
   MemoryDeliveryLedger,
   MemoryScanCursorStore,
 } from '../../adapters/memory/memoryCampaignStores';
@@ -49,6 +50,7 @@ import {
   RedisCampaignLedger,
   RedisCampaignPreferences,
   RedisDeadLetters,
+  RedisSentCards,
   RedisDeliveryLedger,
   RedisScanCursorStore,
 } from '../../adapters/redis/redisCampaignStores';
@@ -91,6 +93,7 @@ export interface CampaignState {
   readonly deliveryLedger: DeliveryLedger;
   readonly cursors: ScanCursorStore;
   readonly deadLetters: DeadLetters;
+  readonly sentCards: SentCards;
   readonly alertLimit: AlertRateLimit;
   /** Shared pacing of proactive sends (every instance and worker); undefined = this process only. */
   readonly pacer: SendPacer | undefined;
@@ -156,6 +159,7 @@ export function createCampaignState(config: StateConfig, redis: Redis | Cluster 
       deliveryLedger: new RedisDeliveryLedger(redis, prefix),
       cursors: new RedisScanCursorStore(redis, prefix),
       deadLetters: new RedisDeadLetters(redis, prefix),
+      sentCards: new RedisSentCards(redis, prefix),
       alertLimit: new RlfAlertRateLimit(new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:{campaign-alerts}`, points: perHour, duration: 3600 })),
       pacer: new RedisSendPacer(redis, { prefix, tenantPerSecond: config.campaigns.tenantPerSecond, ...(rider ? { rider } : {}) }),
     };
@@ -165,6 +169,7 @@ export function createCampaignState(config: StateConfig, redis: Redis | Cluster 
     deliveryLedger: new MemoryDeliveryLedger(clock),
     cursors: new MemoryScanCursorStore(),
     deadLetters: new MemoryDeadLetters(),
+    sentCards: new MemorySentCards(clock),
     alertLimit: new RlfAlertRateLimit(new RateLimiterMemory({ keyPrefix: `${prefix}rl:{campaign-alerts}`, points: perHour, duration: 3600 })),
     pacer: undefined,
   };

@@ -5,21 +5,18 @@ import { card, paragraph, submit } from '../../cards/adaptiveCard';
 import { resolveLocale, translator } from '../../locales';
 import { OPTIONAL_KINDS } from '../../domain/campaigns/model';
 import type { CampaignActions } from '../../domain/campaigns/campaignActions';
-import type { DomainEvents } from '../../domain/events';
 import type { UserRef } from '../../domain/model/user';
 
 export interface CampaignChatDeps {
   readonly actions: CampaignActions;
-  readonly events: DomainEvents;
-  readonly clock: { now(): number };
   readonly talkToHelpdesk: (context: TurnContext) => Promise<void>;
 }
 
 /**
  * The chat surface of the campaigns (root dialog hook): a card's Snooze / Stop / "This wasn't me" / helpdesk
  * buttons and a typed "stop these reminders". Each calls one use-case and answers in the user's language.
- * "This wasn't me" changes nothing on the account: it publishes `not_me_reported` (the security channel hears it)
- * and offers the helpdesk.
+ * "This wasn't me" changes nothing on the account: the use-case publishes `not_me_reported` (the security channel
+ * hears it) and the helpdesk is offered. A button for a card that was not sent to this user is refused politely.
  */
 export class CampaignChat {
   constructor(private readonly deps: CampaignChatDeps) {}
@@ -29,9 +26,9 @@ export class CampaignChat {
     const t = translator(locale);
     switch (action.verb) {
       case 'campaign.snooze': {
-        const r = await this.deps.actions.snooze(user, action.kind, action.days);
+        const r = await this.deps.actions.snooze(user, action.kind, action.days, action.ref);
         if (!r.ok) {
-          await context.sendActivity(t('campaign.snoozeLimit'));
+          await context.sendActivity(t(r.reason === 'not_sent' ? 'campaign.notSent' : 'campaign.snoozeLimit'));
           return;
         }
         const zone = context.activity.localTimezone;
@@ -46,18 +43,25 @@ export class CampaignChat {
         await context.sendActivity(t('campaign.snoozed', { date }));
         return;
       }
-      case 'campaign.stop':
-        await this.deps.actions.stop(user, action.kind);
-        await context.sendActivity(t('campaign.stopped'));
+      case 'campaign.stop': {
+        const r = await this.deps.actions.stop(user, action.kind, action.ref);
+        await context.sendActivity(t(r.ok ? 'campaign.stopped' : 'campaign.notSent'));
         return;
+      }
       case 'campaign.stopAll':
-        for (const k of OPTIONAL_KINDS) await this.deps.actions.stop(user, k);
+        await this.deps.actions.stopAll(user, OPTIONAL_KINDS);
         await context.sendActivity(t('campaign.stoppedAll'));
         return;
       case 'campaign.notMe': {
-        const correlationId = randomBytes(8).toString('hex');
-        this.deps.events.publish({ type: 'not_me_reported', at: this.deps.clock.now(), correlationId, user, about: 'lockout' });
-        const offer = card([paragraph(t('campaign.notMe.reported'))], [submit(t('campaign.notMe.helpdesk'), { verb: 'campaign.helpdesk' }, 'positive')]);
+        const r = await this.deps.actions.reportNotMe(user, action.ref, randomBytes(8).toString('hex'));
+        if (!r.ok && r.reason === 'not_sent') {
+          await context.sendActivity(t('campaign.notSent'));
+          return;
+        }
+        const offer = card(
+          [paragraph(t(r.ok ? 'campaign.notMe.reported' : 'campaign.notMe.already'))],
+          [submit(t('campaign.notMe.helpdesk'), { verb: 'campaign.helpdesk' }, 'positive')],
+        );
         await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(offer)));
         return;
       }

@@ -7,7 +7,7 @@ import { resolveLocale, translator } from '../../locales';
 import { buildCampaignCard } from '../../cards/campaigns/campaignCard';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import type { OutboundMessage } from '../../domain/campaigns/model';
-import type { CampaignLedger, CampaignOutbox, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, TimeZoneLookup } from '../../domain/campaigns/ports';
+import type { CampaignLedger, CampaignOutbox, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, SentCards, TimeZoneLookup } from '../../domain/campaigns/ports';
 import { ReminderGate } from '../../domain/campaigns/audience';
 import { RunDirectoryScan, type CampaignScanner, type ScanResult } from '../../domain/campaigns/runScan';
 import { ExpiryReminderScanner } from '../../domain/campaigns/expiryReminders';
@@ -35,7 +35,7 @@ export interface CampaignsDeps {
   /** The campaign stores, alert limiter and pacer (rule 17); default: the state backend's on `redis`. */
   readonly state?: CampaignState;
   readonly logger: Logger;
-  readonly services: Pick<Services, 'clock' | 'directory' | 'security'>;
+  readonly services: Pick<Services, 'clock' | 'directory' | 'security'> & { readonly events?: Pick<Services['events'], 'publish'> };
   readonly refs: ConversationRefStore;
   /** Sends proactive messages: the app's CloudAdapter, or a worker's ConnectorChannel. */
   readonly channel: ProactiveChannel;
@@ -61,6 +61,8 @@ export interface Campaigns {
   /** The R30 send-spike watch the scan role runs every {@link SPIKE_WATCH_EVERY_MS}. */
   readonly sendSpikes: WatchSendSpikes;
   readonly preferences: CampaignPreferences;
+  /** The cards sent to each user (a button acts only on a card its user was sent). */
+  readonly sentCards: SentCards;
   readonly ledger: CampaignLedger;
   readonly deliveryLedger: DeliveryLedger;
   readonly cursors: ScanCursorStore;
@@ -85,7 +87,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   const policy = config.policy.campaigns;
   const scope = config.policy.scope;
   const state = d.state ?? createCampaignState(config, redis, clock);
-  const { preferences, ledger, deliveryLedger, cursors, deadLetters } = state;
+  const { preferences, ledger, deliveryLedger, cursors, deadLetters, sentCards } = state;
   const timeZones: TimeZoneLookup = {
     timeZone: async (user) => {
       const ref = (await d.refs.get(user).catch(() => null)) as { localTimezone?: unknown } | null;
@@ -136,6 +138,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     refs: d.refs,
     ledger: deliveryLedger,
     deadLetters,
+    sentCards,
     clock,
     securityChannel: d.securityChannel,
     ...(d.installer ? { installer: d.installer } : {}),
@@ -145,7 +148,7 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
       const l = resolveLocale(locale);
       // Entra cannot unlock (canUnlock false): the lockout card offers the verified reset instead of Unlock.
       const canUnlock = m.card.kind === 'lockout' ? directory.capabilities().canUnlock : true;
-      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone, canUnlock })));
+      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone, canUnlock, ref: m.id })));
     },
   });
   // A reminder is checked again right before it goes out: the user may have dealt with it while it waited.
@@ -211,7 +214,8 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
 
   return {
     outbox,
-    actions: new CampaignActions({ policy, preferences, clock }),
+    actions: new CampaignActions({ policy, preferences, sentCards, events: services.events ?? { publish: () => undefined }, clock }),
+    sentCards,
     reportLockout: new ReportLockout({ tenantId: d.tenantId, policy, scope, directory, ledger, outbox, clock }),
     alerts,
     sendSpikes,

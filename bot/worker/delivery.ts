@@ -1,7 +1,7 @@
 import type { Activity, ConversationReference } from 'botbuilder';
 import type { Clock } from '../../domain/ports/clock';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
-import type { DeadLetterReason, DeadLetters, DeliveryLedger } from '../../domain/campaigns/ports';
+import type { DeadLetterReason, DeadLetters, DeliveryLedger, SentCards } from '../../domain/campaigns/ports';
 import type { OutboundMessage } from '../../domain/campaigns/model';
 import { IDEMPOTENCY_CARD_PROPERTY, decideInDoubt, type DeliveryReadBack, type ReadBackResult } from '../../domain/campaigns/inDoubt';
 import type { TeamsSender } from '../teamsSender';
@@ -38,6 +38,8 @@ export interface DeliveryDeps {
   readonly refs: ConversationRefStore;
   readonly ledger: DeliveryLedger;
   readonly deadLetters: DeadLetters;
+  /** Where a user's delivered cards are recorded, so their buttons act only for them (R39). */
+  readonly sentCards?: SentCards;
   readonly render: CampaignRenderer;
   readonly clock: Clock;
   /** The configured security-alert channel's conversation reference (hd's setting), or null. */
@@ -120,6 +122,7 @@ export class DeliveryProcessor {
 
     const timeZone = (ref as { localTimezone?: unknown }).localTimezone;
     const activity = withIdempotencyKey(d.render(message, ref.locale, typeof timeZone === 'string' ? timeZone : null), message.id);
+    await this.recordSent(message);
     const r = await d.sender.send(ref, activity, {
       aroundPost: (post) =>
         this.posts.run(async () => {
@@ -216,6 +219,11 @@ export class DeliveryProcessor {
       ...(was === 'in_doubt' ? { inDoubt: true } : {}),
     });
     return { kind: 'dead', reason: f.reason };
+  }
+
+  /** Recorded before the POST leaves: the user can tap the card before the connector's answer is back. */
+  private async recordSent(message: OutboundMessage): Promise<void> {
+    if (message.to.kind === 'user') await this.deps.sentCards?.record(message.to.user, message.id, message.card.kind, this.remember);
   }
 
   private get remember(): number {

@@ -13,6 +13,8 @@ export interface CampaignCardView {
    * the verified password reset instead, which ends the lock there.
    */
   readonly canUnlock: boolean;
+  /** The message id: every button of the card carries it, and the bot acts only if this card went to the tapper. */
+  readonly ref: string;
 }
 
 function zoneOf(v: CampaignCardView): string {
@@ -38,10 +40,10 @@ const date = (at: number, v: CampaignCardView): string =>
 function silence(v: CampaignCardView, kind: 'expiry' | 'registration' | 'reconfirm', canSnooze: boolean): CardAction[] {
   const a: CardAction[] = [];
   if (canSnooze) {
-    a.push(submit(v.t('campaign.snooze1'), { verb: 'campaign.snooze', kind, days: 1 }));
-    a.push(submit(v.t('campaign.snooze7'), { verb: 'campaign.snooze', kind, days: 7 }));
+    a.push(submit(v.t('campaign.snooze1'), { verb: 'campaign.snooze', kind, days: 1, ref: v.ref }));
+    a.push(submit(v.t('campaign.snooze7'), { verb: 'campaign.snooze', kind, days: 7, ref: v.ref }));
   }
-  a.push(submit(v.t('campaign.stop'), { verb: 'campaign.stop', kind }));
+  a.push(submit(v.t('campaign.stop'), { verb: 'campaign.stop', kind, ref: v.ref }));
   return a;
 }
 
@@ -68,7 +70,7 @@ export function buildCampaignCard(c: CampaignCard, v: CampaignCardView): Adaptiv
           v.canUnlock
             ? submit(t('campaign.lockout.unlock'), { verb: 'menu', choice: 'unlock' }, 'positive')
             : submit(t('campaign.lockout.reset'), { verb: 'menu', choice: 'reset' }, 'positive'),
-          submit(t('campaign.lockout.notMe'), { verb: 'campaign.notMe', lockedAt: c.lockedAt }, 'destructive'),
+          submit(t('campaign.lockout.notMe'), { verb: 'campaign.notMe', ref: v.ref }, 'destructive'),
         ],
       );
     case 'registration':

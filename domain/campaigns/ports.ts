@@ -1,6 +1,6 @@
 import type { UserRef } from '../model/user';
 import type { DirectoryUser } from '../ports/directory';
-import type { OptionalKind, OutboundMessage } from './model';
+import type { CampaignKind, OptionalKind, OutboundMessage } from './model';
 
 /** Hands messages to delivery (a BullMQ queue shared by all workers, or the in-process loop without Redis). */
 export interface CampaignOutbox {
@@ -170,4 +170,17 @@ export interface DeadLetter {
 export interface DeadLetters {
   add(letter: DeadLetter): Promise<void>;
   list(limit: number): Promise<readonly DeadLetter[]>;
+}
+
+/**
+ * The cards that went to each user's chat (R39): a card's buttons carry its message id, and a button acts only when
+ * that card was sent to the user who taps it — a forged or copied button for another user's card, or for a card
+ * never sent, is refused. Kept under the user's hash tag (F20), as long as the delivery ledger remembers.
+ */
+export interface SentCards {
+  record(user: UserRef, messageId: string, kind: CampaignKind, ttlMs: number): Promise<void>;
+  /** The kind of the card `messageId` that went to this user; null when it never did (or is forgotten). */
+  kindOf(user: UserRef, messageId: string): Promise<CampaignKind | null>;
+  /** True for the first `action` on this card by this user, false for every later one (one step, any instance). */
+  actOnce(user: UserRef, messageId: string, action: string, ttlMs: number): Promise<boolean>;
 }

@@ -310,6 +310,41 @@ describe('E4 lockout alerts', () => {
     expect(postsTo(SECURITY).length).toBe(before + 1);
   });
 
+  test('E4 E2 R39 attack: "This wasn\'t me" is bound to the lockout card sent to THIS user and acts once; a forged or copied one (another user\'s card, an event never sent) is refused politely and alerts nobody', async () => {
+    const victim = chatOf(11);
+    const other = chatOf(12); // nl
+    const { data } = await cardWith(victim, (d) => d.verb === 'campaign.notMe');
+    expect(typeof data.ref).toBe('string');
+    const before = postsTo(SECURITY).length;
+    // User 12 replays user 11's button, then one for a lockout that was never sent.
+    expect(await other.send({ value: data })).toContain(t('nl', 'campaign.notSent'));
+    expect(await other.send({ value: { verb: 'campaign.notMe', ref: messageId('lockout', DEMO_TENANT, oid(12), 123) } })).toContain(t('nl', 'campaign.notSent'));
+    expect(lastActions(other, 'campaign.helpdesk')).toHaveLength(0);
+    // The recipient's own tap is reported once; the same button again is answered, not reported again.
+    expect(await victim.send({ value: data })).toContain(t('en', 'campaign.notMe.reported'));
+    await waitFor(() => postsTo(SECURITY).length > before, 15_000);
+    expect(await victim.send({ value: data })).toContain(t('en', 'campaign.notMe.already'));
+    await kit.run.app.helpdesk.bot.settled();
+    expect(postsTo(SECURITY).length).toBe(before + 1);
+    expect(JSON.stringify(postsTo(SECURITY).at(-1)!.body)).toContain(pseudonymOf(kit.run.app.config.keys.auditPseudonym, userRef(11)));
+  });
+
+  test('R39 attack: snooze and stop act only for the card\'s recipient and its kind: another user\'s expiry card or an invented one is refused, nothing is stored', async () => {
+    const owner = chatOf(5);
+    const other = chatOf(4); // nl
+    const snooze = await cardWith(owner, (d) => d.verb === 'campaign.snooze' && d.days === 1);
+    const stop = await cardWith(owner, (d) => d.verb === 'campaign.stop');
+    const prefs = campaigns().preferences;
+    const was = await prefs.get(userRef(4), 'expiry');
+    expect(await other.send({ value: snooze.data })).toContain(t('nl', 'campaign.notSent'));
+    expect(await other.send({ value: stop.data })).toContain(t('nl', 'campaign.notSent'));
+    // The right user, but the card's ref named for another kind: a registration nudge that was never sent.
+    expect(await owner.send({ value: { ...stop.data, kind: 'registration' } })).toContain(t('en', 'campaign.notSent'));
+    expect(await prefs.get(userRef(4), 'expiry')).toEqual(was);
+    expect((await prefs.get(userRef(5), 'registration')).optedOut).toBe(false);
+    expect((await prefs.get(userRef(5), 'expiry')).snoozedUntil).toBeNull();
+  });
+
   test('E4 R39: the signed SIEM webhook — a valid signature queues the alert once; a bad or stale signature is refused (401)', async () => {
     const url = `${kit.run.baseUrl}/api/campaigns/lockout`;
     const send = async (body: string, ts: number, secret = SECRET, signed = body) =>

@@ -63,7 +63,7 @@ class ScanDirectoryFake {
     return this.expiry.get(u.objectId) ?? null;
   }
   capabilities() {
-    return { canUnlock: true };
+    return { canUnlock: true, ref: 'card-1' };
   }
   async readLockout(u: DirectoryUser) {
     const at = this.lock.get(u.objectId);
@@ -210,8 +210,11 @@ describe('E3 expiry reminders', () => {
     await seedRefs([1, 2, 3, 4, 5, 6, 7, 8]);
     const dir = new ScanDirectoryFake(users, expiry);
     const w = worker(dir, { expiry: { ...DEFAULT_CAMPAIGN_POLICY.expiry, audience: { mode: 'everyone', groups: [], excludeGroups: [CONTRACTORS.toUpperCase()] } } });
-    await w.actions.stop({ tenantId: TENANT, objectId: oid(6) }, 'expiry');
-    expect((await w.actions.snooze({ tenantId: TENANT, objectId: oid(7) }, 'expiry', 7)).ok).toBe(true);
+    // Their earlier reminder's buttons (a card sent to each of them).
+    await w.sentCards.record({ tenantId: TENANT, objectId: oid(6) }, 'earlier-6', 'expiry', DAY);
+    await w.sentCards.record({ tenantId: TENANT, objectId: oid(7) }, 'earlier-7', 'expiry', DAY);
+    expect(await w.actions.stop({ tenantId: TENANT, objectId: oid(6) }, 'expiry', 'earlier-6')).toEqual({ ok: true });
+    expect((await w.actions.snooze({ tenantId: TENANT, objectId: oid(7) }, 'expiry', 7, 'earlier-7')).ok).toBe(true);
     const r = await w.scanNow('expiry');
     expect(r).toMatchObject({ ok: true, done: true, queued: 2 });
     await w.start();
@@ -342,10 +345,11 @@ describe('A4 registration nudges and re-confirmation', () => {
     await seedRefs([1, 2, 3, 4]);
     const w = worker(new ScanDirectoryFake(users, new Map()), { registration: { ...DEFAULT_CAMPAIGN_POLICY.registration, maxSnoozes: 2 } }, methods);
     const u4 = { tenantId: TENANT, objectId: oid(4) };
-    expect((await w.actions.snooze(u4, 'registration', 1)).ok).toBe(true);
-    expect((await w.actions.snooze(u4, 'registration', 1)).ok).toBe(true);
+    await w.sentCards.record(u4, 'nudge-4', 'registration', DAY);
+    expect((await w.actions.snooze(u4, 'registration', 1, 'nudge-4')).ok).toBe(true);
+    expect((await w.actions.snooze(u4, 'registration', 1, 'nudge-4')).ok).toBe(true);
     // Enforcement: the third snooze is refused.
-    expect(await w.actions.snooze(u4, 'registration', 7)).toEqual({ ok: false, reason: 'limit_reached' });
+    expect(await w.actions.snooze(u4, 'registration', 7, 'nudge-4')).toEqual({ ok: false, reason: 'limit_reached' });
     expect(await w.scanNow('registration')).toMatchObject({ ok: true, queued: 2 });
     await w.start();
     await until(() => stub.activities.length >= 2);
@@ -358,7 +362,7 @@ describe('A4 registration nudges and re-confirmation', () => {
 
   test('after N snoozes the card offers no snooze (enforcement); stop is always there', () => {
     const t = translator('en');
-    const c = buildCampaignCard({ kind: 'registration', confirmed: 0, required: 2, canSnooze: false }, { t, locale: 'en', timeZone: null, defaultTimeZone: 'UTC', canUnlock: true });
+    const c = buildCampaignCard({ kind: 'registration', confirmed: 0, required: 2, canSnooze: false }, { t, locale: 'en', timeZone: null, defaultTimeZone: 'UTC', canUnlock: true, ref: 'card-1' });
     const s = JSON.stringify(c);
     expect(s).not.toContain('campaign.snooze');
     expect(s).toContain('campaign.stop');
@@ -393,7 +397,7 @@ describe('E4 lockout alerts', () => {
 
   test('lockout alerts cannot be stopped or snoozed (no such buttons; not an optional kind)', () => {
     const t = translator('nl');
-    const c = JSON.stringify(buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t, locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true }));
+    const c = JSON.stringify(buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t, locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true, ref: 'card-1' }));
     expect(c).toContain('Je account is om 14:05 geblokkeerd — was jij dit?');
     expect(c).toContain('"verb":"menu","choice":"unlock"');
     expect(c).toContain('"verb":"campaign.notMe"');
@@ -405,7 +409,7 @@ describe('E4 lockout alerts', () => {
     ['en', 'Your account was locked at 14:05 — was this you?', 'Reset password', 'choose a new password here'],
     ['nl', 'Je account is om 14:05 geblokkeerd — was jij dit?', 'Wachtwoord opnieuw instellen', 'kies dan hier een nieuw wachtwoord'],
   ] as const)('E4 (%s): a directory that cannot unlock (Entra, canUnlock false) gets Reset password, never Unlock', (locale, title, button, body) => {
-    const c = buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t: translator(locale), locale, timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: false });
+    const c = buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t: translator(locale), locale, timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: false, ref: 'card-1' });
     const json = JSON.stringify(c);
     expect(json).toContain(title);
     expect(json).toContain(body);
@@ -428,8 +432,8 @@ describe('cards in en and nl', () => {
     { kind: 'securityAlert', alert: 'verification_blocked', subject: 'ab12cd34', correlationId: 'c0ffee', detail: {} },
   ];
   test.each(cards.map((c) => [c.kind, c] as const))('%s: both languages, different texts, times in the user’s zone', (_k, c) => {
-    const en = JSON.stringify(buildCampaignCard(c, { t: translator('en'), locale: 'en', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true }));
-    const nl = JSON.stringify(buildCampaignCard(c, { t: translator('nl'), locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true }));
+    const en = JSON.stringify(buildCampaignCard(c, { t: translator('en'), locale: 'en', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true, ref: 'card-1' }));
+    const nl = JSON.stringify(buildCampaignCard(c, { t: translator('nl'), locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true, ref: 'card-1' }));
     expect(en).not.toEqual(nl);
     expect(en).not.toMatch(/campaign\.[a-z]+\.[a-zA-Z]+"/); // no raw keys
     expect(nl).not.toMatch(/campaign\.[a-z]+\.[a-zA-Z]+"/);
