@@ -11,15 +11,29 @@
 export class WriteRider {
   private waiting: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
 
-  constructor(private readonly maxWaitMs = 20) {}
+  /**
+   * `inScope`: true while the caller runs inside a turn or request that flushes the rider when it ends (the state
+   * backend's: the per-turn memo's scope, which the TurnGuard and the pages API open). A writer issued there waits
+   * for that flush (at most `scopeMaxWaitMs`, a safety net) instead of `maxWaitMs`, so a turn slowed down by a busy
+   * machine still takes its background writes along (issue 15: the count does not depend on the load).
+   */
+  constructor(
+    private readonly maxWaitMs = 20,
+    private readonly options: { readonly inScope?: () => boolean; readonly scopeMaxWaitMs?: number } = {},
+  ) {}
 
-  /** Resolves at the next {@link flush}, or after `maxWaitMs` at the latest. */
+  /** Resolves at the next {@link flush}, or after `maxWaitMs` (inside a scope: `scopeMaxWaitMs`) at the latest. */
   next(): Promise<void> {
+    const wait = this.options.inScope?.() ? (this.options.scopeMaxWaitMs ?? 2_000) : this.maxWaitMs;
     return new Promise<void>((resolve) => {
       this.waiting.push(resolve);
-      if (!this.timer) {
-        this.timer = setTimeout(() => this.flush(), this.maxWaitMs);
+      const at = Date.now() + wait;
+      if (at < this.timerAt) {
+        if (this.timer) clearTimeout(this.timer);
+        this.timerAt = at;
+        this.timer = setTimeout(() => this.flush(), wait);
         this.timer.unref();
       }
     });
@@ -34,6 +48,7 @@ export class WriteRider {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    this.timerAt = Infinity;
     if (this.waiting.length === 0) return;
     const released = this.waiting;
     this.waiting = [];

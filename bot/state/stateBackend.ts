@@ -193,11 +193,13 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
   // The guard and the storage share a TurnScope: the lock's fencing token guards state writes (R25), and the
   // conversation state is read in the same round trip as the lock.
   const scope = new TurnScope();
-  // Issue 15: the insights counters ride in the socket write of a turn's state write or lock release.
-  const rider = new WriteRider();
-  const storage = new RedisStorage(redis, { prefix: `${prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope, rider });
   // Issue 15: one read of a user's security info per turn, shared by the method and step-up stores.
   const memo = new UserRecordMemo(redis, new RedisKeys(prefix));
+  // Issue 15: the insights counters ride in the socket write of a turn's state write or lock release. Inside the
+  // memo's scope (a turn: the TurnGuard flushes at its release; a pages request: flushed when it ends) a writer waits
+  // for that flush, however long the turn takes; elsewhere 20 ms.
+  const rider = new WriteRider(20, { inScope: () => memo.active() });
+  const storage = new RedisStorage(redis, { prefix: `${prefix}state:`, ttlSeconds: config.redis.stateTtlSeconds, scope, rider });
   const turnGuard = new TurnGuard(redis, {
     keyPrefix: prefix,
     scope,
@@ -230,7 +232,14 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     limiter: (name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}rl:${name}`, points, duration }),
     // The probe key carries REDIS_KEY_PREFIX: an ACL limited to the prefix (~prefix*) must not make the probe fail.
     ready: () => isRedisReady(redis, { key: `${prefix}ready-probe` }),
-    withUserReads: (fn) => memo.run(fn),
+    // The request's waiting background writes (insights, an R18 pacer slot) leave when it ends, together.
+    withUserReads: async (fn) => {
+      try {
+        return await memo.run(fn);
+      } finally {
+        rider.flush();
+      }
+    },
   };
 }
 

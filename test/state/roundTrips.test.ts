@@ -287,6 +287,21 @@ describe('issue 15 / R33: a code send costs 2 round trips', () => {
 });
 
 describe('issue 15: background insights writes ride with the turn’s state write', () => {
+  test('issue 15: inside a scope that flushes at its end (a turn, a pages request) a waiting writer is not let go after 20 ms — a slow turn still takes it along; outside one it goes after 20 ms', async () => {
+    let inScope = true;
+    const rider = new WriteRider(20, { inScope: () => inScope });
+    let released = 0;
+    const waiting = rider.next().then(() => released++);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(released).toBe(0);
+    rider.flush();
+    await waiting;
+    expect(released).toBe(1);
+    inScope = false;
+    await rider.next();
+    expect(rider.pending).toBe(0);
+  });
+
   test('issue 15: a counter added during a turn leaves in the same socket write as the state write (not one of its own)', async () => {
     const redis = createRedis(server.url);
     await ready(redis);
