@@ -130,7 +130,8 @@ export class SsprBot extends TeamsActivityHandler {
   private async handleMessage(context: TurnContext): Promise<void> {
     const t = turnTranslator(context);
     if (!isPersonal(context)) {
-      if (this.deps.onChannelMessage && (await this.deps.onChannelMessage(context))) return;
+      // R2/R32: a channel command acts with its sender's object id (agent, admin checks): the roster must confirm it.
+      if (this.deps.onChannelMessage && (await this.channelSenderConfirmed(context)) && (await this.deps.onChannelMessage(context))) return;
       // R1: no state is created and nothing is sent but a pointer to the 1:1 chat.
       this.auditRefusal(context, 'R1', 'not_personal');
       await context.sendActivity(t('scope.personalOnly'));
@@ -180,6 +181,22 @@ export class SsprBot extends TeamsActivityHandler {
       meta.memberAt = this.now();
     }
     return checkAccess(context, this.deps.allowedTenants, meta.member, this.deps.requireRoster);
+  }
+
+  /**
+   * A channel message's sender as the roster knows `from.id`: an allow-listed tenant, and the roster's object id the one
+   * the activity claims (without a roster answer: only where the roster is not required, i.e. development). No state is
+   * kept in a channel (R1), so the roster is asked for each command.
+   */
+  private async channelSenderConfirmed(context: TurnContext): Promise<boolean> {
+    const objectId = context.activity.from?.aadObjectId;
+    // No identity claimed: nothing to confirm, the commands refuse it themselves.
+    if (typeof objectId !== 'string' || objectId.length === 0) return true;
+    const tenantId = activityTenant(context);
+    if (tenantId && this.deps.allowedTenants.length > 0 && !this.deps.allowedTenants.includes(tenantId)) return false;
+    const member = await this.lookup(context);
+    if (member === null) return !this.deps.requireRoster;
+    return member.aadObjectId === undefined || member.aadObjectId.toLowerCase() === objectId.toLowerCase();
   }
 
   /**

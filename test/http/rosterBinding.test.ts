@@ -58,3 +58,19 @@ test('R2 R18 attack: an install conversationUpdate in Mallory’s chat claiming 
   expect((await post(running.baseUrl, install(MEGAN, `a:${MEGAN}-reinstalled`))).status).toBeLessThan(300);
   expect((await chatOf(megan))).toBe(`a:${MEGAN}-reinstalled`);
 });
+
+test('R32 R2 attack: "bind security" in Mallory’s own team channel claiming the admin Adele’s object id does not make it the security-alert channel; Adele herself binds it', async () => {
+  const ADELE = 'a1f0e0c4-5d2b-4a8e-b0f3-9c6d2e7f1b33';
+  connector.members.set(`29:${ADELE}`, { id: `29:${ADELE}`, name: 'Adele Vance', aadObjectId: ADELE, userRole: 'user' });
+  const inChannel = (from: string, channel: string, team: string): Record<string, unknown> => {
+    const a = teamsActivity({ serviceUrl: connector.url, userObjectId: from, conversationType: 'channel', conversationId: channel, teamId: team, text: '<at>Password Reset Assistant</at> bind security' });
+    (a.from as Record<string, unknown>).aadObjectId = ADELE;
+    return a;
+  };
+  const forged = replyText((await post(running.baseUrl, inChannel(MALLORY, '19:mallorys-channel@thread.tacv2', '19:mallorys-team@thread.tacv2'))).replies);
+  expect(forged).not.toContain('Done: this channel is now');
+  expect(await running.app.helpdesk.destinations.reference('security')).toBeNull();
+  const real = replyText((await post(running.baseUrl, inChannel(ADELE, '19:security@thread.tacv2', '19:it-team@thread.tacv2'))).replies);
+  expect(real).toContain('Done: this channel is now');
+  expect((await running.app.helpdesk.destinations.reference('security'))?.conversation?.id).toBe('19:security@thread.tacv2');
+});
