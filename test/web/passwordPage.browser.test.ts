@@ -58,4 +58,36 @@ describe('Password page in a real browser (acceptance 3, R14, R15)', () => {
     const unexpected = browser.errors.filter((e) => !/res\.cdn\.office\.net|status of 404/.test(e));
     expect(unexpected).toEqual([]);
   }, 60_000);
+
+  test('issue 11 item 1: in a dialog (here the local chat page\'s overlay) the page does not repeat the title bar: its heading is for screen readers only; opened on its own it shows', async () => {
+    const flowId = await verifiedResetFlow(running.app, MEGAN, 'a:conv-megan-dialog');
+    const dev = encodeURIComponent(`${MEGAN.tenantId}:${MEGAN.objectId}`);
+    const url = `${running.baseUrl}/app/password/?flowId=${flowId}&locale=en&devUser=${dev}`;
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 800, height: 600 });
+    // The local chat page frames dialog pages from this server, under a title bar with the dialog's title.
+    await page.goto(`${running.baseUrl}/`);
+    await page.evaluate((src) => {
+      const frame = document.createElement('iframe');
+      frame.id = 'probe';
+      frame.src = src;
+      frame.style.cssText = 'position:fixed;inset:40px;width:600px;height:500px;background:#fff';
+      document.body.append(frame);
+    }, url);
+    const framed = page.frameLocator('#probe');
+    const heading = framed.getByRole('heading', { name: 'Choose a new password' });
+    await heading.waitFor({ state: 'attached', timeout: 15_000 });
+    await framed.getByLabel('New password', { exact: true }).waitFor();
+    const box = await heading.evaluate((h) => h.getBoundingClientRect().toJSON() as DOMRect);
+    expect(box.width * box.height).toBeLessThanOrEqual(1);
+    await browser.screenshot(page, 'password-page-in-dialog-800x600', { fullPage: false });
+    // On its own (no title bar) the heading is shown.
+    const alone = await browser.newPage();
+    await alone.goto(url);
+    const own = alone.getByRole('heading', { name: 'Choose a new password' });
+    await own.waitFor();
+    expect(await own.evaluate((h) => h.getBoundingClientRect().height)).toBeGreaterThan(10);
+    await page.close();
+    await alone.close();
+  }, 60_000);
 });

@@ -37,6 +37,9 @@ export class PageHost {
     const res = await fetch(`/api/pages/config?locale=${encodeURIComponent(params.get('locale') ?? navigator.language)}`);
     const config = (await res.json()) as PageConfig;
     const inTeams = await initTeams();
+    // In a dialog the host's title bar already names the page (Teams' dialog header, the local chat page's overlay):
+    // the page's own heading is then for screen readers only, so sighted users do not read the same words twice.
+    if (framedByThisServer() || (inTeams && (await inTeamsDialog()))) document.documentElement.dataset.inDialog = 'true';
     let devUser: string | null = null;
     if (!inTeams && config.mode === 'development') devUser = devIdentity(params.get('devUser') ?? localStorage.getItem('devchat.devUser') ?? localStorage.getItem('devchat.user'));
     document.documentElement.lang = config.locale;
@@ -105,6 +108,16 @@ export function devIdentity(value: string | null): string | null {
 function framedByThisServer(): boolean {
   try {
     return window.parent !== window && window.parent.location.origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether Teams opened this page as a dialog (task module), not as a tab. */
+async function inTeamsDialog(): Promise<boolean> {
+  try {
+    const context = await teams!.app.getContext();
+    return context.page.frameContext === teams!.FrameContexts.task;
   } catch {
     return false;
   }
