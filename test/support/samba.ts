@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
+import type { LdapDirectoryOptions } from '../../adapters/directory/ldapDirectory';
 
 /**
  * A throwaway Samba 4 Active Directory domain controller for tests (Debian's samba-ad-dc, a real AD DC).
@@ -576,6 +577,24 @@ export class SambaDc {
   }
   get ldapUrl(): string {
     return `ldap://${this.info.address}:389`;
+  }
+
+  /**
+   * The bot's LdapDirectory settings for this DC: the delegated service account over LDAPS (or StartTLS on 389),
+   * Samba's CA trusted and the DC's host name checked, users under OU=Staff, the SSPR Privileged group.
+   */
+  serviceDirectory(transport: 'ldaps' | 'starttls' = 'ldaps'): LdapDirectoryOptions {
+    return {
+      url: transport === 'ldaps' ? this.ldapsUrl : this.ldapUrl,
+      startTls: transport === 'starttls',
+      dialect: 'ad',
+      bindDn: SAMBA_SERVICE_UPN,
+      bindPassword: SAMBA_SERVICE_PASSWORD,
+      baseDn: SAMBA_STAFF_OU,
+      ca: this.ca,
+      tlsServerName: SAMBA_FQDN,
+      privilegedGroups: [SAMBA_PRIVILEGED_GROUP],
+    };
   }
 
   private client(): Client {

@@ -4,13 +4,9 @@ import type { DirectoryUser } from '../../../domain/ports/directory';
 import { confirmed } from '../../support/recoveryFakes';
 import { recoveryRig } from '../../support/recoveryHarness';
 import {
-  SAMBA_FQDN,
   SAMBA_POLICY,
-  SAMBA_PRIVILEGED_GROUP,
   SAMBA_SERVICE_DN,
-  SAMBA_SERVICE_PASSWORD,
   SAMBA_SERVICE_UPN,
-  SAMBA_STAFF_OU,
   sambaUser,
   sharedSamba,
   type SambaDc,
@@ -35,19 +31,7 @@ beforeAll(async () => {
 const DAY = 86_400_000;
 
 function directory(transport: 'ldaps' | 'starttls', over: Partial<ConstructorParameters<typeof LdapDirectory>[0]> = {}): LdapDirectory {
-  return new LdapDirectory({
-    url: transport === 'ldaps' ? dc.ldapsUrl : dc.ldapUrl,
-    startTls: transport === 'starttls',
-    dialect: 'ad',
-    bindDn: SAMBA_SERVICE_UPN,
-    bindPassword: SAMBA_SERVICE_PASSWORD,
-    baseDn: SAMBA_STAFF_OU,
-    ca: dc.ca,
-    tlsServerName: SAMBA_FQDN,
-    privilegedGroups: [SAMBA_PRIVILEGED_GROUP],
-    timeoutMs: 10_000,
-    ...over,
-  });
+  return new LdapDirectory({ ...dc.serviceDirectory(transport), timeoutMs: 10_000, ...over });
 }
 
 describe.each([

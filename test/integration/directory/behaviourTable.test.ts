@@ -6,14 +6,10 @@ import type { DirectoryUser } from '../../../domain/ports/directory';
 import { confirmed } from '../../support/recoveryFakes';
 import { recoveryRig, type RecoveryRig } from '../../support/recoveryHarness';
 import {
-  SAMBA_FQDN,
   SAMBA_PRIVILEGED_GROUP,
-  SAMBA_SERVICE_PASSWORD,
   SAMBA_AGENT_GROUP,
   SAMBA_GROUPS_OU,
   SAMBA_SCOPE_GROUP,
-  SAMBA_SERVICE_UPN,
-  SAMBA_STAFF_OU,
   sambaUser,
   sharedSamba,
   type SambaDc,
@@ -79,20 +75,7 @@ function samba(transport: 'ldaps' | 'starttls', set: SambaSet): Backend {
       dc = await sharedSamba();
     },
     async stop() {},
-    directory: (over = {}) =>
-      new LdapDirectory({
-        url: transport === 'ldaps' ? dc.ldapsUrl : dc.ldapUrl,
-        startTls: transport === 'starttls',
-        dialect: 'ad',
-        bindDn: SAMBA_SERVICE_UPN,
-        bindPassword: SAMBA_SERVICE_PASSWORD,
-        baseDn: SAMBA_STAFF_OU,
-        ca: dc.ca,
-        tlsServerName: SAMBA_FQDN,
-        privilegedGroups: [SAMBA_PRIVILEGED_GROUP],
-        timeoutMs: 10_000,
-        ...over,
-      }),
+    directory: (over = {}) => new LdapDirectory({ ...dc.serviceDirectory(transport), timeoutMs: 10_000, ...over }),
     objectId: (role) => u(role).objectId,
     password: (role) => u(role).password,
     async bind(role, password) {

@@ -6,11 +6,9 @@ import {
   SAMBA_BULK_OU,
   SAMBA_BULK_USERS,
   SAMBA_FQDN,
-  SAMBA_PRIVILEGED_GROUP,
   SAMBA_ROLES,
   SAMBA_SERVICE_PASSWORD,
   SAMBA_SERVICE_UPN,
-  SAMBA_STAFF_OU,
   bulkUser,
   sambaUser,
   sharedSamba,
@@ -133,16 +131,7 @@ describe('Active Directory (Samba AD DC): a 1,000-user scan of OU=Bulk', () => {
 
   test('R3: a scanned page resolves groups transitively in one search, with the same groups and privilege as a lookup', async () => {
     const dc = await sharedSamba();
-    const d = new LdapDirectory({
-      url: dc.ldapsUrl,
-      dialect: 'ad',
-      bindDn: SAMBA_SERVICE_UPN,
-      bindPassword: SAMBA_SERVICE_PASSWORD,
-      baseDn: SAMBA_STAFF_OU,
-      ca: dc.ca,
-      tlsServerName: SAMBA_FQDN,
-      privilegedGroups: [SAMBA_PRIVILEGED_GROUP],
-    });
+    const d = new LdapDirectory(dc.serviceDirectory());
     const scanned: DirectoryUser[] = [];
     let cursor: string | null = null;
     do {
