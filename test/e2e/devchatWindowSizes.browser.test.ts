@@ -128,4 +128,30 @@ describe('the local chat page at 1280×800 and 800×600, in English and Dutch (u
         await page.close();
       }, 60_000);
     }
+
+  for (const lang of ['en', 'nl'] as const)
+    test(`issue 11 item 1 (800×600 ${lang}): in the helpdesk pane the agent's status card is wholly on screen after a hand-off`, async () => {
+      const page = await open({ width: 800, height: 600 }, lang, LIDIA);
+      await page.locator('#webchat-host .ac-adaptiveCard').first().waitFor({ timeout: 15_000 });
+      await page.locator('#tab-helpdesk').click();
+      const box = page.locator('#helpdesk-host[data-user] [data-id="webchat-sendbox-input"]');
+      await box.waitFor({ timeout: 15_000 });
+      await box.fill('handoff lidia.holloway@contoso.example reset INC-600');
+      await box.press('Enter');
+      const status = page.locator('#helpdesk-host .ac-adaptiveCard').filter({ hasText: 'INC-600' }).last();
+      await status.waitFor({ timeout: 15_000 });
+      expect(await status.innerText()).toContain(t(lang, 'helpdesk.status.title'));
+      await page.waitForTimeout(1200);
+      const where = await status.evaluate((card) => {
+        const r = card.getBoundingClientRect();
+        const s = card.closest('.webchat__basic-transcript__scrollable')!.getBoundingClientRect();
+        return { top: r.top, bottom: r.bottom, scrollerTop: s.top, scrollerBottom: s.bottom };
+      });
+      expect(where.top).toBeGreaterThanOrEqual(where.scrollerTop - 1);
+      expect(where.bottom).toBeLessThanOrEqual(where.scrollerBottom + 1);
+      // What to type stays on screen.
+      expect(await page.locator('#helpdesk-example').isVisible()).toBe(true);
+      await b.screenshot(page, `devchat-helpdesk-800x600-${lang}`, { fullPage: false });
+      await page.close();
+    }, 60_000);
 });
