@@ -172,6 +172,7 @@ const EnvSchema = z.object({
   HELPDESK_CHANNEL_ID: optStr,
   SECURITY_ALERT_TEAM_ID: optStr,
   SECURITY_ALERT_CHANNEL_ID: optStr,
+  SECURITY_ALERT_LOCALE: z.enum(['en', 'nl']).default('en'),
   TEAMS_SERVICE_URL: z.string().default('https://smba.trafficmanager.net/teams/'),
   AUDIT_PSEUDONYM_PREVIOUS_KEY: optStr,
   // Proactive campaigns (issue 13): the worker (`npm run worker`) and its delivery limits
@@ -327,6 +328,8 @@ export interface Config {
   readonly channels: {
     readonly helpdesk: { readonly teamId: string; readonly channelId: string } | null;
     readonly security: { readonly teamId: string; readonly channelId: string } | null;
+    /** The language of what the security-alert channel is told (E2): the team's, not the user's. */
+    readonly securityLocale: 'en' | 'nl';
     /** The Bot Connector endpoint for proactive posts to a configured channel. */
     readonly serviceUrl: string;
   };
@@ -669,6 +672,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const channels = {
     helpdesk: channel('HELPDESK_TEAM_ID', 'HELPDESK_CHANNEL_ID'),
     security: channel('SECURITY_ALERT_TEAM_ID', 'SECURITY_ALERT_CHANNEL_ID'),
+    securityLocale: e.SECURITY_ALERT_LOCALE,
     serviceUrl: e.TEAMS_SERVICE_URL,
   };
   for (const p of e.TRUSTED_PROXIES) {

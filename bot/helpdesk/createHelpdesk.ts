@@ -20,6 +20,10 @@ import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { StateBackend } from '../state/stateBackend';
 import { TalkToHelpdesk } from '../../domain/helpdesk/talkToHelpdesk';
+import { securityAlertOf } from '../../domain/campaigns/securityAlerts';
+import { buildSecurityAlertCard } from '../../cards/securityAlertCard';
+import { translator } from '../../locales';
+import { auditTrailUrl } from '../api/adminAudit';
 import type { UserRef } from '../../domain/model/user';
 import type { VerificationBlock } from '../../domain/ports/verificationBlock';
 import type { RecoveryCounter } from '../../domain/ports/recoveryCounter';
@@ -132,8 +136,20 @@ export function createHelpdesk(d: HelpdeskDeps): Helpdesk {
     ...(d.options?.installWaitMs !== undefined ? { installWaitMs: d.options.installWaitMs } : {}),
     ...(d.talk ? { talk: new TalkToHelpdesk({ ...d.talk, resets: config.policy.resets, audit: d.audit, clock: d.clock, directory: d.directory }) } : {}),
     contactText: (l) => config.policy.helpdesk.contactText[l],
-    // E2 (issue 13): alerts name the user by the audit pseudonym, never by object id (R20).
-    pseudonym: (u) => pseudonymOf(config.keys.auditPseudonym, u),
+    // E2 (issue 13): the one alert card, in the security channel's language; the user named by the audit
+    // pseudonym, never by object id (R20), with the link to the event's audit trail.
+    securityAlertCard: (e) => {
+      const a = securityAlertOf(e, (u) => pseudonymOf(config.keys.auditPseudonym, u));
+      if (!a) return null;
+      return buildSecurityAlertCard({
+        t: translator(config.channels.securityLocale),
+        alert: a.kind,
+        subject: a.subject,
+        correlationId: a.correlationId,
+        detail: a.detail ?? {},
+        auditUrl: auditTrailUrl(config.publicBaseUrl, a.correlationId, a.at ?? e.at),
+      });
+    },
     talkLimit,
     destinations,
     isAdmin: (user) => handoffs.isAdmin(user),

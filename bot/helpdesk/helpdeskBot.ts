@@ -1,5 +1,6 @@
 import { CardFactory, MessageFactory, TurnContext, type CloudAdapter, type ConversationReference } from 'botbuilder';
 import { randomBytes } from 'node:crypto';
+import type { AdaptiveCard } from '../../cards/adaptiveCard';
 import { buildHelpdeskOfferCard } from '../../cards/helpdeskOfferCard';
 import { buildHelpdeskStatusCard } from '../../cards/helpdeskStatusCard';
 import type { MenuChoice } from '../../cards/verbs';
@@ -47,8 +48,11 @@ export interface HelpdeskBotDeps {
   readonly eventsSettled?: () => Promise<void>;
   /** R31: a started `register` hand-off is the bootstrap of an account without methods (the use-case decides). */
   readonly registerBootstrap?: (user: UserRef, locale: Locale, handoffId: string, correlationId: string) => Promise<void>;
-  /** E2 / R20: the pseudonymous id a security alert shows instead of the user (the audit trail's pseudonym). */
-  readonly pseudonym?: (user: UserRef) => string;
+  /**
+   * E2: the security-alert card of an event (cards/securityAlertCard.ts, the one format the campaign queue posts
+   * too: the audit pseudonym, never the user, and the audit trail link), or null for an event that is no alert.
+   */
+  readonly securityAlertCard?: (e: DomainEvent) => AdaptiveCard | null;
 }
 
 /** Where the agent's status card is: stored on the hand-off (a conversation reference is no secret). */
@@ -189,10 +193,10 @@ export class HelpdeskBot implements HandoffListener {
   async alert(e: DomainEvent): Promise<void> {
     const ref = await this.deps.destinations.reference('security');
     if (!ref) return;
-    const text = alertText(e, this.deps.pseudonym);
-    if (!text) return;
+    const alert = this.deps.securityAlertCard?.(e);
+    if (!alert) return;
     const outcome = await this.sendWithRetry(ref, async (ctx) => {
-      await ctx.sendActivity(MessageFactory.text(text));
+      await ctx.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(alert)));
     });
     if (outcome !== 'ok') this.deps.logger.warn({ event: e.type, outcome, correlationId: e.correlationId }, 'security alert not delivered');
   }
@@ -402,33 +406,6 @@ export function summaryText(s: HelpdeskSummary, locale: Locale, timeZone: string
     '',
     t('helpdesk.talk.channel.next', { upn: s.userPrincipalName }),
   ].join('\n');
-}
-
-/**
- * The security channel's text for an alert event (en: the channel's language); null for events that are no alert.
- * E2: the user is named by the audit trail's pseudonym (find the events with it there), never by object id or name.
- */
-export function alertText(e: DomainEvent, pseudonym?: (user: UserRef) => string): string | null {
-  const tr = translator('en');
-  const user = e.user ? (pseudonym ? pseudonym(e.user) : '—') : '—';
-  let line: string;
-  switch (e.type) {
-    case 'shared_bucket_exceeded':
-      line = tr('security.alert.shared_bucket_exceeded', { prefix: e.prefix, limit: String(e.limit) });
-      break;
-    case 'not_me_reported':
-      line = tr('security.alert.not_me_reported', { about: e.about, user });
-      break;
-    case 'privileged_reset':
-      line = tr('security.alert.privileged_reset', { user });
-      break;
-    case 'security_alert':
-      line = tr('security.alert.security_alert', { alert: e.alert });
-      break;
-    default:
-      return null;
-  }
-  return [`**${tr('security.alert.title')}**`, '', line, '', tr('security.alert.footer', { ref: e.correlationId })].join('\n');
 }
 
 function statusView(h: Handoff, locale: Locale, timeZone: string | null | undefined): Parameters<typeof buildHelpdeskStatusCard>[0] {

@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { resolveLocale, translator } from '../../locales';
 import { buildCampaignCard } from '../../cards/campaigns/campaignCard';
+import { auditTrailUrl } from '../api/adminAudit';
 import type { ConversationRefStore } from '../../domain/ports/conversationRefs';
 import type { OutboundMessage } from '../../domain/campaigns/model';
 import type { CampaignLedger, CampaignOutbox, CampaignPreferences, DeadLetters, DeliveryLedger, ScanCursorStore, SentCards, TimeZoneLookup } from '../../domain/campaigns/ports';
@@ -145,10 +146,12 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
     postsInFlight: c.postsInFlight,
     ...(readBack ? { readBack, readBackAfterMs: c.readBack.afterMs } : {}),
     render: (m, locale, timeZone) => {
-      const l = resolveLocale(locale);
+      // E2: the security channel is told in its configured language, not in whatever its reference says.
+      const l = m.to.kind === 'securityChannel' ? config.channels.securityLocale : resolveLocale(locale);
+      const auditUrl = m.card.kind === 'securityAlert' ? auditTrailUrl(config.publicBaseUrl, m.card.correlationId, m.card.at ?? m.createdAt) : null;
       // Entra cannot unlock (canUnlock false): the lockout card offers the verified reset instead of Unlock.
       const canUnlock = m.card.kind === 'lockout' ? directory.capabilities().canUnlock : true;
-      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone, canUnlock, ref: m.id })));
+      return MessageFactory.attachment(CardFactory.adaptiveCard(buildCampaignCard(m.card, { t: translator(l), locale: l, timeZone, defaultTimeZone, canUnlock, ref: m.id, auditUrl })));
     },
   });
   // A reminder is checked again right before it goes out: the user may have dealt with it while it waited.

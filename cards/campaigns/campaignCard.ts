@@ -1,6 +1,7 @@
 import { card, heading, paragraph, submit, type AdaptiveCard, type CardAction } from '../adaptiveCard';
 import type { Locale, Translator } from '../../locales';
 import type { CampaignCard } from '../../domain/campaigns/model';
+import { buildSecurityAlertCard } from '../securityAlertCard';
 
 export interface CampaignCardView {
   readonly t: Translator;
@@ -15,6 +16,8 @@ export interface CampaignCardView {
   readonly canUnlock: boolean;
   /** The message id: every button of the card carries it, and the bot acts only if this card went to the tapper. */
   readonly ref: string;
+  /** Security alerts: the audit trail link for the event (cards/securityAlertCard.ts). */
+  readonly auditUrl?: string | null;
 }
 
 function zoneOf(v: CampaignCardView): string {
@@ -86,15 +89,7 @@ export function buildCampaignCard(c: CampaignCard, v: CampaignCardView): Adaptiv
         [heading(t('campaign.reconfirm.title')), paragraph(t('campaign.reconfirm.body', { date: date(c.confirmedAt, v) }))],
         [submit(t('campaign.reconfirm.review'), { verb: 'menu', choice: 'securityInfo' }, 'positive'), ...silence(v, 'reconfirm', c.canSnooze)],
       );
-    case 'securityAlert': {
-      const details = Object.entries(c.detail).map(([k, val]) => `${k}: ${String(val)}`);
-      return card([
-        heading(t('campaign.alert.title')),
-        paragraph(t(`campaign.alert.${c.alert}`)),
-        paragraph(t('campaign.alert.subject', { subject: c.subject })),
-        ...(details.length ? [paragraph(details.join(' · '))] : []),
-        paragraph(t('campaign.alert.audit', { ref: c.correlationId }), { isSubtle: true }),
-      ]);
-    }
+    case 'securityAlert':
+      return buildSecurityAlertCard({ t, alert: c.alert, subject: c.subject, correlationId: c.correlationId, detail: c.detail, auditUrl: v.auditUrl ?? null });
   }
 }

@@ -37,6 +37,8 @@ export type CampaignCard =
       readonly subject: string;
       readonly correlationId: string;
       readonly detail: Readonly<Record<string, string | number>>;
+      /** When it happened (epoch ms); absent on alerts queued before it was added. */
+      readonly at?: number;
     };
 
 /** Who gets the message: one user's 1:1 chat, or the configured security-alert channel. */

@@ -18,6 +18,8 @@ export interface SecurityAlertInput {
   readonly tenantId: string;
   readonly correlationId: string;
   readonly detail?: Readonly<Record<string, string | number>>;
+  /** When it happened (epoch ms; default: when it is raised): where the alert's audit link looks. */
+  readonly at?: number;
 }
 
 export type RaiseAlertResult =
@@ -85,7 +87,7 @@ export class RaiseSecurityAlert {
         id: messageId('alert', a.kind, a.subject, Math.floor(now / windowMs)),
         tenantId: a.tenantId,
         to: { kind: 'securityChannel' },
-        card: { kind: 'securityAlert', alert: a.kind, subject: a.subject, correlationId: a.correlationId, detail: a.detail ?? {} },
+        card: { kind: 'securityAlert', alert: a.kind, subject: a.subject, correlationId: a.correlationId, detail: a.detail ?? {}, at: a.at ?? now },
         createdAt: now,
       },
     ]);
@@ -103,7 +105,7 @@ export class RaiseSecurityAlert {
  * event that is no E2 alert. `pseudonym` turns a user into the pseudonymous id the channel may see (R20).
  */
 export function securityAlertOf(e: DomainEvent, pseudonym: (user: UserRef) => string): SecurityAlertInput | null {
-  const base = { correlationId: e.correlationId };
+  const base = { correlationId: e.correlationId, at: e.at };
   switch (e.type) {
     case 'shared_bucket_exceeded':
       // One alert per bucket per dedupe window, whoever trips it (the prefix is no personal data: a few digits).

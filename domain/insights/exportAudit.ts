@@ -22,6 +22,8 @@ export interface ExportAuditQuery {
   readonly user?: string;
   /** The tenant the user belongs to (the admin's own). */
   readonly tenantId: string;
+  /** Only the lines of one event (its correlation id). */
+  readonly correlationId?: string;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -48,9 +50,14 @@ export class ExportAuditTrail {
       wanted = new Set(this.deps.pseudonyms({ tenantId: q.tenantId.toLowerCase(), objectId }));
     }
     const filter = wanted;
+    const ref = q.correlationId;
     return ok(
       (async function* lines(): AsyncGenerator<ArchivedAuditLine> {
-        for await (const line of archive.read(q.from, q.to)) if (!filter || (typeof line.user === 'string' && filter.has(line.user))) yield line;
+        for await (const line of archive.read(q.from, q.to)) {
+          if (filter && !(typeof line.user === 'string' && filter.has(line.user))) continue;
+          if (ref !== undefined && line.correlationId !== ref) continue;
+          yield line;
+        }
       })(),
     );
   }

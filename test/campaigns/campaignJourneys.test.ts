@@ -292,8 +292,11 @@ describe('E4 lockout alerts', () => {
     expect(reply).toContain(t('en', 'campaign.notMe.reported'));
     await waitFor(() => postsTo(SECURITY).length > before, 15_000);
     const alert = JSON.stringify(postsTo(SECURITY).at(-1)!.body);
-    expect(alert).toContain(t('en', 'security.alert.title'));
-    expect(alert).toMatch(/Correlation id [0-9a-f]{16}/);
+    expect(alert).toContain(t('en', 'campaign.alert.title'));
+    expect(alert).toContain(JSON.stringify(t('en', 'campaign.alert.not_me_reported')).slice(1, -1));
+    // The audit reference and the link to the event's lines in the audit export.
+    expect(alert).toMatch(/reference [0-9a-f]{16}\./);
+    expect(alert).toMatch(/"type":"Action.OpenUrl"[^}]*\/api\/admin\/audit\?from=[^"]*&ref=[0-9a-f]{16}/);
     // The pseudonymous id (the audit trail's, to look the user up there), never the name, UPN or object id.
     expect(alert).toContain(pseudonymOf(kit.run.app.config.keys.auditPseudonym, userRef(10)));
     expect(alert).not.toContain(oid(10));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { Queue } from 'bullmq';
 import { startApp, type RunningApp } from '../support/appHarness';
+import { AUDIT_ROUTE } from '../../bot/api/adminAudit';
 import { ConnectorStub } from '../support/connectorStub';
 import { startRedis, sleep, type RedisServer } from '../support/redisServer';
 import { FixedClock } from '../support/fixedClock';
@@ -72,16 +73,16 @@ test('E2 R33: shared_bucket_exceeded reaches the security channel once per prefi
   events.publish(bucket('+3161', 'b-2')); // the same bucket again: already told
   await capped.app.helpdesk.bot.settled();
   expect(postsTo(SECURITY)).toHaveLength(1);
-  expect(postsTo(SECURITY)[0]!.body.text).toContain('+3161');
+  expect(JSON.stringify(postsTo(SECURITY)[0]!.body)).toContain('+3161');
   events.publish(bucket('+3162', 'b-3')); // another bucket: news
   await capped.app.helpdesk.bot.settled();
   events.publish(bucket('+3163', 'b-4')); // a third within the hour: over the cap of 2, stays in the audit log
   await capped.app.helpdesk.bot.settled();
-  const texts = postsTo(SECURITY).map((c) => c.body.text ?? '');
+  const texts = postsTo(SECURITY).map((c) => JSON.stringify(c.body));
   expect(texts).toHaveLength(2);
   expect(texts[1]).toContain('+3162');
   expect(texts.some((x) => x.includes('+3163'))).toBe(false);
-  expect(texts[0]).toContain(t('en', 'security.alert.title'));
+  expect(texts[0]).toContain(t('en', 'campaign.alert.title'));
 });
 
 test('E2: an alert kind switched off in policy (kinds without shared_bucket_exceeded) is not posted; one still on is', async () => {
@@ -181,7 +182,7 @@ test('E2 R39 attack: twenty "This wasn\'t me" reports of one user at once (paral
     await Promise.all([first.app.helpdesk.bot.settled(), second.app.helpdesk.bot.settled()]);
     expect(postsTo(SECURITY)).toHaveLength(1);
     // E2: the channel sees the pseudonymous id the audit trail is searched by, never the directory object id.
-    const text = postsTo(SECURITY)[0]!.body.text ?? '';
+    const text = JSON.stringify(postsTo(SECURITY)[0]!.body);
     expect(text).not.toContain(victim.objectId);
     expect(text).toContain(pseudonymOf(first.app.config.keys.auditPseudonym, victim));
     // The cap of 3 still has room for two other users' reports: the duplicates did not use it up.
@@ -192,5 +193,54 @@ test('E2 R39 attack: twenty "This wasn\'t me" reports of one user at once (paral
   } finally {
     await first.close();
     await second.close();
+  }
+});
+
+test('E2 issue 13: one alert format whoever posts it — the helpdesk poster (shared bucket) and the delivery queue (verification blocked) post the same card, in the configured SECURITY_ALERT_LOCALE (nl), with a link to the event\'s audit trail', async () => {
+  stub.clear();
+  const base = 'https://sspr.contoso.example';
+  const nl = await startApp({
+    SECURITY_ALERT_TEAM_ID: TEAM,
+    SECURITY_ALERT_CHANNEL_ID: SECURITY,
+    SECURITY_ALERT_LOCALE: 'nl',
+    PUBLIC_BASE_URL: base,
+    TEAMS_SERVICE_URL: stub.url,
+    REDIS_URL: redisServer.url,
+    REDIS_KEY_PREFIX: 'nl:',
+    CAMPAIGN_QUEUE_PREFIX: '{nl:jobs}',
+    CAMPAIGN_WORKER_ROLES: 'delivery',
+  });
+  try {
+    const at = Date.now() - 5000;
+    nl.app.services.events.publish({ ...bucket('+3169', 'nl-bucket-1'), at });
+    await nl.app.helpdesk.bot.settled();
+    const user = { tenantId: 'tenant-x', objectId: 'oid-blocked-nl' };
+    nl.app.services.events.publish({ type: 'verification_blocked', at, correlationId: 'nl-block-1', user, until: at + 86400_000 });
+    await nl.app.campaigns.start();
+    for (let i = 0; i < 300 && postsTo(SECURITY).length < 2; i++) await sleep(100);
+    const cards = postsTo(SECURITY).map((c) => (c.body.attachments as { content: { body: { text: string }[]; actions?: { type: string; title: string; url: string }[] } }[])[0]!.content);
+    expect(cards).toHaveLength(2);
+    for (const [card, ref, what] of [
+      [cards.find((c) => JSON.stringify(c).includes('nl-bucket-1'))!, 'nl-bucket-1', 'campaign.alert.shared_bucket_exceeded'],
+      [cards.find((c) => JSON.stringify(c).includes('nl-block-1'))!, 'nl-block-1', 'campaign.alert.verification_blocked'],
+    ] as const) {
+      // The same card from cards/securityAlertCard.ts: Dutch title and text, the audit reference, one link.
+      expect(card.body[0]!.text).toBe(t('nl', 'campaign.alert.title'));
+      expect(card.body[1]!.text).toBe(t('nl', what));
+      expect(JSON.stringify(card)).toContain(t('nl', 'campaign.alert.audit', { ref }));
+      expect(card.actions).toHaveLength(1);
+      const link = card.actions![0]!;
+      expect(link).toMatchObject({ type: 'Action.OpenUrl', title: t('nl', 'campaign.alert.openAudit') });
+      const url = new URL(link.url);
+      expect(`${url.origin}${url.pathname}`).toBe(`${base}${AUDIT_ROUTE}`);
+      expect(url.searchParams.get('ref')).toBe(ref);
+      expect(Date.parse(url.searchParams.get('from')!)).toBeLessThan(at);
+      expect(Date.parse(url.searchParams.get('to')!)).toBeGreaterThan(at);
+      expect(JSON.stringify(card)).not.toContain(t('en', 'campaign.alert.title'));
+    }
+    expect(JSON.stringify(cards)).toContain(pseudonymOf(nl.app.config.keys.auditPseudonym, user));
+    expect(JSON.stringify(cards)).not.toContain(user.objectId);
+  } finally {
+    await nl.close();
   }
 });

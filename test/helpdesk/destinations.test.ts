@@ -129,8 +129,8 @@ test('R32: a security alert (domain event) goes to the configured security-alert
   await configured.app.helpdesk.bot.settled();
   const alerts = postsTo(SECURITY);
   expect(alerts).toHaveLength(1);
-  expect(alerts[0]!.body.text).toContain(t('en', 'security.alert.title'));
-  expect(alerts[0]!.body.text).toContain('+3161');
+  expect(JSON.stringify(alerts[0]!.body)).toContain(t('en', 'campaign.alert.title'));
+  expect(JSON.stringify(alerts[0]!.body)).toContain('+3161');
   expect(postsTo(HELPDESK)).toHaveLength(0);
   expect(postsTo(EVIL_CHANNEL)).toHaveLength(0);
 });

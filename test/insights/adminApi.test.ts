@@ -128,6 +128,10 @@ describe('admin API: insights and the audit export (issue 14) on a private Redis
     expect(byUpn.text.trim().split('\n').map((l) => JSON.parse(l).correlationId)).toEqual(['megan-1']);
     expect(byUpn.text).not.toContain(MEGAN.objectId);
 
+    // E2 (issue 13): a security alert's link names the event by its correlation id (ref): only that event's lines.
+    const event = await get('/api/admin/audit?from=2026-11-16&to=2026-11-22&ref=megan-1', auth);
+    expect(event.text.trim().split('\n').map((l) => JSON.parse(l).correlationId)).toEqual(['megan-1']);
+    expect(await get('/api/admin/audit?ref=not%20an%20id', auth)).toMatchObject({ status: 400 });
     expect(await get('/api/admin/audit?user=nobody@contoso.example', auth)).toMatchObject({ status: 404, json: { error: 'user_unknown' } });
     // The key's scope is the audit only.
     expect(await get('/api/admin/insights', auth)).toMatchObject({ status: 403, json: { error: 'insufficient_scope' } });
