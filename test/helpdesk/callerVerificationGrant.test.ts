@@ -1,10 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startApp, type RunningApp } from '../support/appHarness';
-import { ConnectorStub } from '../support/connectorStub';
+import { appSuite } from '../support/appSuite';
 import { post, replyText, teamsActivity, type Reply } from '../support/activities';
-import { startRedis, type RedisServer } from '../support/redisServer';
 import { JwksRig, MEGAN, MEGAN_PASSWORD, pagesEnv, verifiedResetFlow } from '../api/pagesRig';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
 import { t } from '../../locales';
@@ -20,28 +15,15 @@ const MEGAN_MAIL = 'megan.private@fabrikam.example';
 const CHANNEL = '19:helpdesk@thread.tacv2';
 const NEW_PASSWORD = 'Velvet-Harbour-Lantern-42!';
 
-let redisServer: RedisServer;
-let stub: ConnectorStub;
 let jwks: JwksRig;
-let running: RunningApp;
-
 beforeAll(async () => {
-  redisServer = await startRedis();
-  stub = new ConnectorStub();
-  await stub.start();
   jwks = new JwksRig();
   await jwks.start();
-  const dir = mkdtempSync(join(tmpdir(), 'cvg-'));
-  const policyFile = join(dir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify({ helpdesk: { agentGroups: [HELPDESK_GROUP] }, methods: { requiredForReset: 1 } }));
-  running = await startApp(pagesEnv(jwks.url, { REDIS_URL: redisServer.url, POLICY_FILE: policyFile }));
 });
 afterAll(async () => {
-  await running?.close();
   await jwks?.stop();
-  await stub?.stop();
-  await redisServer?.stop();
 });
+const app = appSuite({ policy: { helpdesk: { agentGroups: [HELPDESK_GROUP] }, methods: { requiredForReset: 1 } }, env: () => pagesEnv(jwks.url) });
 
 function action(replies: Reply[] | Record<string, unknown>, verb: string): Record<string, unknown> {
   const found: Record<string, unknown>[] = [];
@@ -58,10 +40,10 @@ function action(replies: Reply[] | Record<string, unknown>, verb: string): Recor
 }
 
 const meganSends = (o: { text?: string; value?: unknown }) =>
-  post(running.baseUrl, teamsActivity({ ...o, userObjectId: MEGAN.objectId, userName: 'Megan Bowen', serviceUrl: stub.url }));
+  post(app.running.baseUrl, teamsActivity({ ...o, userObjectId: MEGAN.objectId, userName: 'Megan Bowen', serviceUrl: app.stub.url }));
 
 async function setPassword(flowId: string): Promise<number> {
-  const res = await fetch(`${running.baseUrl}/api/flows/${flowId}/password`, {
+  const res = await fetch(`${app.running.baseUrl}/api/flows/${flowId}/password`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${await jwks.token(MEGAN)}` },
     body: JSON.stringify({ password: NEW_PASSWORD }),
@@ -71,40 +53,40 @@ async function setPassword(flowId: string): Promise<number> {
 }
 
 test('R38: the flow of a caller verification grants nothing — POST /api/flows/:id/password is refused; a real reset grant still works', async () => {
-  const directory = running.app.services.directory as MemoryDirectory;
+  const directory = app.running.app.services.directory as MemoryDirectory;
   const now = Date.now();
-  await running.app.services.security.methods.save(MEGAN, {
+  await app.running.app.services.security.methods.save(MEGAN, {
     method: { id: 'mail-megan', kind: 'email', maskedDestination: 'm•••@fabrikam.example', confirmedAt: now - 1000, lastUsedAt: null, createdAt: now - 5000, source: 'user', channels: ['email'] },
     secrets: { destination: MEGAN_MAIL },
   });
   await meganSends({ text: 'hi' });
-  stub.clear();
+  app.stub.clear();
 
   // The agent asks for a caller verification; Megan starts it and proves her e-mail.
   await post(
-    running.baseUrl,
+    app.running.baseUrl,
     teamsActivity({
       text: '<at>Password Reset Assistant</at> verify megan.bowen@contoso.example INC-7',
       userObjectId: DIEGO,
       userName: 'Diego Siciliani',
       conversationType: 'channel',
       conversationId: CHANNEL,
-      serviceUrl: stub.url,
+      serviceUrl: app.stub.url,
       expectReplies: false,
     }),
   );
-  await running.app.helpdesk.bot.settled();
-  const offer = stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${MEGAN.objectId}`))).at(-1)!.body;
+  await app.running.app.helpdesk.bot.settled();
+  const offer = app.stub.calls.filter((c) => c.method === 'POST' && c.path.includes(encodeURIComponent(`a:${MEGAN.objectId}`))).at(-1)!.body;
   const started = await meganSends({ value: action(offer, 'handoffStart') });
   const choose = action(started.replies, 'verify.choose');
   await meganSends({ value: choose });
-  const code = running.app.services.security.outbox?.lastCode(MEGAN_MAIL);
+  const code = app.running.app.services.security.outbox?.lastCode(MEGAN_MAIL);
   const done = await meganSends({ value: { verb: 'verify.code', flowId: choose.flowId, code } });
   expect(replyText(done.replies)).toContain(t('en', 'helpdesk.verify.passed'));
   const flowId = String(choose.flowId);
 
   // The flow is of its own goal, closed (terminal), and no grant exists for it.
-  const { flows, grants } = running.app.services.recovery.deps;
+  const { flows, grants } = app.running.app.services.recovery.deps;
   const flow = await flows.get(MEGAN, flowId);
   expect(flow?.goal).toBe('verify');
   expect(flow?.state.name).toBe('verified');
@@ -116,7 +98,7 @@ test('R38: the flow of a caller verification grants nothing — POST /api/flows/
   expect(await directory.verifyPassword(MEGAN.objectId, NEW_PASSWORD)).toBe(false);
 
   // The legitimate path: a verified reset flow's grant still sets the password through the same API.
-  const reset = await verifiedResetFlow(running.app, MEGAN, `a:${MEGAN.objectId}`);
+  const reset = await verifiedResetFlow(app.running.app, MEGAN, `a:${MEGAN.objectId}`);
   expect(await setPassword(reset)).toBe(200);
   expect(await directory.verifyPassword(MEGAN.objectId, NEW_PASSWORD)).toBe(true);
 });
