@@ -154,4 +154,37 @@ describe('the local chat page at 1280×800 and 800×600, in English and Dutch (u
       await b.screenshot(page, `devchat-helpdesk-800x600-${lang}`, { fullPage: false });
       await page.close();
     }, 60_000);
+
+  for (const size of SIZES)
+    test(`issue 11 item 6 (${size.width}×${size.height}): the focus ring of the newest card's focused button is wholly visible, not clipped to a bar`, async () => {
+      const page = await open(size, 'en', LIDIA);
+      await page.locator('#webchat-host .ac-adaptiveCard').first().waitFor({ timeout: 15_000 });
+      // By keyboard, as the page moves the focus: type into the send box, the bot's next card gets the focus.
+      const send = page.locator('#webchat-host [data-id="webchat-sendbox-input"]');
+      await send.focus();
+      await page.keyboard.type('unlock my account');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.activeElement?.closest('.ac-adaptiveCard') && document.activeElement.tagName === 'BUTTON', undefined, { timeout: 15_000 });
+      await page.waitForTimeout(800);
+      const ring = await page.evaluate(() => {
+        const e = document.activeElement as HTMLElement;
+        const s = getComputedStyle(e);
+        const grow = parseFloat(s.outlineOffset) + parseFloat(s.outlineWidth);
+        const r = e.getBoundingClientRect();
+        const box = { top: r.top - grow, left: r.left - grow, bottom: r.bottom + grow, right: r.right + grow };
+        const clipped: string[] = [];
+        for (let p = e.parentElement; p; p = p.parentElement) {
+          const ps = getComputedStyle(p);
+          if (!/(auto|scroll|hidden|clip)/.test(`${ps.overflowX} ${ps.overflowY}`)) continue;
+          const c = p.getBoundingClientRect();
+          if (box.top < c.top - 0.5 || box.left < c.left - 0.5 || box.bottom > c.bottom + 0.5 || box.right > c.right + 0.5) clipped.push(p.className || p.tagName);
+        }
+        return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), clipped };
+      });
+      expect(ring.style).not.toBe('none');
+      expect(ring.width).toBeGreaterThanOrEqual(2);
+      expect(ring.clipped).toEqual([]);
+      await b.screenshot(page, `devchat-focus-${size.width}x${size.height}`, { fullPage: false });
+      await page.close();
+    }, 60_000);
 });
