@@ -1,5 +1,4 @@
-import { ConnectorStub } from '../support/connectorStub';
-import { startApp, type RunningApp } from '../support/appHarness';
+import { appSuite } from '../support/appSuite';
 import { post, replyText, teamsActivity } from '../support/activities';
 import { rawRequest } from '../support/rawHttp';
 import { createActivityGate } from '../../bot/inbound/activityGate';
@@ -10,23 +9,12 @@ import { createActivityGate } from '../../bot/inbound/activityGate';
  * never a turn: no "turn failed" line, no generic error reply, no 5xx — and the bot keeps serving (checked after
  * every row with a valid turn).
  */
-let connector: ConnectorStub;
-let running: RunningApp;
-
-beforeAll(async () => {
-  connector = new ConnectorStub();
-  await connector.start();
-  running = await startApp();
-});
-afterAll(async () => {
-  await running.close();
-  await connector.stop();
-});
+const app = appSuite({ redis: false });
 
 type Activity = Record<string, any>;
 let n = 0;
 const base = (o: Parameters<typeof teamsActivity>[0] = {}): Activity =>
-  teamsActivity({ text: 'hi', serviceUrl: connector.url, userObjectId: `cccccccc-0000-4000-8000-${String(++n).padStart(12, '0')}`, ...o });
+  teamsActivity({ text: 'hi', serviceUrl: app.stub.url, userObjectId: `cccccccc-0000-4000-8000-${String(++n).padStart(12, '0')}`, ...o });
 const invoke = (name: string | undefined, value?: unknown): Activity => {
   const a = base({ type: 'invoke', expectReplies: false });
   delete a.text;
@@ -90,13 +78,13 @@ const rows: Row[] = [
   { title: 'R22: an invoke whose name is an object', activity: () => invoke({ x: 1 } as unknown as string), expect: 'invokeBad' },
 ];
 
-const turnFailures = (): number => running.logs.lines.filter((l) => l.includes('"turn failed"') || l.includes('activity processing failed')).length;
+const turnFailures = (): number => app.running.logs.lines.filter((l) => l.includes('"turn failed"') || l.includes('activity processing failed')).length;
 
 describe('issue 16: the inbound gate of /api/messages', () => {
   test.each(rows.map((r) => [r.title, r] as const))('%s', async (_t, row) => {
     const before = turnFailures();
     const a = row.activity();
-    const res = await rawRequest(running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json' }, body: typeof a === 'string' ? a : JSON.stringify(a) });
+    const res = await rawRequest(app.running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json' }, body: typeof a === 'string' ? a : JSON.stringify(a) });
     expect(res.status).toBe(400);
     expect(res.body).not.toMatch(/toLowerCase|TypeError|RangeError|stack|is not a function/);
     const body = JSON.parse(res.body);
@@ -105,28 +93,28 @@ describe('issue 16: the inbound gate of /api/messages', () => {
     // Never a turn that failed.
     expect(turnFailures()).toBe(before);
     // R26: the bot keeps answering a valid turn.
-    const ok = await post(running.baseUrl, base());
+    const ok = await post(app.running.baseUrl, base());
     expect(ok.status).toBe(200);
     expect(replyText(ok.replies)).toContain("I'm the Password Reset Assistant");
   });
 
   test('R20: a refusal writes a debug line with the refused field paths, never their values', async () => {
     const marker = 'Gate-Secret-Marker-9911';
-    await rawRequest(running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json' }, body: JSON.stringify(with_((a) => ((a.from.name = { marker }), (a.text = 5)))) });
-    const line = [...running.logs.lines].reverse().find((l) => l.includes('inbound: activity refused'));
+    await rawRequest(app.running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json' }, body: JSON.stringify(with_((a) => ((a.from.name = { marker }), (a.text = 5)))) });
+    const line = [...app.running.logs.lines].reverse().find((l) => l.includes('inbound: activity refused'));
     expect(line).toBeDefined();
     expect(JSON.parse(line!).fields).toEqual(expect.arrayContaining(['from.name', 'text']));
-    expect(running.logs.text).not.toContain(marker);
+    expect(app.running.logs.text).not.toContain(marker);
   });
 
   test('R22: genuine activities still pass: message, install, task/fetch in the 1:1 chat, https serviceUrl', async () => {
-    expect((await post(running.baseUrl, base({ serviceUrl: 'https://127.0.0.1:1/emea/' }))).status).toBe(200);
+    expect((await post(app.running.baseUrl, base({ serviceUrl: 'https://127.0.0.1:1/emea/' }))).status).toBe(200);
     const install = with_((a) => ((a.type = 'conversationUpdate'), (a.membersAdded = [{ id: a.recipient.id }]), delete a.text));
-    const welcomed = await post(running.baseUrl, install);
+    const welcomed = await post(app.running.baseUrl, install);
     expect(welcomed.status).toBe(200);
     expect(replyText(welcomed.replies)).toContain("I'm the Password Reset Assistant");
     const fetchTask = invoke('task/fetch', { data: { verb: 'openSecurityInfo' } });
-    const res = await rawRequest(running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fetchTask) });
+    const res = await rawRequest(app.running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fetchTask) });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ task: { type: 'continue' } });
   });

@@ -1,6 +1,5 @@
 import { gzipSync, deflateSync } from 'node:zlib';
-import { ConnectorStub } from '../support/connectorStub';
-import { startApp, type RunningApp } from '../support/appHarness';
+import { appSuite } from '../support/appSuite';
 import { post, replyText, teamsActivity } from '../support/activities';
 import { rawRequest } from '../support/rawHttp';
 
@@ -8,20 +7,9 @@ import { rawRequest } from '../support/rawHttp';
  * Issue 16, the body decoder: every route reads its body through one bounded, error-handled decoder. Each row is
  * sent through HTTP to the real app; afterwards the process must still be up and a valid turn must still work.
  */
-let connector: ConnectorStub;
-let running: RunningApp;
+const app = appSuite({ redis: false });
 
-beforeAll(async () => {
-  connector = new ConnectorStub();
-  await connector.start();
-  running = await startApp();
-});
-afterAll(async () => {
-  await running.close();
-  await connector.stop();
-});
-
-const activity = (): string => JSON.stringify(teamsActivity({ text: 'hi', serviceUrl: connector.url, userObjectId: 'bbbbbbbb-0000-4000-8000-000000000001' }));
+const activity = (): string => JSON.stringify(teamsActivity({ text: 'hi', serviceUrl: app.stub.url, userObjectId: 'bbbbbbbb-0000-4000-8000-000000000001' }));
 const ROUTES = ['/api/messages', '/api/password/check', '/api/helpdesk/handoffs', '/v3/directline/tokens/generate'];
 const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
 
@@ -55,7 +43,7 @@ const rows: Row[] = [
 
 describe('issue 16: one bounded body decoder for every route', () => {
   test.each(rows.flatMap((r) => ROUTES.map((route) => [`${r.title} — ${route}`, r, route] as const)))('%s', async (_title, row, route) => {
-    const res = await rawRequest(running.baseUrl, {
+    const res = await rawRequest(app.running.baseUrl, {
       path: route,
       headers: { ...(row.chunks ? {} : { 'content-length': String(Buffer.byteLength(row.body ?? '')) }), ...row.headers },
       ...(row.body !== undefined ? { body: row.body } : {}),
@@ -66,18 +54,18 @@ describe('issue 16: one bounded body decoder for every route', () => {
     expect(res.body).not.toMatch(/stack|at \w+ \(|TypeError|RangeError|Error:/);
     if (route.startsWith('/api/')) expect(JSON.parse(res.body)).toEqual({ error: expect.stringMatching(/^(invalid_body|payload_too_large|unsupported_media_type)$/) });
     // The process survived and still answers a valid turn.
-    expect((await fetch(`${running.baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${app.running.baseUrl}/healthz`)).status).toBe(200);
   });
 
   test('R26: after every row a valid journey still gets its welcome', async () => {
-    const { status, replies } = await post(running.baseUrl, JSON.parse(activity()) as Record<string, unknown>);
+    const { status, replies } = await post(app.running.baseUrl, JSON.parse(activity()) as Record<string, unknown>);
     expect(status).toBe(200);
     expect(replyText(replies)).toContain("I'm the Password Reset Assistant");
   });
 
   test('R22: identity coding and a JSON body still work; a body-less GET still works', async () => {
-    const res = await rawRequest(running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'identity' }, body: activity() });
+    const res = await rawRequest(app.running.baseUrl, { path: '/api/messages', headers: { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'identity' }, body: activity() });
     expect(res.status).toBe(200);
-    expect((await rawRequest(running.baseUrl, { method: 'GET', path: '/readyz' })).status).toBe(200);
+    expect((await rawRequest(app.running.baseUrl, { method: 'GET', path: '/readyz' })).status).toBe(200);
   });
 });

@@ -13,13 +13,16 @@ export function writePolicy(policy: unknown): string {
 }
 
 export interface AppSuiteOptions {
+  /** Start a private Redis for the app's state (default); false: the app keeps its state in memory. */
+  readonly redis?: boolean;
   /** The policy file's content; absent: the default policy. */
   readonly policy?: unknown;
   /** More configuration, given the started Redis and connector stub. */
-  readonly env?: (s: { readonly redis: RedisServer; readonly stub: ConnectorStub }) => NodeJS.ProcessEnv;
+  readonly env?: (s: { readonly redis: RedisServer | undefined; readonly stub: ConnectorStub }) => NodeJS.ProcessEnv;
 }
 
 export interface AppSuite {
+  /** The private Redis (throws when started with `redis: false`). */
   readonly redis: RedisServer;
   /** The Bot Connector stub the app's proactive messages go to. */
   readonly stub: ConnectorStub;
@@ -27,8 +30,8 @@ export interface AppSuite {
 }
 
 /**
- * The set-up of the test files that run the app in-process on a private Redis with a connector stub: started before
- * the file's tests (REDIS_URL, POLICY_FILE when a policy is given, then `env`), stopped after them. Call it once at
+ * The set-up of the test files that run the app in-process with a connector stub, on a private Redis unless told not
+ * to: started before the file's tests (REDIS_URL, POLICY_FILE when a policy is given, then `env`), stopped after them. Call it once at
  * the top of a file; what it returns is usable in tests and hooks declared after it.
  */
 export function appSuite(o: AppSuiteOptions = {}): AppSuite {
@@ -37,11 +40,11 @@ export function appSuite(o: AppSuiteOptions = {}): AppSuite {
   let running: RunningApp | undefined;
   let policyFile: string | undefined;
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = o.redis === false ? undefined : await startRedis();
     stub = new ConnectorStub();
     await stub.start();
     policyFile = o.policy === undefined ? undefined : writePolicy(o.policy);
-    running = await startApp({ REDIS_URL: redis.url, ...(policyFile ? { POLICY_FILE: policyFile } : {}), ...o.env?.({ redis, stub }) });
+    running = await startApp({ ...(redis ? { REDIS_URL: redis.url } : {}), ...(policyFile ? { POLICY_FILE: policyFile } : {}), ...o.env?.({ redis, stub }) });
   });
   afterAll(async () => {
     await running?.close();
