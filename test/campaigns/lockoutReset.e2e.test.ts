@@ -10,17 +10,7 @@ import { t } from '../../locales';
 const N = 5;
 const kit = journeySuite({ locked: [N], capabilities: { canUnlock: false }, timeoutMs: 120_000 });
 
-function submitsTo(conversationId: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const walk = (o: unknown): void => {
-    if (!o || typeof o !== 'object') return;
-    const r = o as Record<string, unknown>;
-    if (r.type === 'Action.Submit' && r.data && typeof r.data === 'object') out.push(r.data as Record<string, unknown>);
-    Object.values(r).forEach(walk);
-  };
-  for (const a of kit.stub.activities) if (a?.conversation?.id === conversationId) walk(a.attachments);
-  return out;
-}
+const submitsTo = (conversationId: string): Record<string, unknown>[] => kit.stub.submitsTo(conversationId);
 
 test('E4 R4 R39 (Entra, canUnlock false): the lockout alert offers Reset password, and the button runs the verified reset journey to a changed password', async () => {
   await register(kit, N, ['email']);

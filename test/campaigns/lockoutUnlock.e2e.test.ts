@@ -11,18 +11,7 @@ import { t } from '../../locales';
 const N = 7;
 const kit = journeySuite({ locked: [N], timeoutMs: 120_000 });
 
-/** The Action.Submit data of every card the connector received for this conversation. */
-function submitsTo(conversationId: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const walk = (o: unknown): void => {
-    if (!o || typeof o !== 'object') return;
-    const r = o as Record<string, unknown>;
-    if (r.type === 'Action.Submit' && r.data && typeof r.data === 'object') out.push(r.data as Record<string, unknown>);
-    Object.values(r).forEach(walk);
-  };
-  for (const a of kit.stub.activities) if (a?.conversation?.id === conversationId) walk(a.attachments);
-  return out;
-}
+const submitsTo = (conversationId: string): Record<string, unknown>[] => kit.stub.submitsTo(conversationId);
 
 test('E4 R4 R28 R39: the lockout alert\'s Unlock button runs the verified unlock journey to an unlocked account; the tap alone unlocks nothing', async () => {
   await register(kit, N, ['email']);

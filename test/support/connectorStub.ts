@@ -31,6 +31,19 @@ export class ConnectorStub {
     return this.calls.filter((c) => c.method === 'POST' && /\/activities/.test(c.path)).map((c) => c.body);
   }
 
+  /** The Action.Submit data of every card posted to this conversation (a card's buttons, as Teams posts them back). */
+  submitsTo(conversationId: string): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    const walk = (o: unknown): void => {
+      if (!o || typeof o !== 'object') return;
+      const r = o as Record<string, unknown>;
+      if (r.type === 'Action.Submit' && r.data && typeof r.data === 'object') out.push(r.data as Record<string, unknown>);
+      Object.values(r).forEach(walk);
+    };
+    for (const a of this.activities) if (a?.conversation?.id === conversationId) walk(a.attachments);
+    return out;
+  }
+
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => res.destroy());
