@@ -6,6 +6,7 @@ import { startApp, type RunningApp } from '../support/appHarness';
 import { ConnectorStub } from '../support/connectorStub';
 import { DEMO_TENANT, post, replyText, teamsActivity, type Reply } from '../support/activities';
 import { FixedClock } from '../support/fixedClock';
+import { submitData } from '../support/chatDriver';
 import type { RedisServer } from '../support/redisServer';
 import { MemoryDirectory, type MemoryDirectoryOptions } from '../../adapters/directory/memoryDirectory';
 import type { UserRef } from '../../domain/model/user';
@@ -140,16 +141,7 @@ export class Chat {
 
   /** Data of the first card action with this verb (and methodId suffix, for method choices). */
   action(verb: string, methodSuffix?: string): Record<string, unknown> {
-    const found: Record<string, unknown>[] = [];
-    const walk = (x: unknown): void => {
-      if (!x || typeof x !== 'object') return;
-      if (Array.isArray(x)) return x.forEach(walk);
-      const o = x as Record<string, unknown>;
-      const data = o.data as Record<string, unknown> | undefined;
-      if (o.type === 'Action.Submit' && data?.verb === verb) found.push(data);
-      Object.values(o).forEach(walk);
-    };
-    walk(this.last);
+    const found = submitData(this.last, verb);
     const hit = found.find((d) => methodSuffix === undefined || String(d.methodId).endsWith(methodSuffix));
     if (!hit) throw new Error(`no ${verb} action in: ${replyText(this.last)}`);
     return hit;

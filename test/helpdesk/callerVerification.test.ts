@@ -1,4 +1,5 @@
 import { appSuite } from '../support/appSuite';
+import { submitData } from '../support/chatDriver';
 import { post, replyText, teamsActivity, DEMO_TENANT, type Reply } from '../support/activities';
 import { t } from '../../locales';
 
@@ -32,16 +33,7 @@ const userSends = (user: string, o: { text?: string; value?: unknown }) =>
   post(app.running.baseUrl, teamsActivity({ ...o, userObjectId: user, userName: user === MEGAN ? 'Megan Bowen' : 'Lidia Holloway', serviceUrl: app.stub.url }));
 
 function action(replies: Reply[] | Record<string, unknown>, verb: string): Record<string, unknown> {
-  const found: Record<string, unknown>[] = [];
-  const walk = (x: unknown): void => {
-    if (!x || typeof x !== 'object') return;
-    if (Array.isArray(x)) return x.forEach(walk);
-    const o = x as Record<string, unknown>;
-    const data = o.data as Record<string, unknown> | undefined;
-    if (o.type === 'Action.Submit' && data?.verb === verb) found.push(data);
-    Object.values(o).forEach(walk);
-  };
-  walk(replies);
+  const found = submitData(replies, verb);
   if (!found[0]) throw new Error(`no ${verb} action`);
   return found[0];
 }

@@ -1,4 +1,5 @@
 import { appSuite } from '../support/appSuite';
+import { submitData } from '../support/chatDriver';
 import { post, replyText, teamsActivity, type Reply } from '../support/activities';
 import { JwksRig, MEGAN, MEGAN_PASSWORD, pagesEnv, verifiedResetFlow } from '../api/pagesRig';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
@@ -26,15 +27,7 @@ afterAll(async () => {
 const app = appSuite({ policy: { helpdesk: { agentGroups: [HELPDESK_GROUP] }, methods: { requiredForReset: 1 } }, env: () => pagesEnv(jwks.url) });
 
 function action(replies: Reply[] | Record<string, unknown>, verb: string): Record<string, unknown> {
-  const found: Record<string, unknown>[] = [];
-  const walk = (o: unknown): void => {
-    if (!o || typeof o !== 'object') return;
-    if (Array.isArray(o)) return o.forEach(walk);
-    const x = o as { type?: string; data?: Record<string, unknown> };
-    if (x.type === 'Action.Submit' && x.data?.verb === verb) found.push(x.data);
-    Object.values(o).forEach(walk);
-  };
-  walk(replies);
+  const found = submitData(replies, verb);
   if (!found[0]) throw new Error(`no ${verb} action`);
   return found[0];
 }

@@ -1,4 +1,5 @@
 import { appSuite } from '../support/appSuite';
+import { submitData } from '../support/chatDriver';
 import { post, replyText, teamsActivity, DEMO_TENANT } from '../support/activities';
 import { t } from '../../locales';
 import { MemoryDirectory } from '../../adapters/directory/memoryDirectory';
@@ -40,16 +41,7 @@ const megan = (input: { text?: string; value?: unknown; replyToId?: string }) =>
 
 /** Data of the first card Action.Submit with this verb (and, for method choices, this methodId suffix). */
 function action(replies: unknown, verb: string, methodSuffix?: string): Record<string, unknown> {
-  const found: Record<string, unknown>[] = [];
-  const walk = (x: unknown): void => {
-    if (!x || typeof x !== 'object') return;
-    if (Array.isArray(x)) return x.forEach(walk);
-    const o = x as Record<string, unknown>;
-    const data = o.data as Record<string, unknown> | undefined;
-    if (o.type === 'Action.Submit' && data?.verb === verb) found.push(data);
-    Object.values(o).forEach(walk);
-  };
-  walk(replies);
+  const found = submitData(replies, verb);
   const hit = found.find((d) => methodSuffix === undefined || String(d.methodId).endsWith(methodSuffix));
   if (!hit) throw new Error(`no ${verb} action in: ${JSON.stringify(replies)}`);
   return hit;

@@ -46,6 +46,11 @@ export function findAll(posts: unknown, pred: (n: any) => boolean): any[] {
   return out;
 }
 
+/** The data of every Action.Submit with this verb in `root` (activities, a card, any part of one), depth first. */
+export function submitData(root: unknown, verb: string): Record<string, unknown>[] {
+  return findAll(root, (n) => n.type === 'Action.Submit' && n.data?.verb === verb).map((n) => n.data as Record<string, unknown>);
+}
+
 /** The last Action.Submit (or task/fetch) data with this verb in a turn's cards; throws when none. */
 export function action(r: TurnResult, verb: string, pred: (d: any) => boolean = () => true): any {
   const found = findAll(r.posts, (n) => (n.type === 'Action.Submit' || n.type === 'Action.Execute') && n.data).map((n) => n.data).filter((d) => d.verb === verb && pred(d));
