@@ -5,6 +5,7 @@ import type { Clock } from '../domain/ports/clock';
 import { JsonAuditLog, toLineSink, type AuditLineSink } from '../adapters/audit/jsonAuditLog';
 import { JsonlFileAuditSink } from '../adapters/audit/jsonlFileAuditSink';
 import { SyslogTlsAuditSink } from '../adapters/audit/syslogTlsAuditSink';
+import { errorCodeOf } from './turnErrors';
 
 export interface AuditTrailOptions {
   /** Told when a sink fails to take a line (a metric); the user's action goes on. */
@@ -46,13 +47,13 @@ export function createAuditTrail(config: Config, logger: Logger, clock: Clock, o
           ...(ca ? { ca } : {}),
           ...(cert ? { cert } : {}),
           ...(key ? { key } : {}),
-          onError: (e) => logger.warn({ sink: 'syslog', code: (e as NodeJS.ErrnoException).code }, 'audit syslog connection failed'),
+          onError: (e) => logger.warn({ sink: 'syslog', errorCode: errorCodeOf(e) }, 'audit syslog connection failed'),
         }),
       );
     }
   }
   return new JsonAuditLog(sinks, config.keys.auditPseudonym, clock, (i, e) => {
     options.onSinkError?.(names[i] ?? 'unknown');
-    logger.error({ sink: names[i], code: (e as NodeJS.ErrnoException)?.code }, 'audit sink failed');
+    logger.error({ sink: names[i], errorCode: errorCodeOf(e) }, 'audit sink failed');
   });
 }

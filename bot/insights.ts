@@ -10,6 +10,7 @@ import { classify } from '../domain/insights/classify';
 import { InsightsAuditLog, InsightsRecorder } from '../domain/insights/insightsRecorder';
 import { ScanRegistrationCoverage } from '../domain/insights/registrationCoverage';
 import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
+import { errorCodeOf } from './turnErrors';
 
 /** The admin insights of one app: the store, the decorator every audit event passes, the report, the coverage scan. */
 export interface Insights {
@@ -66,7 +67,7 @@ export function createInsights(
       };
       const o = new InsightsAuditLog(audit, recorder, clock, (e) => {
         onError();
-        logger.warn({ code: (e as { code?: string })?.code, name: (e as Error)?.name }, 'insights counter update failed');
+        logger.warn({ errorCode: errorCodeOf(e), name: (e as Error)?.name }, 'insights counter update failed');
       });
       observed.push(o);
       return o;

@@ -6,6 +6,7 @@ import { restifyLogger, type Logger } from './logger';
 import type { Metrics } from './metrics';
 import { bodyDecoder, DEFAULT_MAX_BODY_BYTES } from './inbound/bodyDecoder';
 import { createActivityGate, invokeError } from './inbound/activityGate';
+import { errorCodeOf } from './turnErrors';
 
 export interface ServerDeps {
   readonly adapter: CloudAdapter;
@@ -123,7 +124,7 @@ export function createHttpServer(deps: ServerDeps): HttpServer {
         return;
       }
       deps.metrics.turns.inc({ type, outcome: 'error' });
-      deps.logger.error({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'activity processing failed');
+      deps.logger.error({ err: { name: (err as Error)?.name, errorCode: errorCodeOf(err) } }, 'activity processing failed');
       if (!res.headersSent) res.send(500, { error: 'internal' });
     } finally {
       end();

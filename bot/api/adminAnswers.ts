@@ -52,7 +52,7 @@ export function adminRoute(
     } catch (e) {
       const unavailable = isSsprError(e) && (e.code === 'state_unavailable' || e.code === 'lock_timeout');
       call.status = unavailable ? 503 : 500;
-      if (!unavailable) deps.logger.error({ incident: correlationId, code: isSsprError(e) ? e.code : 'internal', route }, 'admin api failed');
+      if (!unavailable) deps.logger.error({ incident: correlationId, errorCode: isSsprError(e) ? e.code : 'internal', route }, 'admin api failed');
       if (!res.headersSent) res.send(call.status, unavailable ? { error: 'temporarily_unavailable' } : { error: 'internal', incident: correlationId });
       else res.end();
     }

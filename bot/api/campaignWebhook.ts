@@ -53,7 +53,7 @@ export function registerLockoutWebhook(server: Server, deps: { readonly secret: 
     } catch (e) {
       // R22: Redis (or the directory) not answering is "try again", never a 500 with the client library's words.
       const incident = randomBytes(4).toString('hex');
-      deps.logger.warn({ event: 'campaign.lockout_webhook', incident, code: isSsprError(e) ? e.code : 'unavailable' }, 'lockout report not taken');
+      deps.logger.warn({ event: 'campaign.lockout_webhook', incident, errorCode: isSsprError(e) ? e.code : 'unavailable' }, 'lockout report not taken');
       res.send(503, { error: 'temporarily_unavailable', incident });
       return;
     }

@@ -119,7 +119,7 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
         if (e instanceof ApiError) return void res.send(e.status, { error: e.code, ...e.extra });
         if (isSsprError(e) && (e.code === 'state_unavailable' || e.code === 'lock_timeout')) return void res.send(503, { error: 'temporarily_unavailable' });
         const incident = randomBytes(4).toString('hex');
-        logger.error({ incident, code: isSsprError(e) ? e.code : 'internal', route: req.getRoute()?.path }, 'pages api failed');
+        logger.error({ incident, errorCode: isSsprError(e) ? e.code : 'internal', route: req.getRoute()?.path }, 'pages api failed');
         res.send(500, { error: 'internal', incident });
       }
     },
