@@ -1,4 +1,3 @@
-import type Redis from 'ioredis';
 import { HmacKeyRing } from '../../adapters/crypto/keyRing';
 import { MemoryFlowStore } from '../../adapters/memory/memoryFlowStore';
 import { MemoryVerificationStore } from '../../adapters/memory/memoryVerificationStore';
@@ -9,8 +8,7 @@ import type { FlowStore, FlowStep } from '../../domain/ports/flowStore';
 import type { VerificationStore } from '../../domain/ports/verificationStore';
 import type { FlowRecord } from '../../domain/verification/stateMachine';
 import { FixedClock } from '../support/fixedClock';
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { connect, KEY_A, user } from './securityKit';
+import { KEY_A, user, privateRedis } from './securityKit';
 
 /** F16 contract of "consume a code and advance the flow" as one atomic step, for the memory fake and Redis alike. */
 interface Subject {
@@ -19,20 +17,11 @@ interface Subject {
   codeLive(): Promise<boolean>;
 }
 
-let server: RedisServer;
-let redis: Redis;
+const redisServer = privateRedis();
 const clock = new FixedClock();
 const u = user();
 const slot = { user: u, purpose: 'verify' as const, methodId: 'm1' };
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = await connect(server.port);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.destroy();
-});
 
 const impls: [string, () => Subject][] = [
   [
@@ -48,9 +37,9 @@ const impls: [string, () => Subject][] = [
     () => {
       const keys = new RedisKeys('c:');
       return {
-        codes: new RedisVerificationStore(redis, keys, new HmacKeyRing([KEY_A], 'otp')),
-        flows: new RedisFlowStore(redis, { prefix: 'c:', clock }),
-        codeLive: async () => (await redis.exists(keys.code(u, 'verify', 'm1'))) === 1,
+        codes: new RedisVerificationStore(redisServer.client, keys, new HmacKeyRing([KEY_A], 'otp')),
+        flows: new RedisFlowStore(redisServer.client, { prefix: 'c:', clock }),
+        codeLive: async () => (await redisServer.client.exists(keys.code(u, 'verify', 'm1'))) === 1,
       };
     },
   ],
@@ -77,7 +66,7 @@ describe.each(impls)('F16 code + flow step contract (%s)', (_name, make) => {
   let flow: FlowRecord;
   let step: FlowStep;
   beforeEach(async () => {
-    await redis.flushall();
+    await redisServer.client.flushall();
     s = make();
     flow = flowRecord();
     await s.flows.create(flow);
@@ -134,10 +123,10 @@ describe('F16 / F20 on Redis', () => {
   });
 
   test('F16: RedisFlowStore and the code script name the flow key the same way', async () => {
-    await redis.flushall();
-    const flows = new RedisFlowStore(redis, { prefix: 'sspr:', clock });
+    await redisServer.client.flushall();
+    const flows = new RedisFlowStore(redisServer.client, { prefix: 'sspr:', clock });
     const flow = flowRecord();
     await flows.create(flow);
-    expect(await redis.exists(new RedisKeys('sspr:').flow(u, flow.flowId))).toBe(1);
+    expect(await redisServer.client.exists(new RedisKeys('sspr:').flow(u, flow.flowId))).toBe(1);
   });
 });

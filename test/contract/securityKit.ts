@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { DEFAULT_POLICY, type Policy } from '../../domain/policy/policy';
 import type { SecurityAdaptersConfig } from '../../adapters/securityInfoAdapters';
-import { CLUSTER_MODE, clusterClient } from '../support/redisServer';
+import { CLUSTER_MODE, clusterClient, startRedis, type RedisServer } from '../support/redisServer';
 
 export const KEY_A = { id: 'k1', key: Buffer.alloc(32, 1) };
 export const KEY_B = { id: 'k2', key: Buffer.alloc(32, 2) };
@@ -43,4 +43,27 @@ export async function connect(port: number): Promise<Redis> {
   const c = CLUSTER_MODE ? clusterClient(port) : new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
   await c.ping();
   return c;
+}
+
+/**
+ * A private Redis server and a connected client for the file's tests: started before them, the client disconnected
+ * and the server removed after them. Call it once at the top of a file; `client` is usable in tests and hooks.
+ */
+export function privateRedis(): { readonly client: Redis } {
+  let server: RedisServer | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+    client = await connect(server.port);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.destroy();
+  });
+  return {
+    get client() {
+      if (!client) throw new Error('privateRedis: the client connects in beforeAll');
+      return client;
+    },
+  };
 }

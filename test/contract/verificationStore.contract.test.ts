@@ -1,29 +1,18 @@
-import type Redis from 'ioredis';
 import { HmacKeyRing } from '../../adapters/crypto/keyRing';
 import { MemoryVerificationStore } from '../../adapters/memory/memoryVerificationStore';
 import { RedisKeys } from '../../adapters/redis/redisKeys';
 import { RedisVerificationStore } from '../../adapters/redis/redisVerificationStore';
 import type { VerificationStore } from '../../domain/ports/verificationStore';
 import { FixedClock } from '../support/fixedClock';
-import { startRedis, type RedisServer } from '../support/redisServer';
-import { advanceRedisTime, connect, KEY_A, KEY_B, user } from './securityKit';
+import { advanceRedisTime, KEY_A, KEY_B, user, privateRedis } from './securityKit';
 
 interface Subject {
   store: VerificationStore;
   advance(ms: number): Promise<void>;
 }
 
-let server: RedisServer;
-let redis: Redis;
+const redisServer = privateRedis();
 
-beforeAll(async () => {
-  server = await startRedis();
-  redis = await connect(server.port);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.destroy();
-});
 
 const impls: [string, () => Subject][] = [
   [
@@ -35,7 +24,7 @@ const impls: [string, () => Subject][] = [
   ],
   [
     'redis',
-    () => ({ store: new RedisVerificationStore(redis, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp')), advance: (ms) => advanceRedisTime(redis, ms) }),
+    () => ({ store: new RedisVerificationStore(redisServer.client, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp')), advance: (ms) => advanceRedisTime(redisServer.client, ms) }),
   ],
 ];
 
@@ -43,7 +32,7 @@ describe.each(impls)('VerificationStore contract (%s)', (_name, make) => {
   let s: Subject;
   const slot = { user: user(), purpose: 'verify' as const, methodId: 'm1' };
   beforeEach(async () => {
-    await redis.flushall();
+    await redisServer.client.flushall();
     s = make();
   });
 
@@ -101,35 +90,35 @@ describe.each(impls)('VerificationStore contract (%s)', (_name, make) => {
 
 describe('RedisVerificationStore specifics', () => {
   const slot = { user: user('oid-r'), purpose: 'register' as const, methodId: 'm9' };
-  beforeEach(() => redis.flushall());
+  beforeEach(() => redisServer.client.flushall());
 
   test('R5/R6: only an HMAC with its key id is stored, and the expiry is set with the key', async () => {
-    const store = new RedisVerificationStore(redis, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp'));
+    const store = new RedisVerificationStore(redisServer.client, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp'));
     const { expiresAt } = await store.create(slot, '654321', 300);
     const key = 'c:{u:tenant-1:oid-r}:code:register:m9';
-    const raw = await redis.get(key);
+    const raw = await redisServer.client.get(key);
     expect(raw).toMatch(/^k1\|[0-9a-f]{64}\|0$/);
     expect(raw).not.toContain('654321');
-    const pttl = await redis.pttl(key);
+    const pttl = await redisServer.client.pttl(key);
     expect(pttl).toBeGreaterThan(299_000);
     expect(pttl).toBeLessThanOrEqual(300_000);
-    const [sec] = await redis.time();
+    const [sec] = await redisServer.client.time();
     expect(Math.abs(expiresAt - (Number(sec) * 1000 + 300_000))).toBeLessThan(2000);
   });
 
   test('R5: rotation — a code stored under the old key verifies after a new key becomes active', async () => {
-    const old = new RedisVerificationStore(redis, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp'));
-    const rotated = new RedisVerificationStore(redis, new RedisKeys('c:'), new HmacKeyRing([KEY_B, KEY_A], 'otp'));
+    const old = new RedisVerificationStore(redisServer.client, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp'));
+    const rotated = new RedisVerificationStore(redisServer.client, new RedisKeys('c:'), new HmacKeyRing([KEY_B, KEY_A], 'otp'));
     await old.create(slot, '246810', 300);
     expect(await rotated.attempt(slot, '246810', 5)).toBe('ok');
   });
 
   test('F19: SCRIPT FLUSH is transparent', async () => {
-    const store = new RedisVerificationStore(redis, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp'));
+    const store = new RedisVerificationStore(redisServer.client, new RedisKeys('c:'), new HmacKeyRing([KEY_A], 'otp'));
     await store.create(slot, '135790', 300);
-    await redis.script('FLUSH');
+    await redisServer.client.script('FLUSH');
     expect(await store.attempt(slot, '000000', 5)).toBe('invalid');
-    await redis.script('FLUSH');
+    await redisServer.client.script('FLUSH');
     expect(await store.attempt(slot, '135790', 5)).toBe('ok');
   });
 });
