@@ -1,39 +1,9 @@
-import { createMemorySecurityAdapters } from '../../../adapters/securityInfoAdapters';
-import { MemoryVerificationBlock } from '../../../adapters/memory/memoryVerificationBlock';
 import { maskEmail } from '../../../domain/methods/registeredMethod';
-import { MethodStoreReader, SecurityInfoProver } from '../../../domain/recovery/securityInfoProver';
-import { createSecurityInfoUseCases } from '../../../domain/securityInfo';
-import { DEFAULT_POLICY } from '../../../domain/policy/policy';
-import { FixedClock, SeededRandom } from '../../support/fixedClock';
-import { testConfig, user } from '../../contract/securityKit';
+import { user } from '../../contract/securityKit';
+import { securityInfoKit } from '../../support/securityInfoKit';
 
 /** The directory holds a mobile number and an e-mail address; each seed gives the pre-filled methods other ids. */
-function kit(seed: number) {
-  const clock = new FixedClock();
-  const audit = { record: async () => undefined };
-  const s = createMemorySecurityAdapters(testConfig(), { clock, audit, random: new SeededRandom(seed) });
-  const prover = new SecurityInfoProver({ policy: DEFAULT_POLICY, store: s.methods, codes: s.oneTimeCodes, totp: s.totp, questions: s.questions, recoveryCodes: s.recoveryCodes, audit });
-  const uc = createSecurityInfoUseCases({
-    policy: DEFAULT_POLICY,
-    store: s.methods,
-    codes: s.oneTimeCodes,
-    guard: s.guard,
-    totp: s.totp,
-    questions: s.questions,
-    recoveryCodes: s.recoveryCodes,
-    prover,
-    provable: new MethodStoreReader(s.methods),
-    block: new MemoryVerificationBlock(clock, { threshold: 5, windowMs: 86_400_000, blockMs: 86_400_000 }),
-    notifications: { notify: async () => undefined },
-    mailer: s.notifier,
-    stepUps: s.stepUps,
-    directory: { contacts: async () => ({ mobilePhones: ['+31612345678'], officePhones: [], emails: ['ada@example.org'] }), mailbox: async () => null },
-    audit,
-    clock,
-    random: new SeededRandom(seed),
-  });
-  return { clock, s, uc };
-}
+const kit = (seed: number) => securityInfoKit({ seed, directory: { contacts: async () => ({ mobilePhones: ['+31612345678'], officePhones: [], emails: ['ada@example.org'] }), mailbox: async () => null } });
 
 describe('the order methods are shown and offered in does not depend on their random ids', () => {
   test('R31: the bootstrap offers the directory mobile before the directory e-mail, whatever ids the pre-fill drew', async () => {

@@ -1,40 +1,10 @@
-import { createMemorySecurityAdapters } from '../../../adapters/securityInfoAdapters';
-import { MemoryVerificationBlock } from '../../../adapters/memory/memoryVerificationBlock';
 import { maskEmail } from '../../../domain/methods/registeredMethod';
-import { MethodStoreReader, SecurityInfoProver } from '../../../domain/recovery/securityInfoProver';
-import { createSecurityInfoUseCases } from '../../../domain/securityInfo';
 import { STEP_UP_WINDOW_SECONDS } from '../../../domain/securityInfo/proofGate';
-import { DEFAULT_POLICY } from '../../../domain/policy/policy';
-import { FixedClock, SeededRandom } from '../../support/fixedClock';
-import { testConfig, user } from '../../contract/securityKit';
+import { user } from '../../contract/securityKit';
+import { securityInfoKit } from '../../support/securityInfoKit';
 
 /** R31: the step-up window, with a fixed clock and the in-memory adapters (the HTTP attack tests use real Redis). */
-function kit() {
-  const clock = new FixedClock();
-  const audit = { record: async () => undefined };
-  const s = createMemorySecurityAdapters(testConfig(), { clock, audit, random: new SeededRandom() });
-  const prover = new SecurityInfoProver({ policy: DEFAULT_POLICY, store: s.methods, codes: s.oneTimeCodes, totp: s.totp, questions: s.questions, recoveryCodes: s.recoveryCodes, audit });
-  const uc = createSecurityInfoUseCases({
-    policy: DEFAULT_POLICY,
-    store: s.methods,
-    codes: s.oneTimeCodes,
-    guard: s.guard,
-    totp: s.totp,
-    questions: s.questions,
-    recoveryCodes: s.recoveryCodes,
-    prover,
-    provable: new MethodStoreReader(s.methods),
-    block: new MemoryVerificationBlock(clock, { threshold: 5, windowMs: 86_400_000, blockMs: 86_400_000 }),
-    notifications: { notify: async () => undefined },
-    mailer: s.notifier,
-    stepUps: s.stepUps,
-    directory: { contacts: async () => ({ mobilePhones: [], officePhones: [], emails: [] }), mailbox: async () => null },
-    audit,
-    clock,
-    random: new SeededRandom(7),
-  });
-  return { clock, s, uc };
-}
+const kit = () => securityInfoKit();
 
 describe('R31: the step-up is the user\'s, for 10 minutes, on every surface', () => {
   test('R31: a proof holds for 10 minutes for the user (any flow id), not a second longer', async () => {
