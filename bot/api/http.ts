@@ -10,6 +10,8 @@ import { isSsprError } from '../../domain/errors';
 import type { UserRef } from '../../domain/model/user';
 import { bearerToken, type SsoTokenValidator } from '../auth/ssoToken';
 import { ApiError } from './refusals';
+import { requestClient } from './trustedProxy';
+import { lockoutSubject } from '../../domain/helpdesk/clientAddress';
 
 export { ApiError, refusal } from './refusals';
 
@@ -54,6 +56,9 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
   const perUser = limiter('pages', deps.limits?.perMinute ?? 60, 60);
   const writes = limiter('pages-write', deps.limits?.writesPer10Minutes ?? 10, 600);
   const perIp = limiter('pages-ip', 300, 60);
+  // R33: the client's address, not the socket peer's: behind the reverse proxy every user has the proxy's address,
+  // and one client (signed in or not) would spend the whole organisation's budget. IPv6 counts per /64.
+  const client = requestClient(config.proxy);
   const consume = async (l: RateLimiterAbstract, key: string): Promise<void> => {
     try {
       await l.consume(key);
@@ -68,7 +73,7 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
    * with a token two (issue 15). A refusal by the address limit wins.
    */
   const identified = async (req: Request, forWrite: boolean): Promise<UserRef> => {
-    const address = consume(perIp, req.socket.remoteAddress ?? 'unknown');
+    const address = consume(perIp, lockoutSubject(client(req)));
     address.catch(() => undefined); // awaited below; a refusal must not surface as an unhandled rejection meanwhile
     if (!req.header('x-dev-user')) await address;
     let user: UserRef;
