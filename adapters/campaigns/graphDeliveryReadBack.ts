@@ -5,6 +5,11 @@ export interface GraphDeliveryReadBackOptions extends GraphAppCredentials {
   /** The app's id in the organisation's Teams app catalog (teamsApp id, not the manifest id). */
   readonly catalogAppId: string;
   /**
+   * The bot's Microsoft App ID: Graph's `from.application.id` of what the bot posted. Only the bot's own messages
+   * count — any app (an incoming webhook, a workflow, another bot) can post a card carrying the same key.
+   */
+  readonly botAppId: string;
+  /**
    * The security-alert channel as Graph names it: the team's group id (not the `19:…@thread` id Teams puts in
    * channelData) and the channel id. null = not set: channel messages can't be read back.
    */
@@ -33,7 +38,7 @@ type Answer<T> = { ok: true; body: T } | { ok: false; result: ReadBackResult };
  *   Teams' protected APIs);
  * - the security channel: `GET /teams/{group}/channels/{channel}/messages?$top=50` (ChannelMessage.Read.Group by
  *   resource-specific consent in the app manifest, or ChannelMessage.Read.All), paged until older than `since`.
- * A message counts when the bot sent it (`from.application`) and one of its Adaptive Card attachments carries the
+ * A message counts when this bot sent it (`from.application.id` = the bot's app id) and one of its Adaptive Card attachments carries the
  * key. 401/403 = the permission is not granted (`unavailable`); 429, 5xx, time-outs = `error` (try later).
  */
 export class GraphDeliveryReadBack implements DeliveryReadBack {
@@ -79,7 +84,7 @@ export class GraphDeliveryReadBack implements DeliveryReadBack {
       const r: Answer<{ value?: GraphMessage[]; '@odata.nextLink'?: string }> = await this.get(url);
       if (!r.ok) return r.result;
       const messages = r.body.value ?? [];
-      if (messages.some((m) => carries(m, key))) return 'found';
+      if (messages.some((m) => carries(m, key, this.o.botAppId))) return 'found';
       // Channel lists come newest first and take no date filter: a page wholly older than the window ends the look.
       if (!filtered && messages.length > 0 && messages.every((m) => time(m) < from)) return 'absent';
       url = r.body['@odata.nextLink'];
@@ -99,9 +104,14 @@ function time(m: GraphMessage): number {
   return Date.parse(m.lastModifiedDateTime ?? m.createdDateTime ?? '') || 0;
 }
 
-/** Sent by an app (the bot), with an Adaptive Card whose root carries the key. */
-function carries(m: GraphMessage, key: string): boolean {
-  if (!m.from?.application) return false;
+/**
+ * Sent by this bot, with an Adaptive Card whose root carries the key. The key is predictable (campaign kind, user or
+ * subject, time window) and visible in every card sent: a card from another app that copies it must not mark an
+ * in-doubt lockout or security alert as delivered (it would then never be re-sent).
+ */
+function carries(m: GraphMessage, key: string, botAppId: string): boolean {
+  const app = m.from?.application;
+  if (!app || typeof app.id !== 'string' || app.id.toLowerCase() !== botAppId.toLowerCase()) return false;
   for (const a of m.attachments ?? []) {
     if (a.contentType !== 'application/vnd.microsoft.card.adaptive' || typeof a.content !== 'string') continue;
     try {

@@ -29,6 +29,7 @@ export function graphReadBackFor(config: Config, clock: Clock, securityChannelId
   if (!r.enabled || !app) return undefined;
   return new GraphDeliveryReadBack({
     ...app,
+    botAppId: config.bot.appId ?? '',
     securityChannel: async () => {
       const channelId = r.securityTeamGroupId ? await securityChannelId() : null;
       return r.securityTeamGroupId && channelId ? { teamId: r.securityTeamGroupId, channelId } : null;

@@ -8,6 +8,9 @@ import { DELIVERY_QUEUE, bullConnection } from '../../bot/worker/queues';
 import { slotPipeline } from '../../adapters/redis/slotPipeline';
 import type { WorkerChildMessage, WorkerChildSettings } from './workerChild';
 
+/** The bot's app id in the seeded conversation references (`28:<id>`): what Graph's read-back names as the sender. */
+export const HARNESS_BOT_APP_ID = 'bot';
+
 /** A delivery worker in its own process (tsx), so a test or the bench can SIGKILL it. */
 export class WorkerProcess {
   private constructor(private readonly child: ChildProcess) {}
@@ -95,7 +98,7 @@ export async function seedReferences(
         channelId: 'msteams',
         locale: 'en-US',
         conversation: { id: `a:${u.tenantId}:${u.objectId}`, conversationType: 'personal', tenantId: u.tenantId, isGroup: false, name: '' },
-        bot: { id: '28:bot', name: 'bot' },
+        bot: { id: `28:${HARNESS_BOT_APP_ID}`, name: 'bot' },
         user: { id: `29:${u.objectId}`, name: u.objectId, aadObjectId: u.objectId },
       };
       connector?.installFor(u.objectId, ref.conversation.id);

@@ -13,6 +13,7 @@ import { RedisDeadLetters, RedisDeliveryLedger } from '../../adapters/redis/redi
 import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
 import { createRedis } from '../../bot/redisClient';
 import { GraphDeliveryReadBack } from '../../adapters/campaigns/graphDeliveryReadBack';
+import { HARNESS_BOT_APP_ID } from './harness';
 import { Cluster, type Redis } from 'ioredis';
 
 export interface WorkerChildSettings {
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     ...(s.leaseMs ? { leaseMs: s.leaseMs } : {}),
     ...(s.readBack
       ? {
-          readBack: new GraphDeliveryReadBack({ ...s.readBack, securityChannel: async () => null, clock: { now: () => Date.now() } }),
+          readBack: new GraphDeliveryReadBack({ ...s.readBack, botAppId: HARNESS_BOT_APP_ID, securityChannel: async () => null, clock: { now: () => Date.now() } }),
           readBackAfterMs: s.readBack.afterMs,
         }
       : {}),

@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import { Queue } from 'bullmq';
 import { startRedis, sleep, type RedisServer } from '../support/redisServer';
 import { FlakyConnector } from '../../scripts/campaigns/flakyConnector';
-import { recipients, seedReferences } from '../../scripts/campaigns/harness';
+import { HARNESS_BOT_APP_ID, recipients, seedReferences } from '../../scripts/campaigns/harness';
 import { RedisDeadLetters, RedisDeliveryLedger } from '../../adapters/redis/redisCampaignStores';
 import { RedisConversationRefStore } from '../../adapters/redis/redisConversationRefStore';
 import { RedisSendPacer } from '../../adapters/redis/redisSendPacer';
@@ -89,6 +89,7 @@ test('F21 R39: in-doubt messages whose read-back fails on every attempt — the 
       baseUrl: `${graphUrl}/v1.0`,
       authorityHost: graphUrl,
       catalogAppId: 'catalog-app',
+      botAppId: HARNESS_BOT_APP_ID,
       securityChannel: async () => null,
       clock: { now: () => Date.now() },
     }),
