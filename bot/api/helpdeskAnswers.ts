@@ -25,7 +25,6 @@ export const STATUS: Readonly<Record<ApiRefusal, number>> = {
   agent_not_allowed: 403,
   unknown_user: 404,
   self_handoff: 422,
-  privileged_user: 422,
   idempotency_key_reused: 409,
   idempotency_in_progress: 409,
   not_found: 404,

@@ -145,7 +145,7 @@ export class HelpdeskBot implements HandoffListener {
       correlationId,
     });
     if (!created.ok) {
-      const key = { not_agent: 'helpdesk.cmd.notAgent', unknown_user: 'helpdesk.cmd.unknownUser', self: 'helpdesk.cmd.self', privileged: 'helpdesk.cmd.privileged' }[created.reason];
+      const key = { not_agent: 'helpdesk.cmd.notAgent', unknown_user: 'helpdesk.cmd.unknownUser', self: 'helpdesk.cmd.self' }[created.reason];
       await context.sendActivity(t(key));
       return true;
     }

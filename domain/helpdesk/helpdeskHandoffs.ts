@@ -42,7 +42,12 @@ export interface HelpdeskHandoffsDeps {
   readonly adminGroups?: readonly string[];
 }
 
-export type CreateRefusal = 'not_agent' | 'unknown_user' | 'self' | 'privileged';
+/**
+ * What the agent (or ticketing system) is told. R17: a target the policy refuses because it is privileged gets the
+ * unknown user's answer — telling them apart would let any agent map the organisation's admin accounts by name; the
+ * audit line keeps the precise reason (`privileged`).
+ */
+export type CreateRefusal = 'not_agent' | 'unknown_user' | 'self';
 export type StartRefusal = 'invalid' | 'used' | 'expired' | 'foreign';
 
 /** A ticketing system's request (ITSM API): the agent is named by UPN and resolved through the directory. */
@@ -95,9 +100,9 @@ export class HelpdeskHandoffs {
   /** Create a hand-off: checks the agent, the target (unknown, self, privileged), mints the token. */
   async create(input: CreateHandoffInput): Promise<Result<{ handoff: Handoff; token: string }, CreateRefusal>> {
     const { agent, correlationId } = input;
-    const refuse = async (reason: CreateRefusal): Promise<{ ok: false; reason: CreateRefusal }> => {
+    const refuse = async (reason: CreateRefusal | 'privileged'): Promise<{ ok: false; reason: CreateRefusal }> => {
       await this.audit({ type: 'helpdesk.handoff_create', correlationId, outcome: 'refused', reason, detail: this.agentDetail(agent) });
-      return fail(reason);
+      return fail(reason === 'privileged' ? 'unknown_user' : reason);
     };
     if (!(await this.isAgent(agent.user))) return refuse('not_agent');
     const target = await this.deps.directory.findByPrincipalName(input.targetName.trim());

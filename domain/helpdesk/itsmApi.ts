@@ -21,7 +21,6 @@ export type ApiRefusal =
   | 'agent_not_allowed'
   | 'unknown_user'
   | 'self_handoff'
-  | 'privileged_user'
   | 'idempotency_key_reused'
   | 'idempotency_in_progress'
   | 'not_found';
@@ -49,7 +48,6 @@ const CREATE_REFUSALS: Readonly<Record<CreateRefusal, ApiRefusal>> = {
   not_agent: 'agent_not_allowed',
   unknown_user: 'unknown_user',
   self: 'self_handoff',
-  privileged: 'privileged_user',
 };
 
 export interface ApiKeyGateDeps {

@@ -229,7 +229,8 @@ describe('R21: bodies and idempotency', () => {
   test.each([
     ['unknown user', body({ user: 'nobody@contoso.example' }), 404, 'unknown_user'],
     ['self', body({ user: DIEGO_UPN }), 422, 'self_handoff'],
-    ['privileged user', body({ user: 'admin.adele@contoso.example' }), 422, 'privileged_user'],
+    // R17: a privileged target gets the unknown user's status and words (the audit line keeps "privileged").
+    ['privileged user (R17: as an unknown one)', body({ user: 'admin.adele@contoso.example' }), 404, 'unknown_user'],
     ['agent not in the helpdesk group', body({ agent: MEGAN_UPN, user: 'lidia.holloway@contoso.example' }), 403, 'agent_not_allowed'],
     ['unknown agent', body({ agent: 'ghost@contoso.example' }), 403, 'agent_not_allowed'],
     ['disabled agent', body({ agent: 'pradeep.gupta@contoso.example' }), 403, 'agent_not_allowed'],
