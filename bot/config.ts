@@ -823,11 +823,21 @@ function transportProblems(e: Env, problems: string[]): void {
 
 /** Checks in every mode, and R37's development limits. */
 function developmentProblems(e: Env, problems: string[]): void {
+  // Development has no Bot Framework or SSO proof of who calls (the local chat page, X-Dev-User): on an address others
+  // can reach, with a real directory or real senders, anyone there acts as any real user.
+  if (e.DEV_ALLOW_REAL_SYSTEMS && e.HOST !== undefined && !isLoopbackHost(e.HOST))
+    problems.push('HOST: development with DEV_ALLOW_REAL_SYSTEMS=true listens on loopback only (127.0.0.1, ::1, localhost) (R37)');
   if (!e.DEV_ALLOW_REAL_SYSTEMS) {
     if (e.DIRECTORY !== 'memory')
       problems.push('DIRECTORY: a real directory in development needs DEV_ALLOW_REAL_SYSTEMS=true (R37)');
     if (e.SENDERS === 'real') problems.push('SENDERS: real senders in development need DEV_ALLOW_REAL_SYSTEMS=true (R37)');
   }
+}
+
+/** 127.0.0.0/8, ::1 or localhost. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 
 const DEV_KEYS = z.object({ code: z.string(), field: z.string(), audit: z.string() });

@@ -155,6 +155,14 @@ describe('config', () => {
     expect(loadConfig({ ...real, DEV_ALLOW_REAL_SYSTEMS: 'true' }).senders.kind).toBe('real');
   });
 
+  test('R37: development with DEV_ALLOW_REAL_SYSTEMS refuses a HOST that is not loopback (the chat page and X-Dev-User act as any real user)', () => {
+    const graph = { DIRECTORY: 'graph', GRAPH_TENANT_ID: 't', GRAPH_CLIENT_ID: 'c', GRAPH_CLIENT_SECRET: SECRET_VALUE, DEV_ALLOW_REAL_SYSTEMS: 'true' };
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'devbox.contoso.example']) expect(refusal({ ...graph, HOST: host })).toContain('HOST');
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) expect(loadConfig({ ...graph, HOST: host }).host).toBe(host);
+    // The demo directory and the outbox on a LAN address stay possible (demo users only).
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
   test('R37: development generates its own keys on first start into DEV_KEYS_FILE (0600) and keeps them; no published keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'devkeys-'));
     const file = join(dir, 'nested', 'dev-keys.json');
