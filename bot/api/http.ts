@@ -37,6 +37,13 @@ export interface ApiKit {
   identify(req: Request): Promise<UserRef>;
   /** `identify` and the per-user write budget (`write`), counted in the same round trip (issue 15). */
   identifyForWrite(req: Request): Promise<UserRef>;
+  /**
+   * `identifyForWrite`, and the route's first reads (`read`, called once the caller is known) issued in the same
+   * round trip as the per-user limits (issue 15). The limits decide first: a refused caller gets exactly the refusal
+   * `identifyForWrite` gives, and nothing of what was read; the read's result is handed over only once every limit
+   * has admitted the caller. `read` must only read.
+   */
+  identifyForWriteWith<T>(req: Request, read: (user: UserRef) => Promise<T>): Promise<{ readonly user: UserRef; readonly read: T }>;
   body<T>(req: Request, schema: z.ZodType<T>): T;
   /** Per-user write budget (10 per 10 minutes by default). */
   write(user: UserRef): Promise<void>;
@@ -72,7 +79,7 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
    * per-user limits (and the write budget) are issued together: with the header all of them leave in one round trip,
    * with a token two (issue 15). A refusal by the address limit wins.
    */
-  const identified = async (req: Request, forWrite: boolean): Promise<UserRef> => {
+  const identified = async <T,>(req: Request, forWrite: boolean, read: (user: UserRef) => Promise<T>): Promise<{ user: UserRef; read: T }> => {
     const address = consume(perIp, lockoutSubject(client(req)));
     address.catch(() => undefined); // awaited below; a refusal must not surface as an unhandled rejection meanwhile
     if (!req.header('x-dev-user')) await address;
@@ -84,10 +91,15 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
       throw e;
     }
     const key = `${user.tenantId}:${user.objectId}`;
-    const results = await Promise.allSettled([address, consume(perUser, key), ...(forWrite ? [consume(writes, key)] : [])]);
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
-    return user;
+    const limits = Promise.allSettled([address, consume(perUser, key), ...(forWrite ? [consume(writes, key)] : [])]);
+    // Issued in the same tick as the limits, so in their socket write (auto-pipelining) and behind them on the
+    // connection; looked at only after every limit has admitted the caller (a refusal does not wait for it either).
+    const ahead = Promise.resolve().then(() => read(user));
+    ahead.catch(() => undefined); // a refused caller never awaits it
+    for (const r of await limits) if (r.status === 'rejected') throw r.reason;
+    return { user, read: await ahead };
   };
+  const nothing = (): Promise<undefined> => Promise.resolve(undefined);
   const resolveUser = async (req: Request): Promise<UserRef> => {
     const devHeader = req.header('x-dev-user');
     if (devHeader) {
@@ -103,8 +115,9 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
     return r.value.user;
   };
   return {
-    identify: (req) => identified(req, false),
-    identifyForWrite: (req) => identified(req, true),
+    identify: async (req) => (await identified(req, false, nothing)).user,
+    identifyForWrite: async (req) => (await identified(req, true, nothing)).user,
+    identifyForWriteWith: (req, read) => identified(req, true, read),
     body: (req, schema) => {
       if (Number(req.header('content-length') ?? '0') > MAX_API_BODY_BYTES) throw new ApiError(413, 'payload_too_large');
       const raw: unknown = (req as Request & { body?: unknown }).body ?? {};

@@ -114,7 +114,7 @@ test('issue 15 R33 C6 R16 R18: the reset turn kinds of the journey bench, exact 
       'reset: choose authenticator': 4,
       'reset: TOTP check': 4,
       'reset: password submit (chat card)': 4,
-      'reset: password submit (pages API)': 5,
+      'reset: password submit (pages API)': 4,
     },
   });
 }, 180_000);
