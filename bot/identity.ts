@@ -1,5 +1,6 @@
 import { TeamsInfo, type Activity, type TurnContext } from 'botbuilder';
 import type { UserRef } from '../domain/model/user';
+import { VerifyVerb } from '../cards/verbs';
 
 /** Who is calling, as resolved server-side from the channel (R2). */
 export interface Caller {
@@ -33,6 +34,18 @@ export function activityUser(activity: Partial<Activity>): UserRef | undefined {
   const tenantId = tenantOf(activity);
   const objectId = activity.from?.aadObjectId;
   return tenantId && typeof objectId === 'string' && objectId.length > 0 ? { tenantId, objectId } : undefined;
+}
+
+/**
+ * The verification flow an activity's card data names (a verify-identity card submit, parsed by its schema in
+ * cards/verbs.ts), before anything has checked it: what the TurnGuard reads ahead with the lock under
+ * {@link activityUser}'s key (issue 15). Only a lookup key — the use-case checks the flow it finds (R2, R25).
+ */
+export function activityFlowId(activity: Partial<Activity>): string | undefined {
+  const value: unknown = activity.value;
+  if (typeof value !== 'object' || value === null || !('verb' in value)) return undefined;
+  const parsed = VerifyVerb.safeParse(value);
+  return parsed.success ? parsed.data.flowId : undefined;
 }
 
 export function isPersonal(context: TurnContext): boolean {

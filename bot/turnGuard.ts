@@ -7,7 +7,7 @@ import { LuaScript, isNoScript } from '../adapters/redis/luaScript';
 import { TURN_LEASE_KEY, TurnScope, type TurnLease, type TurnScopeData } from './state/turnScope';
 import { slotPipeline } from '../adapters/redis/slotPipeline';
 import type { WriteRider } from '../adapters/redis/writeRider';
-import type { PrimedRecord, UserRecordMemo } from '../adapters/redis/userRecordMemo';
+import type { PrimedFlow, PrimedRecord, UserRecordMemo } from '../adapters/redis/userRecordMemo';
 import type { UserRef } from '../domain/model/user';
 
 export { TURN_LEASE_KEY, TurnScope, type TurnLease } from './state/turnScope';
@@ -62,6 +62,12 @@ export interface TurnGuardOptions {
      * message or invoke; the turn's memo starts with it, so its first read of the user's record costs no round trip.
      */
     user?: (activity: Partial<Activity>) => UserRef | undefined;
+    /**
+     * Issue 15: the id of the verification flow the activity's card data names (parsed by the card's schema), read
+     * with {@link user}'s record under that user's key; the turn's memo serves that one read of the flow once. Only
+     * a lookup key: the use-case checks the flow it gets as it checks a fresh read (user, conversation, step).
+     */
+    flow?: (activity: Partial<Activity>) => string | undefined;
   };
   /** Lock expiry, refreshed every third of it while the turn runs (default 15000 ms). */
   lockTtlMs?: number;
@@ -79,7 +85,7 @@ export interface TurnGuardOptions {
    * Issue 15: runs each locked turn inside this per-turn read memo (adapters/redis/userRecordMemo.ts: a user's
    * security info is read once per turn and re-read behind the turn's own writes).
    */
-  memo?: Pick<UserRecordMemo, 'run' | 'queue'>;
+  memo?: Pick<UserRecordMemo, 'run' | 'queue' | 'queueFlow'>;
   /** Issue 15: background writes released to ride in the same socket write as the lock release. */
   rider?: WriteRider;
 }
@@ -110,7 +116,7 @@ export const DEDUPE_TTL_SECONDS = 600;
 type AcquireOutcome =
   | { kind: 'dup' }
   | { kind: 'busy'; pttl: number }
-  | { kind: 'ok'; token: number; prefetched: Map<string, string | null>; primed: PrimedRecord[] };
+  | { kind: 'ok'; token: number; prefetched: Map<string, string | null>; primed: PrimedRecord[]; flows: PrimedFlow[] };
 
 /**
  * Turn safety middleware (R24, R25, R22).
@@ -127,7 +133,7 @@ type AcquireOutcome =
  *   before the turn runs; a turn never runs without the lock.
  *
  * Redis round trips per uncontended turn: 1 (dedupe + lock + prefetch of conversation/user state and, for a message
- * or invoke, the caller's security-info record for the turn's memo, pipelined) + 1 (state write: BotState writes,
+ * or invoke, the caller's security-info record and the flow its card names for the turn's memo, pipelined) + 1 (state write: BotState writes,
  * one script per item, issued together, with the release behind them) = 2. Each wait while another
  * turn holds the lock costs one more, as does a refresh for turns longer than a third of the lock TTL.
  *
@@ -218,7 +224,7 @@ export class TurnGuard implements Middleware {
     }, Math.max(Math.floor(this.lockTtlMs / 3), 50));
     refresher.unref();
     const memo = this.options.memo;
-    const turn = memo ? (): Promise<void> => memo.run(next, outcome.primed) : next;
+    const turn = memo ? (): Promise<void> => memo.run(next, outcome.primed, outcome.flows) : next;
     try {
       if (this.options.scope) {
         const convKey = `${activity.channelId ?? ''}/conversations/${conversationId}`;
@@ -286,6 +292,7 @@ export class TurnGuard implements Middleware {
     let reply: unknown;
     const prefetched = new Map<string, string | null>();
     const primed: PrimedRecord[] = [];
+    const flows: PrimedFlow[] = [];
     if (!storage || stateKeys.length === 0) {
       reply = await this.acquireScript.run(this.redis, scriptKeys, args);
     } else {
@@ -295,10 +302,14 @@ export class TurnGuard implements Middleware {
       const user = memo && (activity.type === String(ActivityTypes.Message) || activity.type === String(ActivityTypes.Invoke)) ? this.options.prefetch?.user?.(activity) : undefined;
       // Pipelined: the GETs run after the script on the server, so when the lock was won they see the state as the
       // previous holder left it.
+      // The flow a card names is read under that same user's key, so another user's flow id finds nothing (R2).
+      const flowId = user ? this.options.prefetch?.flow?.(activity) : undefined;
       let parse: ((hash: unknown, parts: unknown) => PrimedRecord) | undefined;
+      let parseFlow: ((raw: unknown) => PrimedFlow) | undefined;
       const fill = (p: ReturnType<Redis['pipeline']>): void => {
         for (const k of stateKeys) p.get(storage.redisKey(k));
         if (memo && user) parse = memo.queue(p, user);
+        if (memo && user && flowId) parseFlow = memo.queueFlow(p, user, flowId);
       };
       let res = await this.execPipeline((p) => {
         this.acquireScript.queue(p, scriptKeys, args);
@@ -317,12 +328,13 @@ export class TurnGuard implements Middleware {
         prefetched.set(k, typeof v === 'string' ? v : null);
       });
       if (parse) primed.push(parse(res[stateKeys.length + 1]?.[1], res[stateKeys.length + 2]?.[1]));
+      if (parseFlow) flows.push(parseFlow(res[stateKeys.length + 3]?.[1]));
     }
     const [kind, n] = Array.isArray(reply) ? (reply as unknown[]) : [];
     const num = Number(n);
     if (kind === 'dup') return { kind: 'dup' };
     if (kind === 'busy') return { kind: 'busy', pttl: num };
-    if (kind === 'ok' && Number.isSafeInteger(num)) return { kind: 'ok', token: num, prefetched, primed };
+    if (kind === 'ok' && Number.isSafeInteger(num)) return { kind: 'ok', token: num, prefetched, primed, flows };
     throw new SsprError('internal', 'unexpected reply from lock script');
   }
 

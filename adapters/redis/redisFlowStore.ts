@@ -5,6 +5,7 @@ import type { FlowStore } from '../../domain/ports/flowStore';
 import type { FlowRecord, FlowState } from '../../domain/verification/stateMachine';
 import { LuaScript, RecoveryRedisBase, type RecoveryRedisOptions } from './recoveryRedis';
 import { RedisKeys } from './redisKeys';
+import type { UserRecordMemo } from './userRecordMemo';
 
 /** Keep a flow record a little past its own expiry so late events answer `expired` rather than `no_flow`. */
 const GRACE_MS = 5 * 60 * 1000;
@@ -33,7 +34,15 @@ return 1
 export class RedisFlowStore extends RecoveryRedisBase implements FlowStore {
   private readonly names: RedisKeys;
 
-  constructor(redis: Redis, options: RecoveryRedisOptions) {
+  /**
+   * `memo` (issue 15): the turn's read-ahead of the flow a card names (read in the lock's round trip) is served by
+   * {@link get} once; every write here drops it first.
+   */
+  constructor(
+    redis: Redis,
+    options: RecoveryRedisOptions,
+    private readonly memo?: Pick<UserRecordMemo, 'takeFlow' | 'flowWritten'>,
+  ) {
     super(redis, options);
     this.names = new RedisKeys(options.prefix);
   }
@@ -46,12 +55,17 @@ export class RedisFlowStore extends RecoveryRedisBase implements FlowStore {
   async create(flow: FlowRecord): Promise<void> {
     const key = this.flowKey(flow.user, flow.flowId);
     const ttl = Math.max(1000, flow.expiresAt - flow.startedAt) + GRACE_MS;
+    this.memo?.flowWritten(key);
     const res = await this.run(CREATE, [key], [flow.version, JSON.stringify(flow), ttl], 'create flow');
     if (Number(res) !== 1) throw new SsprError('state_conflict', 'flow id already in use');
   }
 
   async get(user: UserRef, flowId: string): Promise<FlowRecord | null> {
-    const raw = await this.call(() => this.redis.hget(this.flowKey(user, flowId), 'rec'), 'read flow');
+    const key = this.flowKey(user, flowId);
+    // Read ahead with the turn's lock (issue 15): the same HGET, one round trip earlier; the caller checks the flow
+    // exactly as a fresh read (loadBoundFlow), and every write compares the version in Redis.
+    const ahead = this.memo?.takeFlow(key);
+    const raw = ahead !== undefined ? ahead : await this.call(() => this.redis.hget(key, 'rec'), 'read flow');
     if (raw === null) return null;
     try {
       return JSON.parse(raw) as FlowRecord;
@@ -67,6 +81,7 @@ export class RedisFlowStore extends RecoveryRedisBase implements FlowStore {
     const current = usable ? known : await this.get(user, flowId);
     if (!current || current.version !== expectedVersion) return null;
     const updated: FlowRecord = { ...current, state: next, version: expectedVersion + 1 };
+    this.memo?.flowWritten(this.flowKey(user, flowId));
     const res = await this.run(
       ADVANCE,
       [this.flowKey(user, flowId)],

@@ -59,6 +59,7 @@ export class RedisTotpReplayCache implements TotpReplayCache {
       if (flow.user.tenantId !== user.tenantId || flow.user.objectId !== user.objectId) throw new SsprError('internal', 'a flow step must belong to the TOTP’s user');
       const next = steppedRecord(a.step);
       keys.push(this.keys.flow(user, flow.flowId));
+      this.memo?.flowWritten(this.keys.flow(user, flow.flowId));
       args.splice(5, 3, flow.version, next.version, JSON.stringify(next));
       if (a.grant) {
         keys.push(this.keys.grant(user, flow.flowId));

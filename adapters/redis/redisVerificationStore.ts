@@ -128,6 +128,8 @@ export class RedisVerificationStore implements VerificationStore {
       throw new SsprError('internal', 'a flow step must belong to the code’s user');
     const next = steppedRecord(step);
     keys.push(this.keys.flow(step.flow.user, step.flow.flowId));
+    // Issue 15: a flow read ahead for the turn is not served after this write.
+    this.memo?.flowWritten(this.keys.flow(step.flow.user, step.flow.flowId));
     return [step.flow.version, next.version, JSON.stringify(next)];
   }
 
@@ -146,6 +148,7 @@ export class RedisVerificationStore implements VerificationStore {
         throw new SsprError('internal', 'a flow step must belong to the code’s user');
       const next = steppedRecord(step);
       keys.push(this.keys.flow(step.flow.user, step.flow.flowId));
+      this.memo?.flowWritten(this.keys.flow(step.flow.user, step.flow.flowId));
       flowArgs.splice(0, 3, step.flow.version, next.version, JSON.stringify(next));
     }
     return this.outcome(() => ATTEMPT.run(this.redis, keys, [maxTries, ...flowArgs, ...pairs]));

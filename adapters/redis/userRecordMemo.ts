@@ -32,9 +32,20 @@ export interface PrimedRecord {
   readonly record: UserRecord;
 }
 
+/**
+ * A verification flow read ahead by the caller of {@link UserRecordMemo.run} (issue 15: the TurnGuard reads the flow
+ * a card names in the lock's round trip): its Redis key and the raw `rec` field (null: no such flow under this user).
+ */
+export interface PrimedFlow {
+  readonly key: string;
+  readonly raw: string | null;
+}
+
 interface Scope {
   open: boolean;
   readonly records: Map<string, Promise<UserRecord>>;
+  /** Flows read ahead, by Redis key: each served once at most, and dropped by any write to that flow. */
+  readonly flows: Map<string, string | null>;
 }
 
 /**
@@ -69,13 +80,18 @@ export class UserRecordMemo {
    * Runs `fn` with a fresh memo: empty, or holding the records `primed` (read by the caller in its own round trip
    * just before, e.g. the TurnGuard's: lock + conversation state + the caller's record in one pipeline).
    */
-  async run<T>(fn: () => Promise<T>, primed: readonly PrimedRecord[] = []): Promise<T> {
-    const scope: Scope = { open: true, records: new Map(primed.map((p) => [this.keys.userTag(p.user), Promise.resolve(p.record)])) };
+  async run<T>(fn: () => Promise<T>, primed: readonly PrimedRecord[] = [], flows: readonly PrimedFlow[] = []): Promise<T> {
+    const scope: Scope = {
+      open: true,
+      records: new Map(primed.map((p) => [this.keys.userTag(p.user), Promise.resolve(p.record)])),
+      flows: new Map(flows.map((f) => [f.key, f.raw])),
+    };
     try {
       return await this.slot.run(scope, fn);
     } finally {
       scope.open = false;
       scope.records.clear();
+      scope.flows.clear();
     }
   }
 
@@ -114,6 +130,34 @@ export class UserRecordMemo {
     p.hgetall(this.keys.methods(user));
     p.mget(...this.partKeys(user));
     return (hash, parts) => ({ user, record: this.parse(hash as Record<string, string>, parts as (string | null)[]) });
+  }
+
+  /**
+   * Issue 15: queues the read of the flow `flowId` of `user` (its `rec` field, as RedisFlowStore.get reads it) on a
+   * pipeline and returns the parser of its reply. The id is only a lookup key: it comes from the activity (a card's
+   * data), so the flow found is still checked by the use-case (this user, this conversation, the right step).
+   */
+  queueFlow(p: ChainableCommander, user: UserRef, flowId: string): (raw: unknown) => PrimedFlow {
+    const key = this.keys.flow(user, flowId);
+    p.hget(key, 'rec');
+    return (raw) => ({ key, raw: typeof raw === 'string' ? raw : null });
+  }
+
+  /**
+   * The raw record of the flow at `key` read ahead for this scope, once: the entry is removed as it is served, so a
+   * second read in the turn goes to Redis. `undefined` when nothing was read ahead (or outside a scope).
+   */
+  takeFlow(key: string): string | null | undefined {
+    const scope = this.scope();
+    if (!scope || !scope.flows.has(key)) return undefined;
+    const raw = scope.flows.get(key) ?? null;
+    scope.flows.delete(key);
+    return raw;
+  }
+
+  /** Call before issuing any write to the flow at `key`: what was read ahead of it is no longer served. */
+  flowWritten(key: string): void {
+    this.scope()?.flows.delete(key);
   }
 
   /** Key of a user's record part (`stepup`, `hold`, `flag:<name>`, `vblock`, `convref`). */

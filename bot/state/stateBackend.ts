@@ -64,7 +64,7 @@ import { MemoryEnrolmentTickets, RedisEnrolmentTickets, type EnrolmentTickets } 
 import { createRedis, isRedisReady } from '../redisClient';
 import { RedisStorage } from '../redisStorage';
 import { TurnGuard, TurnScope } from '../turnGuard';
-import { activityUser } from '../identity';
+import { activityFlowId, activityUser } from '../identity';
 import { BoundedMemoryStorage } from './boundedMemoryStorage';
 
 /** The part of Config the state backend reads. */
@@ -205,7 +205,7 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     scope,
     memo,
     rider,
-    prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`], user: activityUser },
+    prefetch: { storage, keys: (a) => [`${a.channelId ?? ''}/conversations/${a.conversation?.id ?? ''}/`], user: activityUser, flow: activityFlowId },
     ...(options.onBackgroundError ? { onBackgroundError: options.onBackgroundError } : {}),
   });
   return {
@@ -216,7 +216,8 @@ function redisBackend(config: StateConfig, redis: Redis, options: StateBackendOp
     refs: new RedisConversationRefStore(redis, prefix, undefined, memo),
     bindings: new RedisChannelBindings(redis, prefix),
     recovery: {
-      flows: new RedisFlowStore(redis, o),
+      // Issue 15: serves the flow a card names, read ahead with the lock, once per turn.
+      flows: new RedisFlowStore(redis, o, memo),
       grants: new RedisGrantStore(redis, o, s.times),
       block: new RedisVerificationBlock(redis, o, s.block, memo),
       counter: new RedisRecoveryCounter(redis, o),
