@@ -74,24 +74,23 @@ export function createApiKit(deps: ApiKitDeps): ApiKit {
     }
   };
   /**
-   * The per-address limit is taken for every request, identified or not. A Teams token is checked only once the
-   * address is admitted (a flood of tokens costs no signature checks); the development header is read meanwhile. The
-   * per-user limits (and the write budget) are issued together: with the header all of them leave in one round trip,
-   * with a token two (issue 15). A refusal by the address limit wins.
+   * The per-address limit is taken for every request, identified or not, and a refusal by it wins. The caller is
+   * identified first (the development header, or the Teams token: an RS256 check against cached keys, whose refetch
+   * for an unknown key id jose holds to one per cooldown), then the address limit, the per-user limits (and the write
+   * budget) and the route's read are issued in one tick: one socket write, one round trip, on both paths (issue 15).
+   * A caller who cannot be identified still spends the address budget before the 401.
    */
   const identified = async <T,>(req: Request, forWrite: boolean, read: (user: UserRef) => Promise<T>): Promise<{ user: UserRef; read: T }> => {
-    const address = consume(perIp, lockoutSubject(client(req)));
-    address.catch(() => undefined); // awaited below; a refusal must not surface as an unhandled rejection meanwhile
-    if (!req.header('x-dev-user')) await address;
+    const addressKey = lockoutSubject(client(req));
     let user: UserRef;
     try {
       user = await resolveUser(req);
     } catch (e) {
-      await address;
+      await consume(perIp, addressKey);
       throw e;
     }
     const key = `${user.tenantId}:${user.objectId}`;
-    const limits = Promise.allSettled([address, consume(perUser, key), ...(forWrite ? [consume(writes, key)] : [])]);
+    const limits = Promise.allSettled([consume(perIp, addressKey), consume(perUser, key), ...(forWrite ? [consume(writes, key)] : [])]);
     // Issued in the same tick as the limits, so in their socket write (auto-pipelining) and behind them on the
     // connection; looked at only after every limit has admitted the caller (a refusal does not wait for it either).
     const ahead = Promise.resolve().then(() => read(user));
