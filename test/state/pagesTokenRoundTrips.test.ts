@@ -1,4 +1,3 @@
-import type Redis from 'ioredis';
 import { startApp, type RunningApp } from '../support/appHarness';
 import { startRedis, type RedisServer } from '../support/redisServer';
 import { ConnectorStub } from '../support/connectorStub';
