@@ -16,6 +16,16 @@ export interface InsightsRecorderDeps {
 export class InsightsRecorder {
   constructor(private readonly deps: InsightsRecorderDeps) {}
 
+  /**
+   * Whether recording `e` reads or writes the user's flow mark (a start, a verification, a drop-out reason, an end):
+   * those must be recorded in the order they happened. An event that only adds counters commutes with every other
+   * (the counters are sums; no flow operation reads them), so it need not wait for the ones before it.
+   */
+  ordered(e: AuditEvent): boolean {
+    const f = classify(e).flow;
+    return f !== undefined && f.op !== 'goal' && e.user !== undefined;
+  }
+
   /** `at`: when the event happened (default: now); the decorator passes the time it saw the event. */
   async record(e: AuditEvent, at: number = this.deps.clock.now()): Promise<void> {
     const change = classify(e);
@@ -49,12 +59,17 @@ export class InsightsRecorder {
 }
 
 /**
- * An AuditLog decorator: every event goes to the trail first (awaited), then to the insights — in the background, in
- * order, one at a time, so a slow or absent Redis never slows or fails the user's action (R22: the answer within
- * 3 s). A store error is reported to `onError`; past `maxPending` waiting events new ones are dropped and reported.
+ * An AuditLog decorator: every event goes to the trail first (awaited), then to the insights — in the background, so
+ * a slow or absent Redis never slows or fails the user's action (R22: the answer within 3 s). Events that touch a
+ * user's flow mark are recorded in order, one at a time; an event that only adds counters is recorded at once, next
+ * to them (issue 15: two such events of one turn — an R30 telephony alert and its SMS's send — both wait for the
+ * turn's last write and leave in it; one behind the other, the second missed it and cost a round trip of its own).
+ * A store error is reported to `onError`; past `maxPending` waiting events new ones are dropped and reported.
  */
 export class InsightsAuditLog implements AuditLog {
   private chain: Promise<void> = Promise.resolve();
+  /** Counter-only events being recorded outside the chain. */
+  private readonly loose = new Set<Promise<void>>();
   private pending = 0;
 
   constructor(
@@ -73,7 +88,7 @@ export class InsightsAuditLog implements AuditLog {
       return;
     }
     this.pending++;
-    this.chain = this.chain.then(async () => {
+    const run = async (): Promise<void> => {
       try {
         await this.recorder.record(event, at);
       } catch (e) {
@@ -81,11 +96,19 @@ export class InsightsAuditLog implements AuditLog {
       } finally {
         this.pending--;
       }
-    });
+    };
+    if (this.recorder.ordered(event)) {
+      this.chain = this.chain.then(run);
+      return;
+    }
+    const done: Promise<void> = Promise.resolve()
+      .then(run)
+      .finally(() => this.loose.delete(done));
+    this.loose.add(done);
   }
 
   /** Resolves when every event recorded so far has reached the counters (tests, shutdown). */
-  settled(): Promise<void> {
-    return this.chain;
+  async settled(): Promise<void> {
+    await Promise.all([this.chain, ...this.loose]);
   }
 }

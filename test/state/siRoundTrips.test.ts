@@ -143,3 +143,28 @@ test('issue 15 R31 R35 R18: the security-info turn kinds, exact round trips each
     },
   });
 }, 120_000);
+
+test('issue 15 R30: the SMS send that crosses the telephony alert line is still 4 round trips (the alert’s insights counter rides with the send’s own)', async () => {
+  // Warm-up (scripts loaded, F19) when this test runs alone; a second bootstrap send in the hour otherwise.
+  await journey('6e7b768e-07e2-4810-8459-485f84f8f204', '+31612345678', 'megan.private@outlook.example');
+  // R30: the line is 3 × the 7-day hourly baseline, at least 1 an hour; with no sends in the past week it is 3, so
+  // the hour's fourth SMS crosses it. Three sends this hour (and the next, should the hour turn during the journey).
+  const redis = running.app.redis!;
+  const insights = running.app.state.insights;
+  const hour = Math.floor(Date.now() / 3_600_000);
+  const telKey = (h: number): string => `${running.app.config.redis.prefix}{tel}:hour:${h}`;
+  await redis.mset(telKey(hour), 3, telKey(hour + 1), 3);
+  await running.app.insights.settled();
+  const day = Math.floor(Date.now() / 86_400_000);
+  const [before] = await insights.days(day, day);
+  const { counts, listings } = await journey('f5a3c1e9-7b2d-4c6e-8f0a-1b3d5e7f9c66', '+31667890123', 'diego.private@outlook.example');
+  await running.app.insights.settled();
+  const [after] = await insights.days(day, day);
+  const grew = (field: string): number => (after?.[field] ?? 0) - (before?.[field] ?? 0);
+  const kind = 'si: bootstrap, directory mobile (code sent)';
+  // The alert was raised by this journey's SMS (once), and every insights event of the journey counted once.
+  expect({ alerts: grew('telephony.alerts'), sms: grew('sends:sms'), email: grew('sends:email') }).toEqual({ alerts: 1, sms: 1, email: 1 });
+  if (process.env.RT_SHOW) console.log(`${kind} [${counts[kind]}]: ${(listings[kind] ?? []).join(' | ')}`);
+  // On a mismatch the turn's commands are in the message.
+  expect({ counts: { [kind]: counts[kind] }, shown: `${counts[kind]}: ${(listings[kind] ?? []).join(' | ')}` }).toMatchObject({ counts: { [kind]: 4 } });
+}, 120_000);
