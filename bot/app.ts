@@ -155,7 +155,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // Notifications need the adapter and the services; bound once both exist.
   let notifier: Notifications | null = null;
   const notifications: Notifications = {
-    notify: async (user, event, correlationId) => notifier?.notify(user, event, correlationId),
+    notify: async (user, event, correlationId, change) => notifier?.notify(user, event, correlationId, change),
   };
   const clockForAudit = clock;
   const trail = overrides.services?.audit ? null : createAuditTrail(config, logger, clockForAudit, { onSinkError: (sink) => metrics.auditSinkFailures.inc({ sink }) });
@@ -179,6 +179,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     methods: services.security.methods,
     mail: services.security.notifier,
     logger,
+    clock: services.clock,
   });
 
   const helpdesk = createHelpdesk({
@@ -268,6 +269,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     requireRoster: config.mode === 'production',
     logger,
     methodCount: async (user) => (await services.security.methods.list(user)).filter((m) => m.confirmedAt !== null).length,
+    // The reset precheck's own rules (one rule book): the reasons that no registration would fix.
+    helpdeskOnly: async (user, correlationId) => {
+      const reason = (await services.recovery.start.check({ user, correlationId })).reset;
+      return reason === 'account_disabled' || reason === 'out_of_scope' || reason === 'privileged_helpdesk' ? reason : null;
+    },
+    contactText: (l) => policy.helpdesk.contactText[l],
     taskModules: new TaskModules({ pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) }),
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),
     onChannelMessage: (context) => helpdesk.bot.onChannelMessage(context),

@@ -3,8 +3,10 @@ import type { UserRef } from '../domain/model/user';
 import type { NotificationEvent, Notifications } from '../domain/ports/notifications';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { MethodStore } from '../domain/ports/methodStore';
-import type { Notifier, NotificationMessage } from '../domain/ports/codeSender';
-import { resolveLocale, t } from '../locales';
+import type { Notifier, NotificationMessage, SecurityInfoChange } from '../domain/ports/codeSender';
+import { changeText } from '../adapters/senders/messageText';
+import { namedTime, type Reader } from '../locales/times';
+import { resolveLocale, t, type Locale } from '../locales';
 import type { Logger } from './logger';
 import type { TeamsSender } from './teamsSender';
 
@@ -27,6 +29,19 @@ export interface TeamsNotificationsDeps {
   readonly logger: Logger;
   /** The rate-limited, retrying sender (Teams limits, 429/412/502/504); without it the adapter sends directly. */
   readonly sender?: Pick<TeamsSender, 'send'>;
+  /** The time the notice names ("on 1 December 2026 at 20:41 CET"); the system clock without it. */
+  readonly clock?: { now(): number };
+}
+
+/**
+ * R18, the Teams message about a security-info change: what changed (kind, added/removed/replaced, the masked
+ * destination at most), when (zone named: it is read later too), and what to do if it was not them — it stays in the
+ * chat, where the real user may read it after someone else used their Teams session (R31).
+ */
+function securityInfoNotice(locale: Locale, change: SecurityInfoChange, reader: Reader, now: number): string {
+  const what = changeText(locale, change);
+  const line = t(locale, 'notify.methods_changed.detail', { change: what.charAt(0).toLocaleUpperCase(locale) + what.slice(1), when: namedTime(reader, now, reader.zone, { date: true }) });
+  return `**${t(locale, 'notify.methods_changed.title')}**\n\n${line}\n\n${t(locale, 'notify.methods_changed.notYou')}`;
 }
 
 /**
@@ -37,7 +52,11 @@ export interface TeamsNotificationsDeps {
 export class TeamsNotifications implements Notifications {
   constructor(private readonly deps: TeamsNotificationsDeps) {}
 
-  async notify(user: UserRef, event: NotificationEvent, correlationId: string): Promise<void> {
+  private now(): number {
+    return this.deps.clock ? this.deps.clock.now() : Date.now();
+  }
+
+  async notify(user: UserRef, event: NotificationEvent, correlationId: string, change?: SecurityInfoChange): Promise<void> {
     const ref = (await this.deps.refs.get(user).catch(() => null)) as Partial<ConversationReference> | null;
     const locale = resolveLocale(ref?.locale);
     // The mail's times in the zone of the user's last turn (already in hand: no second read of the reference).
@@ -55,7 +74,10 @@ export class TeamsNotifications implements Notifications {
       // The Teams message reaches the person who just acted in this chat: a receipt. "If this wasn't you" is for the
       // other channels (e-mail, SMS) and for what someone else started (a helpdesk agent, failed attempts).
       const warn = ACTED_IN_CHAT.has(event) ? '' : `\n\n${t(locale, 'notify.notYou')}`;
-      const text = `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}${warn}`;
+      const text =
+        event === 'methods_changed' && change?.kind
+          ? securityInfoNotice(locale, change, { locale, tag: ref.locale, zone: typeof zone === 'string' ? zone : null }, this.now())
+          : `**${t(locale, `notify.${event}.title`)}**\n\n${t(locale, `notify.${event}.body`)}${warn}`;
       const sender = this.deps.sender;
       sends.push(
         settle(

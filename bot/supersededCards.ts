@@ -5,6 +5,8 @@ import { turnTranslator } from '../dialogs/turnLocale';
 /** The cards with live buttons (activity ids of the last turn that sent any), kept in the conversation's meta state. */
 export interface ActiveCardRecord {
   activeCardIds?: string[];
+  /** The live cards' headings by activity id (what a replaced card still says it was); headings only, never input. */
+  activeCardTitles?: Record<string, string>;
 }
 
 const ADAPTIVE = 'application/vnd.microsoft.card.adaptive';
@@ -18,17 +20,37 @@ function isInteractive(a: Partial<Activity>): boolean {
   });
 }
 
+/** The card's heading (the first TextBlock styled as one), cut to a line: what the user remembers the card by. */
+function titleOf(a: Partial<Activity>): string | undefined {
+  for (const x of a.attachments ?? []) {
+    if (x.contentType !== ADAPTIVE) continue;
+    const body = (x.content as { body?: unknown[] } | undefined)?.body ?? [];
+    for (const el of body) {
+      const e = el as { type?: unknown; style?: unknown; text?: unknown };
+      if (e.type === 'TextBlock' && e.style === 'heading' && typeof e.text === 'string' && e.text.trim()) {
+        const text = e.text.trim();
+        return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
  * Issue 11 item 4: older cards must not look clickable once newer ones took over. The interactive cards a turn sends
  * become the live ones; the first such card of a turn replaces (updateActivity) the cards of the earlier turn by a
- * short "this card is no longer active". Cards of the same turn stay (a notice card and its follow-up). A card a
+ * short line: each keeps its heading, and the first of the run says "replaced by a newer step below" (one sentence per
+ * run, not one per card down the chat). Cards of the same turn stay (a notice card and its follow-up). A card a
  * dialog already replaced itself (a cleared code or password card) is left alone. Channels that give no activity ids
  * (expectReplies) or cannot update keep the old card; the journey never fails for it.
  */
 export function supersedeOldCards(context: TurnContext, record: ActiveCardRecord): void {
   let replacedEarlier = false;
   context.onUpdateActivity(async (_ctx, activity, next) => {
-    if (activity.id && record.activeCardIds?.includes(activity.id)) record.activeCardIds = record.activeCardIds.filter((id) => id !== activity.id);
+    if (activity.id && record.activeCardIds?.includes(activity.id)) {
+      record.activeCardIds = record.activeCardIds.filter((id) => id !== activity.id);
+      if (record.activeCardTitles) delete record.activeCardTitles[activity.id];
+    }
     await next();
   });
   context.onSendActivities(async (ctx, activities, next) => {
@@ -39,13 +61,25 @@ export function supersedeOldCards(context: TurnContext, record: ActiveCardRecord
       if (!replacedEarlier) {
         replacedEarlier = true;
         const earlier = (record.activeCardIds ?? []).filter((x) => x !== id);
+        const titles = record.activeCardTitles ?? {};
         record.activeCardIds = [];
-        const inactive = CardFactory.adaptiveCard(buildInactiveCard({ t: turnTranslator(ctx) }));
-        for (const old of earlier) {
+        record.activeCardTitles = {};
+        const t = turnTranslator(ctx);
+        for (const [n, old] of earlier.entries()) {
+          const title = titles[old];
+          const inactive = CardFactory.adaptiveCard(buildInactiveCard({ t, first: n === 0, ...(title ? { title } : {}) }));
           await ctx.updateActivity({ id: old, type: 'message', conversation: ctx.activity.conversation, attachments: [inactive] }).catch(() => undefined);
         }
       }
-      record.activeCardIds = [...(record.activeCardIds ?? []), id].slice(-MAX_LIVE);
+      const live = [...(record.activeCardIds ?? []), id].slice(-MAX_LIVE);
+      const title = titleOf(activities[i] ?? {});
+      const titles: Record<string, string> = {};
+      for (const x of live) {
+        const known = x === id ? title : record.activeCardTitles?.[x];
+        if (known) titles[x] = known;
+      }
+      record.activeCardIds = live;
+      record.activeCardTitles = titles;
     }
     return responses;
   });

@@ -12,12 +12,13 @@ import {
 } from 'botbuilder';
 import type { DialogState } from 'botbuilder-dialogs';
 import { createHash, randomBytes } from 'node:crypto';
-import { buildWelcomeCard } from '../cards/welcomeCard';
+import { buildWelcomeCard, type HelpdeskOnlyReason } from '../cards/welcomeCard';
 import { RootVerb } from '../cards/verbs';
 import { FLOW_SCHEMA_VERSION } from '../dialogs/dialogIds';
 import type { RootDialog } from '../dialogs/rootDialog';
 import { recognizeIntent } from '../dialogs/intents';
-import { turnTimeZone, turnTranslator } from '../dialogs/turnLocale';
+import { turnLocale, turnTimeZone, turnTranslator } from '../dialogs/turnLocale';
+import type { Locale } from '../locales';
 import type { ConversationRefStore } from '../domain/ports/conversationRefs';
 import type { UserRef } from '../domain/model/user';
 import type { DomainEvents } from '../domain/events';
@@ -37,6 +38,8 @@ interface ConversationMeta {
   refHash?: string;
   /** The cards whose buttons are live (bot/supersededCards.ts): activity ids, never content. */
   activeCardIds?: string[];
+  /** Their headings, so a replaced card still says what it was. */
+  activeCardTitles?: Record<string, string>;
 }
 
 export const CALLER_KEY = Symbol('sspr.caller');
@@ -53,6 +56,13 @@ export interface SsprBotDeps {
   readonly memberLookup?: MemberLookup;
   /** How many verification methods a user has (to invite them to register at first contact). */
   readonly methodCount?: (user: UserRef) => Promise<number>;
+  /**
+   * Why the user's own account cannot use self-service at all (the reset precheck's reason), or null when it can:
+   * the welcome then points to the helpdesk instead of inviting them to register.
+   */
+  readonly helpdeskOnly?: (user: UserRef, correlationId: string) => Promise<HelpdeskOnlyReason | null>;
+  /** The organisation's helpdesk contact line, per language. */
+  readonly contactText?: (locale: Locale) => string;
   /** Messages in team channels (helpdesk). Without it the bot points to the 1:1 chat. */
   readonly onChannelMessage?: (context: TurnContext) => Promise<boolean>;
   /** Teams dialogs (task/fetch, task/submit) that open the pages inside Teams (bot/taskModules.ts). */
@@ -121,7 +131,7 @@ export class SsprBot extends TeamsActivityHandler {
   /** Runs the turn, then saves state once (one write). */
   override async run(context: TurnContext): Promise<void> {
     // The codes and notices this turn sends by mail or text show their times in this user's zone (the senders read it).
-    await withReaderZone(turnTimeZone(context.activity), () => super.run(context));
+    await withReaderZone(turnTimeZone(context.activity), () => super.run(context), context.activity.locale ?? null);
     // Issue 15: this write is the turn's last use of the conversation lock; the release rides with it.
     context.turnState.get<TurnLease | undefined>(TURN_LEASE_KEY)?.releaseWithLastWrite?.();
     await this.deps.conversationState.saveChanges(context, false);
@@ -242,11 +252,17 @@ export class SsprBot extends TeamsActivityHandler {
     // nothing about the account (whether it has methods), only shown the menu.
     const user = caller?.user;
     const count = user && this.deps.methodCount ? await this.deps.methodCount(user).catch(() => undefined) : undefined;
+    // Only when we would invite to register: is that even possible for this account (issue: a disabled user was told to)?
+    const blocked =
+      user && count === 0 && this.deps.helpdeskOnly
+        ? await this.deps.helpdeskOnly(user, context.activity.id ?? randomBytes(8).toString('hex')).catch(() => null)
+        : null;
     const card = buildWelcomeCard({
       t,
       firstName: caller?.firstName || (typeof context.activity.from?.name === 'string' ? context.activity.from.name.split(/\s+/)[0] : '') || '',
       choices: this.deps.root.menuChoices,
       inviteToRegister: count === 0,
+      ...(blocked ? { helpdeskOnly: { reason: blocked, contact: this.deps.contactText?.(turnLocale(context)) ?? '' } } : {}),
     });
     await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(card)));
   }

@@ -18,7 +18,7 @@ export function codeMessageText(m: CodeMessage, now: number = Date.now()): Messa
   const params = { code: m.code, minutes: m.lifetimeMinutes };
   if (m.channel === 'email') {
     // A mail can be read long after it was sent: it says until when (the reader's zone, named), not only how long.
-    const until = namedTime(m.locale, now + m.lifetimeMinutes * 60_000, m.timeZone);
+    const until = namedTime({ locale: m.locale, tag: m.localeTag }, now + m.lifetimeMinutes * 60_000, m.timeZone);
     return { subject: t(m.locale, 'mail.code.subject'), text: t(m.locale, `mail.code.body.${m.purpose}`, { ...params, until }) };
   }
   if (m.channel === 'sms') return { text: t(m.locale, 'sms.code.body', params) };
@@ -33,17 +33,20 @@ export function codeMessageText(m: CodeMessage, now: number = Date.now()): Messa
  * or, for security-info notices, to what changed (kind and masked destination — never a clear one); parameter values
  * are kept on one line.
  */
+/** What changed, in words: the method kind and its masked destination, never a clear one ("e-mail address m•••@x was added"). */
+export function changeText(locale: NotificationMessage['locale'], c: NotificationMessage['change']): string {
+  if (!c?.kind) return t(locale, 'mail.methodsChanged.generic');
+  const kind = t(locale, `securityInfo.kindInline.${c.kind}`);
+  return t(locale, `notice.change.${c.action}`, { method: c.maskedDestination ? `${kind} ${c.maskedDestination}` : kind });
+}
+
 export function notificationText(m: NotificationMessage, now: number = Date.now()): MessageText {
   const c = m.change;
-  let change = t(m.locale, 'mail.methodsChanged.generic');
-  if (c?.kind) {
-    const kind = t(m.locale, `securityInfo.kindInline.${c.kind}`);
-    change = t(m.locale, `notice.change.${c.action}`, { method: c.maskedDestination ? `${kind} ${c.maskedDestination}` : kind });
-  }
+  const reader = { locale: m.locale, tag: m.localeTag };
   const params = {
-    when: namedTime(m.locale, now, m.timeZone, { date: true }),
-    change,
-    ...(c?.usableFrom !== undefined ? { usableFrom: namedTime(m.locale, c.usableFrom, m.timeZone, { date: true }) } : {}),
+    when: namedTime(reader, now, m.timeZone, { date: true }),
+    change: changeText(m.locale, c),
+    ...(c?.usableFrom !== undefined ? { usableFrom: namedTime(reader, c.usableFrom, m.timeZone, { date: true }) } : {}),
     ...Object.fromEntries(Object.entries(m.params).map(([k, v]) => [k, oneLine(v)])),
   };
   if (m.channel === 'sms') return { text: oneLine(t(m.locale, `sms.${m.template}.body`, params)) };

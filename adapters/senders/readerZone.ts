@@ -10,9 +10,16 @@ import type { UserRef } from '../../domain/model/user';
  * reference, which holds the zone of their last turn.
  */
 const turnZone = new AsyncSlot<string | null>();
+/** The turn's locale tag (en-US, nl-NL …): the mail's clock is the chat's clock (locales/times.ts). */
+const turnTag = new AsyncSlot<string | null>();
 
-export function withReaderZone<T>(zone: string | null, run: () => T): T {
-  return turnZone.run(zone, run);
+export function withReaderZone<T>(zone: string | null, run: () => T, tag: string | null = null): T {
+  return turnTag.run(tag, () => turnZone.run(zone, run));
+}
+
+/** The current turn's locale tag, if a turn named one. */
+export function currentReaderTag(): string | null {
+  return turnTag.get() ?? null;
 }
 
 /** The current turn's zone: a string, null (the turn named none), or undefined (not inside a turn). */
@@ -35,7 +42,8 @@ export function zonedCodeSender(inner: CodeSender, lookup?: ZoneLookup): CodeSen
   return {
     send: async (m: CodeMessage) => {
       const timeZone = await zoneFor(m.timeZone, m.user, lookup);
-      return inner.send(timeZone ? { ...m, timeZone } : m);
+      const localeTag = m.localeTag ?? currentReaderTag() ?? undefined;
+      return inner.send({ ...m, ...(timeZone ? { timeZone } : {}), ...(localeTag ? { localeTag } : {}) });
     },
   };
 }
@@ -45,7 +53,8 @@ export function zonedNotifier(inner: Notifier, lookup?: ZoneLookup): Notifier {
   return {
     notify: async (m: NotificationMessage) => {
       const timeZone = await zoneFor(m.timeZone, m.user, lookup);
-      return inner.notify(timeZone ? { ...m, timeZone } : m);
+      const localeTag = m.localeTag ?? currentReaderTag() ?? undefined;
+      return inner.notify({ ...m, ...(timeZone ? { timeZone } : {}), ...(localeTag ? { localeTag } : {}) });
     },
   };
 }

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { CampaignVerb } from '../../cards/verbs';
 import { card, paragraph, submit } from '../../cards/adaptiveCard';
 import { resolveLocale, translator } from '../../locales';
+import { longDate } from '../../locales/times';
+import { turnTimeZone } from '../../dialogs/turnLocale';
 import { OPTIONAL_KINDS } from '../../domain/campaigns/model';
 import type { CampaignActions } from '../../domain/campaigns/campaignActions';
 import type { UserRef } from '../../domain/model/user';
@@ -31,15 +33,7 @@ export class CampaignChat {
           await context.sendActivity(t(r.reason === 'not_sent' ? 'campaign.notSent' : 'campaign.snoozeLimit'));
           return;
         }
-        const zone = context.activity.localTimezone;
-        const fmt = (z: string | undefined): string =>
-          new Intl.DateTimeFormat(locale === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: z ?? 'UTC', weekday: 'long', day: 'numeric', month: 'long' }).format(r.until);
-        let date: string;
-        try {
-          date = fmt(zone);
-        } catch {
-          date = fmt(undefined);
-        }
+        const date = longDate({ locale, tag: context.activity.locale, zone: turnTimeZone(context.activity) }, r.until);
         await context.sendActivity(t('campaign.snoozed', { date }));
         return;
       }

@@ -1,5 +1,6 @@
 import { card, heading, paragraph, submit, type AdaptiveCard, type CardAction } from '../adaptiveCard';
 import type { Locale, Translator } from '../../locales';
+import { knownZone, longDate, namedTime, type Reader } from '../../locales/times';
 import type { CampaignCard } from '../../domain/campaigns/model';
 import { buildSecurityAlertCard } from '../securityAlertCard';
 
@@ -20,24 +21,11 @@ export interface CampaignCardView {
   readonly auditUrl?: string | null;
 }
 
-function zoneOf(v: CampaignCardView): string {
-  for (const z of [v.timeZone, v.defaultTimeZone]) {
-    if (!z) continue;
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: z });
-      return z;
-    } catch {
-      /* unknown zone: next */
-    }
-  }
-  return 'UTC';
-}
-
-const tag = (l: Locale): string => (l === 'nl' ? 'nl-NL' : 'en-GB');
-const time = (at: number, v: CampaignCardView): string =>
-  new Intl.DateTimeFormat(tag(v.locale), { timeZone: zoneOf(v), hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
-const date = (at: number, v: CampaignCardView): string =>
-  new Intl.DateTimeFormat(tag(v.locale), { timeZone: zoneOf(v), weekday: 'long', day: 'numeric', month: 'long' }).format(at);
+/** The recipient's zone, else the organisation's default, else UTC (locales/times.ts names the zone). */
+const readerOf = (v: CampaignCardView): Reader => ({ locale: v.locale, zone: knownZone(v.timeZone) ?? knownZone(v.defaultTimeZone) ?? 'UTC' });
+// A proactive card is read later, maybe elsewhere: the time names its zone ("20:41 CET").
+const time = (at: number, v: CampaignCardView): string => namedTime(readerOf(v), at);
+const date = (at: number, v: CampaignCardView): string => longDate(readerOf(v), at);
 
 /** Snooze and "stop these reminders" for the kinds a user may silence (never for lockout or security alerts). */
 function silence(v: CampaignCardView, kind: 'expiry' | 'registration' | 'reconfirm', canSnooze: boolean): CardAction[] {

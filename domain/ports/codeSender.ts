@@ -14,6 +14,8 @@ export interface CodeMessage {
   readonly user?: UserRef;
   /** The reader's IANA time zone, for the "valid until" time of an e-mail; set by the sending side, never by the domain. */
   readonly timeZone?: string;
+  /** The reader's locale tag (en-US …) so the clock reads as in their chat; set by the sending side. */
+  readonly localeTag?: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface NotificationMessage {
   readonly user?: UserRef;
   /** The reader's IANA time zone for the times in the text (UTC, named, without it); set by the sending side. */
   readonly timeZone?: string;
+  /** The reader's locale tag (en-US …) so the clock reads as in their chat; set by the sending side. */
+  readonly localeTag?: string;
 }
 
 /** Sends notifications by e-mail, and by SMS where `channel` says so (Teams messages are sent by the bot layer). */

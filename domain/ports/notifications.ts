@@ -1,4 +1,5 @@
 import type { UserRef } from '../model/user';
+import type { SecurityInfoChange } from './codeSender';
 
 /** Events the user is told about after the fact (R18), with "wasn't you?" guidance. */
 export type NotificationEvent =
@@ -16,5 +17,6 @@ export type NotificationEvent =
  * throw for delivery problems it can retry in the background.
  */
 export interface Notifications {
-  notify(user: UserRef, event: NotificationEvent, correlationId: string): Promise<void>;
+  /** `change`: for `methods_changed`, what changed (kind, action, masked destination), so the notice can say it. */
+  notify(user: UserRef, event: NotificationEvent, correlationId: string, change?: SecurityInfoChange): Promise<void>;
 }

@@ -52,7 +52,7 @@ export interface FormerDestination {
 export async function notifyChange(deps: SecurityInfoDeps, ctx: ChangeContext, change: SecurityInfoChange, former?: FormerDestination): Promise<void> {
   // Not awaited: the Teams message is a proactive turn of this same conversation, which the per-conversation turn
   // lock (R25) admits only after the current turn ends; R18 allows up to 60 s.
-  void deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId).catch(() => undefined);
+  void deps.notifications.notify(ctx.user, 'methods_changed', ctx.flowId, change).catch(() => undefined);
   const base = { template: 'methodsChanged', locale: ctx.locale, params: {}, change, correlationId: ctx.flowId, user: ctx.user } as const;
   const mails = new Map<string, string>();
   const texts = new Map<string, string>();

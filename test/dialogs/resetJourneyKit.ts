@@ -13,8 +13,8 @@ import type { UserRef } from '../../domain/model/user';
 
 export const INITIAL_PASSWORD = 'Demo-Initial-Pass-2026';
 
-/** A demo directory of `n` users (user 1 … n); user `locked` is locked. */
-export function writeFixtures(required: 1 | 2, n = 30, locked: readonly number[] = []): { policyFile: string; directoryFile: string } {
+/** A demo directory of `n` users (user 1 … n); users in `locked` are locked, those in `disabled` turned off. */
+export function writeFixtures(required: 1 | 2, n = 30, locked: readonly number[] = [], disabled: readonly number[] = []): { policyFile: string; directoryFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sspr-reset-'));
   const policy = JSON.parse(readFileSync('config/policy.default.json', 'utf8')) as { methods: { requiredForReset: number } };
   policy.methods.requiredForReset = required;
@@ -29,6 +29,7 @@ export function writeFixtures(required: 1 | 2, n = 30, locked: readonly number[]
     initialPassword: INITIAL_PASSWORD,
     passwordChangedAt: '2026-01-01T00:00:00Z',
     locked: locked.includes(i + 1),
+    enabled: !disabled.includes(i + 1),
     groups: ['0a7c1e52-3f4b-4d6a-9e8f-1b2c3d4e5f60'], // All Staff, by object id (R32)
   }));
   const directoryFile = join(dir, 'directory.json');
@@ -55,10 +56,12 @@ export async function startKit(
   locked: readonly number[] = [],
   /** What the demo directory can do (e.g. `canUnlock: false`, as Entra). */
   capabilities?: MemoryDirectoryOptions['capabilities'],
+  /** Demo users (by number) whose account is disabled. */
+  disabled: readonly number[] = [],
 ): Promise<Kit> {
   const stub = new ConnectorStub();
   await stub.start();
-  const files = writeFixtures(required, 30, locked);
+  const files = writeFixtures(required, 30, locked, disabled);
   const clock = new FixedClock(Date.now());
   const run = await startApp(
     { REDIS_URL: redisServer.url, POLICY_FILE: files.policyFile, DEMO_DIRECTORY_FILE: files.directoryFile, REDIS_KEY_PREFIX: `t${required}:` },

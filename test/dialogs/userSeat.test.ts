@@ -18,9 +18,10 @@ const kit = journeySuite();
 const LIFETIME_MS = (JSON.parse(readFileSync('config/policy.default.json', 'utf8')) as { codes: { lifetimeSeconds: number } }).codes.lifetimeSeconds * 1000;
 const outbox = () => kit.run.app.services.security.outbox!;
 
-/** How `at` (give or take a minute: the code service rounds) reads in `zone` for locale `tag`. */
+/** How `at` (give or take a minute: the code service rounds) reads in `zone` for locale `tag` ("8:41 PM", "20:41"). */
 function readings(at: number, zone: string, tag: string): string[] {
-  return [-60_000, 0, 60_000, 120_000].map((d) => new Intl.DateTimeFormat(tag, { hour: '2-digit', minute: '2-digit', timeZone: zone }).format(at + d));
+  const clock: Intl.DateTimeFormatOptions = tag === 'en-US' ? { hour: 'numeric', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  return [-60_000, 0, 60_000, 120_000].map((d) => new Intl.DateTimeFormat(tag, { ...clock, timeZone: zone }).format(at + d));
 }
 const showsOneOf = (text: string, options: string[]): boolean => options.some((o) => text.includes(o));
 

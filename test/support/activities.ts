@@ -91,6 +91,6 @@ export function replyText(replies: Reply[]): string {
  * of a dialog's own replacements (a cleared code, password or secret card).
  */
 export function isInactiveCardUpdate(body: unknown): boolean {
-  const text = JSON.stringify(body ?? '');
-  return text.includes('This card is no longer active.') || text.includes('Deze kaart is niet meer actief.');
+  // The replaced card's body is one container with this id (cards/inactiveCard.ts SUPERSEDED_ID).
+  return JSON.stringify(body ?? '').includes('"id":"superseded"');
 }

@@ -8,6 +8,8 @@ export interface JourneySuiteOptions {
   readonly locked?: readonly number[];
   /** What the demo directory can do (e.g. `canUnlock: false`, as Entra). */
   readonly capabilities?: Parameters<typeof startKit>[3];
+  /** Demo users (by number) whose account is disabled. */
+  readonly disabled?: readonly number[];
   /** The file's per-test time-out (default 60 s: a journey is many HTTP turns on a loaded machine). */
   readonly timeoutMs?: number;
 }
@@ -23,7 +25,7 @@ export function journeySuite(o: JourneySuiteOptions = {}): Kit {
   let started: Kit | undefined;
   beforeAll(async () => {
     redis = await startRedis();
-    started = await startKit(redis, o.required ?? 1, o.locked ?? [], o.capabilities);
+    started = await startKit(redis, o.required ?? 1, o.locked ?? [], o.capabilities, o.disabled ?? []);
   });
   afterAll(async () => {
     await started?.close();
