@@ -95,6 +95,37 @@ describe('Authenticator page and Security info tab in a real browser (issue 5, R
     await page.close();
   }, 60_000);
 
+  test.each(['en', 'nl'])('R12 (800×600, %s): the whole enrolment — QR code, key and the Confirm button — fits the dialog without scrolling', async (locale) => {
+    // The dev chat's overlay at an 800×600 window: min(720px, 95vw) wide, min(640px, 90vh) high less its ~45 px bar.
+    await running.app.services.security.stepUps.recordProof(MEGAN, Date.now(), 600);
+    await running.app.services.security.totp.startEnrolment(MEGAN, `app-megan-fold-${locale}`, 'megan@contoso.example', 'test-corr');
+    const ticket = await running.app.pages.enrolments.issue(MEGAN, `app-megan-fold-${locale}`);
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 800, height: 600 });
+    const hostUrl = `${running.baseUrl}/app/shared/test-dialog-host-small.html`;
+    const path = `/app/authenticator/?ticket=${ticket}&locale=${locale}&devUser=${encodeURIComponent(devUser(MEGAN))}`;
+    await page.route(hostUrl, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><html><body style="margin:0;display:flex;align-items:center;justify-content:center;height:100vh"><iframe id="dlg" title="dialog" style="border:0;width:min(720px,95vw);height:calc(min(640px,90vh) - 45px)" src="${path}"></iframe></body></html>`,
+      }),
+    );
+    await page.goto(hostUrl);
+    const dlg = page.frameLocator('#dlg');
+    await dlg.locator('#qr[src^="data:image/png"]').waitFor();
+    const inView = (sel: string) =>
+      dlg.locator(sel).evaluate((e) => {
+        const r = e.getBoundingClientRect();
+        return { top: r.top, bottom: r.bottom, height: window.innerHeight, scrolled: document.scrollingElement?.scrollTop ?? 0 };
+      });
+    for (const sel of ['#qr', '#key', '#code', '#confirm']) {
+      const box = await inView(sel);
+      expect({ sel, ...box, fits: box.top >= 0 && box.bottom <= box.height }).toMatchObject({ sel, fits: true, scrolled: 0 });
+    }
+    await browser.screenshot(page, `authenticator-800x600-${locale}`);
+    await page.close();
+  }, 60_000);
+
   test('R12: opening an already shown ticket again says so (nl) and shows no QR code', async () => {
     await running.app.services.security.totp.startEnrolment(MEGAN, 'app-megan-once', 'megan@contoso.example', 'test-corr');
     const ticket = await running.app.pages.enrolments.issue(MEGAN, 'app-megan-once');
