@@ -97,13 +97,14 @@ describe('Authenticator page and Security info tab in a real browser (issue 5, R
 
   test.each(['en', 'nl'])('R12 (800×600, %s): the whole enrolment — QR code, key and the Confirm button — fits the dialog without scrolling', async (locale) => {
     // The dev chat's overlay at an 800×600 window: min(720px, 95vw) wide, min(640px, 90vh) high less its ~45 px bar.
-    await running.app.services.security.stepUps.recordProof(MEGAN, Date.now(), 600);
-    await running.app.services.security.totp.startEnrolment(MEGAN, `app-megan-fold-${locale}`, 'megan@contoso.example', 'test-corr');
-    const ticket = await running.app.pages.enrolments.issue(MEGAN, `app-megan-fold-${locale}`);
+    // Lidia: Megan's methods are counted by the tab tests below.
+    await running.app.services.security.stepUps.recordProof(LIDIA, Date.now(), 600);
+    await running.app.services.security.totp.startEnrolment(LIDIA, `app-lidia-fold-${locale}`, 'lidia@contoso.example', 'test-corr');
+    const ticket = await running.app.pages.enrolments.issue(LIDIA, `app-lidia-fold-${locale}`);
     const page = await browser.newPage();
     await page.setViewportSize({ width: 800, height: 600 });
     const hostUrl = `${running.baseUrl}/app/shared/test-dialog-host-small.html`;
-    const path = `/app/authenticator/?ticket=${ticket}&locale=${locale}&devUser=${encodeURIComponent(devUser(MEGAN))}`;
+    const path = `/app/authenticator/?ticket=${ticket}&locale=${locale}&devUser=${encodeURIComponent(devUser(LIDIA))}`;
     await page.route(hostUrl, (route) =>
       route.fulfill({
         contentType: 'text/html',
@@ -124,6 +125,7 @@ describe('Authenticator page and Security info tab in a real browser (issue 5, R
     }
     await browser.screenshot(page, `authenticator-800x600-${locale}`);
     await page.close();
+    await running.app.services.security.methods.remove(LIDIA, `app-lidia-fold-${locale}`);
   }, 60_000);
 
   test('R12: opening an already shown ticket again says so (nl) and shows no QR code', async () => {
