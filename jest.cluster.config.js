@@ -2,12 +2,14 @@
 // queues — against a private 3-primary Redis Cluster per test file (test/support/redisCluster.ts), through ioredis
 // Cluster clients. Suites that start the whole app get a Cluster client from test/support/appHarness.ts (the app's own
 // client is standalone-only). Suites that stop, kill or reconfigure their server (F1–F7, lockoutWebhook's R22 case),
-// or spawn the worker entry point from REDIS_URL (workerProcess), stay on the standalone runs of `npm test`.
+// or spawn the worker entry point from REDIS_URL alone (workerProcess), stay on the standalone runs of `npm test`;
+// workerProcess.cluster spawns the worker and the bot with REDIS_CLUSTER=true, and runs here only.
 const base = require('./jest.config');
 
 module.exports = {
   ...base,
   testMatch: undefined,
+  testPathIgnorePatterns: ['/node_modules/'],
   testRegex: [
     'test/contract/verificationStore\\.contract\\.test\\.ts$',
     'test/state/storageContract\\.test\\.ts$',
@@ -27,5 +29,6 @@ module.exports = {
     'test/campaigns/inDoubtReadBack\\.test\\.ts$',
     'test/campaigns/deadLetters\\.test\\.ts$',
     'test/campaigns/lockoutReset\\.e2e\\.test\\.ts$',
+    'test/campaigns/workerProcess\\.cluster\\.test\\.ts$',
   ],
 };

@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // `*.cluster.test.ts` start their own Redis Cluster: `npm run test:cluster` (jest.cluster.config.js) only.
+  testPathIgnorePatterns: ['/node_modules/', '\\.cluster\\.test\\.ts$'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: { ignoreCodes: [151002] } }],
   },

@@ -18,9 +18,8 @@ import { registerHelpdeskApi } from './api/helpdesk';
 import { createCallerVerificationDialog } from './helpdesk/callerVerification';
 import { TaskModules } from './taskModules';
 import { TeamsSender } from './teamsSender';
-import { createCampaigns, type Campaigns } from './worker/createCampaigns';
+import { createProcessCampaigns, type Campaigns } from './worker/createCampaigns';
 import { CampaignChat } from './worker/campaignChat';
-import { campaignTenant, graphInstallerFor } from './worker/wiring';
 import { registerLockoutWebhook } from './api/campaignWebhook';
 import { pseudonymOf } from '../adapters/audit/jsonAuditLog';
 import { securityAlertOf } from '../domain/campaigns/securityAlerts';
@@ -211,19 +210,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     },
   });
 
-  const tenantId = campaignTenant(config, services.directory);
-  const installer = graphInstallerFor(config, services.clock);
-  const campaigns = createCampaigns({
+  const campaigns = createProcessCampaigns({
     config,
     redis,
-    state: state.campaigns,
+    state,
     logger,
     services,
-    refs,
     channel: adapter,
     securityChannel: () => helpdesk.destinations.reference('security'),
-    ...(installer ? { installer } : {}),
-    tenantId,
   });
   // E2: alerts the helpdesk's security-channel poster does not already post (it posts privileged resets, shared
   // buckets, "this wasn't me"), rate-limited and deduplicated by the campaign use-case.

@@ -104,6 +104,7 @@ const EnvSchema = z.object({
   REDIS_URL: optStr,
   REDIS_KEY_PREFIX: z.string().default('sspr:'),
   REDIS_SKIP_DURABILITY_CHECK: bool,
+  REDIS_CLUSTER: bool,
   STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(86400),
   // Keys
   CODE_HMAC_KEYS: keyRing,
@@ -182,7 +183,11 @@ const EnvSchema = z.object({
   CAMPAIGN_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(200),
   CAMPAIGN_POSTS_IN_FLIGHT: z.coerce.number().int().min(1).max(512).default(16),
   CAMPAIGN_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
-  CAMPAIGN_QUEUE_PREFIX: z.string().regex(/\{[^{}]+\}/, 'must contain a hash tag such as {sspr-jobs}').default('{sspr-jobs}'),
+  // Redis Cluster hashes the first `{…}` of a key, so the tag must come first and not be empty (else CROSSSLOT).
+  CAMPAIGN_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^{}]*\{[^{}]+\}/, 'must start its hash tag before any other brace, such as {sspr-jobs} (BullMQ on Redis Cluster)')
+    .default('{sspr-jobs}'),
   CAMPAIGN_WORKER_ROLES: z.string().regex(/^(delivery|scans)(,(delivery|scans))?$/).default('delivery,scans'),
   CAMPAIGN_TENANT_ID: optStr,
   CAMPAIGN_READBACK: z.enum(['true', 'false', '1', '0', 'yes', 'no']).default('true'),
@@ -227,6 +232,8 @@ export interface Config {
     readonly url: string | undefined;
     readonly prefix: string;
     readonly skipDurabilityCheck: boolean;
+    /** REDIS_CLUSTER: `url` is a seed node of a Redis Cluster (the bot's state, the worker and BullMQ alike). */
+    readonly cluster: boolean;
     readonly stateTtlSeconds: number;
   };
   readonly keys: {
@@ -611,6 +618,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 
   const policy = loadPolicyFile(e.POLICY_FILE ?? DEFAULT_POLICY_FILE, problems);
+  if (e.REDIS_CLUSTER && !e.REDIS_URL) problems.push('REDIS_CLUSTER: needs REDIS_URL, the address of one node of the cluster (the others are discovered)');
 
   if (prod) {
     need('MicrosoftAppId', 'empty disables Bot Framework authentication');
@@ -711,6 +719,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: e.REDIS_URL,
       prefix: e.REDIS_KEY_PREFIX,
       skipDurabilityCheck: e.REDIS_SKIP_DURABILITY_CHECK,
+      cluster: e.REDIS_CLUSTER,
       stateTtlSeconds: e.STATE_TTL_SECONDS,
     },
     keys: {

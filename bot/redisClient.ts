@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, type Command, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 
 export interface CreateRedisOptions {
   /** Per-command timeout (default 800 ms, capped at 1000 ms: F7). */
@@ -11,6 +11,8 @@ export interface CreateRedisOptions {
   connectionName?: string;
   /** Connect on first command instead of at construction. */
   lazyConnect?: boolean;
+  /** REDIS_CLUSTER: `url` is one node of a Redis Cluster; the client discovers the others (F20). */
+  cluster?: boolean;
 }
 
 /**
@@ -67,11 +69,46 @@ export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
     enableAutoPipelining: true,
     ...(opts.connectionName === undefined ? {} : { connectionName: opts.connectionName }),
   };
+  if (opts.cluster) return createCluster(url, options, maxDelay);
   const redis = new Redis(url, options);
   measureRedisNotTheLoop(redis);
   // Without a listener ioredis reports every failed reconnect as an unhandled 'error' event.
   redis.on('error', () => undefined);
   return redis;
+}
+
+/**
+ * The same fail-fast settings on an ioredis Cluster seeded by `url` (F20). The nodes it discovers get the URL's
+ * credentials and TLS, and each node connection measures Redis, not the loop, like the standalone client. Typed as
+ * `Redis`: the stores are written against the shared command API and every key a script or MULTI touches shares one
+ * hash tag (`npm run test:cluster` runs them on a 3-primary cluster); a command the Cluster cannot route fails.
+ */
+function createCluster(url: string, options: RedisOptions, maxDelay: number): Redis {
+  const u = new URL(url);
+  const { enableOfflineQueue, lazyConnect, enableAutoPipelining, retryStrategy, ...perNode } = options;
+  const node: RedisOptions = {
+    ...perNode,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
+  };
+  const clusterOptions: ClusterOptions = {
+    redisOptions: node,
+    enableOfflineQueue: enableOfflineQueue ?? false,
+    lazyConnect: lazyConnect ?? false,
+    enableAutoPipelining: enableAutoPipelining ?? true,
+    enableReadyCheck: true,
+    slotsRefreshTimeout: 2000,
+    clusterRetryStrategy: (times: number) => retryStrategy?.(times) ?? Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+  };
+  const cluster = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], clusterOptions);
+  cluster.on('+node', (n: Redis) => measureRedisNotTheLoop(n));
+  cluster.on('error', () => undefined);
+  return cluster as unknown as Redis;
+}
+
+function isClusterClient(redis: Redis | Cluster): redis is Cluster {
+  return (redis as { isCluster?: unknown }).isCluster === true;
 }
 
 export interface DurabilityReport {
@@ -84,7 +121,14 @@ export interface DurabilityReport {
  * R23: production needs `appendonly yes` and `maxmemory-policy noeviction`. Reads them with CONFIG GET; a server
  * that refuses CONFIG (managed Redis) is reported as a problem so the operator must override explicitly.
  */
-export async function checkRedisDurability(redis: Redis): Promise<DurabilityReport> {
+export async function checkRedisDurability(redis: Redis | Cluster): Promise<DurabilityReport> {
+  // On a Cluster CONFIG goes to one node: every primary must be durable, so each is asked.
+  const primaries = isClusterClient(redis) ? redis.nodes('master') : null;
+  if (primaries) {
+    const reports = await Promise.all(primaries.map(async (n) => ({ n, r: await checkRedisDurability(n) })));
+    const problems = reports.flatMap(({ n, r }) => r.problems.map((p) => `${n.options.host ?? '?'}:${n.options.port ?? '?'}: ${p}`));
+    return { ok: problems.length === 0, problems };
+  }
   const problems: string[] = [];
   const get = async (name: string): Promise<string | undefined> => {
     try {

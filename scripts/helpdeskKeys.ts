@@ -46,7 +46,7 @@ export async function runHelpdeskKeys(argv: readonly string[], env: NodeJS.Proce
     return parsed.values.help ? 0 : 2;
   }
   const config = loadConfig(env);
-  const redis: Redis | null = config.redis.url ? createRedis(config.redis.url, { connectionName: 'sspr-helpdesk-keys' }) : null;
+  const redis: Redis | null = config.redis.url ? createRedis(config.redis.url, { connectionName: 'sspr-helpdesk-keys', cluster: config.redis.cluster }) : null;
   try {
     if (redis) await ready(redis, 5000);
     const clock = { now: () => Date.now() };

@@ -143,7 +143,7 @@ export interface StateBackend {
  */
 export function createStateBackend(config: StateConfig, given: Redis | null | undefined, options: StateBackendOptions): StateBackend {
   const url = config.redis.url;
-  const redis = given !== undefined ? given : url ? createRedis(url, { connectionName: options.connectionName ?? 'sspr-bot' }) : null;
+  const redis = given !== undefined ? given : url ? createRedis(url, { connectionName: options.connectionName ?? 'sspr-bot', cluster: config.redis.cluster }) : null;
   const ownsClient = given === undefined && redis !== null;
   return redis ? { ...redisBackend(config, redis, options), ownsClient } : memoryBackend(config, options);
 }

@@ -22,8 +22,9 @@ import { TeamsSender, type ProactiveChannel } from '../teamsSender';
 import { DeliveryProcessor, type DeliveryOutcome } from './delivery';
 import { CampaignEngine, type CampaignEngineOptions, type ScheduledScan, type ScheduledWatch } from './campaignEngine';
 import { InProcessEngine } from './inProcessEngine';
-import { graphReadBackFor } from './wiring';
+import { campaignTenant, graphInstallerFor, graphReadBackFor } from './wiring';
 import type { DeliveryReadBack } from '../../domain/campaigns/inDoubt';
+import { isCluster } from '../../adapters/redis/slotPipeline';
 
 /** How often the scan role checks the R30 send counts (the alert's dedupe makes it once per hour). */
 export const SPIKE_WATCH_EVERY_MS = 5 * 60_000;
@@ -235,13 +236,48 @@ export function createCampaigns(d: CampaignsDeps): Campaigns {
   };
 }
 
+/** What a process (the bot, `npm run worker`) hands over; the rest comes from its config. */
+export interface ProcessCampaignsDeps {
+  readonly config: Config;
+  readonly redis: Redis | Cluster | null;
+  /** The process's state backend: the campaign stores and the conversation references. */
+  readonly state: { readonly campaigns: CampaignState; readonly refs: ConversationRefStore };
+  readonly logger: Logger;
+  readonly services: Services;
+  readonly channel: ProactiveChannel;
+  readonly securityChannel: () => Promise<Partial<ConversationReference> | null>;
+}
+
+/**
+ * The one wiring of a process's campaigns (the bot's and the worker's): its state backend's stores and references,
+ * the scans' tenant and the Graph app installer from config (bot/worker/wiring.ts).
+ */
+export function createProcessCampaigns(d: ProcessCampaignsDeps): Campaigns {
+  const installer = graphInstallerFor(d.config, d.services.clock);
+  return createCampaigns({
+    config: d.config,
+    redis: d.redis,
+    state: d.state.campaigns,
+    logger: d.logger,
+    services: d.services,
+    refs: d.state.refs,
+    channel: d.channel,
+    securityChannel: d.securityChannel,
+    ...(installer ? { installer } : {}),
+    tenantId: campaignTenant(d.config, d.services.directory),
+  });
+}
+
 /**
  * BullMQ's connection to the same Redis as the stores: a duplicate with BullMQ's settings (retry forever, offline
  * queue on, no command timeout: its blocking reads wait longer than the stores' 1 s).
  */
 function bullConnectionLike(redis: Redis | Cluster): Redis | Cluster {
   const o = { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined } as const;
-  const dup = 'nodes' in redis && typeof redis.nodes === 'function' ? (redis).duplicate(undefined, { redisOptions: { ...(redis).options.redisOptions, ...o } }) : (redis as Redis).duplicate(o);
+  // On a Cluster the offline queue and auto-pipelining are the Cluster's own options, not its nodes'.
+  const dup = isCluster(redis)
+    ? redis.duplicate(undefined, { enableOfflineQueue: true, enableAutoPipelining: false, redisOptions: { ...redis.options.redisOptions, ...o } })
+    : redis.duplicate(o);
   dup.on('error', () => undefined);
   return dup;
 }

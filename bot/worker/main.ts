@@ -4,8 +4,7 @@ import { createServices } from '../services';
 import { createStateBackend } from '../state/stateBackend';
 import { ChannelDestinations } from '../helpdesk/destinations';
 import { ConnectorChannel, workerAuthentication } from './connectorChannel';
-import { createCampaigns } from './createCampaigns';
-import { campaignTenant, graphInstallerFor } from './wiring';
+import { createProcessCampaigns } from './createCampaigns';
 
 /**
  * `npm run worker`: a stateless campaign worker (delivery and/or scans, CAMPAIGN_WORKER_ROLES). Run as many as you
@@ -19,24 +18,19 @@ async function main(): Promise<void> {
     process.stderr.write('REDIS_URL: the campaign worker needs Redis (without Redis, `npm start` runs the campaigns in-process).\n');
     process.exit(2);
   }
-  const redis = createRedis(config.redis.url, { connectionName: 'sspr-campaign-worker' });
+  const redis = createRedis(config.redis.url, { connectionName: 'sspr-campaign-worker', cluster: config.redis.cluster });
   const notifications = { notify: async () => undefined };
   const state = createStateBackend(config, redis, { clock: { now: () => Date.now() } });
   const services = await createServices(config, state, logger, notifications);
-  const refs = state.refs;
   const destinations = new ChannelDestinations(config, state.bindings);
-  const installer = graphInstallerFor(config, services.clock);
-  const campaigns = createCampaigns({
+  const campaigns = createProcessCampaigns({
     config,
     redis,
-    state: state.campaigns,
+    state,
     logger,
     services,
-    refs,
     channel: new ConnectorChannel(workerAuthentication(config.bot), config.bot.appId ?? ''),
     securityChannel: () => destinations.reference('security'),
-    ...(installer ? { installer } : {}),
-    tenantId: campaignTenant(config, services.directory),
   });
   await campaigns.start();
   logger.info({ roles: config.campaigns.roles, tenantPerSecond: config.campaigns.tenantPerSecond, concurrency: config.campaigns.concurrency }, 'campaign worker running');

@@ -11,11 +11,14 @@ export const SCAN_QUEUE = 'campaign-scans';
  * rest of the code. `nodes` = a Redis Cluster (F20).
  */
 export function bullConnection(target: { readonly url?: string; readonly clusterNodes?: readonly { host: string; port: number }[] }, name: string): Redis | Cluster {
-  if (target.clusterNodes && target.clusterNodes.length > 0)
-    return new Cluster([...target.clusterNodes], {
+  if (target.clusterNodes && target.clusterNodes.length > 0) {
+    const c = new Cluster([...target.clusterNodes], {
       redisOptions: { protocol: 2, maxRetriesPerRequest: null, connectionName: name },
       enableReadyCheck: true,
     });
+    c.on('error', () => undefined);
+    return c;
+  }
   const r = new Redis(target.url ?? 'redis://127.0.0.1:6379', { protocol: 2, maxRetriesPerRequest: null, connectionName: name });
   r.on('error', () => undefined);
   return r;

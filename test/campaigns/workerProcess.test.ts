@@ -4,7 +4,6 @@
  * (nothing left "active" under a dead lock), and another worker delivers the rest — every message once. In
  * development the bot process runs the campaigns itself (`npm start` = bot/index.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { startRedis, sleep, freePort, type RedisServer } from '../support/redisServer';
 import { ConnectorStub } from '../support/connectorStub';
+import { entryProcesses } from '../support/entryProcess';
 import { enqueueMessages, seedReferences } from '../../scripts/campaigns/harness';
 import { DELIVERY_QUEUE, bullConnection } from '../../bot/worker/queues';
 import { loadConfig } from '../../bot/config';
@@ -22,8 +22,8 @@ const COUNT = 60;
 let server: RedisServer;
 let redis: Redis;
 let stub: ConnectorStub;
-const children: ChildProcess[] = [];
 const keysDir = mkdtempSync(join(tmpdir(), 'sspr-worker-keys-'));
+const { start, killAll } = entryProcesses(() => ({ DEV_KEYS_FILE: join(keysDir, 'dev-keys.json') }));
 
 beforeAll(async () => {
   server = await startRedis();
@@ -33,31 +33,12 @@ beforeAll(async () => {
   await stub.start();
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
   redis?.disconnect();
   await stub?.stop();
   await server?.destroy();
 });
 
-/** Starts `entry` with tsx as its own process; resolves when its log says `ready` (a pino message). */
-async function start(entry: string, env: Record<string, string>, ready: string): Promise<{ child: ChildProcess; log: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, LOG_LEVEL: 'info', DEV_KEYS_FILE: join(keysDir, 'dev-keys.json'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 120_000;
-  while (!out.includes(ready)) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited ${child.exitCode}\n${out}`);
-    if (Date.now() > deadline) throw new Error(`${entry} did not start\n${out}`);
-    await sleep(50);
-  }
-  return { child, log: () => out, exit };
-}
 
 const perConversation = (): Map<string, number> => {
   const m = new Map<string, number>();

@@ -140,6 +140,18 @@ describe('config', () => {
     expect(loadConfig(prodEnv()).host).toBe('0.0.0.0');
   });
 
+  test('F20: REDIS_CLUSTER needs REDIS_URL (a seed node), in every mode; the queue prefix must start with its hash tag', () => {
+    expect(refusal({ REDIS_CLUSTER: 'true' })).toContain('REDIS_CLUSTER: needs REDIS_URL');
+    expect(refusal({ ...prodEnv(), REDIS_URL: undefined, REDIS_CLUSTER: 'true' })).toContain('REDIS_CLUSTER: needs REDIS_URL');
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:7000', REDIS_CLUSTER: 'true' }).redis.cluster).toBe(true);
+    expect(loadConfig({ ...prodEnv(), REDIS_CLUSTER: 'true' }).redis.cluster).toBe(true);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:7000' }).redis.cluster).toBe(false);
+    // Redis Cluster hashes the first {…} only: an empty or late tag puts a queue's keys in many slots (CROSSSLOT).
+    for (const bad of ['sspr-jobs', '{}{sspr-jobs}', 'a}{sspr-jobs}'])
+      expect(refusal({ CAMPAIGN_QUEUE_PREFIX: bad })).toContain('CAMPAIGN_QUEUE_PREFIX');
+    for (const good of ['{sspr-jobs}', 'sspr:{jobs}', '{t1}:jobs']) expect(loadConfig({ CAMPAIGN_QUEUE_PREFIX: good }).campaigns.queuePrefix).toBe(good);
+  });
+
   test('R36: a webhook URL without a secret is refused in development too (never silently unsigned)', () => {
     expect(refusal({ HELPDESK_WEBHOOK_URL: 'http://127.0.0.1:9/hook' })).toContain('HELPDESK_WEBHOOK_SECRET');
   });
