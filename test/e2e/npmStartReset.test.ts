@@ -3,8 +3,8 @@
  * outbox) a demo user resets their password through HTTP activities only, and the demo directory then accepts the
  * new password.
  *
- * The server runs as a separate process, the way `npm start` runs it: `node dist/bot/index.js` when the build is
- * newer than every source file, otherwise the same entry point from source with tsx (building inside the test is
+ * The server runs as a separate process, the way `npm start` runs it: package.json's "start" command
+ * (`node … dist/bundle/server.js`, the bundle with its code cache) when the build is newer than every source file, otherwise the same entry point from source with tsx (building inside the test is
  * too slow on a 2-core machine). Everything goes over HTTP: POST /api/messages with deliveryMode expectReplies, card
  * submits copied from the Action.Submit data of the replies, codes from GET /devchannel/outbox, the directory check
  * through POST /devchannel/directory/verify. Proactive messages go to a local Bot Connector stub.

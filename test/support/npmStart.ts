@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectorStub } from './connectorStub';
 import { DEMO_TENANT, post, replyText, teamsActivity, type Reply } from './activities';
@@ -13,8 +13,21 @@ import { freePort, sleep } from './redisServer';
  */
 
 const ROOT = join(__dirname, '..', '..');
-const SOURCE_DIRS = ['bot', 'dialogs', 'cards', 'domain', 'adapters', 'locales', 'config'];
-const DIST_ENTRY = join(ROOT, 'dist', 'bot', 'index.js');
+const SOURCE_DIRS = ['bot', 'dialogs', 'cards', 'domain', 'adapters', 'locales', 'config', 'web'];
+
+/**
+ * What `npm start` runs after its build (package.json "start": `node <flags> dist/bundle/server.js`), read from
+ * package.json so the test runs the same file with the same flags.
+ */
+function npmStartCommand(): { flags: string[]; entry: string } {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [node, ...args] = start.trim().split(/\s+/);
+  const entry = args.pop();
+  if (node !== 'node' || !entry || args.some((a) => !a.startsWith('-'))) throw new Error(`npm start is not "node [flags] <file>": ${start}`);
+  return { flags: args, entry };
+}
+const NPM_START = npmStartCommand();
+const DIST_ENTRY = join(ROOT, NPM_START.entry);
 const TSX_ENTRY = [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'bot/index.ts'];
 
 /** Newest modification time of any file under `dir` (0 when absent). */
@@ -33,7 +46,7 @@ function entryPoint(prefer: 'build' | 'source'): { args: string[]; label: string
   if (prefer === 'build') {
     const sources = Math.max(...SOURCE_DIRS.map((d) => newestMtime(join(ROOT, d))));
     if (existsSync(DIST_ENTRY) && statSync(DIST_ENTRY).mtimeMs > sources) {
-      return { args: ['--enable-source-maps', DIST_ENTRY], label: 'dist/bot/index.js (built, newer than every source file)' };
+      return { args: [...NPM_START.flags, DIST_ENTRY], label: `${NPM_START.entry}, what npm start runs (built, newer than every source file)` };
     }
   }
   return { args: TSX_ENTRY, label: 'bot/index.ts with tsx (dist is missing or older than the sources, or the source was asked for)' };
