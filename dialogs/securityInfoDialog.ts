@@ -95,6 +95,11 @@ interface FlowState {
 const STATE = 'securityInfo';
 const CODE_KINDS = new Set<MethodKind>(['mobilePhone', 'officePhone', 'email']);
 
+/** A use-case refusal that means "step up first" (R31: a proof, a second proof of another kind, or the bootstrap). */
+function isProofAsk(reason: string): boolean {
+  return reason === 'proof_required' || reason === 'second_proof_required' || reason === 'bootstrap_required';
+}
+
 /**
  * The *Security info* journey (issue 3 item 6): list methods, add (choose → R19 proof → destination → code → saved;
  * authenticator with QR; security questions; recovery codes), change, remove (with an R4 warning) and re-confirm.
@@ -329,7 +334,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     const t = turnTranslator(dc.context);
     const r = await this.deps.useCases.confirmDirectoryContact.start(this.ctx(dc.context, s), methodId);
     if (!r.ok) {
-      if (r.reason === 'proof_required') return this.startIntent(dc, s, { action: 'add', kind: 'email' }, true);
+      if (r.reason === 'proof_required' || r.reason === 'second_proof_required') return this.startIntent(dc, s, { action: 'add', kind: 'email' }, true);
       if (r.reason === 'helpdesk_required') return this.showOverviewStep(dc, s, t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(dc.context) }));
       await dc.context.sendActivity(this.sendRefusalText(dc.context, r.reason, r.retryAt));
       return;
@@ -341,7 +346,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     await this.sendCodeCard(dc.context, s, r.value.kind, r.value.maskedDestination);
   }
 
-  /** R31: asks for a proof (or the bootstrap) first when needed, else goes straight to the action. */
+  /** R31: asks for a proof (or a second one, or the bootstrap) first when needed, else goes straight to the action. */
   private async startIntent(dc: DialogContext, s: FlowState, intent: Intent, proofOnly = false): Promise<void> {
     if (!proofOnly) s.intent = intent;
     const ctx = this.ctx(dc.context, s);
@@ -354,7 +359,8 @@ export class SecurityInfoDialog extends ComponentDialog {
     const choices = await this.deps.useCases.stepUp.choices(ctx);
     if (choices.length === 0) return this.showOverviewStep(dc, s, t('securityInfo.bootstrap.helpdesk', { contact: this.contactText(dc.context) }));
     s.stage = 'proveChoose';
-    await this.sendCard(dc.context, buildProofChoiceCard({ t, flowId: s.flowId, choices }));
+    // R31 + R4: one proof is there, but the user's methods ask for a second one of another kind.
+    await this.sendCard(dc.context, buildProofChoiceCard({ t, flowId: s.flowId, choices, second: needed === 'second_proof_required' }));
   }
 
   /** Sends the proof code (or asks for the authenticator / recovery code) for the chosen method. */
@@ -394,6 +400,8 @@ export class SecurityInfoDialog extends ComponentDialog {
       await dc.context.sendActivity(t(`securityInfo.codeRefused.${r.reason === 'wrong' ? 'invalid' : r.reason}`));
       return;
     }
+    // R31 + R4: one proof may not be enough; then the second is asked for before anything else.
+    if ((await this.deps.useCases.stepUp.needed(this.ctx(dc.context, s))) === 'second_proof_required') return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'email' }, true);
     await this.proceed(dc, s);
   }
 
@@ -407,7 +415,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (intent.action === 'remove') {
       const r = await uc.remove.run(ctx, intent.methodId);
       if (r.ok) return this.showOverviewStep(dc, s, t('securityInfo.removed'));
-      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, intent, true);
+      if (isProofAsk(r.reason)) return this.startIntent(dc, s, intent, true);
       return this.showOverviewStep(dc, s, t('securityInfo.gone'));
     }
     s.replaces = intent.replaces;
@@ -475,7 +483,7 @@ export class SecurityInfoDialog extends ComponentDialog {
       ...(intent.replaces ? { replaces: intent.replaces } : {}),
     });
     if (!r.ok) {
-      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, intent);
+      if (isProofAsk(r.reason)) return this.startIntent(dc, s, intent);
       const msg = ['invalid', 'country_not_allowed', 'premium_rate', 'work_address'].includes(r.reason)
         ? t(`securityInfo.destination.${r.reason}.${kind === 'email' ? 'email' : 'phone'}`)
         : this.sendRefusalText(dc.context, r.reason, r.retryAt);
@@ -493,7 +501,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (!s.methodId) return this.showOverviewStep(dc, s);
     const r = await this.deps.useCases.confirm.run(this.ctx(dc.context, s), s.methodId, code, s.replaces);
     if (!r.ok) {
-      if ((r.reason === 'proof_required' || r.reason === 'bootstrap_required') && s.intent) return this.startIntent(dc, s, s.intent);
+      if (isProofAsk(r.reason) && s.intent) return this.startIntent(dc, s, s.intent);
       await dc.context.sendActivity(t(`securityInfo.codeRefused.${r.reason}`));
       if (r.reason === 'no_pending' || r.reason === 'too_many_tries' || r.reason === 'expired' || r.reason === 'no_code') await this.showOverviewStep(dc, s);
       return;
@@ -512,7 +520,7 @@ export class SecurityInfoDialog extends ComponentDialog {
     if (!s.methodId) return this.showOverviewStep(dc, s);
     const r = await this.deps.useCases.confirmAuthenticator.run(this.ctx(dc.context, s), s.methodId, code);
     if (!r.ok) {
-      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') {
+      if (isProofAsk(r.reason)) {
         await this.clearSecretCard(dc.context, s);
         return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'authenticatorApp' });
       }
@@ -544,7 +552,7 @@ export class SecurityInfoDialog extends ComponentDialog {
       userNames: [caller.name, caller.firstName, ...(caller.name ? caller.name.split(/\s+/) : []), caller.upn?.split('@')[0] ?? ''].filter(Boolean),
     });
     if (!r.ok) {
-      if (r.reason === 'proof_required' || r.reason === 'bootstrap_required') return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'securityQuestions' });
+      if (isProofAsk(r.reason)) return this.startIntent(dc, s, s.intent ?? { action: 'add', kind: 'securityQuestions' });
       const where = r.problemIndex === undefined ? '' : ` ${t('securityInfo.questions.where', { n: r.problemIndex + 1 })}`;
       s.secretCardId = await this.sendCard(dc.context, this.questionsCard(dc.context, s, t(`securityInfo.questions.problem.${r.reason}`) + where));
       return;

@@ -13,7 +13,7 @@ import { AsyncSlot } from '../asyncSlot';
  */
 export interface UserRecord {
   readonly methods: Readonly<Record<string, string>>;
-  /** Raw value of `{u:…}:stepup` (epoch ms of the last proof) or null. */
+  /** Raw value of `{u:…}:stepup` (the live proofs, redisStepUpStore.ts `parseProofs`) or null. */
   readonly stepUp: string | null;
   /** Raw value of `{u:…}:hold` (epoch ms the hold ends) or null; the reader compares it with its clock. */
   readonly hold: string | null;

@@ -20,6 +20,8 @@ const REFUSALS: Readonly<Record<string, readonly [number, string]>> = {
   no_flow: [404, 'not_found'],
   no_pending: [404, 'not_found'],
   proof_required: [403, 'step_up_required'],
+  // R31 + R4: one proof is there; a second method of another kind must be proven too (GET /api/stepup offers them).
+  second_proof_required: [403, 'second_step_up_required'],
   bootstrap_required: [403, 'bootstrap_required'],
   helpdesk_required: [403, 'helpdesk_required'],
   account_unavailable: [403, 'forbidden'],

@@ -9,6 +9,21 @@ export function enabledKinds(policy: Policy, options: { privileged?: boolean } =
   return policy.methods.enabled.filter((k) => !(options.privileged && k === 'securityQuestions'));
 }
 
+/**
+ * R4: do two methods count as one factor? The same kind, or the same destination (SMS and voice to one number, a
+ * mobile and an office phone with the same number).
+ */
+export function sameFactor(a: Pick<RegisteredMethod, 'kind' | 'destinationId'>, b: Pick<RegisteredMethod, 'kind' | 'destinationId'>): boolean {
+  return a.kind === b.kind || (a.destinationId !== undefined && b.destinationId !== undefined && a.destinationId === b.destinationId);
+}
+
+/** R4: the number of distinct factors among these methods (see {@link sameFactor}). */
+export function factorCount(methods: readonly Pick<RegisteredMethod, 'kind' | 'destinationId'>[]): number {
+  const factors: Pick<RegisteredMethod, 'kind' | 'destinationId'>[] = [];
+  for (const m of methods) if (!factors.some((f) => sameFactor(f, m))) factors.push(m);
+  return factors.length;
+}
+
 export interface MethodSufficiency {
   /** True when the confirmed methods satisfy the policy (R4). */
   readonly enough: boolean;
@@ -34,13 +49,9 @@ export function assessMethods(
   const allowed = new Set(enabledKinds(policy, options));
   const usable = methods.filter((m) => m.confirmedAt !== null && allowed.has(m.kind));
   // One factor per destination (phones), otherwise per method; then one per kind.
-  const factors: { kind: MethodKind; destination: string | undefined }[] = [];
+  const factors: { kind: MethodKind; destinationId: string | undefined }[] = [];
   for (const m of usable) {
-    const dest = m.destinationId;
-    const duplicate = factors.some(
-      (f) => f.kind === m.kind || (dest !== undefined && f.destination !== undefined && f.destination === dest),
-    );
-    if (!duplicate) factors.push({ kind: m.kind, destination: dest });
+    if (!factors.some((f) => sameFactor(f, m))) factors.push({ kind: m.kind, destinationId: m.destinationId });
   }
   const possession = factors.filter((f) => f.kind !== 'securityQuestions');
   const hasQuestions = factors.some((f) => f.kind === 'securityQuestions');

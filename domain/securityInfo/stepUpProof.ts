@@ -1,7 +1,7 @@
 import { fail, ok, type Result } from '../errors';
 import type { MethodKind } from '../model/methods';
 import { countedCheck } from '../verification/countedCheck';
-import { choiceId } from '../recovery/securityInfoProver';
+import { choiceId, parseChoiceId } from '../recovery/securityInfoProver';
 import type { Challenge, ChallengeRefusal, ProofResponse, RegisteredMethod } from '../verification/methodProver';
 import { checkProof, recordProof, stepUpChoices, type ProofGateRefusal } from './proofGate';
 import type { ChangeContext, SecurityInfoDeps } from './securityInfoDeps';
@@ -14,6 +14,11 @@ export function responseFor(kind: MethodKind, code: string): ProofResponse {
   return kind === 'authenticatorApp' ? { kind: 'totp', code } : kind === 'recoveryCodes' ? { kind: 'recoveryCode', code } : { kind: 'code', code };
 }
 
+/** `anyConfirmed`: a re-confirmation proves the method itself, whichever proof the step-up would ask for next. */
+export interface ProofOptions {
+  readonly anyConfirmed?: boolean;
+}
+
 /**
  * R31 step-up: before any change to security info, a user who has confirmed methods proves one of them through the
  * same MethodProver as the verification flow (R34). Wrong proofs count toward the R9 block; a blocked user cannot step
@@ -23,30 +28,33 @@ export function responseFor(kind: MethodKind, code: string): ProofResponse {
 export class StepUpProof {
   constructor(private readonly deps: SecurityInfoDeps) {}
 
-  /** Methods the user may prove (confirmed, enabled, not security questions). */
-  async choices(ctx: Pick<ChangeContext, 'user'>): Promise<readonly RegisteredMethod[]> {
-    return stepUpChoices(this.deps, ctx);
+  /**
+   * Methods the user may prove now (confirmed, enabled, not security questions); when a second proof is asked for
+   * (R31 + R4), only methods of another kind that were confirmed before the step-up started.
+   */
+  async choices(ctx: Pick<ChangeContext, 'user'>, options: ProofOptions = {}): Promise<readonly RegisteredMethod[]> {
+    return stepUpChoices(this.deps, ctx, options);
   }
 
-  /** What this user must do before changing security info now: nothing, prove a method, or the bootstrap. */
+  /** What this user must do before changing security info now: nothing, prove a method, a second one, or the bootstrap. */
   async needed(ctx: Pick<ChangeContext, 'user'>): Promise<'none' | ProofGateRefusal> {
     const r = await checkProof(this.deps, ctx);
     return r.ok ? 'none' : r.reason;
   }
 
   /** Send a code / ask for the TOTP or recovery code for the chosen method. */
-  async challenge(ctx: ChangeContext, choice: string): Promise<Result<Challenge, StepUpRefusal>> {
+  async challenge(ctx: ChangeContext, choice: string, options: ProofOptions = {}): Promise<Result<Challenge, StepUpRefusal>> {
     const until = await this.deps.block.blockedUntil(ctx.user);
     if (until !== null) return fail('blocked', until);
-    const method = (await this.choices(ctx)).find((m) => m.id === choice);
+    const method = (await this.choices(ctx, options)).find((m) => m.id === choice);
     if (!method) return fail('unknown_method');
     return this.deps.prover.challenge(ctx.user, method, { flowId: ctx.flowId, correlationId: ctx.flowId, locale: ctx.locale });
   }
 
   /** Check the user's answer to the challenge; a success is the user's step-up for the next 10 minutes. */
-  async prove(ctx: ChangeContext, choice: string, response: ProofResponse): Promise<Result<{ kind: MethodKind }, StepUpProofRefusal>> {
+  async prove(ctx: ChangeContext, choice: string, response: ProofResponse, options: ProofOptions = {}): Promise<Result<{ kind: MethodKind }, StepUpProofRefusal>> {
     const { block, audit, prover } = this.deps;
-    const method = (await this.choices(ctx)).find((m) => m.id === choice);
+    const method = (await this.choices(ctx, options)).find((m) => m.id === choice);
     if (!method) return (await block.blockedUntil(ctx.user)) === null ? fail('unknown_method') : fail('blocked');
     const base = { type: 'securityInfo.stepUp', correlationId: ctx.flowId, user: ctx.user, methodKind: method.kind } as const;
     const r = await countedCheck(block, ctx.user, (reason) => reason === 'wrong', () =>
@@ -56,7 +64,7 @@ export class StepUpProof {
       await audit.record({ ...base, outcome: 'failure', reason: r.reason });
       return r.retryAt === undefined ? fail(r.reason) : fail(r.reason, r.retryAt);
     }
-    await recordProof(this.deps, ctx.user);
+    await recordProof(this.deps, ctx.user, parseChoiceId(method.id).methodId);
     await audit.record({ ...base, outcome: 'success' });
     return ok({ kind: method.kind });
   }
@@ -86,14 +94,14 @@ export class ReconfirmMethod {
   async start(ctx: ChangeContext, methodId: string): Promise<Result<Challenge & { methodKind: MethodKind }, StepUpRefusal | 'not_reconfirmable'>> {
     const c = await this.choiceOf(ctx, methodId);
     if (!c.ok) return c;
-    const r = await this.stepUp.challenge(ctx, c.value.choice);
+    const r = await this.stepUp.challenge(ctx, c.value.choice, { anyConfirmed: true });
     return r.ok ? ok({ ...r.value, methodKind: c.value.kind }) : r;
   }
 
   async check(ctx: ChangeContext, methodId: string, code: string): Promise<Result<{ kind: MethodKind }, StepUpProofRefusal | 'not_reconfirmable'>> {
     const c = await this.choiceOf(ctx, methodId);
     if (!c.ok) return c;
-    const r = await this.stepUp.prove(ctx, c.value.choice, responseFor(c.value.kind, code));
+    const r = await this.stepUp.prove(ctx, c.value.choice, responseFor(c.value.kind, code), { anyConfirmed: true });
     if (!r.ok) return r;
     await this.deps.store.markConfirmed(ctx.user, methodId, this.deps.clock.now());
     await this.deps.audit.record({ type: 'method.reconfirm', correlationId: ctx.flowId, user: ctx.user, methodKind: c.value.kind, outcome: 'success' });

@@ -253,6 +253,44 @@ describe('pages API (R15, R20, R22) against a private Redis and a local JWKS', (
     expect(outbox!.list('lidia.h@outlook.example').some((e) => e.kind === 'notification' && e.template === 'methodsChanged' && String(e.text).includes('was removed'))).toBe(true);
   });
 
+  test('R31 R4: pages API, stolen laptop — one proof (the e-mail) does not remove a method or make recovery codes; the second proof must be the phone', async () => {
+    const { methods, outbox, stepUps } = running.app.services.security;
+    const long = Date.now() - 86_400_000;
+    // A user of her own (the tab's write budget of the other tests is not hers).
+    const VICTIM = { ...LIDIA, objectId: 'c2a7bbd1-3b5e-4c1e-9a8f-00000000a31b' };
+    await stepUps.clearProof(VICTIM);
+    await methods.save(VICTIM, {
+      method: { id: 'mail2', kind: 'email', maskedDestination: maskEmail('vera.private@outlook.example'), confirmedAt: long, lastUsedAt: null, createdAt: long, source: 'user', channels: ['email'] },
+      secrets: { destination: 'vera.private@outlook.example' },
+    });
+    await methods.save(VICTIM, {
+      method: { id: 'mob2', kind: 'mobilePhone', maskedDestination: '•••••••••34', confirmedAt: long, lastUsedAt: null, createdAt: long, source: 'user', channels: ['sms', 'voice'] },
+      secrets: { destination: '+31612345634' },
+    });
+    const token = await jwks.token(VICTIM);
+    // The thief reads the e-mail in the laptop's browser and steps up with it.
+    expect((await call('POST', '/api/stepup/mail2~email', { token, body: {} })).status).toBe(200);
+    const code = outbox!.lastCode('vera.private@outlook.example')!;
+    expect(await call('POST', '/api/stepup/mail2~email/check', { token, body: { code } })).toEqual({ status: 200, json: { status: 'proven' } });
+    const stepUp = await call('GET', '/api/stepup', { token });
+    expect(stepUp.json.needed).toBe('second_proof_required');
+    expect(stepUp.json.choices.map((c: { id: string }) => c.id)).toEqual(['mob2~sms', 'mob2~voice']);
+    expect(await call('POST', '/api/stepup/mail2~email', { token, body: {} })).toEqual({ status: 404, json: { error: 'not_found' } });
+    expect(await call('DELETE', '/api/methods/mob2', { token })).toEqual({ status: 403, json: { error: 'second_step_up_required' } });
+    const ticket = await running.app.pages.enrolments.issue(VICTIM, { purpose: 'recoveryCodes' });
+    expect(await call('GET', `/api/enrolments/${ticket}`, { token })).toEqual({ status: 403, json: { error: 'second_step_up_required' } });
+    expect((await methods.list(VICTIM)).map((m) => m.id).sort()).toEqual(['mail2', 'mob2']);
+    // The owner, with the phone, gives the second proof: now the recovery codes are made.
+    expect((await call('POST', '/api/stepup/mob2~sms', { token, body: {} })).status).toBe(200);
+    const sms = outbox!.lastCode('+31612345634')!;
+    expect(await call('POST', '/api/stepup/mob2~sms/check', { token, body: { code: sms } })).toEqual({ status: 200, json: { status: 'proven' } });
+    expect((await call('GET', '/api/stepup', { token })).json.needed).toBe('none');
+    const again = await running.app.pages.enrolments.issue(VICTIM, { purpose: 'recoveryCodes' });
+    const codes = await call('GET', `/api/enrolments/${again}`, { token });
+    expect(codes.status).toBe(200);
+    expect(codes.json.kind).toBe('recoveryCodes');
+  });
+
   test('R22: with Redis down the API answers 503 temporarily_unavailable and writes nothing', async () => {
     const flowId = await verifiedResetFlow(running.app, LIDIA, 'a:conv-lidia');
     const token = await jwks.token(LIDIA);

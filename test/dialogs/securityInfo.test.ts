@@ -445,11 +445,74 @@ describe('R19 / R18: changing security info needs a proof; the old method is tol
     expect(ch2.text).toContain('•••••••••90');
     const code2 = outbox().lastCode(phone.replace(/\s/g, ''))!;
     secrets.push(code2);
-    const removed = await turn(oid, { value: { ...action(ch2, 'si.proof'), code: code2 } });
+    // R31 + R4: the user has two kinds, so the removal needs a second proof of another kind (the e-mail).
+    const second = await turn(oid, { value: { ...action(ch2, 'si.proof'), code: code2 } });
+    expect(second.text).toContain('To change your security info, confirm a second method');
+    expect(await methodsOf(oid)).toHaveLength(2);
+    await gapPassed(oid, 'email', emailB);
+    const ch3 = await turn(oid, { value: action(second, 'si.proveWith') });
+    expect(ch3.text).toContain('g•••@example.org');
+    const code3 = outbox().lastCode(emailB)!;
+    secrets.push(code3);
+    const removed = await turn(oid, { value: { ...action(ch3, 'si.proof'), code: code3 } });
     expect(removed.text).toContain('The method was removed');
     expect((await methodsOf(oid)).map((m) => m.kind)).toEqual(['mobilePhone']);
     await eventually(() => outbox().list(emailB).filter((e) => e.kind === 'notification').length >= 2);
   });
+});
+
+describe('R31 R4: a stolen laptop that reads one method cannot change security info with that one proof', () => {
+  /** A user who registered an e-mail address and a mobile phone a day ago (both confirmed). */
+  async function seedTwoKinds(oid: string, mail: string, phone: string): Promise<void> {
+    const long = Date.now() - 86_400_000;
+    const store = running.app.services.security.methods;
+    await store.save(userRef(oid), {
+      method: { id: 'mail1', kind: 'email', maskedDestination: 'v•••@fabrikam.example', confirmedAt: long, lastUsedAt: null, createdAt: long, source: 'user', channels: ['email'] },
+      secrets: { destination: mail },
+    });
+    await store.save(userRef(oid), {
+      method: { id: 'mob1', kind: 'mobilePhone', maskedDestination: '•••••••••21', confirmedAt: long, lastUsedAt: null, createdAt: long, source: 'user', channels: ['sms', 'voice'] },
+      secrets: { destination: phone },
+    });
+  }
+
+  for (const { locale, second, first } of [
+    { locale: 'en-US', second: 'To change your security info, confirm a second method', first: "First, prove it's you" },
+    { locale: 'nl-NL', second: 'Om je beveiligingsgegevens te wijzigen, bevestig je nog een tweede methode', first: 'Laat eerst zien dat jij het bent' },
+  ]) {
+    test(`R31: chat — one proof (the e-mail) then adding a phone, new recovery codes or an authenticator asks for a second method of another kind (${locale})`, async () => {
+      const oid = newUser();
+      const mail = `victim.${locale}@fabrikam.example`;
+      const phone = locale === 'en-US' ? '+31612340021' : '+31612350021';
+      secrets.push(mail, phone);
+      await seedTwoKinds(oid, mail, phone);
+      let overview = await turn(oid, { value: { verb: 'menu', choice: 'securityInfo' } }, locale);
+      const proofCard = await addKind(oid, overview, 'recoveryCodes', locale);
+      expect(proofCard.text).toContain(first);
+      // The thief reads the e-mail in the browser and proves it.
+      const challenge = await turn(oid, { value: action(proofCard, 'si.proveWith', (d) => String(d.choice).endsWith('~email')) }, locale);
+      const code = outbox().lastCode(mail)!;
+      secrets.push(code);
+      const asked = await turn(oid, { value: { ...action(challenge, 'si.proof'), code } }, locale);
+      expect(asked.text).toContain(second);
+      // Only the phone is offered as the second proof; no recovery codes were made, nothing opens.
+      const offered = actions(asked.posts).filter((d) => d.verb === 'si.proveWith').map((d) => d.choice);
+      expect(offered.length).toBeGreaterThan(0);
+      expect(offered.every((c: string) => c.startsWith('mob1~'))).toBe(true);
+      expect(actions(asked.posts).some((d) => d.verb === 'openRecoveryCodesDialog' || d.verb === 'openAuthenticatorDialog')).toBe(false);
+      expect((await methodsOf(oid)).map((m) => m.kind).sort()).toEqual(['email', 'mobilePhone']);
+      // Adding the thief's own phone (the mobile slot is taken: an office phone), or an authenticator: the same ask, no
+      // destination card, no enrolment.
+      for (const kind of ['officePhone', 'authenticatorApp']) {
+        await turn(oid, { text: locale === 'en-US' ? 'cancel' : 'annuleren' }, locale);
+        overview = await turn(oid, { value: { verb: 'menu', choice: 'securityInfo' } }, locale);
+        const again = await addKind(oid, overview, kind, locale);
+        expect(again.text).toContain(second);
+        expect(actions(again.posts).some((d) => d.verb === 'si.destination' || d.verb === 'openAuthenticatorDialog')).toBe(false);
+      }
+      expect((await methodsOf(oid)).map((m) => m.kind).sort()).toEqual(['email', 'mobilePhone']);
+    });
+  }
 });
 
 describe('user seat: a registration left waiting for its code', () => {

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     status.textContent =
       answer.body.error === 'not_found'
         ? host.t(codesExpected ? 'web.recoveryCodes.alreadyShown' : 'web.authenticator.alreadyShown')
-        : answer.body.error === 'step_up_required' || answer.body.error === 'bootstrap_required'
+        : answer.body.error === 'step_up_required' || answer.body.error === 'second_step_up_required' || answer.body.error === 'bootstrap_required'
           ? host.t('web.recoveryCodes.stepUp')
           : host.errorText(answer);
     return;

@@ -120,7 +120,7 @@ class SecurityInfoTab {
             return true;
           }
           // R31: a Teams session is not proof — prove one of your methods first, then the removal goes ahead.
-          if (answer.body.error === 'step_up_required') {
+          if (answer.body.error === 'step_up_required' || answer.body.error === 'second_step_up_required') {
             await this.stepUp(panel, opener, remove);
             return true;
           }
@@ -173,7 +173,8 @@ class SecurityInfoTab {
       return;
     }
     const textId = `stepup-${Math.random().toString(36).slice(2)}`;
-    const intro = make('p', { id: textId }, t('web.securityInfo.stepUp'));
+    // R31 + R4: after a first proof the API may ask for a second method of another kind (and offers only those).
+    const intro = make('p', { id: textId }, t(answer.body.needed === 'second_proof_required' ? 'web.securityInfo.stepUpSecond' : 'web.securityInfo.stepUp'));
     const group = make('div', { className: 'row' });
     group.setAttribute('role', 'group');
     group.setAttribute('aria-labelledby', textId);
