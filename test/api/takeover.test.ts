@@ -144,14 +144,20 @@ describe('R31: a Teams session is not proof (real Redis, HTTP only)', () => {
     await chat.turn(VICTIM.oid, { text: 'cancel' });
   });
 
-  test('R31 legitimate: the real user proves her e-mail in the chat, then removes her phone on the tab (the step-up is the user\'s, not the conversation\'s); the phone is told by SMS and the directory mailbox by mail', async () => {
+  test('R31 legitimate: the real user proves her e-mail in the chat and (R4: she has two kinds) her phone on the tab, then removes her phone on the tab (the step-up is the user\'s, not the conversation\'s); the phone is told by SMS and the directory mailbox by mail', async () => {
     const overview = await openSecurityInfo(VICTIM.oid);
     const proofCard = await chat.turn(VICTIM.oid, { value: action(overview, 'si.change', (d) => d.methodId === 'vmail') });
     const challenge = await chat.turn(VICTIM.oid, { value: action(proofCard, 'si.proveWith', (d) => d.choice === 'vmail~email') });
     expect(challenge.text).toContain(maskEmail(VICTIM.mail));
     const code = outbox().lastCode(VICTIM.mail)!;
     const proven = await chat.turn(VICTIM.oid, { value: { ...action(challenge, 'si.proof'), code } });
-    expect(findAll(proven.posts, (n) => n.id === 'destination')).toHaveLength(1);
+    // R31 + R4: she has an e-mail and a phone, so a change needs a second proof of the other kind.
+    expect(proven.text).toContain('To change your security info, confirm a second method');
+    expect(findAll(proven.posts, (n) => n.id === 'destination')).toHaveLength(0);
+    expect(await api('DELETE', '/api/methods/vphone', VICTIM.oid)).toEqual({ status: 403, json: { error: 'second_step_up_required' } });
+    // She gives the second proof on the tab: both proofs are hers, whichever surface saw them.
+    expect(await api('POST', '/api/stepup/vphone~sms', VICTIM.oid, {})).toMatchObject({ status: 200 });
+    expect(await api('POST', '/api/stepup/vphone~sms/check', VICTIM.oid, { code: outbox().lastCode(VICTIM.mobile) })).toEqual({ status: 200, json: { status: 'proven' } });
     const before = outbox().list().length;
     expect(await api('DELETE', '/api/methods/vphone', VICTIM.oid)).toEqual({ status: 200, json: { status: 'removed' } });
     expect((await methodsOf(VICTIM.oid)).map((m) => m.id)).toEqual(['vmail']);
