@@ -12,7 +12,9 @@ const path = require('node:path');
 // A 20-byte TOTP seed is 32 base32 symbols; the card and the page group them by 4 with spaces.
 const SEED = /(?<![A-Z2-7])[A-Z2-7]{4}(?: ?[A-Z2-7]{4}){7}(?![A-Z2-7])/;
 // domain/methods/recoveryCodes.ts: 16 symbols of ABCDEFGHJKLMNPQRSTUVWXYZ23456789 in 4 groups.
-const RECOVERY_CODE = /(?<![A-Z0-9])[A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){3}(?![A-Z0-9])/;
+// Not inside a longer run of hex groups: a UUID such as 7df64432-3467-4637-8722-8938cf266e33 has four all-digit
+// groups by chance (about once in tens of thousands of ids) and is no recovery code.
+const RECOVERY_CODE = /(?<![A-Za-z0-9-])[A-HJ-NP-Z2-9]{4}(?:-[A-HJ-NP-Z2-9]{4}){3}(?![A-Za-z0-9-])/;
 const OTPAUTH = /otpauth:\/\//i;
 const QR_IMAGE = /data:image\/png;base64,/;
 

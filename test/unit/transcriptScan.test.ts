@@ -28,6 +28,13 @@ describe('R35 acceptance 4: the connector transcript scan', () => {
     expect(scanTranscripts(dir)).toEqual([]);
   });
 
+  test('R35: an id whose hex groups happen to be all digits is not a recovery code (a replyToId seen in a full run); a code in a sentence still is', () => {
+    write([{ op: 'post', id: 'a', activity: { ...card('Done'), replyToId: '7df64432-3467-4637-8722-8938cf266e33' } }]);
+    expect(scanTranscripts(dir)).toEqual([]);
+    write([{ op: 'post', id: 'a', activity: card(`Your codes: ${code}, and more`) }]);
+    expect(scanTranscripts(dir)).toHaveLength(1);
+  });
+
   test('R35: a TOTP seed (plain or grouped), an otpauth URI, a QR image or a recovery code in a Teams activity fails the run', () => {
     for (const text of [seed, `Enter this key instead: ${grouped}`, `otpauth://totp/x?secret=abc`, code]) {
       write([{ op: 'post', id: 'a', activity: card(text) }]);
