@@ -264,10 +264,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     logger,
     methodCount: async (user) => (await services.security.methods.list(user)).filter((m) => m.confirmedAt !== null).length,
     // The reset precheck's own rules (one rule book): the reasons that no registration would fix.
-    helpdeskOnly: async (user, correlationId) => {
-      const reason = (await services.recovery.start.check({ user, correlationId })).reset;
-      return reason === 'account_disabled' || reason === 'out_of_scope' || reason === 'privileged_helpdesk' ? reason : null;
-    },
+    helpdeskOnly: (user) => services.recovery.start.helpdeskOnly(user),
     contactText: (l) => policy.helpdesk.contactText[l],
     taskModules: new TaskModules({ pageUrl: (page, params) => pageUrlFor(config.publicBaseUrl, page, params) }),
     ...(overrides.memberLookup ? { memberLookup: overrides.memberLookup } : {}),

@@ -60,7 +60,7 @@ export interface SsprBotDeps {
    * Why the user's own account cannot use self-service at all (the reset precheck's reason), or null when it can:
    * the welcome then points to the helpdesk instead of inviting them to register.
    */
-  readonly helpdeskOnly?: (user: UserRef, correlationId: string) => Promise<HelpdeskOnlyReason | null>;
+  readonly helpdeskOnly?: (user: UserRef) => Promise<HelpdeskOnlyReason | null>;
   /** The organisation's helpdesk contact line, per language. */
   readonly contactText?: (locale: Locale) => string;
   /** Messages in team channels (helpdesk). Without it the bot points to the 1:1 chat. */
@@ -255,7 +255,7 @@ export class SsprBot extends TeamsActivityHandler {
     // Only when we would invite to register: is that even possible for this account (issue: a disabled user was told to)?
     const blocked =
       user && count === 0 && this.deps.helpdeskOnly
-        ? await this.deps.helpdeskOnly(user, context.activity.id ?? randomBytes(8).toString('hex')).catch(() => null)
+        ? await this.deps.helpdeskOnly(user).catch(() => null)
         : null;
     const card = buildWelcomeCard({
       t,

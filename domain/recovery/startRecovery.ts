@@ -175,6 +175,23 @@ export class StartRecovery {
     return answer;
   }
 
+  /**
+   * Why this account cannot use self-service whatever it registers — disabled, out of the policy's scope, or a
+   * privileged account the helpdesk handles — or null. The judge's own rules (one rule book) on the directory's facts
+   * alone: no method, block, hold or cap is read, so the welcome can ask it before inviting a user to register without
+   * a Redis round trip. Not audited: it starts nothing and tells only the account's own user.
+   */
+  async helpdeskOnly(user: UserRef): Promise<'account_disabled' | 'out_of_scope' | 'privileged_helpdesk' | null> {
+    const found = await this.deps.directory.findUser(user).then(
+      (u): DirectoryUser | null | 'unreachable' => u,
+      (): 'unreachable' => 'unreachable',
+    );
+    const verdict = this.judge('reset', { found, methods: [], blockedUntil: null, completions: [], heldUntil: null });
+    if (verdict.ok) return null;
+    const reason = verdict.auditReason;
+    return reason === 'account_disabled' || reason === 'out_of_scope' || reason === 'privileged_helpdesk' ? reason : null;
+  }
+
   /** Every call performs the same lookups, in parallel, whatever the outcome (R17 timing). */
   private async lookUp(user: UserRef): Promise<Facts> {
     const [found, methods, blockedUntil, completions, heldUntil] = await Promise.all([
