@@ -398,7 +398,7 @@ describe('E4 lockout alerts', () => {
   test('lockout alerts cannot be stopped or snoozed (no such buttons; not an optional kind)', () => {
     const t = translator('nl');
     const c = JSON.stringify(buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t, locale: 'nl', timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: true, ref: 'card-1' }));
-    expect(c).toContain('Je account is om 14:05 geblokkeerd — was jij dit?');
+    expect(c).toContain('Je account is om 14:05 CET geblokkeerd — was jij dit?');
     expect(c).toContain('"verb":"menu","choice":"unlock"');
     expect(c).toContain('"verb":"campaign.notMe"');
     expect(c).not.toContain('campaign.stop');
@@ -406,8 +406,8 @@ describe('E4 lockout alerts', () => {
   });
 
   test.each([
-    ['en', 'Your account was locked at 14:05 — was this you?', 'Reset password', 'choose a new password here'],
-    ['nl', 'Je account is om 14:05 geblokkeerd — was jij dit?', 'Wachtwoord opnieuw instellen', 'kies dan hier een nieuw wachtwoord'],
+    ['en', 'Your account was locked at 14:05 CET — was this you?', 'Reset password', 'choose a new password here'],
+    ['nl', 'Je account is om 14:05 CET geblokkeerd — was jij dit?', 'Wachtwoord opnieuw instellen', 'kies dan hier een nieuw wachtwoord'],
   ] as const)('E4 (%s): a directory that cannot unlock (Entra, canUnlock false) gets Reset password, never Unlock', (locale, title, button, body) => {
     const c = buildCampaignCard({ kind: 'lockout', lockedAt: Date.UTC(2026, 11, 1, 13, 5) }, { t: translator(locale), locale, timeZone: 'Europe/Amsterdam', defaultTimeZone: 'UTC', canUnlock: false, ref: 'card-1' });
     const json = JSON.stringify(c);

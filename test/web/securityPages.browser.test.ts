@@ -214,9 +214,23 @@ describe('Authenticator page and Security info tab in a real browser (issue 5, R
     const mail = (await methods.list(MEGAN)).find((m) => m.id === 'mail1');
     expect(mail?.confirmedAt).toBeGreaterThan(now - 60_000);
 
-    // Remove the phone for real, keyboard only: it disappears from the tab and from the method store.
+    // Remove the phone for real, keyboard only: it disappears from the tab and from the method store. R31 + R4: the
+    // re-confirmed e-mail is one proof; Megan has a phone too, so the tab asks for a second method of another kind
+    // (only the phone is offered) and removes once its code is checked.
     await tabTo('Remove', 'phone1');
     await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    await page.getByText('To change your security info, confirm a second method: choose one of another kind and enter the code.').waitFor();
+    const offered = page.getByRole('group', { name: /confirm a second method/ }).getByRole('button');
+    expect(await offered.allTextContents()).toEqual([`Mobile phone ${maskPhone(MEGAN_PHONE)}`, `Mobile phone ${maskPhone(MEGAN_PHONE)} (by call)`]);
+    expect(await focused()).toMatchObject({ text: `Mobile phone ${maskPhone(MEGAN_PHONE)}` });
+    expect((await methods.list(MEGAN)).map((m) => m.id).sort()).toEqual(['app1', 'mail1', 'phone1']);
+    await page.keyboard.press('Enter');
+    await page.locator('#stepup-code').waitFor();
+    const phoneCode = outbox?.lastCode(MEGAN_PHONE);
+    expect(phoneCode).toMatch(/^[0-9]{6,8}$/);
+    await page.locator('#stepup-code').focus();
+    await page.keyboard.type(phoneCode ?? '');
     await page.keyboard.press('Enter');
     await page.getByText('The method was removed.').waitFor();
     expect(await item('phone1').count()).toBe(0);
@@ -224,8 +238,9 @@ describe('Authenticator page and Security info tab in a real browser (issue 5, R
     expect((await methods.list(MEGAN)).map((m) => m.id).sort()).toEqual(['app1', 'mail1']);
     expect(running.logs.text).not.toContain(code ?? 'no-code');
 
-    // 422: the authenticator test's deliberately malformed code, judged by the server (the one code rule, R34).
-    const unexpected = browser.errors.filter((e) => !/res\.cdn\.office\.net|status of 404|status of 422/.test(e));
+    // 422: the authenticator test's deliberately malformed code, judged by the server (the one code rule, R34); 403:
+    // the removal refused until the second proof (R31 + R4).
+    const unexpected = browser.errors.filter((e) => !/res\.cdn\.office\.net|status of 404|status of 422|status of 403/.test(e));
     expect(unexpected).toEqual([]);
     await page.close();
     await methods.removeAll(MEGAN);
